@@ -1,0 +1,41 @@
+"""Loss surfaces for momentum-viz: value, gradient and Hessian, written out analytically.
+
+``SURFACES`` maps each name to its :class:`Surface`, in the order the app lists them;
+:func:`get_surface` looks one up; :func:`quadratic` builds other quadratic bowls.
+"""
+
+from __future__ import annotations
+
+from ._base import Minimum, Surface
+from .classic import BEALE, HIMMELBLAU, ROSENBROCK, SIX_HUMP_CAMEL, STYBLINSKI_TANG
+from .multiwell import MULTIWELL
+from .quadratic import KAPPA_RANGE, quadratic
+
+SURFACES: dict[str, Surface] = {
+    s.name: s
+    for s in (
+        ROSENBROCK,
+        MULTIWELL,
+        quadratic(kappa=50.0),
+        HIMMELBLAU,
+        SIX_HUMP_CAMEL,
+        STYBLINSKI_TANG,
+        BEALE,
+    )
+}
+
+
+def get_surface(name: str) -> Surface:
+    """Return the registered surface called ``name``.
+
+    >>> get_surface("rosenbrock").minima[0].point
+    (1.0, 1.0)
+    """
+    try:
+        return SURFACES[name]
+    except (KeyError, TypeError):
+        valid = ", ".join(SURFACES)
+        raise ValueError(f"surface must be one of {valid}; got {name!r}") from None
+
+
+__all__ = ["KAPPA_RANGE", "SURFACES", "Minimum", "Surface", "get_surface", "quadratic"]

@@ -1,0 +1,85 @@
+r"""Ill-conditioned, rotated quadratic bowls: the surface where momentum theory is exact.
+
+.. math:: J(\theta) = \tfrac{1}{2}\,\theta^\top A\,\theta, \qquad
+          A = R_\varphi \operatorname{diag}(1, \kappa) R_\varphi^\top
+
+The eigenvalues of :math:`A` are exactly 1 and κ (the condition number); the slow
+eigenvector points along the angle φ.
+
+>>> import numpy as np
+>>> bowl = quadratic(kappa=4.0, angle=0.0)
+>>> bowl.eigenvalues
+(1.0, 4.0)
+>>> bowl.grad(np.array([1.0, 1.0])).tolist()
+[1.0, 4.0]
+>>> float(bowl.value(np.array([1.0, 1.0])))
+2.5
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._base import Minimum, Surface
+
+KAPPA_RANGE = (1.0, 1000.0)
+
+
+def quadratic(kappa: float = 50.0, angle: float = math.pi / 6) -> Surface:
+    """Build the quadratic bowl with condition number ``kappa`` rotated by ``angle`` (rad)."""
+    kappa = float(kappa)
+    lo, hi = KAPPA_RANGE
+    if not (math.isfinite(kappa) and lo <= kappa <= hi):
+        raise ValueError(f"kappa must be a number in [{lo:g}, {hi:g}], got {kappa!r}")
+    angle = float(angle)
+    if not math.isfinite(angle):
+        raise ValueError(f"angle must be a finite number of radians, got {angle!r}")
+    c, s = math.cos(angle), math.sin(angle)
+    # A = 1 * e1 e1^T + kappa * e2 e2^T with e1 = (c, s), e2 = (-s, c).
+    a_xx = c * c + kappa * s * s
+    a_xy = c * s * (1.0 - kappa)
+    a_yy = s * s + kappa * c * c
+
+    def value(x, y):
+        return 0.5 * (a_xx * x * x + 2.0 * a_xy * x * y + a_yy * y * y)
+
+    def grad(x, y):
+        return a_xx * x + a_xy * y, a_xy * x + a_yy * y
+
+    def hessian(x, y):
+        ones = np.ones_like(np.asarray(x, dtype=float))
+        return a_xx * ones, a_xy * ones, a_yy * ones
+
+    def kernel(x, y, gx, gy, tmp):
+        np.multiply(x, a_xx, out=gx)
+        np.multiply(y, a_xy, out=tmp)
+        np.add(gx, tmp, out=gx)
+        np.multiply(x, a_xy, out=gy)
+        np.multiply(y, a_yy, out=tmp)
+        np.add(gy, tmp, out=gy)
+
+    # Start far out along the slow direction and a little off it along the fast one,
+    # so the fast direction oscillates while the slow one crawls.
+    start = (-3.5 * c - s, -3.5 * s + c)  # -3.5 e1 + 1.0 e2
+    return Surface(
+        name="quadratic",
+        title=f"Ill-conditioned bowl (κ = {kappa:g})",
+        latex=(
+            r"J(\theta) = \tfrac{1}{2}\,\theta^\top A\,\theta,\quad "
+            rf"\operatorname{{eig}}(A) = \{{1,\ {kappa:g}\}}"
+        ),
+        bounds=((-4.0, 4.0), (-4.0, 4.0)),
+        minima=(Minimum((0.0, 0.0), 0.0, True),),
+        start=start,
+        lr=1.0 / kappa,
+        momentum=0.8,
+        steps=200,
+        value_fn=value,
+        grad_fn=grad,
+        hessian_fn=hessian,
+        grad_kernel=kernel,
+        eigenvalues=(1.0, kappa),
+        description="A long, narrow, tilted bowl: the textbook case for momentum.",
+    )
