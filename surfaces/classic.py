@@ -6,8 +6,8 @@ y coordinate arrays, so they broadcast over any leading shape (as SciPy's ``rose
 >>> import numpy as np
 >>> float(ROSENBROCK.value(np.array([1.0, 1.0])))
 0.0
->>> ROSENBROCK.grad(np.array([[0.0, 0.0], [1.0, 1.0]])).tolist()
-[[-2.0, 0.0], [0.0, 0.0]]
+>>> ROSENBROCK.grad(np.array([[0.0, 0.0], [2.0, 1.0]])).tolist()
+[[-2.0, 0.0], [2402.0, -600.0]]
 >>> ROSENBROCK.hessian(np.array([1.0, 1.0])).tolist()
 [[802.0, -400.0], [-400.0, 200.0]]
 """
