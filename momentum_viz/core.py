@@ -1,0 +1,552 @@
+r"""The optimizer core: plain SGD, momentum and Nesterov on a 2-D loss surface.
+
+One update rule covers all three methods. With learning rate :math:`\alpha > 0`,
+momentum :math:`0 \le \gamma < 1` and the velocity starting at :math:`v_0 = 0`:
+
+.. math::
+
+    v_{t+1} = \gamma\, v_t + \alpha\, g_t, \qquad \theta_{t+1} = \theta_t - v_{t+1},
+
+where :math:`g_t = \nabla J(\theta_t)` for ``"momentum"`` (heavy ball),
+:math:`g_t = \nabla J(\theta_t - \gamma v_t)` for ``"nesterov"`` (gradient at the
+look-ahead point) and ``"sgd"`` is the same rule with :math:`\gamma = 0`. With gradient
+noise :math:`\sigma > 0` the gradient is :math:`g_t + \sigma \varepsilon_t`,
+:math:`\varepsilon_t \sim \mathcal N(0, I)`.
+
+.. note::
+
+   **Conventions.** ``v`` is a *velocity* in parameter units (it already contains α).
+   This is Keras ``SGD(momentum=γ)`` with ``v`` of opposite sign (Keras adds its
+   velocity), and PyTorch ``SGD(momentum=γ, dampening=0)`` with ``v = α·buf`` while α
+   stays constant (PyTorch's buffer holds un-scaled gradients). Frameworks implement
+   Nesterov by storing the look-ahead point :math:`\theta - \gamma v` as the
+   parameters; we store :math:`\theta` itself, so a framework's plotted Nesterov path is
+   offset from ours by :math:`\gamma v`.
+
+Two implementations live here: :func:`reference_run`, a short per-run loop written
+for reading, and :func:`simulate`, the batched runner every view uses (contiguous x/y
+arrays, in-place ufuncs, cache-sized blocks on a thread pool). The tests check that
+they agree.
+
+>>> run = simulate("rosenbrock", "momentum", (-1.5, 2.0), lr=1e-3, momentum=0.95,
+...                steps=1000)
+>>> run.positions.shape, run.losses.shape
+((1001, 2), (1001,))
+>>> bool(run.converged_at > 0), run.minimum
+(True, 0)
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from surfaces import Surface, get_surface
+
+METHODS = ("sgd", "momentum", "nesterov")
+MAX_STEPS = 100_000
+# A run has diverged once it leaves a box this many times the size of the plotted
+# bounds (around the same centre) or stops being finite.
+DIVERGENCE_BOX = 1000.0
+
+Method = Literal["sgd", "momentum", "nesterov"]
+Record = Literal["path", "summary"]
+
+# Work is split into blocks of runs small enough that a block's working arrays stay in
+# the CPU cache, and steps are taken in chunks so the divergence and convergence checks
+# run on whole (chunk, block) arrays at once instead of once per step.
+_BLOCK = 4096
+_CHUNK = 32
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """The result of :func:`simulate` (arrays are read-only).
+
+    Attributes:
+        method: "sgd", "momentum" or "nesterov".
+        positions: θ at each recorded step, shape (T, 2) or (T, N, 2).
+        velocities: v at each recorded step (zero at step 0), same shape.
+        losses: J(θ) at each recorded step, shape (T,) or (T, N).
+        converged_at: first step within ``tol`` of a listed minimum, −1 for never;
+            an int, or an int array of shape (N,).
+        diverged_at: first step that left the divergence box or was not finite, −1
+            for never; the run stays frozen at its last point inside the box from then on.
+        minimum: index into ``surface.minima`` of the minimum the run ends within
+            ``tol`` of, −1 for none.
+        steps: number of steps taken (T = steps + 1 with record="path", 2 with "summary").
+    """
+
+    method: str
+    positions: np.ndarray
+    velocities: np.ndarray
+    losses: np.ndarray
+    converged_at: int | np.ndarray
+    diverged_at: int | np.ndarray
+    minimum: int | np.ndarray
+    steps: int
+
+
+# --- validation ------------------------------------------------------------------------
+
+
+def _as_surface(surface: Surface | str) -> Surface:
+    if isinstance(surface, Surface):
+        return surface
+    return get_surface(surface)
+
+
+def _check_method(method: str) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    return method
+
+
+def _float_array(name: str, value: object) -> np.ndarray:
+    try:
+        arr = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number or an array of numbers; got {value!r}") from None
+    return arr
+
+
+def _first_bad(arr: np.ndarray, ok: np.ndarray) -> float:
+    return float(arr[~ok].flat[0])
+
+
+def _check_lr(lr: object) -> np.ndarray:
+    arr = _float_array("lr", lr)
+    ok = np.isfinite(arr) & (arr > 0)
+    if not ok.all():
+        raise ValueError(
+            f"lr must be finite and > 0 (allowed range (0, inf)); got {_first_bad(arr, ok)!r}"
+        )
+    return arr
+
+
+def _check_momentum(momentum: object) -> np.ndarray:
+    arr = _float_array("momentum", momentum)
+    ok = np.isfinite(arr) & (arr >= 0) & (arr < 1)
+    if not ok.all():
+        raise ValueError(f"momentum must lie in the range [0, 1); got {_first_bad(arr, ok)!r}")
+    return arr
+
+
+def _check_start(start: object) -> np.ndarray:
+    arr = _float_array("start", start)
+    if arr.ndim not in (1, 2) or arr.shape[-1] != 2:
+        raise ValueError(f"start must have shape (2,) or (N, 2); got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"start must be finite (x and y in (-inf, inf)); got {arr.tolist()!r}")
+    return arr
+
+
+def _check_steps(steps: object) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, int | np.integer):
+        raise ValueError(f"steps must be a whole number in 1…{MAX_STEPS:,}; got {steps!r}")
+    if not 1 <= steps <= MAX_STEPS:
+        raise ValueError(f"steps must lie in the range 1…{MAX_STEPS:,}; got {steps!r}")
+    return int(steps)
+
+
+def _check_nonnegative(name: str, value: object, *, strict: bool = False) -> float:
+    try:
+        val = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number; got {value!r}") from None
+    bad = not math.isfinite(val) or val < 0 or (strict and val == 0)
+    if bad:
+        allowed = "(0, inf)" if strict else "[0, inf)"
+        raise ValueError(f"{name} must be finite and in the range {allowed}; got {value!r}")
+    return val
+
+
+def _check_seed(seed: object) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise ValueError(f"seed must be a whole number ≥ 0; got {seed!r}")
+    return int(seed)
+
+
+def _batch_shape(start: np.ndarray, lr: np.ndarray, momentum: np.ndarray) -> tuple[int, ...]:
+    shapes = {"start": start.shape[:-1], "lr": lr.shape, "momentum": momentum.shape}
+    for name, shape in shapes.items():
+        if len(shape) > 1:
+            raise ValueError(
+                f"{name} must be a scalar or have one batch axis (N,); got shape {shape}"
+            )
+    try:
+        return np.broadcast_shapes(*shapes.values())
+    except ValueError:
+        described = ", ".join(f"{k} {v}" for k, v in shapes.items())
+        raise ValueError(f"batch shapes do not broadcast: {described}") from None
+
+
+def _noise_sequence(noise: float, seed: int, steps: int) -> np.ndarray | None:
+    """σ·ε for every step, shared by every run and every method with this seed.
+
+    Drawing the sequence once per (seed, steps) gives common random numbers: SGD,
+    momentum and Nesterov, and every run of a batch, see the same noise, so differences
+    come from the method and its settings, not from luck.
+    """
+    if noise == 0:
+        return None
+    return noise * np.random.default_rng(seed).standard_normal((steps, 2))
+
+
+# --- the readable reference loop -------------------------------------------------------
+
+
+def _divergence_box(surface: Surface) -> tuple[float, float, float, float]:
+    """(centre x, centre y, half-width x, half-width y) of the divergence box."""
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    return (
+        0.5 * (xmin + xmax),
+        0.5 * (ymin + ymax),
+        0.5 * DIVERGENCE_BOX * (xmax - xmin),
+        0.5 * DIVERGENCE_BOX * (ymax - ymin),
+    )
+
+
+def _nearest_listed_minimum(surface: Surface, point: np.ndarray, tol: float) -> int:
+    for index, minimum in enumerate(surface.minima):
+        if math.dist(point, minimum.point) <= tol:
+            return index
+    return -1
+
+
+def reference_run(
+    surface: Surface | str,
+    method: Method,
+    start: tuple[float, float],
+    *,
+    lr: float,
+    momentum: float = 0.0,
+    steps: int = 200,
+    noise: float = 0.0,
+    seed: int = 0,
+    tol: float = 1e-3,
+) -> Run:
+    """One run, step by step, written to be read; the tests compare :func:`simulate` to it.
+
+    Same arguments, conventions and result as :func:`simulate` with a single start point
+    and record="path".
+    """
+    surface = _as_surface(surface)
+    gamma = 0.0 if method == "sgd" else float(momentum)
+    noise_seq = _noise_sequence(noise, seed, steps)
+    cx, cy, hx, hy = _divergence_box(surface)
+
+    theta = np.array(start, dtype=float)
+    v = np.zeros(2)
+    positions, velocities = [theta.copy()], [v.copy()]
+    converged_at = 0 if _nearest_listed_minimum(surface, theta, tol) >= 0 else -1
+    diverged_at = -1
+    for t in range(1, steps + 1):
+        if diverged_at < 0:
+            # A diverging run overflows on purpose; it is detected right below.
+            with np.errstate(all="ignore"):
+                at = theta - gamma * v if method == "nesterov" else theta
+                g = surface.grad(at)
+                if noise_seq is not None:
+                    g = g + noise_seq[t - 1]
+                v = gamma * v + lr * g
+                new_theta = theta - v
+            inside = abs(new_theta[0] - cx) <= hx and abs(new_theta[1] - cy) <= hy
+            if inside:  # False for NaN too
+                theta = new_theta
+            else:
+                diverged_at, v = t, np.zeros(2)  # frozen at the last point inside the box
+        positions.append(theta.copy())
+        velocities.append(v.copy())
+        if converged_at < 0 and diverged_at < 0:
+            if _nearest_listed_minimum(surface, theta, tol) >= 0:
+                converged_at = t
+    positions_arr = np.array(positions)
+    final = -1 if diverged_at >= 0 else _nearest_listed_minimum(surface, theta, tol)
+    return Run(
+        method=method,
+        positions=positions_arr,
+        velocities=np.array(velocities),
+        losses=surface.value(positions_arr),
+        converged_at=converged_at,
+        diverged_at=diverged_at,
+        minimum=final,
+        steps=steps,
+    )
+
+
+# --- the batched runner ----------------------------------------------------------------
+
+
+def _integrate_block(
+    surface: Surface,
+    nesterov: bool,
+    x0: np.ndarray,
+    y0: np.ndarray,
+    lr: np.ndarray,
+    mom: np.ndarray,
+    steps: int,
+    noise_seq: np.ndarray | None,
+    tol: float,
+    px: np.ndarray,
+    py: np.ndarray,
+    vx_buf: np.ndarray,
+    vy_buf: np.ndarray,
+    path: bool,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Integrate one block of B runs in place; return (converged_at, diverged_at).
+
+    With ``path`` the position/velocity buffers hold every step (T rows); otherwise
+    they hold one chunk (``_CHUNK + 1`` rows) and row 0 carries the state between chunks.
+    ``lr`` and ``mom`` are this block's own copies: a diverged run is frozen by setting
+    both to 0 at its last point inside the box, where its gradient is finite, so it
+    stops moving without leaving the vectorized loop.
+    """
+    with np.errstate(all="ignore"):  # overflow in diverging runs is detected, not warned
+        return _integrate_block_unchecked(
+            surface, nesterov, x0, y0, lr, mom, steps, noise_seq, tol,
+            px, py, vx_buf, vy_buf, path,
+        )  # fmt: skip
+
+
+def _integrate_block_unchecked(
+    surface, nesterov, x0, y0, lr, mom, steps, noise_seq, tol, px, py, vx_buf, vy_buf, path
+):
+    n_runs = x0.shape[0]
+    cx, cy, hx, hy = _divergence_box(surface)
+    minima = [m.point for m in surface.minima]
+    tol2 = tol * tol
+    gx, gy, tmp, ax, ay = (np.empty(n_runs) for _ in range(5))
+    px[0], py[0] = x0, y0
+    vx_buf[0] = 0.0
+    vy_buf[0] = 0.0
+
+    converged_at = np.full(n_runs, -1, dtype=np.int64)
+    diverged_at = np.full(n_runs, -1, dtype=np.int64)
+
+    def check(base: int, rows: int, first_step: int) -> None:
+        """Divergence and convergence checks on rows base..base+rows-1 (steps first_step…)."""
+        xs, ys = px[base : base + rows], py[base : base + rows]
+        # Fast path: min/max reductions propagate NaN, so one comparison per bound
+        # tells whether every point of the chunk is finite and inside the box.
+        all_inside = xs.min() >= cx - hx and xs.max() <= cx + hx
+        all_inside = all_inside and ys.min() >= cy - hy and ys.max() <= cy + hy
+        if not all_inside:
+            inside = (np.abs(xs - cx) <= hx) & (np.abs(ys - cy) <= hy)
+            newly = ~inside.all(axis=0) & (diverged_at < 0)
+            for col in np.flatnonzero(newly):
+                row = int(np.argmin(inside[:, col]))  # first row outside
+                diverged_at[col] = first_step + row
+                last = base + row - 1  # last row inside the box
+                fx, fy = px[last, col], py[last, col]
+                px[base + row : base + rows, col] = fx
+                py[base + row : base + rows, col] = fy
+                vx_buf[base + row : base + rows, col] = 0.0
+                vy_buf[base + row : base + rows, col] = 0.0
+                lr[col] = 0.0
+                mom[col] = 0.0
+        pending = converged_at < 0
+        if not pending.any():
+            return
+        close = np.zeros(xs.shape, dtype=bool)
+        for mx, my in minima:
+            dx = xs - mx
+            dy = ys - my
+            np.multiply(dx, dx, out=dx)
+            np.multiply(dy, dy, out=dy)
+            np.add(dx, dy, out=dx)
+            close |= dx <= tol2
+        hit = close.any(axis=0) & pending & (diverged_at < 0)
+        if hit.any():
+            cols = np.flatnonzero(hit)
+            converged_at[cols] = first_step + np.argmax(close[:, cols], axis=0)
+
+    check(0, 1, 0)
+    grad_into = surface.grad_into
+    for s in range(0, steps, _CHUNK):
+        rows = min(_CHUNK, steps - s)
+        base = s if path else 0
+        for k in range(rows):
+            i = base + k
+            x, y, vx, vy = px[i], py[i], vx_buf[i], vy_buf[i]
+            vx_new, vy_new = vx_buf[i + 1], vy_buf[i + 1]
+            # vx_new, vy_new = γ v (also the look-ahead offset for Nesterov).
+            np.multiply(vx, mom, out=vx_new)
+            np.multiply(vy, mom, out=vy_new)
+            if nesterov:
+                np.subtract(x, vx_new, out=ax)
+                np.subtract(y, vy_new, out=ay)
+                grad_into(ax, ay, gx, gy, tmp)
+            else:
+                grad_into(x, y, gx, gy, tmp)
+            if noise_seq is not None:
+                np.add(gx, noise_seq[s + k, 0], out=gx)
+                np.add(gy, noise_seq[s + k, 1], out=gy)
+            # v ← γ v + α g ; θ ← θ − v
+            np.multiply(gx, lr, out=gx)
+            np.multiply(gy, lr, out=gy)
+            np.add(vx_new, gx, out=vx_new)
+            np.add(vy_new, gy, out=vy_new)
+            np.subtract(x, vx_new, out=px[i + 1])
+            np.subtract(y, vy_new, out=py[i + 1])
+        check(base + 1, rows, s + 1)
+        if not path:
+            for buf in (px, py, vx_buf, vy_buf):
+                buf[0] = buf[rows]
+    return converged_at, diverged_at
+
+
+def _final_minimum(surface: Surface, x: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
+    result = np.full(x.shape, -1, dtype=np.int64)
+    for index in reversed(range(len(surface.minima))):  # reversed: the first listed wins
+        mx, my = surface.minima[index].point
+        result[np.hypot(x - mx, y - my) <= tol] = index
+    return result
+
+
+def _readonly(arr: np.ndarray) -> np.ndarray:
+    arr.flags.writeable = False
+    return arr
+
+
+def simulate(
+    surface: Surface | str,
+    method: Method,
+    start: np.typing.ArrayLike,
+    *,
+    lr: float | np.typing.ArrayLike,
+    momentum: float | np.typing.ArrayLike = 0.0,
+    steps: int = 200,
+    noise: float = 0.0,
+    seed: int = 0,
+    tol: float = 1e-3,
+    record: Record = "path",
+    workers: int | None = None,
+) -> Run:
+    r"""Run SGD, momentum or Nesterov on ``surface``, for one start or a batch of N runs.
+
+    .. math::
+
+        v_{t+1} = \gamma v_t + \alpha \left(\nabla J(\theta_t - [\text{nesterov}]\,
+        \gamma v_t) + \sigma \varepsilon_t\right), \qquad \theta_{t+1} = \theta_t - v_{t+1}
+
+    (see the module docstring for how this maps onto Keras and PyTorch).
+
+    Args:
+        surface: a :class:`surfaces.Surface` or a registered surface name.
+        method: "sgd" (ignores ``momentum``), "momentum" or "nesterov".
+        start: the start point, shape (2,), or N start points, shape (N, 2).
+        lr: the learning rate α > 0, a scalar or shape (N,).
+        momentum: γ in [0, 1), a scalar or shape (N,). "momentum" with γ = 0 is exactly "sgd".
+        steps: number of steps, 1…100,000.
+        noise: σ ≥ 0 of the Gaussian gradient noise; 0 is deterministic.
+        seed: seed of ``numpy.random.default_rng``. Every method and every run of the
+            batch sees the same noise sequence for the same seed (common random numbers).
+        tol: distance to a listed minimum that counts as converged.
+        record: "path" keeps every step (T = steps + 1); "summary" keeps only the start
+            and the final state (T = 2), for large sweeps.
+        workers: threads for large batches (default: one per CPU).
+
+    Returns:
+        A :class:`Run`; with any batched input, arrays gain an N axis after T.
+
+    Raises:
+        ValueError: naming the parameter, the value and the allowed range, for a bad
+            surface, method, start, lr, momentum, steps, noise, seed, tol or record.
+
+    A run diverges at the first step whose point is not finite or leaves a box 1000
+    times the size of ``surface.bounds``; from then on it stays frozen at its last point
+    inside the box, so no NaN or inf reaches the output and no warning is emitted.
+    """
+    surface = _as_surface(surface)
+    method = _check_method(method)
+    start_arr = _check_start(start)
+    lr_arr = _check_lr(lr)
+    mom_arr = np.zeros(()) if method == "sgd" else _check_momentum(momentum)
+    if method == "sgd":
+        _check_momentum(momentum)  # still reject nonsense, even though SGD ignores it
+    steps = _check_steps(steps)
+    noise = _check_nonnegative("noise", noise)
+    seed = _check_seed(seed)
+    tol = _check_nonnegative("tol", tol, strict=True)
+    if record not in ("path", "summary"):
+        raise ValueError(f"record must be 'path' or 'summary'; got {record!r}")
+    batch = _batch_shape(start_arr, lr_arr, mom_arr)
+    n_runs = batch[0] if batch else 1
+
+    x0 = np.ascontiguousarray(np.broadcast_to(start_arr[..., 0], batch).reshape(n_runs))
+    y0 = np.ascontiguousarray(np.broadcast_to(start_arr[..., 1], batch).reshape(n_runs))
+    lr_runs = np.broadcast_to(lr_arr, batch).reshape(n_runs)
+    mom_runs = np.broadcast_to(mom_arr, batch).reshape(n_runs)
+    noise_seq = _noise_sequence(noise, seed, steps)
+    path = record == "path"
+    rows = steps + 1 if path else _CHUNK + 1
+    nesterov = method == "nesterov"
+
+    if path:
+        px, py, vx, vy = (np.empty((rows, n_runs)) for _ in range(4))
+    converged_at = np.empty(n_runs, dtype=np.int64)
+    diverged_at = np.empty(n_runs, dtype=np.int64)
+    final = np.empty((4, n_runs))  # x, y, vx, vy after the last step
+
+    def work(lo: int, hi: int) -> None:
+        if path:
+            bufs = (px[:, lo:hi], py[:, lo:hi], vx[:, lo:hi], vy[:, lo:hi])
+        else:
+            bufs = tuple(np.empty((rows, hi - lo)) for _ in range(4))
+        conv, div = _integrate_block(
+            surface, nesterov, x0[lo:hi], y0[lo:hi],
+            lr_runs[lo:hi].copy(), mom_runs[lo:hi].copy(), steps, noise_seq, tol,
+            *bufs, path,
+        )  # fmt: skip
+        converged_at[lo:hi], diverged_at[lo:hi] = conv, div
+        last = steps if path else 0  # summary: each chunk's last row is carried to row 0
+        for j, buf in enumerate(bufs):
+            final[j, lo:hi] = buf[last]
+
+    blocks = [(lo, min(lo + _BLOCK, n_runs)) for lo in range(0, n_runs, _BLOCK)]
+    n_workers = min(len(blocks), workers or os.cpu_count() or 1)
+    if n_workers <= 1:
+        for lo, hi in blocks:
+            work(lo, hi)
+    else:
+        # NumPy ufuncs release the GIL, so threads over blocks use every core.
+        with ThreadPoolExecutor(n_workers) as pool:
+            list(pool.map(lambda b: work(*b), blocks))
+
+    if path:
+        positions = np.stack([px, py], axis=-1)
+        velocities = np.stack([vx, vy], axis=-1)
+    else:
+        positions = np.stack([np.stack([x0, y0], axis=-1), np.stack([final[0], final[1]], axis=-1)])
+        velocities = np.stack([np.zeros((n_runs, 2)), np.stack([final[2], final[3]], axis=-1)])
+    losses = surface.value(positions)
+    minimum = _final_minimum(surface, final[0], final[1], tol)
+    minimum[diverged_at >= 0] = -1
+
+    if not batch:
+        return Run(
+            method=method,
+            positions=_readonly(positions[:, 0]),
+            velocities=_readonly(velocities[:, 0]),
+            losses=_readonly(losses[:, 0]),
+            converged_at=int(converged_at[0]),
+            diverged_at=int(diverged_at[0]),
+            minimum=int(minimum[0]),
+            steps=steps,
+        )
+    return Run(
+        method=method,
+        positions=_readonly(positions),
+        velocities=_readonly(velocities),
+        losses=_readonly(losses),
+        converged_at=_readonly(converged_at),
+        diverged_at=_readonly(diverged_at),
+        minimum=_readonly(minimum),
+        steps=steps,
+    )
