@@ -1,0 +1,214 @@
+"""The app's settings: one immutable object, its allowed ranges, and its URL form.
+
+Everything the user can set lives in :class:`Settings`. The UI reads widgets into it,
+the address bar holds it (:func:`to_query_params` / :func:`from_query_params`), and the
+cached computations take its plain fields as arguments. Pure Python: no Streamlit here.
+
+>>> s = Settings(surface="multiwell", lr=0.3, momentum=0.9, steps=300, x0=-3.5, y0=2.5)
+>>> from_query_params(to_query_params(s))[0] == s
+True
+>>> settings, notes = from_query_params({"momentum": "5", "steps": "many"})
+>>> settings.momentum, notes[0]
+(0.999, 'momentum = 5 is outside [0, 0.999]: using 0.999.')
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+
+import numpy as np
+
+from surfaces import KAPPA_RANGE, SURFACES, Surface, quadratic
+
+from .core import METHODS
+
+LR_RANGE = (1e-5, 1.0)
+MOMENTUM_RANGE = (0.0, 0.999)
+STEPS_RANGE = (10, 2000)
+NOISE_RANGE = (0.0, 50.0)
+SEED_RANGE = (0, 2**31 - 1)
+DEFAULT_METHODS = ("sgd", "momentum")
+
+# Readable stops for the log-scale α slider: 1, 1.5, 2, 3, 5, 7 per decade.
+_MANTISSAS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
+LR_STOPS = (*(float(f"{m * 10.0**e:.1e}") for e in range(-5, 0) for m in _MANTISSAS), 1.0)
+# γ from 0 to 0.999, coarse near 0 and ever finer towards 1, where it matters.
+MOMENTUM_STOPS = tuple(
+    sorted(
+        {round(float(v), 3) for v in np.arange(0.0, 0.9, 0.05)}
+        | {round(float(v), 3) for v in np.arange(0.9, 0.99, 0.01)}
+        | {round(float(v), 3) for v in np.arange(0.99, 0.9995, 0.001)}
+    )
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every user-facing setting of one view of the app."""
+
+    surface: str = "rosenbrock"
+    kappa: float = 50.0  # condition number, used by the quadratic bowl only
+    methods: tuple[str, ...] = DEFAULT_METHODS
+    lr: float = SURFACES["rosenbrock"].lr
+    momentum: float = SURFACES["rosenbrock"].momentum
+    steps: int = SURFACES["rosenbrock"].steps
+    noise: float = 0.0
+    seed: int = 0
+    x0: float = SURFACES["rosenbrock"].start[0]
+    y0: float = SURFACES["rosenbrock"].start[1]
+    scenario: str = ""  # name of the guided scenario that set this view, if any
+
+
+def surface_of(settings: Settings) -> Surface:
+    """The Surface object the settings select (the quadratic bowl is built with κ)."""
+    if settings.surface == "quadratic":
+        return quadratic(kappa=settings.kappa)
+    return SURFACES[settings.surface]
+
+
+def defaults_for(surface_name: str, kappa: float = 50.0, **keep: object) -> Settings:
+    """The starting view of a surface: its start point, α, γ and steps.
+
+    ``keep`` carries over settings that are not the surface's (methods, noise, seed).
+    """
+    base = Settings(surface=surface_name, kappa=kappa)
+    surface = surface_of(base)
+    return replace(
+        base,
+        lr=surface.lr,
+        momentum=surface.momentum,
+        steps=surface.steps,
+        x0=surface.start[0],
+        y0=surface.start[1],
+        **keep,  # type: ignore[arg-type]
+    )
+
+
+def clamp(value: float, lo: float, hi: float) -> float:
+    return min(max(value, lo), hi)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def _parse_float(name: str, raw: str, lo: float, hi: float, notes: list[str]) -> float | None:
+    try:
+        value = float(raw)
+    except ValueError:
+        notes.append(f"{name} = {raw!r} is not a number: ignored.")
+        return None
+    if not math.isfinite(value):
+        notes.append(f"{name} = {raw} is not a finite number: ignored.")
+        return None
+    if not lo <= value <= hi:
+        clamped = clamp(value, lo, hi)
+        notes.append(f"{name} = {raw} is outside [{_fmt(lo)}, {_fmt(hi)}]: using {_fmt(clamped)}.")
+        return clamped
+    return value
+
+
+def _first(raw: str | list[str]) -> str:
+    return raw[-1] if isinstance(raw, list) else raw
+
+
+def from_query_params(
+    params: Mapping[str, str | list[str]],
+    *,
+    scenarios: Mapping[str, Settings] | None = None,
+) -> tuple[Settings, list[str]]:
+    """Settings from the address bar, and one note per value that was clamped or dropped.
+
+    Missing values come from the surface's defaults (or the scenario's, when a known
+    scenario is named). Nothing here raises: the worst a link can do is be ignored.
+    """
+    notes: list[str] = []
+    get = {k: _first(v).strip() for k, v in params.items()}
+
+    base: Settings | None = None
+    scenario = get.get("scenario", "")
+    if scenario:
+        if scenarios is not None and scenario in scenarios:
+            base = scenarios[scenario]
+        else:
+            notes.append(f"scenario = {scenario!r} is not a known scenario: ignored.")
+
+    kappa = 50.0 if base is None else base.kappa
+    if "kappa" in get:
+        parsed = _parse_float("kappa", get["kappa"], *KAPPA_RANGE, notes)
+        kappa = kappa if parsed is None else parsed
+
+    surface = base.surface if base is not None else "rosenbrock"
+    if "surface" in get:
+        if get["surface"] in SURFACES:
+            surface = get["surface"]
+        else:
+            notes.append(
+                f"surface = {get['surface']!r} is not one of {', '.join(SURFACES)}: "
+                f"showing {surface}."
+            )
+    if base is None or base.surface != surface or base.kappa != kappa:
+        keep = {} if base is None else {"methods": base.methods, "noise": base.noise}
+        base = replace(defaults_for(surface, kappa, **keep), scenario=base.scenario if base else "")
+    settings = base
+
+    if "methods" in get:
+        wanted = [m for m in get["methods"].split(",") if m]
+        unknown = [m for m in wanted if m not in METHODS]
+        methods = tuple(m for m in METHODS if m in wanted)
+        if unknown:
+            notes.append(f"methods: {', '.join(unknown)} unknown (valid: {', '.join(METHODS)}).")
+        if methods:
+            settings = replace(settings, methods=methods)
+        else:
+            notes.append("methods: none valid, showing SGD and momentum.")
+
+    (xmin, xmax), (ymin, ymax) = surface_of(settings).bounds
+    float_fields = {
+        "lr": LR_RANGE,
+        "momentum": MOMENTUM_RANGE,
+        "noise": NOISE_RANGE,
+        "x0": (xmin, xmax),
+        "y0": (ymin, ymax),
+    }
+    for name, (lo, hi) in float_fields.items():
+        if name in get:
+            value = _parse_float(name, get[name], lo, hi, notes)
+            if value is not None:
+                settings = replace(settings, **{name: value})
+    for name, (lo, hi) in {"steps": STEPS_RANGE, "seed": SEED_RANGE}.items():
+        if name in get:
+            value = _parse_float(name, get[name], lo, hi, notes)
+            if value is not None:
+                if value != int(value):
+                    notes.append(
+                        f"{name} = {get[name]} is not a whole number: using {round(value)}."
+                    )
+                settings = replace(settings, **{name: round(value)})
+    known = {f.name for f in fields(Settings)}
+    for name in get:
+        if name not in known:
+            notes.append(f"{name}: unknown link parameter, ignored.")
+    return settings, notes
+
+
+def to_query_params(settings: Settings) -> dict[str, str]:
+    """The settings as address-bar parameters (short, exact, human-readable)."""
+    params = {
+        "surface": settings.surface,
+        "methods": ",".join(settings.methods),
+        "lr": repr(settings.lr),
+        "momentum": repr(settings.momentum),
+        "steps": str(settings.steps),
+        "noise": repr(settings.noise),
+        "seed": str(settings.seed),
+        "x0": repr(settings.x0),
+        "y0": repr(settings.y0),
+    }
+    if settings.surface == "quadratic":
+        params["kappa"] = repr(settings.kappa)
+    if settings.scenario:
+        params["scenario"] = settings.scenario
+    return params

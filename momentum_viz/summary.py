@@ -1,0 +1,80 @@
+"""What a finished run means, in numbers and words a student can read off the screen.
+
+Pure functions over :class:`~momentum_viz.core.Run` results; the UI only lays them out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from surfaces import Surface
+
+from .core import Run
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """The per-method numbers shown beside the map."""
+
+    final_loss: float
+    distance_to_minimum: float  # to the nearest listed minimum
+    nearest_minimum: int  # index into surface.minima
+    converged_at: int  # -1: not converged
+    diverged_at: int  # -1: did not diverge
+    reached: str  # "global minimum", "local minimum", or "" when no minimum was reached
+    steps: int
+
+    @property
+    def status(self) -> str:
+        """One line: converged, not converged, or diverged."""
+        if self.diverged_at >= 0:
+            return f"diverged at step {self.diverged_at}: lower α or γ"
+        if self.converged_at >= 0:
+            return f"converged at step {self.converged_at}"
+        return f"not converged in {self.steps} steps"
+
+
+def summarize(surface: Surface, run: Run) -> RunSummary:
+    """Summarize a single (unbatched) run on ``surface``.
+
+    >>> from momentum_viz import simulate
+    >>> from surfaces import get_surface
+    >>> s = get_surface("multiwell")
+    >>> summary = summarize(s, simulate(s, "sgd", s.start, lr=s.lr, steps=s.steps))
+    >>> summary.reached, summary.status
+    ('local minimum', 'converged at step 15')
+    """
+    if run.positions.ndim != 2:
+        raise ValueError(
+            f"summarize takes a single run; got positions of shape {run.positions.shape}"
+        )
+    final = run.positions[-1]
+    minima = np.array([m.point for m in surface.minima])
+    distances = np.hypot(minima[:, 0] - final[0], minima[:, 1] - final[1])
+    nearest = int(np.argmin(distances))
+    reached = ""
+    if run.minimum >= 0:
+        reached = "global minimum" if surface.minima[run.minimum].is_global else "local minimum"
+    return RunSummary(
+        final_loss=float(run.losses[-1]),
+        distance_to_minimum=float(distances[nearest]),
+        nearest_minimum=nearest,
+        converged_at=int(run.converged_at),
+        diverged_at=int(run.diverged_at),
+        reached=reached,
+        steps=run.steps,
+    )
+
+
+def format_number(value: float) -> str:
+    """Compact, readable number for a metric: 3 significant digits, scientific when tiny."""
+    if not math.isfinite(value):
+        return "—"
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e5:
+        return f"{value:.4g}"
+    return f"{value:.2e}"

@@ -1,0 +1,143 @@
+"""Settings and shareable links: the round trip and every malformed case."""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import pytest
+from hypothesis import given
+from hypothesis import settings as hyp_settings
+from hypothesis import strategies as st
+
+from momentum_viz.settings import (
+    LR_RANGE,
+    LR_STOPS,
+    MOMENTUM_RANGE,
+    MOMENTUM_STOPS,
+    STEPS_RANGE,
+    Settings,
+    defaults_for,
+    from_query_params,
+    surface_of,
+    to_query_params,
+)
+from surfaces import SURFACES
+
+
+@given(
+    surface=st.sampled_from(list(SURFACES)),
+    kappa=st.floats(1, 1000),
+    methods=st.lists(st.sampled_from(["sgd", "momentum", "nesterov"]), min_size=1, unique=True),
+    lr=st.floats(*LR_RANGE),
+    momentum=st.floats(*MOMENTUM_RANGE),
+    steps=st.integers(*STEPS_RANGE),
+    noise=st.floats(0, 50),
+    seed=st.integers(0, 2**31 - 1),
+    fx=st.floats(0, 1),
+    fy=st.floats(0, 1),
+)
+@hyp_settings(max_examples=60, deadline=None)
+def test_query_params_round_trip(surface, kappa, methods, lr, momentum, steps, noise, seed, fx, fy):
+    order = ("sgd", "momentum", "nesterov")
+    (xmin, xmax), (ymin, ymax) = SURFACES[surface].bounds
+    original = Settings(
+        surface=surface,
+        kappa=kappa if surface == "quadratic" else 50.0,
+        methods=tuple(m for m in order if m in methods),
+        lr=lr,
+        momentum=momentum,
+        steps=steps,
+        noise=noise,
+        seed=seed,
+        x0=xmin + fx * (xmax - xmin),
+        y0=ymin + fy * (ymax - ymin),
+    )
+    params = to_query_params(original)
+    assert all(isinstance(v, str) for v in params.values())
+    restored, notes = from_query_params(params)
+    assert notes == []
+    assert restored == original
+
+
+def test_empty_link_gives_the_first_surface_defaults():
+    settings, notes = from_query_params({})
+    assert notes == []
+    assert settings == defaults_for("rosenbrock")
+    s = SURFACES["rosenbrock"]
+    assert (settings.x0, settings.y0, settings.lr, settings.steps) == (*s.start, s.lr, s.steps)
+
+
+def test_surface_only_link_loads_that_surface_defaults():
+    settings, _ = from_query_params({"surface": "multiwell"})
+    s = SURFACES["multiwell"]
+    assert (settings.surface, settings.lr, settings.momentum) == ("multiwell", s.lr, s.momentum)
+
+
+MALFORMED = [
+    ({"momentum": "5"}, "momentum", 0.999),
+    ({"momentum": "-1"}, "momentum", 0.0),
+    ({"lr": "abc"}, "lr", SURFACES["rosenbrock"].lr),
+    ({"lr": "0"}, "lr", 1e-5),
+    ({"lr": "nan"}, "lr", SURFACES["rosenbrock"].lr),
+    ({"lr": "inf"}, "lr", SURFACES["rosenbrock"].lr),
+    ({"steps": "1000000000"}, "steps", 2000),
+    ({"steps": "12.7"}, "steps", 13),
+    ({"steps": "many"}, "steps", SURFACES["rosenbrock"].steps),
+    ({"noise": "-3"}, "noise", 0.0),
+    ({"seed": "-5"}, "seed", 0),
+    ({"x0": "99"}, "x0", 2.0),
+    ({"y0": "-1e300"}, "y0", -1.0),
+    ({"kappa": "1e9", "surface": "quadratic"}, "kappa", 1000.0),
+]
+
+
+@pytest.mark.parametrize(("params", "name", "expected"), MALFORMED)
+def test_malformed_values_are_clamped_or_dropped_with_a_note(params, name, expected):
+    settings, notes = from_query_params(params)
+    assert getattr(settings, name) == pytest.approx(expected)
+    assert any(note.startswith(name) for note in notes), notes
+
+
+def test_unknown_surface_method_and_parameter_are_reported():
+    settings, notes = from_query_params(
+        {"surface": "banana", "methods": "sgd,adam", "colour": "red", "scenario": "nope"}
+    )
+    assert settings.surface == "rosenbrock"
+    assert settings.methods == ("sgd",)
+    text = " ".join(notes)
+    for word in ("banana", "adam", "colour", "nope"):
+        assert word in text
+    settings, notes = from_query_params({"methods": ",,"})
+    assert settings.methods == ("sgd", "momentum") and notes
+
+
+def test_lists_use_the_last_value_and_whitespace_is_ignored():
+    settings, notes = from_query_params({"momentum": ["0.1", " 0.5 "]})
+    assert settings.momentum == 0.5 and not notes
+
+
+def test_scenario_supplies_the_base_and_link_values_override():
+    scenario = Settings(surface="multiwell", lr=0.3, momentum=0.9, steps=300)
+    settings, notes = from_query_params(
+        {"scenario": "escape", "momentum": "0.5"}, scenarios={"escape": scenario}
+    )
+    assert not notes
+    assert settings.surface == "multiwell" and settings.lr == 0.3 and settings.momentum == 0.5
+    assert scenario.momentum == 0.9  # the scenario itself is untouched
+
+
+def test_quadratic_settings_build_the_bowl_with_kappa():
+    bowl = surface_of(Settings(surface="quadratic", kappa=10.0))
+    assert bowl.eigenvalues == (1.0, 10.0)
+
+
+def test_slider_stops_cover_the_ranges_readably():
+    assert LR_STOPS[0] == LR_RANGE[0] and LR_STOPS[-1] == LR_RANGE[1]
+    assert all(a < b for a, b in itertools.pairwise(LR_STOPS))
+    assert MOMENTUM_STOPS[0] == 0.0 and MOMENTUM_STOPS[-1] == 0.999
+    # finer near 1: the gap below 0.999 is smaller than the gap above 0.5
+    gaps = {b: b - a for a, b in itertools.pairwise(MOMENTUM_STOPS)}
+    assert math.isclose(gaps[0.999], 0.001) and gaps[0.55] == pytest.approx(0.05)
+    for name in SURFACES:  # every default α is a stop, so the slider shows it exactly
+        assert SURFACES[name].lr in LR_STOPS or name == "quadratic"
