@@ -1,0 +1,724 @@
+r"""Closed-form theory of gradient descent with momentum on a quadratic.
+
+Update rule (the velocity starts at zero)::
+
+    v ← γ·v + α·∇J(θ),    θ ← θ − v
+
+with learning rate α > 0 and momentum 0 ≤ γ < 1; plain SGD is γ = 0.
+
+On a quadratic J = ½ θᵀAθ every eigen-direction of A (eigenvalue λ) moves on its own.
+Its coordinate e_t (the error, i.e. the distance to the minimum along that direction)
+obeys the linear recurrence
+
+.. math:: e_{t+1} = (1 + γ − αλ)\, e_t − γ\, e_{t−1},
+
+whose characteristic polynomial is σ² − bσ + γ = 0 with b = 1 + γ − αλ. Its two roots
+σ₁, σ₂ decide everything: the error shrinks like ρ^t with the *rate* ρ = max |σᵢ|.
+For SGD the roots are 1 − αλ and 0, so ρ = |1 − αλ|.
+
+The discriminant factorises, which is both how the regimes are read off and how the
+roots are computed accurately near a double root:
+
+.. math:: D = b² − 4γ = \bigl((1 − \sqrt{γ})² − αλ\bigr)\bigl((1 + \sqrt{γ})² − αλ\bigr).
+
+* D < 0: complex roots of modulus √γ — the error spirals (oscillates) with rate √γ.
+* D = 0: a double root σ = b/2 (critical damping, γ = (1 − √(αλ))²).
+* D > 0: two real roots of the sign of b; ρ = (|b| + √D)/2.
+
+Every rate here is a rate of the *error* e_t. A loss, being quadratic in the error,
+decays twice as fast on a log scale (like ρ^{2t}); :func:`measured_rate` takes the
+square root, so what it returns is comparable with the predicted rates.
+
+Away from a minimum, the eigenvalues of the Hessian describe the *local* quadratic
+model; λ ≤ 0 is allowed everywhere (no minimum along that direction: ρ ≥ 1).
+
+>>> round(sgd_rate(0.1, 1.0), 12)               # |1 − 0.1·1|
+0.9
+>>> round(momentum_rate(0.1, 0.5, 2.0) ** 2, 12)  # complex roots: ρ² = γ
+0.5
+>>> regime(0.04, 0.36, 4.0)                     # αλ = 0.16, γ = (1 − 0.4)²
+'critically damped'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal, NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+__all__ = [
+    "REGIMES",
+    "EigenAnalysis",
+    "Regime",
+    "TheoryReport",
+    "analyse",
+    "critical_momentum",
+    "local_eigenvalues",
+    "max_stable_lr",
+    "measured_rate",
+    "momentum_rate",
+    "momentum_roots",
+    "momentum_stable",
+    "optimal_momentum_params",
+    "optimal_rates",
+    "optimal_sgd_lr",
+    "regime",
+    "sgd_rate",
+    "sgd_stable",
+]
+
+Regime = Literal[
+    "monotone",
+    "oscillating (complex roots)",
+    "oscillating (sign flips)",
+    "critically damped",
+    "divergent",
+]
+
+#: Every string :func:`regime` can return, from best behaved to worst.
+REGIMES: tuple[Regime, ...] = (
+    "monotone",
+    "critically damped",
+    "oscillating (complex roots)",
+    "oscillating (sign flips)",
+    "divergent",
+)
+
+ArrayLike = npt.ArrayLike
+FloatOrArray = float | np.ndarray
+
+
+# --- validation ---------------------------------------------------------------------------
+
+
+def _first_bad(arr: np.ndarray, ok: np.ndarray) -> float:
+    return float(arr[~ok].flat[0])
+
+
+def _as_float_array(value: ArrayLike, name: str) -> np.ndarray:
+    try:
+        return np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must be a real number (or array of them); got {value!r}"
+        ) from None
+
+
+def _check_lr(lr: ArrayLike, name: str = "lr") -> np.ndarray:
+    arr = _as_float_array(lr, name)
+    ok = np.isfinite(arr) & (arr > 0)
+    if not ok.all():
+        raise ValueError(
+            f"{name} (learning rate α) must be finite and > 0; got {_first_bad(arr, ok)!r}"
+        )
+    return arr
+
+
+def _check_momentum(momentum: ArrayLike, name: str = "momentum") -> np.ndarray:
+    arr = _as_float_array(momentum, name)
+    ok = np.isfinite(arr) & (arr >= 0) & (arr < 1)
+    if not ok.all():
+        raise ValueError(f"{name} (γ) must be in [0, 1); got {_first_bad(arr, ok)!r}")
+    return arr
+
+
+def _check_lam(lam: ArrayLike, name: str = "lam") -> np.ndarray:
+    arr = _as_float_array(lam, name)
+    ok = np.isfinite(arr)
+    if not ok.all():
+        raise ValueError(
+            f"{name} (curvature λ) must be finite (any sign); got {_first_bad(arr, ok)!r}"
+        )
+    return arr
+
+
+def _out(arr: np.ndarray) -> FloatOrArray:
+    """0-d results become plain Python floats (or bools/complex); arrays stay arrays."""
+    return arr.item() if arr.ndim == 0 else arr
+
+
+# --- rates ---------------------------------------------------------------------------------
+
+
+def sgd_rate(lr: ArrayLike, lam: ArrayLike) -> FloatOrArray:
+    """Per-step contraction factor of plain SGD along curvature λ: ρ = |1 − αλ|.
+
+    Broadcasts over ``lr`` and ``lam``.
+
+    >>> round(sgd_rate(0.1, 1.0), 12)     # |1 − 0.1|
+    0.9
+    >>> sgd_rate(0.5, 4.0)                # |1 − 2| = 1: the divergence boundary
+    1.0
+    >>> sgd_rate(0.1, [1.0, 10.0, -1.0]).round(12).tolist()   # |0.9|, |1 − 1|, |1 + 0.1|
+    [0.9, 0.0, 1.1]
+    """
+    alpha = _check_lr(lr)
+    lam_arr = _check_lam(lam)
+    with np.errstate(over="ignore"):
+        return _out(np.abs(1.0 - alpha * lam_arr))
+
+
+def _b_and_discriminant(
+    alpha: np.ndarray, gamma: np.ndarray, lam: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """b = 1 + γ − αλ and D = b² − 4γ, the latter in factored (cancellation-free) form."""
+    a_lam = alpha * lam
+    root_gamma = np.sqrt(gamma)
+    b = 1.0 + gamma - a_lam
+    # For αλ ≥ 0 split each factor once more, (1 ∓ √γ)² − αλ = (1 ∓ √γ − √(αλ))(1 ∓ √γ + √(αλ)),
+    # so that D is exactly 0 whenever √γ = |1 − √(αλ)| holds in floating point.
+    root_a_lam = np.sqrt(np.abs(a_lam))
+    split = ((1.0 - root_gamma - root_a_lam) * (1.0 - root_gamma + root_a_lam)) * (
+        (1.0 + root_gamma - root_a_lam) * (1.0 + root_gamma + root_a_lam)
+    )
+    plain = ((1.0 - root_gamma) ** 2 - a_lam) * ((1.0 + root_gamma) ** 2 - a_lam)
+    return b, np.where(a_lam >= 0, split, plain)
+
+
+def _real_dominant(
+    alpha: np.ndarray, gamma: np.ndarray, lam: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """b, D and |σ₁|, the modulus of the dominant root *if* the roots are real (D ≥ 0).
+
+    |σ₁| = (|b| + √D)/2 loses the distance to 1 to rounding exactly where it matters
+    (λ ≈ 0, the stability boundary). With p(σ) = σ² − bσ + γ = (σ − σ₁)(σ − σ₂):
+    p(1) = αλ = (1 − σ₁)(1 − σ₂) and p(−1) = 2 + 2γ − αλ = (1 + σ₁)(1 + σ₂), so
+
+        b > 0:  |σ₁| = 1 − αλ/(1 − |σ₂|),   b < 0:  |σ₁| = 1 − (2 + 2γ − αλ)/(1 − |σ₂|)
+
+    with the well-conditioned small root |σ₂| = γ/|σ₁| (≤ √γ < 1). Then |σ₁| < 1 exactly
+    when 0 < αλ < 2 + 2γ holds in floating point (up to rounding to 1 itself).
+    Entries with D < 0 are meaningless.
+    """
+    b, disc = _b_and_discriminant(alpha, gamma, lam)
+    rough = 0.5 * (np.abs(b) + np.sqrt(np.maximum(disc, 0.0)))
+    gamma_b = np.broadcast_to(gamma, rough.shape)
+    small = np.divide(gamma_b, rough, out=np.zeros_like(rough), where=rough > 0)
+    gap = np.where(disc >= 0, 1.0 - small, 1.0)  # > 0 wherever D ≥ 0
+    a_lam = alpha * lam
+    dist = np.where(b > 0, a_lam, 2.0 + 2.0 * gamma - a_lam)  # p(±1)
+    return b, disc, 1.0 - dist / gap
+
+
+def momentum_roots(
+    lr: ArrayLike, momentum: ArrayLike, lam: ArrayLike
+) -> tuple[complex | np.ndarray, complex | np.ndarray]:
+    """The two roots of σ² − (1 + γ − αλ)σ + γ = 0, dominant (largest modulus) first.
+
+    Real roots: σ₁ = (b + sign(b)√D)/2 (refined so that |σ₁| is accurate near 1, see
+    :func:`momentum_rate`) and σ₂ = γ/σ₁ (no cancellation); complex roots: b/2 ± i√(−D)/2.
+    Both are returned as complex numbers (arrays when the arguments broadcast to one).
+
+    σ₁ = 0.8, σ₂ = 0.2 solve σ² − σ + 0.16 = 0, i.e. γ = 0.16 and αλ = 1 + γ − 1 = 0.16:
+
+    >>> s1, s2 = momentum_roots(0.04, 0.16, 4.0)
+    >>> round(s1.real, 12), round(s2.real, 12), s1.imag, s2.imag
+    (0.8, 0.2, 0.0, 0.0)
+
+    Complex pair for α = 0.1, γ = 0.5, λ = 2: b = 1.3, D = 1.69 − 2 = −0.31:
+
+    >>> s1, s2 = momentum_roots(0.1, 0.5, 2.0)
+    >>> round(s1.real, 12), round(s1.imag ** 2, 12), s1 == s2.conjugate()
+    (0.65, 0.0775, True)
+    """
+    alpha = _check_lr(lr)
+    gamma = _check_momentum(momentum)
+    lam_arr = _check_lam(lam)
+    with np.errstate(over="ignore"):
+        b, disc, dominant = _real_dominant(alpha, gamma, lam_arr)
+        real = disc >= 0
+        sq = np.sqrt(np.abs(disc))
+        big = np.copysign(dominant, b)
+        small = np.divide(
+            np.broadcast_to(gamma, big.shape),
+            big,
+            out=np.zeros_like(big),
+            where=big != 0,
+        )
+        half_b, half_sq = 0.5 * b, 0.5 * sq
+    first = np.empty(b.shape, dtype=complex)
+    second = np.empty(b.shape, dtype=complex)
+    first.real = np.where(real, big, half_b)
+    first.imag = np.where(real, 0.0, half_sq)
+    second.real = np.where(real, small, half_b)
+    second.imag = np.where(real, 0.0, -half_sq)
+    return _out(first), _out(second)
+
+
+def momentum_rate(lr: ArrayLike, momentum: ArrayLike, lam: ArrayLike) -> FloatOrArray:
+    """Per-step rate of heavy-ball momentum along curvature λ: ρ = max |σᵢ|.
+
+    .. math:: ρ = \\begin{cases} \\sqrt{γ} & D < 0 \\text{ (complex roots)} \\\\
+              (|b| + \\sqrt{D})/2 & D ≥ 0 \\end{cases}
+              \\qquad b = 1 + γ − αλ,\\; D = b² − 4γ
+
+    Both branches meet continuously at the double root (|b|/2 = √γ when D = 0). The
+    real branch is evaluated through p(±1) so that ρ < 1 exactly when
+    0 < αλ < 2 + 2γ (as :func:`momentum_stable` decides it), e.g. ρ = 1, not 1 − 1e-16,
+    for λ = 0. For γ = 0 the result is exactly :func:`sgd_rate`, |1 − αλ|. Broadcasts
+    over all three arguments and never warns (huge αλ gives ``inf``).
+
+    >>> round(momentum_rate(0.04, 0.16, 4.0), 12)   # roots 0.8 and 0.2
+    0.8
+    >>> round(momentum_rate(0.04, 0.36, 4.0), 12)   # double root (1.36 − 0.16)/2
+    0.6
+    >>> round(momentum_rate(0.1, 0.0, 1.0), 12)     # SGD: |1 − 0.1|
+    0.9
+    >>> momentum_rate(0.25, 0.25, [9.0, 0.0]).round(12).tolist()  # double −0.5; λ=0: 1
+    [0.5, 1.0]
+    """
+    alpha = _check_lr(lr)
+    gamma = _check_momentum(momentum)
+    lam_arr = _check_lam(lam)
+    with np.errstate(over="ignore"):
+        _, disc, real_rate = _real_dominant(alpha, gamma, lam_arr)
+        rate = np.where(disc < 0, np.sqrt(gamma), real_rate)
+        rate = np.where(gamma == 0, np.abs(1.0 - alpha * lam_arr), rate)
+    return _out(rate)
+
+
+def critical_momentum(lr: ArrayLike, lam: ArrayLike) -> FloatOrArray:
+    """The momentum γ_c = (1 − √(αλ))² at which the two roots coincide (D = 0).
+
+    * αλ ≤ 1: critical damping. γ < γ_c gives two positive real roots (overdamped,
+      "monotone"), γ > γ_c complex roots (underdamped, rate √γ). The double root is
+      1 − √(αλ) ≥ 0, and γ_c is the momentum with the smallest rate for this λ.
+    * 1 < αλ < 4: the step already overshoots, so no γ avoids oscillation. The double
+      root −√γ_c is negative: γ_c separates sign-flipping real roots (γ < γ_c) from
+      complex ones (γ > γ_c); it still minimises the rate, to √(αλ) − 1.
+    * αλ ≥ 4: γ_c ≥ 1 lies outside the allowed range: every γ in [0, 1) diverges.
+    * λ < 0: D > 0 for every γ (no double root); returns NaN.
+
+    >>> round(critical_momentum(0.04, 4.0), 12)   # (1 − √0.16)² = 0.6²
+    0.36
+    >>> round(critical_momentum(0.25, 9.0), 12)   # (1 − √2.25)² = (−0.5)²
+    0.25
+    >>> critical_momentum(0.1, -1.0)
+    nan
+    """
+    alpha = _check_lr(lr)
+    lam_arr = _check_lam(lam)
+    with np.errstate(over="ignore"):
+        a_lam = alpha * lam_arr
+        root = np.sqrt(np.maximum(a_lam, 0.0))
+        return _out(np.where(a_lam >= 0, (1.0 - root) ** 2, np.nan))
+
+
+def regime(lr: float, momentum: float, lam: float, *, tol: float = 1e-9) -> Regime:
+    """Qualitative behaviour of the error along curvature λ: one of :data:`REGIMES`.
+
+    Checked in this order:
+
+    ``"divergent"``
+        ρ ≥ 1: the error does not shrink. Decided by the exact inequality
+        ``not 0 < αλ < 2 + 2γ`` (so it agrees with :func:`momentum_stable`): αλ ≥ 2 + 2γ
+        overshoots ever more, λ < 0 grows away from a saddle/maximum, λ = 0 stays put.
+    ``"critically damped"``
+        a non-negative double root, γ = (1 − √(αλ))² with αλ ≤ 1 (within ``tol`` on
+        √γ). Fastest non-oscillating decay. With γ = 0 this is αλ = 1 (one-step jump).
+    ``"oscillating (complex roots)"``
+        D < 0: the error spirals, rate √γ; its sign changes about every π/arg(σ) steps.
+    ``"oscillating (sign flips)"``
+        negative real root(s) dominate (b < 0): the error alternates sign every step
+        (SGD with 1 < αλ < 2; also the negative double root when αλ > 1).
+    ``"monotone"``
+        real, non-negative roots (b > 0): overdamped (SGD: 0 < αλ < 1). Started from
+        rest (v = 0) the error then shrinks strictly and never crosses zero, since
+        e_t ∝ σ₁^{t+1}(1 − σ₂) − σ₂^{t+1}(1 − σ₁) with 1 > σ₁ > σ₂ ≥ 0.
+
+    >>> regime(0.1, 0.0, 1.0), regime(0.4, 0.0, 4.0), regime(0.5, 0.0, 4.0)
+    ('monotone', 'oscillating (sign flips)', 'divergent')
+    >>> regime(0.1, 0.5, 2.0), regime(0.04, 0.16, 4.0), regime(0.04, 0.36, 4.0)
+    ('oscillating (complex roots)', 'monotone', 'critically damped')
+    """
+    alpha = float(_check_lr(lr))
+    gamma = float(_check_momentum(momentum))
+    lam_f = float(_check_lam(lam))
+    a_lam = alpha * lam_f
+    if not 0.0 < a_lam < 2.0 + 2.0 * gamma:
+        return "divergent"
+    root_a_lam = math.sqrt(a_lam)
+    if root_a_lam <= 1.0 + tol and abs(math.sqrt(gamma) - abs(1.0 - root_a_lam)) <= tol:
+        return "critically damped"
+    b, disc = _b_and_discriminant(np.float64(alpha), np.float64(gamma), np.float64(lam_f))
+    if disc < 0:
+        return "oscillating (complex roots)"
+    return "monotone" if b > 0 else "oscillating (sign flips)"
+
+
+# --- stability ------------------------------------------------------------------------------
+
+
+def sgd_stable(lr: ArrayLike, lam_max: ArrayLike) -> bool | np.ndarray:
+    """Whether SGD's step size is stable along the stiffest direction: αλ_max < 2.
+
+    This is the step-size condition only; convergence also needs every λ > 0.
+
+    >>> sgd_stable(0.19, 10.0), sgd_stable(0.2, 10.0)   # αλ = 1.9, 2.0
+    (True, False)
+    """
+    alpha = _check_lr(lr)
+    lam_arr = _check_lam(lam_max, "lam_max")
+    with np.errstate(over="ignore"):
+        return _out(alpha * lam_arr < 2.0)
+
+
+def momentum_stable(lr: ArrayLike, momentum: ArrayLike, lam_max: ArrayLike) -> bool | np.ndarray:
+    """Whether momentum's step size is stable: αλ_max < 2 + 2γ (for 0 ≤ γ < 1).
+
+    At αλ = 2 + 2γ the roots are −1 and −γ. Momentum thus tolerates step sizes up to
+    (1 + γ) times larger than SGD. Step-size condition only, as for :func:`sgd_stable`.
+
+    >>> momentum_stable(0.29, 0.5, 10.0), momentum_stable(0.3, 0.5, 10.0)  # 2.9, 3 vs 3
+    (True, False)
+    """
+    alpha = _check_lr(lr)
+    gamma = _check_momentum(momentum)
+    lam_arr = _check_lam(lam_max, "lam_max")
+    with np.errstate(over="ignore"):
+        return _out(alpha * lam_arr < 2.0 + 2.0 * gamma)
+
+
+def max_stable_lr(momentum: ArrayLike, lam_max: ArrayLike) -> FloatOrArray:
+    """The step-size limit (2 + 2γ)/λ_max (use γ = 0 for SGD: 2/λ_max); α must stay below.
+
+    For λ_max ≤ 0 no step size overshoots: returns ``inf``.
+
+    >>> round(max_stable_lr(0.9, 10.0), 12), max_stable_lr(0.0, 4.0), max_stable_lr(0.5, 0.0)
+    (0.38, 0.5, inf)
+    """
+    gamma = _check_momentum(momentum)
+    lam_arr = _check_lam(lam_max, "lam_max")
+    num = np.broadcast_to(2.0 + 2.0 * gamma, np.broadcast_shapes(gamma.shape, lam_arr.shape))
+    out = np.full(num.shape, np.inf)
+    with np.errstate(over="ignore"):
+        np.divide(num, lam_arr, out=out, where=lam_arr > 0)
+    return _out(out)
+
+
+# --- optimal parameters (Polyak's heavy ball) -------------------------------------------------
+
+
+def _check_spectrum(lam_min: float, lam_max: float) -> tuple[float, float]:
+    lo = float(_check_lam(lam_min, "lam_min"))
+    hi = float(_check_lam(lam_max, "lam_max"))
+    if not lo > 0:
+        raise ValueError(
+            f"lam_min must be > 0 (optimal parameters need a positive definite Hessian); got {lo!r}"
+        )
+    if not hi >= lo:
+        raise ValueError(f"lam_max must be >= lam_min = {lo!r}; got {hi!r}")
+    return lo, hi
+
+
+def optimal_sgd_lr(lam_min: float, lam_max: float) -> float:
+    """The SGD step α = 2/(λ_min + λ_max) that balances |1 − αλ_min| = |1 − αλ_max|.
+
+    >>> optimal_sgd_lr(1.0, 3.0)    # 2/4
+    0.5
+    """
+    lo, hi = _check_spectrum(lam_min, lam_max)
+    return 2.0 / (lo + hi)
+
+
+def optimal_momentum_params(lam_min: float, lam_max: float) -> tuple[float, float]:
+    """Optimal heavy-ball parameters (α*, γ*) for eigenvalues in [λ_min, λ_max].
+
+    .. math:: α^* = \\Bigl(\\frac{2}{\\sqrt{λ_{min}} + \\sqrt{λ_{max}}}\\Bigr)^2, \\qquad
+              γ^* = \\Bigl(\\frac{\\sqrt{κ} − 1}{\\sqrt{κ} + 1}\\Bigr)^2, \\quad κ = λ_{max}/λ_{min}
+
+    γ* is the critical momentum at both ends of the spectrum (a double root, positive at
+    λ_min, negative at λ_max), and every λ in between has complex roots: the rate is
+    √γ* throughout. Written in λ (not κ), so a tiny λ_min does not overflow.
+
+    κ = 100 (λ = 1, 100): α* = (2/11)² = 4/121, γ* = (9/11)² = 81/121:
+
+    >>> a, g = optimal_momentum_params(1.0, 100.0)
+    >>> round(a * 121, 12), round(g * 121, 12)
+    (4.0, 81.0)
+    """
+    lo, hi = _check_spectrum(lam_min, lam_max)
+    s_lo, s_hi = math.sqrt(lo), math.sqrt(hi)
+    return 4.0 / (s_lo + s_hi) ** 2, ((s_hi - s_lo) / (s_hi + s_lo)) ** 2
+
+
+def optimal_rates(lam_min: float, lam_max: float) -> tuple[float, float]:
+    """Rates at the optimal parameters: SGD (κ − 1)/(κ + 1), momentum (√κ − 1)/(√κ + 1).
+
+    κ = 100: SGD 99/101 ≈ 0.980 (≈ κ/2 = 50 steps per factor e), momentum 9/11 ≈ 0.818
+    (≈ √κ/2 = 5 steps per factor e).
+
+    >>> sgd, mom = optimal_rates(1.0, 100.0)
+    >>> round(sgd * 101, 12), round(mom * 11, 12)
+    (99.0, 9.0)
+    """
+    lo, hi = _check_spectrum(lam_min, lam_max)
+    s_lo, s_hi = math.sqrt(lo), math.sqrt(hi)
+    return (hi - lo) / (hi + lo), (s_hi - s_lo) / (s_hi + s_lo)
+
+
+# --- local quadratic model -----------------------------------------------------------------------
+
+
+def local_eigenvalues(hessian_2x2: ArrayLike) -> tuple[float, float]:
+    """Eigenvalues (λ_min, λ_max) of a symmetric 2×2 Hessian, ascending.
+
+    Only the symmetric part ½(H + Hᵀ) is used (it is what the quadratic model sees).
+
+    >>> local_eigenvalues([[2.0, 1.0], [1.0, 2.0]])   # 2 ∓ 1
+    (1.0, 3.0)
+    >>> local_eigenvalues([[1.0, 0.0], [0.0, -0.5]])  # a saddle
+    (-0.5, 1.0)
+    """
+    h = _as_float_array(hessian_2x2, "hessian_2x2")
+    if h.shape != (2, 2):
+        raise ValueError(f"hessian_2x2 must have shape (2, 2); got shape {h.shape}")
+    if not np.isfinite(h).all():
+        raise ValueError(f"hessian_2x2 must be finite; got {h.tolist()!r}")
+    lo, hi = np.linalg.eigvalsh(0.5 * (h + h.T))
+    return float(lo), float(hi)
+
+
+# --- report for the UI ------------------------------------------------------------------------
+
+
+class EigenAnalysis(NamedTuple):
+    """Rates and regimes along one eigen-direction."""
+
+    lam: float
+    sgd_rate: float
+    sgd_regime: Regime
+    momentum_rate: float
+    momentum_regime: Regime
+
+
+@dataclass(frozen=True)
+class TheoryReport:
+    """Everything the theory predicts for (α, γ) on a quadratic with given eigenvalues.
+
+    ``directions`` is sorted by λ (ascending). Overall rates are the maxima over the
+    directions (the slowest direction wins). The ``optimal_*`` fields and
+    ``condition_number`` are ``None`` unless every eigenvalue is > 0.
+    """
+
+    lr: float
+    momentum: float
+    directions: tuple[EigenAnalysis, ...]
+    lam_min: float
+    lam_max: float
+    sgd_rate: float
+    momentum_rate: float
+    positive_definite: bool
+    sgd_stable: bool
+    momentum_stable: bool
+    sgd_max_lr: float
+    momentum_max_lr: float
+    condition_number: float | None
+    optimal_sgd_lr: float | None
+    optimal_sgd_rate: float | None
+    optimal_lr: float | None
+    optimal_momentum: float | None
+    optimal_momentum_rate: float | None
+    warnings: tuple[str, ...]
+
+    @property
+    def sgd_converges(self) -> bool:
+        """Stable step and positive definite: every direction has ρ < 1."""
+        return self.sgd_stable and self.positive_definite
+
+    @property
+    def momentum_converges(self) -> bool:
+        """Stable step and positive definite: every direction has ρ < 1."""
+        return self.momentum_stable and self.positive_definite
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.3g}".replace("-", "−")
+
+
+def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
+    """Analyse SGD and momentum with step α = ``lr`` and γ = ``momentum``.
+
+    ``eigenvalues`` are those of the (local) Hessian: a 1-D sequence of finite numbers of
+    any sign (use :func:`local_eigenvalues` for a 2×2 Hessian). Never raises for λ ≤ 0:
+    such directions get ρ ≥ 1 ("divergent") and a warning explains why.
+
+    λ = 1, 10 with α = 0.1, γ = 0.5: SGD |1 − 0.1| = 0.9 and |1 − 1| = 0; for momentum
+    b = 1.4 and 0.5, D = 1.96 − 2 and 0.25 − 2, both negative: complex roots, rate √0.5:
+
+    >>> r = analyse(0.1, 0.5, [10.0, 1.0])
+    >>> [d.lam for d in r.directions], round(r.sgd_rate, 12), round(r.momentum_rate ** 2, 12)
+    ([1.0, 10.0], 0.9, 0.5)
+    >>> r.sgd_max_lr, round(r.momentum_max_lr, 12), r.warnings
+    (0.2, 0.3, ())
+    >>> for w in analyse(0.3, 0.1, [1.0, 10.0]).warnings:   # αλ_max = 3 ≥ 2 and ≥ 2.2
+    ...     print(w)
+    α·λmax = 3 ≥ 2: plain SGD diverges (it needs α < 2/λmax = 0.2)
+    α·λmax = 3 ≥ 2 + 2γ = 2.2: momentum diverges (it needs α < (2 + 2γ)/λmax = 0.22)
+    >>> r = analyse(0.1, 0.5, [-0.3, 1.0])
+    >>> r.positive_definite, r.optimal_lr, r.directions[0].momentum_regime
+    (False, None, 'divergent')
+    """
+    alpha = float(_check_lr(lr))
+    gamma = float(_check_momentum(momentum))
+    lams = _check_lam(eigenvalues, "eigenvalues")
+    if lams.ndim == 0:
+        lams = lams.reshape(1)
+    if lams.ndim != 1 or lams.size == 0:
+        raise ValueError(
+            "eigenvalues must be a non-empty 1-D sequence of numbers (for a 2×2 Hessian, "
+            f"pass local_eigenvalues(H)); got shape {lams.shape}"
+        )
+    lams = np.sort(lams)
+    sgd_rates = np.atleast_1d(sgd_rate(alpha, lams))
+    mom_rates = np.atleast_1d(momentum_rate(alpha, gamma, lams))
+    directions = tuple(
+        EigenAnalysis(
+            lam=float(lam),
+            sgd_rate=float(s),
+            sgd_regime=regime(alpha, 0.0, float(lam)),
+            momentum_rate=float(m),
+            momentum_regime=regime(alpha, gamma, float(lam)),
+        )
+        for lam, s, m in zip(lams, sgd_rates, mom_rates, strict=True)
+    )
+    lam_min, lam_max = float(lams[0]), float(lams[-1])
+    positive_definite = lam_min > 0
+    s_stable = bool(sgd_stable(alpha, lam_max))
+    m_stable = bool(momentum_stable(alpha, gamma, lam_max))
+
+    warnings: list[str] = []
+    negative = [float(x) for x in lams if x < 0]
+    if negative:
+        where = "a saddle" if lam_max > 0 else "a maximum"
+        lam_text = ", ".join(_fmt(x) for x in negative)
+        warnings.append(
+            f"Hessian not positive definite here (λ = {lam_text}): the local quadratic model "
+            f"has no minimum; rates describe motion near {where} (ρ > 1 means moving away)"
+        )
+    if np.any(lams == 0):
+        warnings.append(
+            "Hessian singular here (λ = 0): the local quadratic model is flat along that "
+            "direction, so neither method converges along it (ρ = 1)"
+        )
+    a_lam_max = alpha * lam_max
+    if not s_stable:
+        warnings.append(
+            f"α·λmax = {_fmt(a_lam_max)} ≥ 2: plain SGD diverges "
+            f"(it needs α < 2/λmax = {_fmt(2.0 / lam_max)})"
+        )
+    if not m_stable:
+        limit = 2.0 + 2.0 * gamma
+        warnings.append(
+            f"α·λmax = {_fmt(a_lam_max)} ≥ 2 + 2γ = {_fmt(limit)}: momentum diverges "
+            f"(it needs α < (2 + 2γ)/λmax = {_fmt(limit / lam_max)})"
+        )
+
+    if positive_definite:
+        opt_lr, opt_mom = optimal_momentum_params(lam_min, lam_max)
+        opt_sgd_rate, opt_mom_rate = optimal_rates(lam_min, lam_max)
+        opt_sgd_lr: float | None = optimal_sgd_lr(lam_min, lam_max)
+        kappa: float | None = lam_max / lam_min
+    else:
+        opt_lr = opt_mom = opt_sgd_rate = opt_mom_rate = opt_sgd_lr = kappa = None
+
+    return TheoryReport(
+        lr=alpha,
+        momentum=gamma,
+        directions=directions,
+        lam_min=lam_min,
+        lam_max=lam_max,
+        sgd_rate=float(sgd_rates.max()),
+        momentum_rate=float(mom_rates.max()),
+        positive_definite=positive_definite,
+        sgd_stable=s_stable,
+        momentum_stable=m_stable,
+        sgd_max_lr=float(max_stable_lr(0.0, lam_max)),
+        momentum_max_lr=float(max_stable_lr(gamma, lam_max)),
+        condition_number=kappa,
+        optimal_sgd_lr=opt_sgd_lr,
+        optimal_sgd_rate=opt_sgd_rate,
+        optimal_lr=opt_lr,
+        optimal_momentum=opt_mom,
+        optimal_momentum_rate=opt_mom_rate,
+        warnings=tuple(warnings),
+    )
+
+
+# --- measuring a rate from a run -------------------------------------------------------------
+
+
+def measured_rate(
+    losses: ArrayLike,
+    *,
+    skip: int = 0,
+    min_points: int = 5,
+    loss_min: float = 0.0,
+    window: tuple[float, float] = (1e-12, 1e-1),
+) -> float:
+    """Estimate the per-step rate ρ of the *error* from a loss curve.
+
+    Near a minimum the excess loss L_t − L* is quadratic in the error, so it decays like
+    C·ρ^{2t}. This returns ρ = exp(s/2), where s is the least-squares slope of
+    log(L_t − L*) against t — the rate of the error, directly comparable with
+    :func:`sgd_rate`, :func:`momentum_rate` and ``TheoryReport.*_rate``.
+
+    How the points are chosen:
+
+    1. drop the first ``skip`` losses and subtract ``loss_min`` (L*, 0 for the quadratic
+       bowls);
+    2. oscillating runs make the loss dip towards zero between peaks, so only the points
+       of the *upper envelope* are used: those at least as large as every later one
+       (the running maximum taken from the end);
+    3. keep those whose excess lies between ``window[0]`` and ``window[1]`` times the
+       largest excess: this skips the initial transient (faster directions dying out)
+       and the floating-point noise floor.
+
+    Returns NaN, without warning, when fewer than ``min_points`` points remain (too
+    short a run, a loss that never falls by the factor ``window[1]``, an instant
+    convergence) or when the curve contains non-finite values (a divergent run). A
+    divergent but finite curve also gives NaN: only decay is measured.
+
+    Caveat: at a double root (critical damping, optimal parameters) the error behaves
+    like t·ρ^t, and the polynomial factor makes the estimate slightly too large.
+
+    >>> round(measured_rate([0.81 ** t for t in range(60)]), 12)  # loss 0.81^t = (0.9²)^t
+    0.9
+    >>> measured_rate([1.0, 0.5, 0.25])                       # too few points
+    nan
+    """
+    arr = _as_float_array(losses, "losses")
+    if arr.ndim != 1:
+        raise ValueError(f"losses must be a 1-D sequence; got shape {arr.shape}")
+    if isinstance(skip, bool) or not isinstance(skip, int | np.integer) or skip < 0:
+        raise ValueError(f"skip must be an integer >= 0; got {skip!r}")
+    if isinstance(min_points, bool) or not isinstance(min_points, int | np.integer):
+        raise ValueError(f"min_points must be an integer >= 2; got {min_points!r}")
+    if min_points < 2:
+        raise ValueError(f"min_points must be an integer >= 2; got {min_points!r}")
+    floor_frac, ceil_frac = (float(w) for w in window)
+    if not 0.0 < floor_frac < ceil_frac <= 1.0:
+        raise ValueError(f"window must be (low, high) with 0 < low < high <= 1; got {window!r}")
+    loss_min_f = float(_as_float_array(loss_min, "loss_min"))
+    if not math.isfinite(loss_min_f):
+        raise ValueError(f"loss_min must be a finite number; got {loss_min_f!r}")
+
+    excess = arr[skip:] - loss_min_f
+    if excess.size < min_points or not np.isfinite(excess).all():
+        return math.nan
+    envelope = np.maximum.accumulate(excess[::-1])[::-1]
+    top = envelope[0]
+    if not top > 0:
+        return math.nan
+    steps = np.arange(excess.size, dtype=float)
+    use = (excess == envelope) & (excess >= floor_frac * top) & (excess <= ceil_frac * top)
+    if np.count_nonzero(use) < min_points:
+        return math.nan
+    t = steps[use]
+    y = np.log(excess[use])
+    t_centred = t - t.mean()
+    slope = float(np.dot(t_centred, y - y.mean()) / np.dot(t_centred, t_centred))
+    return math.exp(0.5 * slope)
