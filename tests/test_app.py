@@ -1,0 +1,146 @@
+"""The Streamlit app, driven headless with streamlit.testing.v1.AppTest."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from momentum_viz import simulate
+from surfaces import SURFACES
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+METHOD_SETS = [
+    list(c) for r in (1, 2, 3) for c in itertools.combinations(["sgd", "momentum", "nesterov"], r)
+]
+
+
+def _app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def _map_spec(at: AppTest) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+@pytest.mark.parametrize("surface", list(SURFACES))
+def test_every_surface_runs_without_exception(surface):
+    at = _app(surface=surface)
+    assert at.selectbox(key="surface").value == surface
+    s = SURFACES[surface]
+    assert at.number_input(key="x0").value == pytest.approx(s.start[0])
+    assert len(at.get("plotly_chart")) >= 2  # the map and the loss curves
+
+
+@pytest.mark.parametrize("methods", METHOD_SETS, ids=lambda m: "+".join(m))
+def test_every_combination_of_methods(methods):
+    at = _app(methods=",".join(methods))
+    spec = _map_spec(at)
+    names = {t.get("name") for t in spec["data"]}
+    for label in ("SGD", "Momentum", "Nesterov"):
+        present = label.lower() in methods
+        assert any(label in str(n) for n in names) == present, names
+
+
+def test_no_method_selected_keeps_the_map():
+    at = _app()
+    at.pills(key="methods").set_value([]).run()
+    assert not at.exception
+    assert at.get("plotly_chart"), "the map must stay"
+    assert any("at least one method" in i.value for i in at.info)
+
+
+def test_moving_gamma_changes_momentum_and_not_sgd():
+    at = _app()
+    before = _metrics(at)
+    at.select_slider(key="momentum").set_value(0.5).run()
+    assert not at.exception
+    after = _metrics(at)
+    sgd_keys = [k for k in before if k.startswith("SGD")]
+    mom_keys = [k for k in before if k.startswith("Momentum")]
+    assert sgd_keys and mom_keys
+    assert all(before[k] == after[k] for k in sgd_keys)
+    assert any(before[k] != after[k] for k in mom_keys)
+    # The metric agrees with the core run at the new γ.
+    s = SURFACES["rosenbrock"]
+    run = simulate(s, "momentum", s.start, lr=s.lr, momentum=0.5, steps=s.steps)
+    expected = f"step {run.converged_at}" if run.converged_at >= 0 else f"not in {s.steps}"
+    assert after["Momentum converged"] == expected
+    assert at.query_params["momentum"] == "0.5"
+
+
+def test_diverging_lr_shows_warning_not_exception():
+    at = _app()
+    at.select_slider(key="lr").set_value(0.1).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert any("diverged at step" in e and "lower α or γ" in e for e in errors), errors
+    spec = _map_spec(at)
+    assert spec["layout"]["xaxis"]["range"] == list(SURFACES["rosenbrock"].bounds[0])
+
+
+def test_chart_spec_traces_frames_and_fixed_axes():
+    at = _app(methods="sgd,momentum,nesterov", steps="2000")
+    spec = _map_spec(at)
+    assert 1 <= len(spec["frames"]) <= 200
+    (xmin, xmax), (ymin, ymax) = SURFACES["rosenbrock"].bounds
+    assert spec["layout"]["xaxis"]["range"] == [xmin, xmax]
+    assert spec["layout"]["yaxis"]["range"] == [ymin, ymax]
+    assert spec["layout"]["xaxis"].get("autorange") is False
+    assert len(spec["layout"]["images"]) == 1  # the surface, painted under the iso-lines
+    types = {t.get("type", "scatter") for t in spec["data"]}
+    assert "contour" not in types and "heatmap" not in types
+    # Frames carry only trajectory traces, never the background.
+    for frame in spec["frames"]:
+        for trace in frame["data"]:
+            assert trace.get("type", "scatter") == "scatter"
+    size = len(at.get("plotly_chart")[0].proto.spec)
+    assert size <= 4_000_000
+
+
+def test_link_with_bad_values_is_clamped_with_a_note():
+    at = _app(momentum="5", steps="1000000000", surface="banana", lr="fast")
+    notes = " ".join(i.value for i in at.info)
+    for name in ("momentum", "steps", "surface", "lr"):
+        assert name in notes
+    assert at.select_slider(key="momentum").value == 0.999
+    assert at.slider(key="steps").value == 2000
+
+
+def test_surface_change_loads_its_defaults():
+    at = _app()
+    at.selectbox(key="surface").set_value("multiwell").run()
+    s = SURFACES["multiwell"]
+    assert at.select_slider(key="lr").value == s.lr
+    assert at.number_input(key="y0").value == pytest.approx(s.start[1])
+    assert at.query_params["surface"] == "multiwell"
+
+
+def test_theory_tab_and_optimal_button_on_the_quadratic():
+    at = _app(surface="quadratic")
+    at.tabs[0]
+    at.session_state["view"] = "Theory"
+    at.run()
+    assert not at.exception
+    buttons = [b for b in at.button if b.label == "Use optimal α, γ"]
+    assert buttons, [b.label for b in at.button]
+    buttons[0].click().run()
+    assert not at.exception
+    # κ = 50: α* = (2 / (1 + √50))², γ* = ((√50 − 1)/(√50 + 1))², computed by hand here.
+    root = 50**0.5
+    assert at.select_slider(key="lr").value == pytest.approx((2 / (1 + root)) ** 2)
+    assert at.select_slider(key="momentum").value == pytest.approx(
+        ((root - 1) / (root + 1)) ** 2, abs=1e-6
+    )
