@@ -210,20 +210,31 @@ def _snap_to_levels(
     """Move each point along ∇J onto its target level (Newton steps on J(p) = target).
 
     contourpy interpolates J linearly inside each grid cell, which misplaces the lines
-    where J curves strongly (the floor of the Rosenbrock valley); three Newton steps with
-    the analytic gradient put them back on the level set. Steps longer than ``max_step``
-    (near a critical point, where ∇J ≈ 0) are not taken.
+    where J curves strongly (the floor of the Rosenbrock valley, small rings around a
+    minimum); Newton steps with the analytic gradient put them back on the level set.
+    Steps are capped at ``max_step`` (a grid cell) so a point near a critical point,
+    where ∇J ≈ 0, cannot jump away; a point exactly on one stays put. Points where a line
+    meets the edge of the bounds move along that edge only, so lines end on the edge.
     """
     points = points.copy()
-    for _ in range(3):
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    # Which gradient components may move each point: 0 across an edge it lies on.
+    free = np.ones_like(points)
+    free[np.isclose(points[:, 0], xmin) | np.isclose(points[:, 0], xmax), 0] = 0.0
+    free[np.isclose(points[:, 1], ymin) | np.isclose(points[:, 1], ymax), 1] = 0.0
+    for _ in range(8):
         residual = surface.value(points) - targets
-        grad = surface.grad(points)
+        grad = surface.grad(points) * free
         norm2 = np.sum(grad * grad, axis=-1)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            step = grad * (residual / norm2)[:, None]
+        moving = norm2 > 0
+        step = np.zeros_like(points)
+        step[moving] = grad[moving] * (residual[moving] / norm2[moving])[:, None]
         length = np.hypot(step[:, 0], step[:, 1])
-        ok = np.isfinite(length) & (length <= max_step)
-        points[ok] -= step[ok]
+        too_long = length > max_step
+        step[too_long] *= (max_step / length[too_long])[:, None]
+        points -= step
+        if np.all(np.abs(residual) <= 1e-12 * np.maximum(np.abs(targets), 1.0)):
+            break
     return points
 
 
@@ -591,12 +602,13 @@ def trajectory_figure(
     a student who never presses Play sees the whole result. Play replays all runs in
     lock-step from step 0 over at most ``max_frames`` frames (after Pause it resumes).
 
-    Traces, in order: ``"iso-lines"``, ``"click-grid"`` (``click_grid``² nearly invisible
-    markers so that a click on the map is a selectable point), ``"colorbar"``, the minima
-    (``"global minimum"``, ``"local minimum"``), ``"start"``, then per method its segment
-    traces, its trail and its head (see :class:`Segments`). Trajectory traces carry
-    ``meta = {"method", "role", "first_step"}`` with role "segment", "trail" or "head";
-    frames touch only those traces.
+    Traces, bottom to top: ``"iso-lines"``, ``"click-grid"`` (``click_grid``² nearly
+    invisible markers, so that a click anywhere on the map selects a point: the background
+    image emits no events), ``"colorbar"``, each method's line traces (its segments, then
+    its trail; see :class:`Segments`), the minima (``"global minimum"``, ``"local
+    minimum"``), ``"start"``, then each method's head. Trajectory traces carry ``meta =
+    {"method", "role", "first_step"}`` with role "segment", "trail" or "head", and their
+    ``name`` is the method's label; frames touch only these traces.
     """
     arrays = _check_paths(paths)
     if click_grid < 2:
@@ -678,19 +690,15 @@ def _map_layout(surface: Surface, height: int) -> go.Layout:
         height=height,
         template="plotly_white",
         font={"size": FONT_SIZE},
-        margin={"l": 60, "r": 20, "t": 90, "b": 40},
-        title={
-            "text": surface.title,
-            "x": 0.01,
-            "y": 0.98,
-            "yanchor": "top",
-            "font": {"size": FONT_SIZE + 2},
-        },
+        # No figure title: the page names the surface, and in a narrow column a title
+        # collides with the legend and the mode bar.
+        margin={"l": 60, "r": 20, "t": 40, "b": 40},
         # Equal scaling: the gradient is perpendicular to the iso-lines on screen only
         # when a unit of x is as long as a unit of y.
         xaxis={**axis, "range": [xmin, xmax], "title": {"text": "x"}},
         yaxis={**axis, "range": [ymin, ymax], "title": {"text": "y"}, "scaleanchor": "x"},
-        # One row between the title and the plot: clear of the colour bar and the slider.
+        # Above the plot (plotly grows the margin when it wraps): clear of the colour bar
+        # and of the Play/Pause buttons and the slider below.
         legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
         hovermode="closest",
     )
@@ -750,7 +758,7 @@ def _add_animation(
                 "y": 0.0,
                 "xanchor": "left",
                 "yanchor": "top",
-                "pad": {"t": 60, "r": 10},
+                "pad": {"t": 50, "r": 10},
                 "showactive": False,
                 "font": {"size": FONT_SIZE},
                 "buttons": [
@@ -762,11 +770,13 @@ def _add_animation(
         sliders=[
             {
                 "active": len(steps) - 1,  # the figure opens on the finished runs
-                "x": 0.25,
-                "len": 0.75,
+                # A row of its own under the buttons: side by side they overlap in a
+                # narrow column.
+                "x": 0.0,
+                "len": 1.0,
                 "y": 0.0,
                 "yanchor": "top",
-                "pad": {"t": 45},
+                "pad": {"t": 95},
                 "currentvalue": {"prefix": "step ", "font": {"size": FONT_SIZE}},
                 "font": {"size": FONT_SIZE - 4},
                 "steps": [
@@ -808,8 +818,8 @@ def loss_figure(
     fig = go.Figure()
     for order, (method, values) in enumerate(arrays.items()):
         color, label, dash, _ = _method_style(method, order)
-        # fmax leaves NaN alone (np.maximum would too, but says why less clearly).
-        shown = np.fmax(values, floor) if log_y else values
+        # np.maximum keeps NaN as NaN (a gap in the line); np.fmax would draw it at the floor.
+        shown = np.maximum(values, floor) if log_y else values
         fig.add_trace(
             go.Scatter(
                 x=np.arange(len(values)),
@@ -854,7 +864,8 @@ def surface3d_figure(
     The height is J itself, or log10(J − J* + delta) with delta ≈ 1 % of a typical J on
     ``log_scale`` surfaces, whose J spans decades (the z axis title says which). Paths
     are drawn at the height of the surface at each of their points, lifted by 1 % of the
-    height range so the surface does not hide them; nothing is clipped.
+    height range so the surface does not hide them. The box is fixed on the bounds and the
+    surface's height range, so the part of a run that leaves them is cut at the box edge.
     """
     arrays = _check_paths(paths)
     if resolution < 2:
@@ -864,10 +875,10 @@ def surface3d_figure(
     # The map's tiny log offset would turn the valley floor, sampled on a coarse mesh,
     # into a row of spikes; 1 % of the typical height keeps the floor smooth in 3-D.
     delta = float(f"{0.01 * max(float(np.median(values - j_min)), 1e-10):.1g}")
-    lift_transform = ColorTransform(j_min, delta, (0.0, 1.0))
+    height_transform = ColorTransform(j_min, delta, (0.0, 1.0))
 
     def height_of(values: np.ndarray) -> np.ndarray:
-        return lift_transform(values) if surface.log_scale else values
+        return height_transform(values) if surface.log_scale else values
 
     z = height_of(values)
     z_lo, z_hi = float(z.min()), float(z.max())

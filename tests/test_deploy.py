@@ -54,7 +54,6 @@ EXPECTED_CMD = [
 RUNTIME_PATHS = ["app.py", "momentum_viz", "surfaces", ".streamlit/config.toml"]
 
 
-
 # -- Dockerfile parsing -------------------------------------------------------------------
 @dataclass(frozen=True)
 class Instruction:
