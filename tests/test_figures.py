@@ -1,0 +1,571 @@
+"""Tests for momentum_viz.figures: frame sampling, the animated map, loss and 3-D figures.
+
+The checks compare the figures against facts computed independently of the module:
+positions from the optimizer core (or random paths), J from the surfaces, pixel colours
+decoded from the PNG, and the JSON plotly.py actually sends.
+"""
+
+from __future__ import annotations
+
+import ast
+import base64
+import io
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+import surfaces
+from momentum_viz.core import simulate
+from momentum_viz.figures import (
+    CLICK_GRID_NAME,
+    ISO_LINES_NAME,
+    MAP_COLORSCALE,
+    METHOD_COLORS,
+    METHOD_LABELS,
+    Segments,
+    color_transform,
+    contour_levels,
+    frame_indices,
+    iso_lines,
+    loss_figure,
+    surface3d_figure,
+    surface_image,
+    trajectory_figure,
+)
+
+METHODS = ("sgd", "momentum", "nesterov")
+
+
+def core_paths(name: str, steps: int | None = None) -> dict[str, np.ndarray]:
+    """Positions of the three methods from the optimizer core, surface defaults."""
+    surface = surfaces.get_surface(name)
+    return {
+        method: simulate(
+            name,
+            method,
+            surface.start,
+            lr=surface.lr,
+            momentum=surface.momentum,
+            steps=steps or surface.steps,
+        ).positions
+        for method in METHODS
+    }
+
+
+def random_paths(surface, n_points: int, seed: int = 0) -> dict[str, np.ndarray]:
+    """Unstructured paths (uniform in the bounds): the worst case for any compression."""
+    rng = np.random.default_rng(seed)
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    low, high = np.array([xmin, ymin]), np.array([xmax, ymax])
+    return {m: rng.uniform(low, high, size=(n_points, 2)) for m in METHODS}
+
+
+def roles(fig: go.Figure) -> dict[int, dict]:
+    """Trace index -> meta of every trajectory trace."""
+    return {i: t.meta for i, t in enumerate(fig.data) if isinstance(t.meta, dict)}
+
+
+def visible_indices(
+    fig: go.Figure, method: str, frame: go.Frame | None, path: np.ndarray
+) -> set[int]:
+    """Return the path indices drawn for ``method`` at ``frame`` (None: the initial state,
+    the last step), checking that every drawn coordinate is the path's own."""
+    updates = dict(zip(frame.traces, frame.data, strict=True)) if frame is not None else {}
+
+    def current(index: int, attribute: str):
+        update = updates.get(index)
+        value = getattr(update, attribute, None) if update is not None else None
+        return getattr(fig.data[index], attribute) if value is None else value
+
+    drawn: set[int] = set()
+    trail = head = None
+    for index, meta in roles(fig).items():
+        if meta["method"] != method:
+            continue
+        xy = np.column_stack([current(index, "x"), current(index, "y")])
+        if meta["role"] == "segment":
+            if current(index, "opacity") == 0:
+                continue
+            first = meta["first_step"]  # segments are static: their data never changes
+            np.testing.assert_array_equal(xy, path[first : first + len(xy)])
+            drawn.update(range(first, first + len(xy)))
+        elif meta["role"] == "trail":
+            trail = xy
+        else:
+            head = xy
+    step = len(path) - 1 if frame is None else int(frame.name)
+    # Frames store float32 coordinates (except the last frame): compare to that precision.
+    np.testing.assert_allclose(head, path[step : step + 1], rtol=1e-6, atol=1e-6)
+    first = step - len(trail) + 1  # the trail ends at the head
+    np.testing.assert_allclose(trail, path[first : step + 1], rtol=1e-6, atol=1e-6)
+    drawn.update(range(first, step + 1))
+    return drawn
+
+
+# --- frame_indices ----------------------------------------------------------------------
+
+
+def test_frame_indices_examples():
+    assert frame_indices(5, 200).tolist() == [0, 1, 2, 3, 4]
+    assert frame_indices(1, 1).tolist() == [0]
+    assert frame_indices(2, 2).tolist() == [0, 1]
+    assert frame_indices(201, 3).tolist() == [0, 100, 200]
+    assert frame_indices(0, 5).tolist() == []
+
+
+@pytest.mark.parametrize(("n_points", "max_frames"), [(5, 1), (5, 0), (-1, 5)])
+def test_frame_indices_rejects_impossible_requests(n_points, max_frames):
+    with pytest.raises(ValueError):
+        frame_indices(n_points, max_frames)
+
+
+@settings(max_examples=300, deadline=None)
+@given(n_points=st.integers(1, 100_000), max_frames=st.integers(2, 1000))
+def test_frame_indices_properties(n_points, max_frames):
+    idx = frame_indices(n_points, max_frames)
+    assert len(idx) == min(n_points, max_frames)
+    assert idx[0] == 0
+    assert idx[-1] == n_points - 1
+    gaps = np.diff(idx)
+    assert np.all(gaps >= 1)  # strictly increasing, so no duplicate frames
+    if len(gaps):
+        assert gaps.max() - gaps.min() <= 1  # evenly spaced up to rounding
+        assert abs(gaps.mean() - (n_points - 1) / (len(idx) - 1)) < 1e-9
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.data(), n_points=st.integers(2, 20_000))
+def test_segments_and_trail_cover_exactly_the_steps_so_far(data, n_points):
+    segments = Segments.for_length(n_points)
+    step = data.draw(st.integers(0, n_points - 1))
+    done = segments.ends <= step
+    covered = set()
+    for first, end in zip(segments.starts[done], segments.ends[done], strict=True):
+        covered.update(range(first, end + 1))
+    covered.update(range(segments.trail_start(step), step + 1))
+    assert covered == set(range(step + 1))
+    assert segments.ends[-1] == n_points - 1
+    assert np.all(segments.starts[1:] == segments.ends[:-1])  # no gap between segments
+
+
+# --- The animated map -------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def rosenbrock_run():
+    surface = surfaces.get_surface("rosenbrock")
+    paths = core_paths("rosenbrock", steps=1000)
+    return surface, paths, trajectory_figure(surface, paths)
+
+
+@pytest.fixture(scope="module")
+def multiwell_run():
+    surface = surfaces.get_surface("multiwell")
+    paths = core_paths("multiwell")
+    return surface, paths, trajectory_figure(surface, paths, max_frames=40, click_grid=25)
+
+
+def test_map_has_no_contour_or_heatmap_traces(rosenbrock_run):
+    _, _, fig = rosenbrock_run
+    # plotly.js stops drawing contour and heatmap traces once an animation starts.
+    assert {t.type for t in fig.data} == {"scatter"}
+
+
+def test_map_trace_names_and_count(multiwell_run):
+    _, paths, fig = multiwell_run
+    names = [t.name for t in fig.data]
+    assert names[:3] == [ISO_LINES_NAME, CLICK_GRID_NAME, "colorbar"]
+    assert names.count("global minimum") == 1
+    assert names.count("local minimum") == 1  # multiwell has local minima
+    assert names.count("start") == 1
+    segments = Segments.for_length(len(paths["sgd"]))
+    per_method = len(segments.starts) + 2  # segments, trail, head
+    assert len(fig.data) == 3 + 2 + 1 + len(METHODS) * per_method
+    # One legend entry per method, labelled and coloured as promised.
+    legend = [t for t in fig.data if t.showlegend is not False and isinstance(t.meta, dict)]
+    assert [t.name for t in legend] == [METHOD_LABELS[m] for m in METHODS]
+    for trace in fig.data:
+        if isinstance(trace.meta, dict):
+            assert trace.line.color == METHOD_COLORS[trace.meta["method"]]
+
+
+def test_method_colors_are_distinct_hex_colours():
+    assert set(METHOD_COLORS) == set(METHODS) == set(METHOD_LABELS)
+    assert len(set(METHOD_COLORS.values())) == 3
+    assert METHOD_LABELS == {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}
+
+
+def test_frames_touch_only_trajectory_traces(rosenbrock_run):
+    _, _, fig = rosenbrock_run
+    trajectory_ids = set(roles(fig))
+    assert 0 < len(fig.frames) <= 200
+    for frame in fig.frames:
+        assert set(frame.traces) <= trajectory_ids
+        assert len(frame.traces) == len(frame.data)
+
+
+def test_frames_are_the_sampled_steps_and_slider_labels_them(rosenbrock_run):
+    _, paths, fig = rosenbrock_run
+    expected = [str(i) for i in frame_indices(len(paths["sgd"]), 200)]
+    assert [f.name for f in fig.frames] == expected
+    (slider,) = fig.layout.sliders
+    assert [s.label for s in slider.steps] == expected
+    assert [s.args[0][0] for s in slider.steps] == expected
+    assert slider.active == len(expected) - 1  # opens on the finished runs
+    assert slider.currentvalue.prefix.strip() == "step"
+    labels = [b.label for b in fig.layout.updatemenus[0].buttons]
+    assert any("Play" in label for label in labels) and any("Pause" in label for label in labels)
+
+
+def test_axes_fixed_on_bounds(multiwell_run):
+    surface, _, fig = multiwell_run
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    assert tuple(fig.layout.xaxis.range) == (xmin, xmax)
+    assert tuple(fig.layout.yaxis.range) == (ymin, ymax)
+    assert fig.layout.xaxis.autorange is False
+    assert fig.layout.yaxis.autorange is False
+
+
+def test_background_image_is_placed_on_the_bounds(multiwell_run):
+    surface, _, fig = multiwell_run
+    (image,) = fig.layout.images
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    assert (image.xref, image.yref, image.sizing, image.layer) == ("x", "y", "stretch", "below")
+    assert (image.xanchor, image.yanchor) == ("left", "top")
+    assert (image.x, image.y, image.sizex, image.sizey) == (xmin, ymax, xmax - xmin, ymax - ymin)
+    assert image.source.startswith("data:image/png;base64,")
+
+
+def decode_png(uri: str) -> np.ndarray:
+    png = base64.b64decode(uri.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+
+def pixel_at(rgb: np.ndarray, surface, point) -> np.ndarray:
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    rows, cols = rgb.shape[:2]
+    col = int((point[0] - xmin) / (xmax - xmin) * cols)
+    row = int((ymax - point[1]) / (ymax - ymin) * rows)  # row 0 is the top (y max)
+    return rgb[min(row, rows - 1), min(col, cols - 1)]
+
+
+@pytest.mark.parametrize("name", list(surfaces.SURFACES))
+def test_image_colours_follow_the_surface(name):
+    surface = surfaces.get_surface(name)
+    rgb = decode_png(surface_image(surface, resolution=200))
+    assert rgb.shape == (200, 200, 3)
+    low = np.array([int(MAP_COLORSCALE[0][1][i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
+    # The pixel on the global minimum is among the 1 % closest to the scale's lowest colour
+    # (the pixel spans a little of the slope around it, so it need not be exactly that) ...
+    at_min = pixel_at(rgb, surface, surface.global_minimum.point)
+    distance = np.abs(rgb - low).sum(axis=-1)
+    assert np.mean(distance < np.abs(at_min - low).sum()) < 0.01
+    # ... and the image is not upside down: mirroring the point in y lands elsewhere on a
+    # colour further from "low" unless the mirror point is (nearly) as low.
+    (_, _), (ymin, ymax) = surface.bounds
+    x0, y0 = surface.global_minimum.point
+    mirrored = (x0, ymin + ymax - y0)
+    j_mirror = float(surface.value(np.array(mirrored)))
+    j_span = float(surface.value(np.array(surface.start))) - surface.global_minimum.value
+    if j_mirror - surface.global_minimum.value > 0.2 * abs(j_span):
+        far = pixel_at(rgb, surface, mirrored)
+        assert np.abs(far - low).sum() > np.abs(at_min - low).sum() + 30
+
+
+def test_iso_lines_lie_on_their_level_sets():
+    for name in ("rosenbrock", "multiwell", "six_hump_camel", "beale"):
+        surface = surfaces.get_surface(name)
+        levels = contour_levels(surface, n_levels=12)
+        x, y = iso_lines(surface, n_levels=12)
+        assert len(x) == len(y) > 100
+        breaks = np.flatnonzero(np.isnan(x))
+        assert np.array_equal(breaks, np.flatnonzero(np.isnan(y)))
+        found = set()
+        for line in np.split(np.column_stack([x, y]), breaks):
+            line = line[np.isfinite(line[:, 0])]
+            if len(line) == 0:
+                continue
+            values = surface.value(line)
+            level_index = int(np.argmin(np.abs(levels - np.median(values))))
+            level = levels[level_index]
+            found.add(level_index)
+            # Relative to the height above the minimum: the scale the levels live on.
+            height = level - surface.global_minimum.value
+            np.testing.assert_allclose(values, level, rtol=0, atol=1e-2 * height)
+        assert len(found) >= 0.8 * len(levels), name
+        # Inside the bounds: snapping moves the end points of a line along the edge only.
+        (xmin, xmax), (ymin, ymax) = surface.bounds
+        finite = np.isfinite(x)
+        assert xmin <= x[finite].min() and x[finite].max() <= xmax
+        assert ymin <= y[finite].min() and y[finite].max() <= ymax
+
+
+def test_contour_levels_are_log_spaced_on_log_surfaces():
+    levels = contour_levels(surfaces.get_surface("rosenbrock"), n_levels=10)
+    assert np.all(np.diff(levels) > 0)
+    ratios = np.diff(
+        np.log10(levels - 0.0 + color_transform(surfaces.get_surface("rosenbrock")).delta)
+    )
+    np.testing.assert_allclose(ratios, ratios[0], rtol=1e-9)
+    assert levels[-1] / levels[0] > 1e3  # they span decades
+
+
+def check_every_frame(fig: go.Figure, paths: dict[str, np.ndarray]) -> None:
+    last = len(paths["sgd"]) - 1
+    for method, path in paths.items():
+        # The figure opens on the full runs ...
+        assert visible_indices(fig, method, None, path) == set(range(last + 1))
+        # ... and each frame draws exactly the steps up to its own.
+        for frame in fig.frames:
+            step = int(frame.name)
+            assert visible_indices(fig, method, frame, path) == set(range(step + 1)), step
+
+
+def test_every_frame_draws_exactly_the_path_so_far(multiwell_run):
+    _, paths, fig = multiwell_run
+    check_every_frame(fig, paths)
+
+
+def test_every_step_a_frame_including_segment_boundaries():
+    # 151 points <= 200 frames: every step is a frame, so each segment's last step (where
+    # an off-by-one in switching segments on would show) is one too.
+    surface = surfaces.get_surface("himmelblau")
+    paths = core_paths("himmelblau", steps=150)
+    fig = trajectory_figure(surface, paths)
+    assert len(fig.frames) == 151
+    check_every_frame(fig, paths)
+
+
+def test_last_frame_is_exactly_the_final_positions(rosenbrock_run):
+    _, paths, fig = rosenbrock_run
+    last_frame = fig.frames[-1]
+    metas = roles(fig)
+    for method, path in paths.items():
+        updates = {
+            metas[i]["role"]: d
+            for i, d in zip(last_frame.traces, last_frame.data, strict=True)
+            if metas[i]["method"] == method and metas[i]["role"] != "segment"
+        }
+        np.testing.assert_array_equal(np.asarray(updates["head"].x), path[-1:, 0])
+        np.testing.assert_array_equal(np.asarray(updates["head"].y), path[-1:, 1])
+        np.testing.assert_array_equal(np.asarray(updates["trail"].y)[-1], path[-1, 1])
+        shown = [
+            fig.data[i]
+            for i, d in zip(last_frame.traces, last_frame.data, strict=True)
+            if metas[i]["method"] == method and metas[i]["role"] == "segment" and d.opacity == 1
+        ]
+        joined = np.concatenate([np.column_stack([t.x, t.y])[1:] for t in shown])
+        np.testing.assert_array_equal(joined, path[1 : len(joined) + 1])
+
+
+def test_short_run_gets_one_frame_per_step():
+    surface = surfaces.get_surface("himmelblau")
+    paths = core_paths("himmelblau", steps=4)
+    fig = trajectory_figure(surface, paths)
+    assert [f.name for f in fig.frames] == ["0", "1", "2", "3", "4"]
+
+
+def test_max_frames_is_respected():
+    surface = surfaces.get_surface("himmelblau")
+    fig = trajectory_figure(surface, core_paths("himmelblau", steps=300), max_frames=10)
+    assert len(fig.frames) == 10
+    assert fig.frames[-1].name == "300"
+
+
+def test_click_grid_covers_the_bounds_nearly_invisibly(multiwell_run):
+    surface, _, fig = multiwell_run
+    (grid,) = [t for t in fig.data if t.name == CLICK_GRID_NAME]
+    assert len(grid.x) == 25 * 25
+    assert grid.marker.opacity == 0.02
+    assert grid.showlegend is False
+    assert grid.hoverinfo in ("none", "skip")
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    assert (grid.x.min(), grid.x.max(), grid.y.min(), grid.y.max()) == (xmin, xmax, ymin, ymax)
+    assert len(set(zip(grid.x.tolist(), grid.y.tolist(), strict=True))) == 25 * 25
+
+
+def test_minima_and_start_markers(multiwell_run):
+    surface, paths, fig = multiwell_run
+    by_name = {t.name: t for t in fig.data}
+    for kind, is_global in (("global minimum", True), ("local minimum", False)):
+        expected = [m for m in surface.minima if m.is_global == is_global]
+        trace = by_name[kind]
+        assert list(zip(trace.x, trace.y, strict=True)) == [m.point for m in expected]
+        assert trace.customdata.tolist() == [m.value for m in expected]
+    assert by_name["global minimum"].marker.symbol != by_name["local minimum"].marker.symbol
+    assert [by_name["start"].x[0], by_name["start"].y[0]] == paths["sgd"][0].tolist()
+    moved = trajectory_figure(surface, paths, start=(0.5, -0.25), max_frames=2)
+    start = next(t for t in moved.data if t.name == "start")
+    assert (start.x[0], start.y[0]) == (0.5, -0.25)
+
+
+def test_paths_leaving_the_map_are_not_clipped_and_are_announced():
+    surface = surfaces.get_surface("quadratic")
+    path = np.array([surface.start, [0.0, 0.0], [3.0, 9.0], [30.0, 90.0]])
+    fig = trajectory_figure(surface, {"momentum": path})
+    drawn = np.concatenate(
+        [np.column_stack([t.x, t.y]) for t in fig.data if isinstance(t.meta, dict)]
+    )
+    assert drawn[:, 1].max() == 90.0
+    assert any("Momentum" in a.text for a in fig.layout.annotations)
+    inside = trajectory_figure(surface, {"momentum": path[:2]})
+    assert not inside.layout.annotations
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"sgd": np.zeros((5, 3))},
+        {"sgd": np.zeros((5, 2)), "momentum": np.zeros((6, 2))},
+        {"sgd": np.array([[0.0, 0.0], [np.nan, 1.0]])},
+        {"sgd": np.zeros((0, 2))},
+    ],
+)
+def test_bad_paths_are_rejected(bad):
+    with pytest.raises(ValueError):
+        trajectory_figure(surfaces.get_surface("himmelblau"), bad)
+
+
+def test_no_paths_still_draws_the_map():
+    surface = surfaces.get_surface("himmelblau")
+    fig = trajectory_figure(surface, {})
+    assert not fig.frames
+    assert len(fig.layout.images) == 1
+    start = next(t for t in fig.data if t.name == "start")
+    assert (start.x[0], start.y[0]) == surface.start
+
+
+def json_size(fig: go.Figure) -> int:
+    return len(fig.to_json())
+
+
+@pytest.mark.parametrize(("n_points", "limit"), [(1001, 1.5e6), (2001, 4e6)])
+def test_json_size_limits(n_points, limit):
+    surface = surfaces.get_surface("six_hump_camel")  # the largest image and iso-lines
+    fig = trajectory_figure(surface, random_paths(surface, n_points))
+    size = json_size(fig)
+    assert size <= limit, size
+    assert len(fig.frames) == 200
+
+
+def test_arrays_are_sent_base64_encoded(multiwell_run):
+    _, _, fig = multiwell_run
+    sent = json.loads(fig.to_json())
+    trail = next(t for t in sent["data"] if t.get("meta", {}).get("role") == "segment")
+    assert set(trail["x"]) == {"dtype", "bdata"}
+    frame_trail = sent["frames"][len(sent["frames"]) // 2]["data"][-2]
+    assert set(frame_trail["x"]) == {"dtype", "bdata"}
+
+
+def test_surface_pieces_are_cached_by_content_not_identity():
+    bowl = surfaces.quadratic(kappa=10.0)
+    assert surface_image(bowl) is surface_image(surfaces.quadratic(kappa=10.0))
+    assert surface_image(bowl) != surface_image(surfaces.quadratic(kappa=20.0))
+    assert surface_image(bowl) != surface_image(surfaces.quadratic(kappa=10.0, angle=0.0))
+    x1, _ = iso_lines(bowl)
+    x2, _ = iso_lines(surfaces.quadratic(kappa=10.0, angle=0.0))
+    assert not np.array_equal(x1, x2, equal_nan=True)
+
+
+def test_module_does_not_use_streamlit():
+    source = Path(__file__).parents[1] / "momentum_viz" / "figures.py"
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    imported = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            imported.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            imported.add(node.module.split(".")[0])
+    assert "streamlit" not in imported
+
+
+# --- Loss curves ------------------------------------------------------------------------
+
+
+def test_loss_figure_log_axis_with_zero_and_rounding_negatives():
+    losses = {
+        "sgd": np.array([10.0, 1.0, 0.1, 0.0, 0.0]),
+        "momentum": np.array([10.0, 1e-3, -1e-17, 0.0, 1e-20]),
+    }
+    fig = loss_figure(losses)  # filterwarnings=error: any RuntimeWarning fails the test
+    assert fig.layout.yaxis.type == "log"
+    for trace, values in zip(fig.data, losses.values(), strict=True):
+        y = np.asarray(trace.y)
+        assert np.all(y > 0)
+        np.testing.assert_array_equal(y[values > 1e-14], values[values > 1e-14])
+        np.testing.assert_array_equal(np.asarray(trace.customdata), values)  # true values
+    assert fig.layout.yaxis.title.text == "J"
+    assert [t.name for t in fig.data] == ["SGD", "Momentum"]
+    assert [t.line.color for t in fig.data] == [METHOD_COLORS["sgd"], METHOD_COLORS["momentum"]]
+
+
+def test_loss_figure_with_offset_plots_the_gap_and_says_so():
+    j_min = surfaces.get_surface("multiwell").global_minimum.value
+    losses = {"momentum": np.array([0.5, -1.0, j_min, j_min])}
+    fig = loss_figure(losses, offset=j_min)
+    assert fig.layout.yaxis.type == "log"
+    assert "J*" in fig.layout.yaxis.title.text and "−" in fig.layout.yaxis.title.text
+    y = np.asarray(fig.data[0].y)
+    np.testing.assert_allclose(y[:2], [0.5 - j_min, -1.0 - j_min])
+    assert np.all(y > 0)
+
+
+def test_loss_figure_keeps_gaps_as_gaps():
+    fig = loss_figure({"sgd": np.array([1.0, np.nan, 0.0])})
+    y = np.asarray(fig.data[0].y)
+    assert np.isnan(y[1]) and y[2] > 0
+
+
+def test_loss_figure_negative_values_use_a_linear_axis():
+    fig = loss_figure({"sgd": np.array([1.0, -0.5, -2.0]), "nesterov": np.array([1.0, 0.5, 0.0])})
+    assert fig.layout.yaxis.type == "linear"
+    np.testing.assert_array_equal(np.asarray(fig.data[0].y), [1.0, -0.5, -2.0])
+
+
+def test_loss_figure_from_core_runs_has_one_point_per_step():
+    surface = surfaces.get_surface("styblinski_tang")
+    run = simulate("styblinski_tang", "momentum", surface.start, lr=surface.lr, momentum=0.9)
+    fig = loss_figure({"momentum": run.losses}, offset=surface.global_minimum.value)
+    assert np.asarray(fig.data[0].x).tolist() == list(range(len(run.losses)))
+
+
+# --- 3-D view ---------------------------------------------------------------------------
+
+
+def test_surface3d_paths_lie_just_above_the_surface():
+    surface = surfaces.get_surface("himmelblau")
+    paths = core_paths("himmelblau", steps=100)
+    fig = surface3d_figure(surface, paths, resolution=30)
+    (mesh,) = [t for t in fig.data if t.type == "surface"]
+    assert np.asarray(mesh.z).shape == (30, 30)
+    lines = [t for t in fig.data if t.type == "scatter3d" and t.mode == "lines"]
+    assert [t.name for t in lines] == [METHOD_LABELS[m] for m in METHODS]
+    z_mesh = np.asarray(mesh.z)
+    lift = 0.01 * (z_mesh.max() - z_mesh.min())
+    transform = color_transform(surface)
+    for line, path in zip(lines, paths.values(), strict=True):
+        np.testing.assert_array_equal(np.asarray(line.x), path[:, 0])
+        # Himmelblau is log-scaled: z = log10(J - J* + delta) + lift.
+        z_title = fig.layout.scene.zaxis.title.text
+        delta = float(z_title.rsplit("+", 1)[1].strip(" )"))
+        expected = np.log10(surface.value(path) - transform.j_min + delta) + lift
+        np.testing.assert_allclose(np.asarray(line.z), expected, rtol=1e-12)
+        assert np.all(np.asarray(line.z) > np.log10(surface.value(path) + delta))
+
+
+def test_surface3d_plain_j_on_surfaces_with_negative_values():
+    surface = surfaces.get_surface("six_hump_camel")
+    fig = surface3d_figure(surface, {"sgd": np.array([surface.start])}, resolution=10)
+    mesh = fig.data[0]
+    xs, ys = np.asarray(mesh.x), np.asarray(mesh.y)
+    expected = surface.value(np.stack(np.meshgrid(xs, ys), axis=-1))
+    np.testing.assert_allclose(np.asarray(mesh.z), expected)
+    assert fig.layout.scene.zaxis.title.text == "J"
+    assert math.isclose(xs[0], surface.bounds[0][0]) and math.isclose(ys[-1], surface.bounds[1][1])
