@@ -1,0 +1,452 @@
+"""Plotly figures of the maps in :mod:`momentum_viz.maps` (static: no animation).
+
+* :func:`parameter_map_figure`: the (α, γ) map as a heatmap. One colour bar is also the
+  legend: a band for "diverged", one for "not converged", one for "converged to a local
+  minimum" (surfaces that have one), then a continuous scale of the step at which the run
+  converged. Over it a grid of invisible markers, one per cell, carries
+  ``customdata = [α, γ, converged_at]``: a heatmap emits no selection events, so these
+  points are what a click (Streamlit ``on_select``) selects.
+* :func:`basin_map_figure`: start points coloured by the minimum they lead to: saturated
+  colours for global minima, pale ones for local minima, dark grey for divergence,
+  white for "no minimum"; the minima are marked as on the trajectory map.
+
+The α axis is logarithmic: it is drawn as a linear axis over log10 α with ticks labelled
+in α (exact cell edges, which a heatmap on a plotly log axis does not guarantee), and
+the γ axis is linear in −log10(1 − γ), labelled in γ, so the range 0.9–0.999 where
+momentum changes most gets room. Convert with :func:`lr_coordinate` and
+:func:`momentum_coordinate` to draw anything else on the map. Pure Plotly: no Streamlit.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from surfaces import Surface
+
+from .maps import (
+    BASIN_DIVERGED,
+    BASIN_NONE,
+    CONVERGED,
+    DIVERGED,
+    NOT_CONVERGED,
+    BasinMap,
+    ParameterMap,
+)
+
+__all__ = [
+    "CLICK_GRID_NAME",
+    "basin_map_figure",
+    "lr_coordinate",
+    "momentum_coordinate",
+    "parameter_map_figure",
+]
+
+FONT_SIZE = 16  # as the other figures: legible from the back of a classroom
+CLICK_GRID_NAME = "cells"  # name prefix of the clickable marker traces
+
+DIVERGED_COLOR = "#b2182b"
+NOT_CONVERGED_COLOR = "#e8e3d6"
+LOCAL_COLOR = "#c2a5cf"
+# Converged runs: dark (fast) to light (slow) blue.
+CONVERGED_SCALE = ("#08306b", "#2171b5", "#6baed6", "#c6dbef")
+
+# Basin colours: saturated for global minima, pale for local ones.
+GLOBAL_BASIN_COLORS = ("#0072B2", "#009E73", "#D55E00", "#7B3294", "#B8860B", "#1B9E9E")
+LOCAL_BASIN_COLORS = ("#F5C77E", "#F2B5D4", "#EDE08A", "#D9CCE8", "#D8C3A5", "#BFE3E0")
+BASIN_DIVERGED_COLOR = "#3a3a3a"
+BASIN_NONE_COLOR = "#ffffff"
+
+_GLOBAL_MIN_MARKER = {
+    "symbol": "star",
+    "size": 20,
+    "color": "#F0C419",
+    "line": {"color": "black", "width": 1.5},
+}
+_LOCAL_MIN_MARKER = {
+    "symbol": "x-thin",
+    "size": 13,
+    "color": "white",
+    "line": {"color": "#222222", "width": 3},
+}
+_CURRENT_MARKER = {
+    "symbol": "circle-open",
+    "size": 18,
+    "color": "black",
+    "line": {"color": "black", "width": 3},
+}
+_MOMENTUM_TICKS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999)
+
+
+def lr_coordinate(lr: np.typing.ArrayLike) -> np.ndarray:
+    """The x coordinate of α on a parameter-map figure: log10 α."""
+    return np.log10(np.asarray(lr, dtype=float))
+
+
+def momentum_coordinate(momentum: np.typing.ArrayLike) -> np.ndarray:
+    """The y coordinate of γ on a parameter-map figure: −log10(1 − γ) (0 for γ = 0)."""
+    return -np.log10(1.0 - np.asarray(momentum, dtype=float))
+
+
+def _cell_edges(centres: np.ndarray) -> tuple[float, float]:
+    """Outer edges of a heatmap whose cell centres are ``centres`` (as plotly draws it)."""
+    if centres.size == 1:
+        return float(centres[0] - 0.5), float(centres[0] + 0.5)
+    return (
+        float(centres[0] - 0.5 * (centres[1] - centres[0])),
+        float(centres[-1] + 0.5 * (centres[-1] - centres[-2])),
+    )
+
+
+def _lr_label(value: float) -> str:
+    exponent = round(math.log10(value))
+    if math.isclose(value, 10.0**exponent) and exponent <= -3:
+        digits = str(-exponent).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹"))
+        return f"10⁻{digits}"
+    return f"{value:g}"
+
+
+def _lr_ticks(lo: float, hi: float) -> tuple[np.ndarray, list[str]]:
+    """Decade ticks inside [lo, hi] (in log10 α); 1-2-5 ticks when it spans < 2 decades."""
+    first, last = math.ceil(lo - 1e-9), math.floor(hi + 1e-9)
+    if last - first >= 2:
+        values = [10.0**k for k in range(first, last + 1)]
+    else:
+        values = [
+            m * 10.0**k
+            for k in range(first - 1, last + 1)
+            for m in (1.0, 2.0, 5.0)
+            if lo - 1e-9 <= math.log10(m * 10.0**k) <= hi + 1e-9
+        ]
+    return lr_coordinate(values), [_lr_label(v) for v in values]
+
+
+def _steps_ticks(steps: int) -> list[int]:
+    ticks = [1]
+    k = 1
+    while 10**k < steps:
+        ticks += [m * 10**k for m in (1, 3) if m * 10**k < steps]
+        k += 1
+    ticks.append(steps)
+    if len(ticks) >= 2 and ticks[-1] < 2.5 * ticks[-2]:
+        del ticks[-2]
+    return ticks
+
+
+def parameter_map_figure(
+    pmap: ParameterMap,
+    *,
+    current: tuple[float, float] | None = None,
+    boundary: np.typing.ArrayLike | None = None,
+    title: str | None = None,
+    height: int = 560,
+) -> go.Figure:
+    """Return the (α, γ) map of ``pmap`` as a heatmap with clickable cells.
+
+    Args:
+        pmap: from :func:`momentum_viz.maps.parameter_map`.
+        current: the current (α, γ), marked with a ring (skipped if outside the map).
+        boundary: optional α per row of ``pmap.momenta`` (e.g.
+            ``stability_boundary(lam_max, pmap.momenta)``), drawn as a dashed line.
+        title: figure title (default: method and surface).
+        height: figure height in pixels.
+
+    Traces, in order: the heatmap (name "map", no hover), then one marker trace per
+    status present, named ``"cells: diverged"``, ``"cells: not converged"``,
+    ``"cells: converged"`` and ``"cells: local minimum"``, each point carrying
+    ``customdata = [α, γ, converged_at]`` (converged_at −1 for never) — read α and γ from
+    a click's ``customdata[0]`` and ``customdata[1]``. Then the boundary line (name
+    "stability limit"), and the current marker (name "current (α, γ)").
+    """
+    if not isinstance(pmap, ParameterMap):
+        raise ValueError(f"pmap must be a ParameterMap; got {type(pmap).__name__}")
+    xs = lr_coordinate(pmap.lrs)
+    ys = momentum_coordinate(pmap.momenta)
+    status = pmap.status
+    converged = status == CONVERGED
+    local = converged & (pmap.minimum >= 0) & ~pmap.reached_global
+    has_local = bool(local.any())
+
+    # One colour coordinate for everything: bands of width 1 below 0 for the categories,
+    # then log10(converged step) from 0 (step 1 or 0) to log10(steps).
+    bands = [("diverged", DIVERGED_COLOR), ("not converged", NOT_CONVERGED_COLOR)]
+    if has_local:
+        bands.append(("local minimum", LOCAL_COLOR))
+    n_bands = len(bands)
+    top = max(math.log10(pmap.steps), 0.5)
+    z = np.log10(np.maximum(pmap.converged_at, 1)).astype(float)
+    z[status == DIVERGED] = -n_bands + 0.5
+    z[status == NOT_CONVERGED] = -n_bands + 1.5
+    if has_local:
+        z[local] = -0.5
+    # A little headroom above the slowest colour keeps the top tick label clear of the
+    # colour bar's title.
+    zmin, zmax = -float(n_bands), top + 0.05 * (top + n_bands)
+    span = zmax - zmin
+    colorscale: list[list[float | str]] = []
+    for k, (_, color) in enumerate(bands):
+        colorscale += [[k / span, color], [(k + 1) / span, color]]
+    for k, color in enumerate(CONVERGED_SCALE):
+        colorscale.append([(n_bands + top * k / (len(CONVERGED_SCALE) - 1)) / span, color])
+    colorscale.append([1.0, CONVERGED_SCALE[-1]])
+    step_ticks = _steps_ticks(pmap.steps)
+    tickvals = [k + 0.5 - n_bands for k in range(n_bands)] + [math.log10(t) for t in step_ticks]
+    ticktext = [label for label, _ in bands] + [
+        f"{t:,}" if i < len(step_ticks) - 1 else f"{t:,} steps" for i, t in enumerate(step_ticks)
+    ]
+
+    fig = go.Figure()
+    fig.add_trace(
+        go.Heatmap(
+            x=xs,
+            y=ys,
+            z=z.astype(np.float32),
+            zmin=zmin,
+            zmax=zmax,
+            colorscale=colorscale,
+            name="map",
+            hoverinfo="skip",
+            colorbar={
+                "title": {"text": "converged at"},
+                "tickvals": tickvals,
+                "ticktext": ticktext,
+                "thickness": 16,
+                "len": 0.9,
+            },
+        )
+    )
+
+    lr_grid, mom_grid = np.meshgrid(pmap.lrs, pmap.momenta)
+    x_grid, y_grid = np.meshgrid(xs, ys)
+    converged_global = converged & ~local
+    groups = [
+        ("diverged", status == DIVERGED, "diverged"),
+        ("not converged", status == NOT_CONVERGED, f"not converged in {pmap.steps:,} steps"),
+        ("converged", converged_global, "converged at step %{customdata[2]:,}"),
+        ("local minimum", local, "stuck in a local minimum (step %{customdata[2]:,})"),
+    ]
+    # Cells a few hundred pixels wide / n columns: markers a little larger than a cell,
+    # so every click lands on one.
+    size = max(4, min(16, 640 // max(pmap.lrs.size, pmap.momenta.size) + 2))
+    for name, mask, what in groups:
+        if not mask.any():
+            continue
+        custom = np.stack(
+            [lr_grid[mask], mom_grid[mask], pmap.converged_at[mask].astype(float)], axis=-1
+        )
+        fig.add_trace(
+            go.Scatter(
+                x=x_grid[mask].astype(np.float32),
+                y=y_grid[mask].astype(np.float32),
+                mode="markers",
+                name=f"{CLICK_GRID_NAME}: {name}",
+                customdata=custom,
+                # Invisible (opacity 0 still answers hovers and clicks): overlapping
+                # translucent markers would stripe the heatmap.
+                marker={"size": size, "symbol": "square", "color": "black", "opacity": 0.0},
+                hovertemplate=(
+                    "α = %{customdata[0]:.3g}, γ = %{customdata[1]:.4g}<br>"
+                    f"{what}<extra></extra>"
+                ),
+                showlegend=False,
+            )
+        )
+
+    x_lo, x_hi = _cell_edges(xs)
+    y_lo, y_hi = _cell_edges(ys)
+    if boundary is not None:
+        bound = np.asarray(boundary, dtype=float)
+        if bound.shape != pmap.momenta.shape or not (np.isfinite(bound) & (bound > 0)).all():
+            raise ValueError(
+                f"boundary must hold one α > 0 per row, shape {pmap.momenta.shape}; "
+                f"got shape {bound.shape}"
+            )
+        fig.add_trace(
+            go.Scatter(
+                x=lr_coordinate(bound),
+                y=ys,
+                mode="lines",
+                name="stability limit",
+                line={"color": "black", "width": 2.5, "dash": "dash"},
+                hovertemplate="stability limit α = (2 + 2γ)/λmax<extra></extra>",
+                showlegend=True,
+            )
+        )
+    if current is not None:
+        lr, momentum = (float(v) for v in current)
+        cx, cy = float(lr_coordinate(lr)), float(momentum_coordinate(momentum))
+        if x_lo <= cx <= x_hi and y_lo <= cy <= y_hi:
+            fig.add_trace(
+                go.Scatter(
+                    x=[cx],
+                    y=[cy],
+                    mode="markers",
+                    name="current (α, γ)",
+                    marker=_CURRENT_MARKER,
+                    customdata=[[lr, momentum]],
+                    hovertemplate=(
+                        "current α = %{customdata[0]:.3g}, γ = %{customdata[1]:.4g}<extra></extra>"
+                    ),
+                    showlegend=True,
+                )
+            )
+
+    x_ticks, x_text = _lr_ticks(x_lo, x_hi)
+    gammas = [g for g in _MOMENTUM_TICKS if pmap.momenta[0] <= g <= pmap.momenta[-1]]
+    gamma_label = {"sgd": "γ (ignored by SGD)"}.get(pmap.method, "momentum γ")
+    methods = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}
+    fig.update_layout(
+        height=height,
+        template="plotly_white",
+        font={"size": FONT_SIZE},
+        title={
+            "text": title or f"{methods.get(pmap.method, pmap.method)} on {pmap.surface}",
+            "x": 0.01,
+            "font": {"size": FONT_SIZE + 2},
+        },
+        margin={"l": 70, "r": 20, "t": 50, "b": 60},
+        xaxis={
+            "title": {"text": "learning rate α (log scale)"},
+            "range": [x_lo, x_hi],
+            "tickvals": x_ticks,
+            "ticktext": x_text,
+            "showgrid": False,
+            "zeroline": False,
+        },
+        yaxis={
+            "title": {"text": gamma_label},
+            "range": [y_lo, y_hi],
+            "tickvals": momentum_coordinate(gammas),
+            "ticktext": [f"{g:g}" for g in gammas],
+            "showgrid": False,
+            "zeroline": False,
+        },
+        legend={"orientation": "h", "x": 0.0, "y": -0.14, "yanchor": "top"},
+        hovermode="closest",
+        clickmode="event+select",
+    )
+    return fig
+
+
+def _basin_categories(bmap: BasinMap, surface: Surface) -> list[tuple[int, str, str]]:
+    """(code, label, colour) per category present: minima in order, then none, diverged."""
+    cats = []
+    n_global = n_local = 0
+    for index, minimum in enumerate(surface.minima):
+        x, y = minimum.point
+        if minimum.is_global:
+            color = GLOBAL_BASIN_COLORS[n_global % len(GLOBAL_BASIN_COLORS)]
+            n_global += 1
+            kind = "global"
+        else:
+            color = LOCAL_BASIN_COLORS[n_local % len(LOCAL_BASIN_COLORS)]
+            n_local += 1
+            kind = "local"
+        cats.append((index, f"{kind} ({x:.2f}, {y:.2f})", color))
+    cats.append((BASIN_NONE, "no minimum", BASIN_NONE_COLOR))
+    cats.append((BASIN_DIVERGED, "diverged", BASIN_DIVERGED_COLOR))
+    present = set(np.unique(bmap.basin).tolist())
+    return [c for c in cats if c[0] in present]
+
+
+def basin_map_figure(
+    bmap: BasinMap,
+    surface: Surface,
+    *,
+    title: str,
+    start: tuple[float, float] | None = None,
+    height: int = 520,
+) -> go.Figure:
+    """Return the basin map of ``bmap``: each start point coloured by where its run ends.
+
+    Global minima's basins get saturated colours, local minima's pale ones, runs that
+    end at no minimum white and diverged runs dark grey; the colour bar is the legend.
+    The minima are marked (gold star: global, ✕: local) and, if given, ``start``.
+
+    Traces, in order: the heatmap (name "basins"), "global minimum", "local minimum"
+    (those present), "start".
+    """
+    if not isinstance(bmap, BasinMap):
+        raise ValueError(f"bmap must be a BasinMap; got {type(bmap).__name__}")
+    if not isinstance(surface, Surface) or surface.name != bmap.surface:
+        raise ValueError(f"surface must be the Surface the map was computed on ({bmap.surface})")
+    if len(surface.minima) <= int(bmap.basin.max()):
+        raise ValueError("surface must be the Surface the map was computed on (minima differ)")
+    cats = _basin_categories(bmap, surface)
+    n = len(cats)
+    lookup = {code: k for k, (code, _, _) in enumerate(cats)}
+    codes = np.array(sorted(lookup))
+    category = np.array([lookup[c] for c in codes])[np.searchsorted(codes, bmap.basin)]
+    colorscale: list[list[float | str]] = []
+    for k, (_, _, color) in enumerate(cats):
+        colorscale += [[k / n, color], [(k + 1) / n, color]]
+    labels = np.array([label for _, label, _ in cats], dtype=object)
+
+    fig = go.Figure()
+    fig.add_trace(
+        go.Heatmap(
+            x=bmap.xs,
+            y=bmap.ys,
+            z=category.astype(np.int8),
+            zmin=-0.5,
+            zmax=n - 0.5,
+            colorscale=colorscale,
+            name="basins",
+            text=labels[category],
+            hovertemplate="start (%{x:.2f}, %{y:.2f})<br>→ %{text}<extra></extra>",
+            colorbar={
+                "title": {"text": "ends at"},
+                "tickvals": list(range(n)),
+                "ticktext": [label for _, label, _ in cats],
+                "thickness": 16,
+                "len": 0.9,
+            },
+        )
+    )
+    for is_global in (True, False):
+        points = np.array([m.point for m in surface.minima if m.is_global == is_global])
+        if points.size == 0:
+            continue
+        kind = "global minimum" if is_global else "local minimum"
+        fig.add_trace(
+            go.Scatter(
+                x=points[:, 0],
+                y=points[:, 1],
+                mode="markers",
+                name=kind,
+                marker=_GLOBAL_MIN_MARKER if is_global else _LOCAL_MIN_MARKER,
+                hovertemplate=f"{kind}<br>(%{{x:.3f}}, %{{y:.3f}})<extra></extra>",
+            )
+        )
+    if start is not None:
+        fig.add_trace(
+            go.Scatter(
+                x=[float(start[0])],
+                y=[float(start[1])],
+                mode="markers",
+                name="start",
+                marker={
+                    "symbol": "circle",
+                    "size": 13,
+                    "color": "white",
+                    "line": {"color": "black", "width": 2.5},
+                },
+                hovertemplate="start<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
+            )
+        )
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    axis = {"showgrid": False, "zeroline": False, "constrain": "domain"}
+    fig.update_layout(
+        height=height,
+        template="plotly_white",
+        font={"size": FONT_SIZE},
+        title={"text": title, "x": 0.01, "font": {"size": FONT_SIZE + 2}},
+        margin={"l": 60, "r": 20, "t": 50, "b": 40},
+        xaxis={**axis, "range": [xmin, xmax], "title": {"text": "start x"}},
+        yaxis={**axis, "range": [ymin, ymax], "title": {"text": "start y"}, "scaleanchor": "x"},
+        legend={"orientation": "h", "x": 0.0, "y": -0.16, "yanchor": "top"},
+        hovermode="closest",
+    )
+    return fig

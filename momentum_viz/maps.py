@@ -1,0 +1,436 @@
+r"""Maps over many runs at once: the (α, γ) parameter map and the basin-of-attraction map.
+
+Each map is ONE batched :func:`momentum_viz.core.simulate` call with ``record="summary"``
+(one run per cell), so a 120 × 120 map costs about as much as 14,400 runs of the
+surface's default number of steps and no Python loop runs over the cells.
+
+* :func:`parameter_map`: a fixed start point, a grid of learning rates α (columns,
+  log-spaced by :func:`default_axes`) × momenta γ (rows). Each cell says whether the
+  run converged (and at which step), did not converge within the steps, or diverged.
+  The γ = 0 row of a "momentum" map is plain SGD.
+* :func:`basin_map`: fixed α and γ, a grid of start points over ``surface.bounds``;
+  each cell holds the index of the minimum the run ends at (−1 none, −2 diverged).
+* :func:`stability_boundary`: on a quadratic with largest eigenvalue λ_max, the largest
+  stable step α = (2 + 2γ)/λ_max for each γ (the line to draw over a parameter map).
+
+Pure NumPy: no Streamlit here; :mod:`momentum_viz.map_figures` draws the maps.
+
+>>> import numpy as np
+>>> pmap = parameter_map("quadratic", "momentum", (-3.0, 1.0), lrs=[0.001, 0.02, 0.1],
+...                      momenta=[0.0, 0.8], steps=500)
+>>> pmap.status.tolist()    # rows γ = 0, 0.8; columns α = 0.001, 0.02, 0.1
+[[1, 2, 0], [1, 2, 0]]
+>>> stability_boundary(50.0, [0.0, 0.5]).tolist()  # (2 + 2γ)/λmax
+[0.04, 0.06]
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from surfaces import Surface, get_surface
+
+from .core import METHODS, Method, simulate
+from .settings import LR_RANGE, MOMENTUM_RANGE
+
+__all__ = [
+    "BASIN_DIVERGED",
+    "BASIN_NONE",
+    "CONVERGED",
+    "DIVERGED",
+    "NOT_CONVERGED",
+    "STATUS_LABELS",
+    "BasinMap",
+    "ParameterMap",
+    "basin_map",
+    "default_axes",
+    "parameter_map",
+    "stability_boundary",
+]
+
+# Status codes of a parameter-map cell (ParameterMap.status), worst first.
+DIVERGED = 0
+NOT_CONVERGED = 1
+CONVERGED = 2
+STATUS_LABELS = {DIVERGED: "diverged", NOT_CONVERGED: "not converged", CONVERGED: "converged"}
+
+# Codes of a basin-map cell besides the minimum indices 0, 1, …
+BASIN_NONE = -1  # ended at no listed minimum within tol
+BASIN_DIVERGED = -2
+
+DEFAULT_GRID = 120
+DEFAULT_BASIN_RESOLUTION = 80
+# The default α axis reaches this many decades below the smaller of the current α and
+# the surface's default α (but never below LR_RANGE[0]), and up to LR_RANGE[1].
+DEFAULT_DECADES_BELOW = 3.0
+MAX_CELLS = 1_000_000
+
+
+def _readonly(arr: np.ndarray) -> np.ndarray:
+    arr.flags.writeable = False
+    return arr
+
+
+@dataclass(frozen=True, eq=False)
+class ParameterMap:
+    """The result of :func:`parameter_map`; grids have shape (n_mom, n_lr), read-only.
+
+    Row i is γ = ``momenta[i]``, column j is α = ``lrs[j]``.
+
+    Attributes:
+        surface: name of the surface.
+        method: "sgd", "momentum" or "nesterov".
+        start: the start point of every run.
+        steps, noise, seed, tol: the settings every run used.
+        lrs: the α of each column, shape (n_lr,), increasing.
+        momenta: the γ of each row, shape (n_mom,), increasing.
+        converged_at: first step within ``tol`` of a listed minimum, −1 for never.
+        diverged: whether the run diverged (left the divergence box or overflowed).
+        minimum: index into ``surface.minima`` of the minimum the run ends at, −1 none.
+        reached_global: ``minimum`` is a global minimum.
+    """
+
+    surface: str
+    method: str
+    start: tuple[float, float]
+    steps: int
+    noise: float
+    seed: int
+    tol: float
+    lrs: np.ndarray
+    momenta: np.ndarray
+    converged_at: np.ndarray
+    diverged: np.ndarray
+    minimum: np.ndarray
+    reached_global: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(n_mom, n_lr)."""
+        return (self.momenta.size, self.lrs.size)
+
+    @property
+    def status(self) -> np.ndarray:
+        """DIVERGED (0), NOT_CONVERGED (1) or CONVERGED (2) per cell, int8."""
+        status = np.full(self.shape, NOT_CONVERGED, dtype=np.int8)
+        status[(self.converged_at >= 0) & ~self.diverged] = CONVERGED
+        status[self.diverged] = DIVERGED
+        return status
+
+    def cell(self, lr: float, momentum: float) -> tuple[int, int]:
+        """(row, column) of the cell nearest to (α, γ) (α compared on a log scale)."""
+        col = int(np.argmin(np.abs(np.log(self.lrs) - math.log(lr))))
+        row = int(np.argmin(np.abs(self.momenta - momentum)))
+        return row, col
+
+
+@dataclass(frozen=True, eq=False)
+class BasinMap:
+    """The result of :func:`basin_map`; grids have shape (resolution, resolution), read-only.
+
+    Row i is y = ``ys[i]``, column j is x = ``xs[j]`` (cell centres tiling the bounds).
+
+    Attributes:
+        surface: name of the surface.
+        method, lr, momentum, steps, noise, seed, tol: the settings every run used.
+        xs, ys: the start coordinates of each column / row.
+        basin: index of the minimum the run from that start ends at, BASIN_NONE (−1)
+            if none, BASIN_DIVERGED (−2) if it diverged.
+        converged_at: first step within ``tol`` of a listed minimum, −1 for never.
+    """
+
+    surface: str
+    method: str
+    lr: float
+    momentum: float
+    steps: int
+    noise: float
+    seed: int
+    tol: float
+    xs: np.ndarray
+    ys: np.ndarray
+    basin: np.ndarray
+    converged_at: np.ndarray
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return (self.ys.size, self.xs.size)
+
+    def fractions(self) -> dict[int, float]:
+        """Share of the start points per basin code (only codes that occur)."""
+        codes, counts = np.unique(self.basin, return_counts=True)
+        return {int(c): float(n) / self.basin.size for c, n in zip(codes, counts, strict=True)}
+
+
+# --- validation ----------------------------------------------------------------------------
+
+
+def _as_surface(surface: Surface | str) -> Surface:
+    if isinstance(surface, Surface):
+        return surface
+    return get_surface(surface)
+
+
+def _check_method(method: str) -> str:
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
+    return method
+
+
+def _axis(name: str, values: object, *, low: float, high: float, open_low: bool) -> np.ndarray:
+    """A 1-D, non-empty, strictly increasing axis of finite numbers in the allowed range."""
+    try:
+        arr = np.array(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a 1-D sequence of numbers; got {values!r}") from None
+    if arr.ndim != 1 or arr.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D sequence; got shape {arr.shape}")
+    lo_ok = arr > low if open_low else arr >= low
+    ok = np.isfinite(arr) & lo_ok & (arr < high)
+    if not ok.all():
+        bracket = "(" if open_low else "["
+        raise ValueError(
+            f"{name} must lie in {bracket}{low:g}, {high:g}); got {float(arr[~ok][0])!r}"
+        )
+    if arr.size > 1 and not np.all(np.diff(arr) > 0):
+        raise ValueError(f"{name} must be strictly increasing")
+    return _readonly(arr)
+
+
+def _check_int(name: str, value: object, low: int, high: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise ValueError(f"{name} must be a whole number in {low}…{high}; got {value!r}")
+    if not low <= value <= high:
+        raise ValueError(f"{name} must lie in the range {low}…{high}; got {value!r}")
+    return int(value)
+
+
+def _check_start(start: object) -> np.ndarray:
+    try:
+        arr = np.array(start, dtype=float)
+    except (TypeError, ValueError):
+        arr = None
+    if arr is None or arr.shape != (2,) or not np.isfinite(arr).all():
+        raise ValueError(f"start must be one finite point (x, y); got {start!r}")
+    return arr
+
+
+def _check_positive(name: str, value: object) -> float:
+    try:
+        val = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a number; got {value!r}") from None
+    if not (math.isfinite(val) and val > 0):
+        raise ValueError(f"{name} must be finite and > 0; got {value!r}")
+    return val
+
+
+# --- parameter map -------------------------------------------------------------------------
+
+
+def default_axes(
+    surface: Surface | str,
+    lr: float | None = None,
+    *,
+    n_lr: int = DEFAULT_GRID,
+    n_mom: int = DEFAULT_GRID,
+    decades_below: float = DEFAULT_DECADES_BELOW,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The default (α, γ) axes of a parameter map: ``(lrs, momenta)``.
+
+    α is log-spaced from ``decades_below`` decades under min(``lr``, the surface's default
+    α) — but not below LR_RANGE[0] = 1e-5 — up to LR_RANGE[1] = 1, so the map always
+    contains the current and the default α and reaches into divergence. γ runs from 0
+    (plain SGD, the first row) to MOMENTUM_RANGE[1] = 0.999, evenly spaced in log(1 − γ)
+    as the app's γ slider: coarse near 0, ever finer towards 1, where momentum changes most.
+
+    >>> lrs, momenta = default_axes("rosenbrock", n_lr=6, n_mom=4)
+    >>> lrs.round(6).tolist(), momenta.round(6).tolist()
+    ([1e-05, 0.0001, 0.001, 0.01, 0.1, 1.0], [0.0, 0.9, 0.99, 0.999])
+    """
+    surface = _as_surface(surface)
+    ref = surface.lr if lr is None else min(_check_positive("lr", lr), surface.lr)
+    n_lr = _check_int("n_lr", n_lr, 2, 10_000)
+    n_mom = _check_int("n_mom", n_mom, 2, 10_000)
+    decades = _check_positive("decades_below", decades_below)
+    lo_range, hi_range = LR_RANGE
+    lo = min(max(ref / 10.0**decades, lo_range), hi_range / 10.0)
+    lrs = np.geomspace(lo, hi_range, n_lr)
+    top = MOMENTUM_RANGE[1]
+    momenta = 1.0 - np.geomspace(1.0, 1.0 - top, n_mom)
+    momenta[0], momenta[-1] = 0.0, top  # exact ends (geomspace may round the last)
+    return _readonly(lrs), _readonly(momenta)
+
+
+def parameter_map(
+    surface: Surface | str,
+    method: Method,
+    start: tuple[float, float],
+    *,
+    lrs: np.typing.ArrayLike,
+    momenta: np.typing.ArrayLike,
+    steps: int,
+    noise: float = 0.0,
+    seed: int = 0,
+    tol: float = 1e-3,
+) -> ParameterMap:
+    """Run ``method`` from ``start`` for every (γ, α) of the grid ``momenta`` × ``lrs``.
+
+    One batched :func:`simulate` call (record="summary") over all n_mom × n_lr cells;
+    for "sgd", which ignores γ, one row is run and repeated. Every cell sees the same
+    noise sequence (same ``seed``), so the map shows the effect of α and γ alone.
+
+    Args:
+        surface: a :class:`surfaces.Surface` or a registered surface name.
+        method: "sgd", "momentum" or "nesterov".
+        start: the start point (x, y).
+        lrs: strictly increasing learning rates α > 0 (the columns), e.g. from
+            :func:`default_axes`.
+        momenta: strictly increasing γ in [0, 1) (the rows).
+        steps, noise, seed, tol: as for :func:`simulate`.
+
+    Raises:
+        ValueError: naming the parameter, for a bad surface, method, start, lrs, momenta
+            or (via :func:`simulate`) steps, noise, seed or tol.
+    """
+    surface = _as_surface(surface)
+    method = _check_method(method)
+    lrs_arr = _axis("lrs", lrs, low=0.0, high=math.inf, open_low=True)
+    mom_arr = _axis("momenta", momenta, low=0.0, high=1.0, open_low=False)
+    start_arr = _check_start(start)
+    n_mom, n_lr = mom_arr.size, lrs_arr.size
+    if n_mom * n_lr > MAX_CELLS:
+        raise ValueError(
+            f"lrs × momenta must have at most {MAX_CELLS:,} cells; got {n_lr} × {n_mom}"
+        )
+
+    rows = 1 if method == "sgd" else n_mom
+    run = simulate(
+        surface,
+        method,
+        start_arr,
+        lr=np.tile(lrs_arr, rows),
+        momentum=np.repeat(mom_arr[:rows], n_lr) if rows > 1 else mom_arr[0],
+        steps=steps,
+        noise=noise,
+        seed=seed,
+        tol=tol,
+        record="summary",
+    )
+
+    def grid(values: np.ndarray) -> np.ndarray:
+        values = np.asarray(values).reshape(rows, n_lr)
+        return _readonly(np.ascontiguousarray(np.broadcast_to(values, (n_mom, n_lr))))
+
+    minimum = grid(run.minimum)
+    is_global = np.array([m.is_global for m in surface.minima] + [False])
+    return ParameterMap(
+        surface=surface.name,
+        method=method,
+        start=(float(start_arr[0]), float(start_arr[1])),
+        steps=run.steps,
+        noise=float(noise),
+        seed=int(seed),
+        tol=float(tol),
+        lrs=lrs_arr,
+        momenta=mom_arr,
+        converged_at=grid(run.converged_at),
+        diverged=grid(np.asarray(run.diverged_at) >= 0),
+        minimum=minimum,
+        reached_global=_readonly(is_global[minimum]),  # index −1 picks the trailing False
+    )
+
+
+def stability_boundary(lam_max: float, momenta: np.typing.ArrayLike) -> np.ndarray:
+    """The largest stable step α = (2 + 2γ)/λ_max for each γ, on a quadratic.
+
+    Heavy-ball momentum (and SGD, γ = 0) is stable for α < (2 + 2γ)/λ_max and diverges
+    beyond (the same limit as :func:`momentum_viz.theory.max_stable_lr`); draw the
+    result over a parameter map of a quadratic bowl (``surface.eigenvalues[1]``).
+    It is not the boundary for Nesterov (whose limit is lower for large γ).
+
+    >>> stability_boundary(4.0, [0.0, 0.9]).round(12).tolist()
+    [0.5, 0.95]
+    """
+    lam = _check_positive("lam_max", lam_max)
+    gamma = _axis_values("momenta", momenta)
+    return (2.0 + 2.0 * gamma) / lam
+
+
+def _axis_values(name: str, values: object) -> np.ndarray:
+    """γ values of any shape, each in [0, 1)."""
+    try:
+        arr = np.array(values, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be numbers in [0, 1); got {values!r}") from None
+    ok = np.isfinite(arr) & (arr >= 0) & (arr < 1)
+    if not ok.all():
+        raise ValueError(f"{name} must lie in [0, 1); got {float(arr[~ok].flat[0])!r}")
+    return arr
+
+
+# --- basin map -----------------------------------------------------------------------------
+
+
+def basin_map(
+    surface: Surface | str,
+    method: Method,
+    *,
+    lr: float,
+    momentum: float,
+    steps: int,
+    resolution: int = DEFAULT_BASIN_RESOLUTION,
+    noise: float = 0.0,
+    seed: int = 0,
+    tol: float = 1e-3,
+) -> BasinMap:
+    """Run ``method`` from every cell centre of a ``resolution``² grid over the bounds.
+
+    One batched :func:`simulate` call (record="summary"). Each cell gets the index of
+    the minimum its run ends within ``tol`` of, BASIN_NONE (−1) if none, BASIN_DIVERGED
+    (−2) if it diverged. Show one map per method side by side: where SGD's basins
+    follow the wells, momentum's are stretched and mixed by the speed runs carry.
+
+    Raises:
+        ValueError: naming the parameter (resolution here; the rest via :func:`simulate`).
+    """
+    surface = _as_surface(surface)
+    method = _check_method(method)
+    resolution = _check_int("resolution", resolution, 2, math.isqrt(MAX_CELLS))
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    xs = xmin + (np.arange(resolution) + 0.5) * ((xmax - xmin) / resolution)
+    ys = ymin + (np.arange(resolution) + 0.5) * ((ymax - ymin) / resolution)
+    grid_x, grid_y = np.meshgrid(xs, ys)  # row i: y = ys[i]
+    starts = np.stack([grid_x.ravel(), grid_y.ravel()], axis=-1)
+    run = simulate(
+        surface,
+        method,
+        starts,
+        lr=lr,
+        momentum=momentum,
+        steps=steps,
+        noise=noise,
+        seed=seed,
+        tol=tol,
+        record="summary",
+    )
+    basin = np.array(run.minimum, dtype=np.int64)
+    basin[np.asarray(run.diverged_at) >= 0] = BASIN_DIVERGED
+    shape = (resolution, resolution)
+    return BasinMap(
+        surface=surface.name,
+        method=method,
+        lr=float(lr),
+        momentum=float(momentum),
+        steps=run.steps,
+        noise=float(noise),
+        seed=int(seed),
+        tol=float(tol),
+        xs=_readonly(xs),
+        ys=_readonly(ys),
+        basin=_readonly(basin.reshape(shape)),
+        converged_at=_readonly(np.array(run.converged_at).reshape(shape)),
+    )

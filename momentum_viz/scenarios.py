@@ -1,0 +1,182 @@
+"""Guided scenarios: ready-made views that each show one thing about momentum.
+
+A :class:`Scenario` sets every control of the app (its :class:`Settings`, with
+``scenario`` set to its key) and tells the student, in one or two plain sentences, what
+to watch for. :data:`SCENARIOS` lists them in the order the app shows them; every claim
+in a ``watch`` text is checked against :func:`momentum_viz.core.simulate` by
+``tests/test_scenarios.py``, so it stays true when the code changes.
+
+Pure Python: no Streamlit here.
+
+>>> list(SCENARIOS)[:2]
+['escape-local-minimum', 'narrow-valley']
+>>> SCENARIOS["escape-local-minimum"].settings.momentum
+0.9
+>>> from .settings import from_query_params
+>>> from_query_params({"scenario": "noisy-gradients"}, scenarios=SCENARIO_SETTINGS)[0].noise
+3.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from surfaces import SURFACES, quadratic
+
+from .settings import Settings
+from .theory import optimal_momentum_params
+
+__all__ = ["SCENARIOS", "SCENARIO_SETTINGS", "Scenario"]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One guided scenario.
+
+    Attributes:
+        key: url-safe slug (lowercase letters, digits, hyphens); ``?scenario=<key>``.
+        title: shown in the scenario selector.
+        settings: every control of the view, with ``settings.scenario == key``.
+        watch: one or two sentences telling the student what to look for.
+    """
+
+    key: str
+    title: str
+    settings: Settings
+    watch: str
+
+
+def _bowl_start(kappa: float) -> tuple[float, float]:
+    return quadratic(kappa=kappa).start
+
+
+# --- the scenarios ---------------------------------------------------------------------------
+
+_MULTIWELL = SURFACES["multiwell"]
+_ESCAPE = Scenario(
+    key="escape-local-minimum",
+    title="Momentum escapes a local minimum",
+    settings=Settings(
+        surface="multiwell",
+        kappa=50.0,
+        methods=("sgd", "momentum"),
+        lr=0.3,
+        momentum=0.9,
+        steps=300,
+        noise=0.0,
+        seed=0,
+        x0=_MULTIWELL.start[0],
+        y0=_MULTIWELL.start[1],
+        scenario="escape-local-minimum",
+    ),
+    watch=(
+        "Plain SGD rolls into the first, shallow well it meets and stays there. "
+        "Momentum (γ = 0.9) arrives with enough speed to roll over the low ridge and "
+        "settles in the deep global well on the right instead."
+    ),
+)
+
+_ROSENBROCK = SURFACES["rosenbrock"]
+_VALLEY = Scenario(
+    key="narrow-valley",
+    title="Narrow curved valley",
+    settings=Settings(
+        surface="rosenbrock",
+        kappa=50.0,
+        methods=("sgd", "momentum"),
+        lr=1e-3,
+        momentum=0.95,
+        steps=1000,
+        noise=0.0,
+        seed=0,
+        x0=_ROSENBROCK.start[0],
+        y0=_ROSENBROCK.start[1],
+        scenario="narrow-valley",
+    ),
+    watch=(
+        "The gradient points across the valley, not along it, so plain SGD only creeps "
+        "along the floor: after 1,000 steps it is still far from the minimum at (1, 1) "
+        "(it needs about 17,700). Momentum builds up speed along the valley and arrives "
+        "after about 500 steps, some 35 times sooner."
+    ),
+)
+
+_TOO_MUCH = Scenario(
+    key="too-much-momentum",
+    title="Too much momentum",
+    settings=Settings(
+        surface="quadratic",
+        kappa=50.0,
+        methods=("sgd", "momentum"),
+        lr=0.02,
+        momentum=0.99,
+        steps=500,
+        noise=0.0,
+        seed=0,
+        x0=_bowl_start(50.0)[0],
+        y0=_bowl_start(50.0)[1],
+        scenario="too-much-momentum",
+    ),
+    watch=(
+        "With γ = 0.99 the ball keeps almost all of its speed: it overshoots the minimum "
+        "by nearly as far as it started and is still swinging back and forth after 500 "
+        "steps, while plain SGD arrives at about step 400. Set γ to 0.8 and momentum "
+        "arrives in about 55 steps."
+    ),
+)
+
+_LAM_MIN, _LAM_MAX = 1.0, 50.0  # eigenvalues of quadratic(kappa=50)
+_OPT_LR, _OPT_MOMENTUM = optimal_momentum_params(_LAM_MIN, _LAM_MAX)
+_ILL = Scenario(
+    key="ill-conditioned-bowl",
+    title="Ill-conditioned bowl: the optimal α and γ",
+    settings=Settings(
+        surface="quadratic",
+        kappa=50.0,
+        methods=("sgd", "momentum"),
+        lr=_OPT_LR,
+        momentum=_OPT_MOMENTUM,
+        steps=250,
+        noise=0.0,
+        seed=0,
+        x0=_bowl_start(50.0)[0],
+        y0=_bowl_start(50.0)[1],
+        scenario="ill-conditioned-bowl",
+    ),
+    watch=(
+        "With the theory's optimal α* ≈ 0.061 and γ* ≈ 0.57 momentum reaches the minimum "
+        "in about 40 steps. Plain SGD diverges at this α (it needs α < 2/λmax = 0.04), "
+        "and even with its best step size, α ≈ 0.039, it needs about 205 steps."
+    ),
+)
+
+_NOISE_KAPPA = 2.0
+_NOISY = Scenario(
+    key="noisy-gradients",
+    title="Noisy gradients",
+    settings=Settings(
+        surface="quadratic",
+        kappa=_NOISE_KAPPA,
+        methods=("sgd", "momentum"),
+        lr=0.002,
+        momentum=0.9,
+        steps=1200,
+        noise=3.0,
+        seed=0,
+        x0=_bowl_start(_NOISE_KAPPA)[0],
+        y0=_bowl_start(_NOISE_KAPPA)[1],
+        scenario="noisy-gradients",
+    ),
+    watch=(
+        "On the way down, each momentum step averages the last ten or so noisy gradients, "
+        "so its path runs smoothly to the bottom while SGD's zig-zags (about 97% of "
+        "momentum's steps point downhill, only about 70% of SGD's). At the bottom there "
+        "is no slope left to average, and momentum's longer strides make it rattle "
+        "around in a wider cloud than SGD's."
+    ),
+)
+
+SCENARIOS: dict[str, Scenario] = {s.key: s for s in (_ESCAPE, _VALLEY, _TOO_MUCH, _ILL, _NOISY)}
+
+#: key → Settings, the form :func:`momentum_viz.settings.from_query_params` takes.
+SCENARIO_SETTINGS: dict[str, Settings] = {key: s.settings for key, s in SCENARIOS.items()}

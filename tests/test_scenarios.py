@@ -1,0 +1,260 @@
+"""Every guided scenario's claim, checked against the simulation it describes.
+
+Expected values come from the surfaces themselves (Hessian eigen-decomposition, listed
+minima) and from closed-form theory computed here, never from the scenarios module.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import replace
+from urllib.parse import quote
+
+import numpy as np
+import pytest
+
+from momentum_viz.core import METHODS, simulate
+from momentum_viz.scenarios import SCENARIO_SETTINGS, SCENARIOS, Scenario
+from momentum_viz.settings import (
+    LR_RANGE,
+    MOMENTUM_RANGE,
+    NOISE_RANGE,
+    SEED_RANGE,
+    STEPS_RANGE,
+    Settings,
+    from_query_params,
+    surface_of,
+    to_query_params,
+)
+from surfaces import KAPPA_RANGE, SURFACES
+
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+def _run(settings: Settings, method: str, **overrides):
+    kwargs = {
+        "lr": settings.lr,
+        "momentum": settings.momentum,
+        "steps": settings.steps,
+        "noise": settings.noise,
+        "seed": settings.seed,
+    }
+    kwargs.update(overrides)
+    return simulate(surface_of(settings), method, (settings.x0, settings.y0), **kwargs)
+
+
+def _eigen(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """Eigenvalues (ascending) and eigenvectors (columns) of the bowl's Hessian."""
+    hessian = surface_of(settings).hessian(np.zeros(2))
+    return np.linalg.eigh(hessian)
+
+
+# --- structure -------------------------------------------------------------------------------
+
+
+def test_at_least_the_five_required_scenarios_in_order():
+    surfaces = [s.settings.surface for s in SCENARIOS.values()]
+    assert len(SCENARIOS) >= 5
+    assert surfaces[:5] == ["multiwell", "rosenbrock", "quadratic", "quadratic", "quadratic"]
+    assert all(isinstance(s, Scenario) for s in SCENARIOS.values())
+
+
+def test_keys_are_unique_url_safe_slugs():
+    for key, scenario in SCENARIOS.items():
+        assert scenario.key == key
+        assert SLUG.fullmatch(key), key
+        assert quote(key, safe="") == key
+        assert scenario.settings.scenario == key
+    titles = [s.title for s in SCENARIOS.values()]
+    assert len(set(titles)) == len(titles)
+    assert SCENARIO_SETTINGS == {k: s.settings for k, s in SCENARIOS.items()}
+
+
+@pytest.mark.parametrize("key", list(SCENARIOS))
+def test_settings_within_ranges_and_start_inside_bounds(key):
+    s = SCENARIOS[key].settings
+    assert s.surface in SURFACES
+    assert KAPPA_RANGE[0] <= s.kappa <= KAPPA_RANGE[1]
+    assert s.methods and set(s.methods) <= set(METHODS)
+    assert len(set(s.methods)) == len(s.methods)
+    assert LR_RANGE[0] <= s.lr <= LR_RANGE[1]
+    assert MOMENTUM_RANGE[0] <= s.momentum <= MOMENTUM_RANGE[1]
+    assert isinstance(s.steps, int) and STEPS_RANGE[0] <= s.steps <= STEPS_RANGE[1]
+    assert NOISE_RANGE[0] <= s.noise <= NOISE_RANGE[1]
+    assert isinstance(s.seed, int) and SEED_RANGE[0] <= s.seed <= SEED_RANGE[1]
+    (xmin, xmax), (ymin, ymax) = surface_of(s).bounds
+    assert xmin <= s.x0 <= xmax and ymin <= s.y0 <= ymax
+    for value in (s.kappa, s.lr, s.momentum, s.noise, s.x0, s.y0):
+        assert isinstance(value, float)
+
+
+@pytest.mark.parametrize("key", list(SCENARIOS))
+def test_settings_survive_the_address_bar(key):
+    s = SCENARIOS[key].settings
+    assert from_query_params(to_query_params(s), scenarios=SCENARIO_SETTINGS) == (s, [])
+    assert from_query_params({"scenario": key}, scenarios=SCENARIO_SETTINGS) == (s, [])
+
+
+@pytest.mark.parametrize("key", list(SCENARIOS))
+def test_watch_is_one_or_two_plain_sentences(key):
+    watch = SCENARIOS[key].watch
+    sentences = [p for p in re.split(r"[.!?](?:\s+|$)", watch.strip()) if p]
+    assert 1 <= len(sentences) <= 2, sentences
+    assert "\n" not in watch and "  " not in watch
+    assert len(watch) <= 360
+
+
+# --- the claims ------------------------------------------------------------------------------
+
+
+def test_escape_sgd_stays_in_a_local_minimum_momentum_reaches_the_global_one():
+    s = SCENARIOS["escape-local-minimum"].settings
+    minima = surface_of(s).minima
+    sgd, mom = _run(s, "sgd"), _run(s, "momentum")
+    assert sgd.diverged_at == -1 and mom.diverged_at == -1
+    assert sgd.minimum >= 0 and not minima[sgd.minimum].is_global
+    assert mom.minimum >= 0 and minima[mom.minimum].is_global
+    # "the deep global well on the right", "the first, shallow well"
+    assert minima[mom.minimum].point[0] > 0
+    assert minima[mom.minimum].value < minima[sgd.minimum].value
+    assert sgd.converged_at < mom.converged_at  # SGD settles first: it "stays there"
+
+
+def test_valley_momentum_is_many_times_faster_than_sgd():
+    s = SCENARIOS["narrow-valley"].settings
+    mom = _run(s, "momentum")
+    sgd_view = _run(s, "sgd")
+    sgd_long = _run(s, "sgd", steps=40 * s.steps, record="summary")
+    assert 0 < mom.converged_at <= s.steps
+    assert sgd_view.converged_at == -1  # still far off after the view's steps
+    assert math.dist(sgd_view.positions[-1], (1.0, 1.0)) > 0.3
+    assert sgd_long.converged_at >= 10 * mom.converged_at
+    # The numbers quoted in the text: ≈ 500, ≈ 17,700, "some 35 times".
+    assert 420 <= mom.converged_at <= 580
+    assert 16_000 <= sgd_long.converged_at <= 19_500
+    assert 28 <= sgd_long.converged_at / mom.converged_at <= 42
+
+
+def _slow_coordinate(settings: Settings, positions: np.ndarray) -> np.ndarray:
+    _, vectors = _eigen(settings)
+    return positions @ vectors[:, 0]  # along the eigenvector of the smallest eigenvalue
+
+
+def test_too_much_momentum_overshoots_and_keeps_swinging():
+    s = SCENARIOS["too-much-momentum"].settings
+    assert s.momentum >= 0.99
+    heavy = _run(s, "momentum")
+    slow = _slow_coordinate(s, heavy.positions)
+    start = slow[0]
+    overshoot = np.max(-np.sign(start) * slow)  # furthest point past the minimum
+    crossings = np.count_nonzero(np.diff(np.sign(slow)) != 0)
+    late = np.diff(heavy.losses[-100:])
+    assert heavy.converged_at == -1 and heavy.diverged_at == -1
+    assert overshoot >= 0.75 * abs(start)  # "nearly as far as it started"
+    assert crossings >= 10  # back and forth, not one overshoot
+    assert (late > 0).any() and (late < 0).any()  # loss still oscillating at the end
+
+    moderate = _run(s, "momentum", momentum=0.8)
+    slow_moderate = _slow_coordinate(s, moderate.positions)
+    assert 40 <= moderate.converged_at <= 70  # "about 55 steps"
+    assert np.max(-np.sign(start) * slow_moderate) <= 0.1 * abs(start)
+
+    sgd = _run(s, "sgd")
+    assert 350 <= sgd.converged_at <= 450  # "at about step 400", within the view
+    assert sgd.converged_at < s.steps
+
+
+def test_ill_conditioned_bowl_optimal_momentum_beats_every_sgd_step():
+    s = SCENARIOS["ill-conditioned-bowl"].settings
+    (lam_min, lam_max), _ = _eigen(s)
+    kappa = lam_max / lam_min
+    alpha_star = (2.0 / (math.sqrt(lam_min) + math.sqrt(lam_max))) ** 2
+    gamma_star = ((math.sqrt(kappa) - 1.0) / (math.sqrt(kappa) + 1.0)) ** 2
+    assert s.lr == pytest.approx(alpha_star, rel=1e-9)
+    assert s.momentum == pytest.approx(gamma_star, rel=1e-9)
+    assert s.lr == pytest.approx(0.061, abs=5e-4) and s.momentum == pytest.approx(0.57, abs=5e-3)
+
+    mom = _run(s, "momentum")
+    assert 30 <= mom.converged_at <= 50  # "about 40 steps"
+    limit = 2.0 / lam_max
+    assert limit == pytest.approx(0.04)
+    assert _run(s, "sgd").diverged_at > 0  # α* > 2/λmax: SGD diverges at this α
+
+    # Every SGD step size up to its stability limit, log-spaced plus a fine linear grid
+    # near the optimum; one batched call, long enough for the best of them to converge.
+    lrs = np.unique(
+        np.concatenate(
+            [
+                np.geomspace(LR_RANGE[0], limit, 1500, endpoint=False),
+                np.linspace(0.5 * limit, limit, 1000, endpoint=False),
+            ]
+        )
+    )
+    sgd = _run(s, "sgd", lr=lrs, steps=20 * s.steps, record="summary")
+    converged = sgd.converged_at >= 0
+    assert converged.any()
+    assert np.all(~converged | (sgd.converged_at > mom.converged_at))
+    best = int(np.argmin(np.where(converged, sgd.converged_at, np.iinfo(np.int64).max)))
+    assert sgd.converged_at[best] >= 4 * mom.converged_at
+    assert 185 <= sgd.converged_at[best] <= 225  # "about 205 steps"
+    assert lrs[best] == pytest.approx(2.0 / (lam_min + lam_max), rel=0.02)  # "α ≈ 0.039"
+
+
+def _descent_metrics(settings: Settings, method: str, seed: int, radius: float = 0.5):
+    """Mean cosine between each step and −∇J, share of downhill steps, and path length /
+    net displacement, from the start until the run first comes within ``radius`` of the
+    minimum (the descent phase)."""
+    surface = surface_of(settings)
+    run = _run(settings, method, seed=seed)
+    positions, velocities = run.positions, run.velocities
+    target = np.array(surface.global_minimum.point)
+    near = np.flatnonzero(np.hypot(*(positions - target).T) <= radius)
+    assert near.size, f"{method} (seed {seed}) never reached the bottom within the view"
+    end = int(near[0])
+    downhill = -surface.grad(positions[:end])
+    step = -velocities[1 : end + 1]  # θ_{t+1} − θ_t
+    cos = np.sum(step * downhill, axis=1) / (
+        np.linalg.norm(step, axis=1) * np.linalg.norm(downhill, axis=1)
+    )
+    length = np.linalg.norm(np.diff(positions[: end + 1], axis=0), axis=1).sum()
+    return (
+        float(cos.mean()),
+        float(np.mean(cos > 0)),
+        length / math.dist(positions[end], positions[0]),
+    )
+
+
+def test_noisy_gradients_momentum_steps_point_downhill_more_reliably():
+    s = SCENARIOS["noisy-gradients"].settings
+    assert s.noise > 0
+    assert 8 <= 1.0 / (1.0 - s.momentum) <= 12  # "the last ten or so" gradients
+    sgd_down, mom_down = [], []
+    for seed in range(8):  # not one lucky seed
+        sgd_cos, sgd_frac, sgd_tortuosity = _descent_metrics(s, "sgd", seed)
+        mom_cos, mom_frac, mom_tortuosity = _descent_metrics(s, "momentum", seed)
+        assert mom_cos >= sgd_cos + 0.2, seed
+        assert mom_frac > sgd_frac, seed
+        assert mom_tortuosity < 0.7 * sgd_tortuosity, seed  # smoother path
+        sgd_down.append(sgd_frac)
+        mom_down.append(mom_frac)
+    assert np.mean(mom_down) >= 0.93  # "about 97%"
+    assert 0.62 <= np.mean(sgd_down) <= 0.78  # "only about 70%"
+    # Without noise both head straight down: the difference above is the noise.
+    quiet = replace(s, noise=0.0)
+    for method in ("sgd", "momentum"):
+        assert _descent_metrics(quiet, method, 0)[1] == 1.0
+
+
+def test_noisy_gradients_momentum_rattles_in_a_wider_cloud_at_the_bottom():
+    s = SCENARIOS["noisy-gradients"].settings
+    surface = surface_of(s)
+    # γ = 0 is plain SGD; one batched call per seed, long enough for both to settle.
+    for seed in range(3):
+        run = simulate(
+            surface, "momentum", (s.x0, s.y0), lr=s.lr, momentum=[0.0, s.momentum],
+            steps=6000, noise=s.noise, seed=seed,
+        )  # fmt: skip
+        settled = run.positions[2000:] - np.array(surface.global_minimum.point)  # (T, 2, 2)
+        rms = np.sqrt(np.mean(np.sum(settled**2, axis=-1), axis=0))
+        assert rms[1] >= 2.0 * rms[0], (seed, rms)
