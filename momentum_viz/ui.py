@@ -21,6 +21,8 @@ from surfaces import KAPPA_RANGE, SURFACES
 from .core import METHODS, Run, simulate
 from .export import animation_html, trajectories_csv
 from .figures import METHOD_LABELS, loss_figure, surface3d_figure, trajectory_figure
+from .map_figures import basin_map_figure, parameter_map_figure
+from .maps import BasinMap, ParameterMap, basin_map, default_axes, parameter_map, stability_boundary
 from .settings import (
     LR_STOPS,
     MOMENTUM_STOPS,
@@ -434,6 +436,122 @@ def theory_ui(settings: Settings, runs: dict[str, Run]) -> None:
         )
 
 
+# --- maps ----------------------------------------------------------------------------
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the (α, γ) map…")
+def compute_parameter_map(
+    surface: str,
+    kappa: float,
+    method: str,
+    x0: float,
+    y0: float,
+    steps: int,
+    noise: float,
+    seed: int,
+) -> ParameterMap:
+    """One batched run per (α, γ) cell from the current start (cached)."""
+    s = surface_of(Settings(surface=surface, kappa=kappa))
+    lrs, momenta = default_axes(s)
+    return parameter_map(
+        s, method, (x0, y0), lrs=lrs, momenta=momenta, steps=steps, noise=noise, seed=seed
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the basin map…")
+def compute_basin_map(
+    surface: str,
+    kappa: float,
+    method: str,
+    lr: float,
+    momentum: float,
+    steps: int,
+    noise: float,
+    seed: int,
+) -> BasinMap:
+    """One batched run per start point of a grid over the surface (cached)."""
+    s = surface_of(Settings(surface=surface, kappa=kappa))
+    return basin_map(s, method, lr=lr, momentum=momentum, steps=steps, noise=noise, seed=seed)
+
+
+def _on_parameter_map_select() -> None:
+    """A click on a map cell sets α and γ (the cell's customdata holds them)."""
+    event = st.session_state.get("parameter_map")
+    points = (event or {}).get("selection", {}).get("points", [])
+    data = points[-1].get("customdata") if points else None
+    if isinstance(data, list | tuple) and len(data) >= 2:
+        lr, momentum = float(data[0]), float(data[1])
+        if 0 < lr <= 1 and 0 <= momentum < 1:
+            st.session_state["lr"] = lr
+            st.session_state["momentum"] = momentum
+
+
+def parameter_map_ui(settings: Settings, runs: dict[str, Run]) -> None:
+    """Steps to converge over the whole (α, γ) plane, from the current start."""
+    method = st.radio(
+        "Method",
+        ["momentum", "nesterov"],
+        format_func=METHOD_LABELS.get,
+        horizontal=True,
+        key="map_method",
+    )
+    surface = surface_of(settings)
+    pmap = compute_parameter_map(
+        settings.surface, settings.kappa, method, settings.x0, settings.y0,
+        settings.steps, settings.noise, settings.seed,
+    )  # fmt: skip
+    boundary = None
+    if surface.eigenvalues is not None and method == "momentum":
+        boundary = stability_boundary(max(surface.eigenvalues), pmap.momenta)
+    fig = parameter_map_figure(pmap, current=(settings.lr, settings.momentum), boundary=boundary)
+    st.plotly_chart(
+        fig,
+        key="parameter_map",
+        on_select=_on_parameter_map_select,
+        selection_mode="points",
+        config={"displaylogo": False},
+    )
+    st.caption(
+        f"Every cell is one run of {settings.steps} steps from ({settings.x0:.3g}, "
+        f"{settings.y0:.3g}): its colour is the step at which it converged. The bottom row "
+        "(γ = 0) is plain SGD. Click a cell to use its α and γ."
+        + (" The dashed line is the theoretical stability limit α = (2 + 2γ)/λmax." if boundary
+           is not None else "")
+    )  # fmt: skip
+
+
+def basin_map_ui(settings: Settings, runs: dict[str, Run]) -> None:
+    """Which minimum each start point reaches, SGD beside momentum."""
+    surface = surface_of(settings)
+    if len(surface.minima) < 2:
+        st.info(
+            "This surface has a single minimum, so every start that converges ends there. "
+            "Pick the three wells, Himmelblau, six-hump camel or Styblinski–Tang."
+        )
+        return
+    cols = st.columns(2)
+    for col, method in zip(cols, ("sgd", "momentum"), strict=True):
+        bmap = compute_basin_map(
+            settings.surface, settings.kappa, method, settings.lr, settings.momentum,
+            settings.steps, settings.noise, settings.seed,
+        )  # fmt: skip
+        label = METHOD_LABELS[method]
+        title = f"{label} (α = {settings.lr:.3g}" + (
+            f", γ = {settings.momentum:.4g})" if method != "sgd" else ")"
+        )
+        with col:
+            st.plotly_chart(
+                basin_map_figure(bmap, surface, title=title, start=(settings.x0, settings.y0)),
+                key=f"basins_{method}",
+            )
+            global_share = sum(
+                share
+                for code, share in bmap.fractions().items()
+                if code >= 0 and surface.minima[code].is_global
+            )
+            st.metric(f"{label}: starts reaching a global minimum", f"{global_share:.0%}")
+
+
 def header_ui(settings: Settings, notes: list[str]) -> None:
     surface = surface_of(settings)
     st.title("Momentum, made visible")
@@ -466,6 +584,8 @@ def run_app() -> None:
         "Race on the map": race_ui,
         "3-D view": surface3d_ui,
         "Theory": theory_ui,
+        "(α, γ) map": parameter_map_ui,
+        "Basin map": basin_map_ui,
     }
     # Lazy tabs: only the open one runs, so the heavier views cost nothing until opened.
     tabs = st.tabs(list(views), key="view", on_change="rerun")

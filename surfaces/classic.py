@@ -211,12 +211,14 @@ SIX_HUMP_CAMEL = Surface(
 # J = ((x^4 - 16 x^2 + 5 x) + (y^4 - 16 y^2 + 5 y)) / 2; four minima, one global.
 
 
+# Products, not powers: x * x * x is about three times faster than x**3 on arrays.
 def _st_value(x, y):
-    return 0.5 * (x**4 - 16.0 * x * x + 5.0 * x + y**4 - 16.0 * y * y + 5.0 * y)
+    x2, y2 = x * x, y * y
+    return 0.5 * (x2 * x2 - 16.0 * x2 + 5.0 * x + y2 * y2 - 16.0 * y2 + 5.0 * y)
 
 
 def _st_grad(x, y):
-    return 2.0 * x**3 - 16.0 * x + 2.5, 2.0 * y**3 - 16.0 * y + 2.5
+    return 2.0 * x * x * x - 16.0 * x + 2.5, 2.0 * y * y * y - 16.0 * y + 2.5
 
 
 def _st_hessian(x, y):

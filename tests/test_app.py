@@ -144,3 +144,46 @@ def test_theory_tab_and_optimal_button_on_the_quadratic():
     assert at.select_slider(key="momentum").value == pytest.approx(
         ((root - 1) / (root + 1)) ** 2, abs=1e-6
     )
+
+
+@pytest.mark.parametrize("surface", ["multiwell", "quadratic", "rosenbrock"])
+def test_parameter_and_basin_map_tabs(surface):
+    at = _app(surface=surface)
+    at.session_state["view"] = "(α, γ) map"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert any(t.get("type") == "heatmap" for t in spec["data"])
+    at.session_state["view"] = "Basin map"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    if len(SURFACES[surface].minima) > 1:
+        assert len(at.get("plotly_chart")) == 2  # SGD beside momentum
+        shares = [m for m in at.metric if "global minimum" in m.label]
+        assert len(shares) == 2
+    else:
+        assert any("single minimum" in i.value for i in at.info)
+
+
+def test_scenario_sets_every_control_and_explains():
+    from momentum_viz.scenarios import SCENARIOS
+
+    at = _app()
+    for key, scenario in SCENARIOS.items():
+        at.selectbox(key="scenario").set_value(key).run()
+        assert not at.exception, key
+        assert at.selectbox(key="surface").value == scenario.settings.surface
+        assert at.select_slider(key="momentum").value == pytest.approx(scenario.settings.momentum)
+        assert at.select_slider(key="lr").value == pytest.approx(scenario.settings.lr)
+        assert at.slider(key="steps").value == scenario.settings.steps
+        assert any(scenario.watch[:40] in s.value for s in at.success)
+        assert at.query_params["scenario"] == key
+
+
+def test_scenario_link_reopens_the_scenario():
+    from momentum_viz.scenarios import SCENARIOS
+
+    key, scenario = next(iter(SCENARIOS.items()))
+    at = _app(scenario=key)
+    assert at.selectbox(key="scenario").value == key
+    assert at.selectbox(key="surface").value == scenario.settings.surface
