@@ -249,31 +249,32 @@ earlier.
 """
 
 
-def metrics_ui(settings: Settings, runs: dict[str, Run]) -> None:
-    """Per-method outcome: final loss, distance to minimum, convergence, which minimum."""
+def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, str]]:
+    """One row per method: final loss, distance to minimum, convergence, minimum reached."""
     surface = surface_of(settings)
+    rows = []
     for method, run in runs.items():
         summary = summarize(surface, run)
-        label = METHOD_LABELS[method]
-        if summary.diverged_at >= 0:
-            st.error(f"{label} diverged at step {summary.diverged_at}: lower α or γ.", icon="⚠️")
-        cols = st.columns(3)
-        cols[0].metric(f"{label} final loss", format_number(summary.final_loss))
-        cols[1].metric(
-            f"{label} distance to nearest minimum", format_number(summary.distance_to_minimum)
-        )
         if summary.converged_at >= 0:
             converged = f"step {summary.converged_at}"
         elif summary.diverged_at >= 0:
-            converged = "diverged"
+            converged = f"diverged at step {summary.diverged_at}"
         else:
-            converged = f"not in {summary.steps}"
-        cols[2].metric(f"{label} converged", converged)
+            converged = f"not in {summary.steps} steps"
+        reached = "—"
         if summary.reached:
             value = surface.minima[run.minimum].value
-            st.caption(f"{label} reached the {summary.reached} (J = {format_number(value)}).")
-        elif summary.diverged_at < 0:
-            st.caption(f"{label}: not converged in {summary.steps} steps.")
+            reached = f"{summary.reached} (J = {format_number(value)})"
+        rows.append(
+            {
+                "method": METHOD_LABELS[method],
+                "final loss": format_number(summary.final_loss),
+                "distance to nearest minimum": format_number(summary.distance_to_minimum),
+                "converged": converged,
+                "reached": reached,
+            }
+        )
+    return rows
 
 
 def race_ui(settings: Settings, runs: dict[str, Run]) -> None:
@@ -281,6 +282,12 @@ def race_ui(settings: Settings, runs: dict[str, Run]) -> None:
     surface = surface_of(settings)
     paths = {method: run.positions for method, run in runs.items()}
     fig = trajectory_figure(surface, paths, max_frames=MAX_FRAMES, start=(settings.x0, settings.y0))
+    for method, run in runs.items():
+        if run.diverged_at >= 0:
+            st.error(
+                f"{METHOD_LABELS[method]} diverged at step {run.diverged_at}: lower α or γ.",
+                icon="⚠️",
+            )
     map_col, side_col = st.columns([3, 2], gap="medium")
     with map_col:
         st.plotly_chart(
@@ -292,13 +299,13 @@ def race_ui(settings: Settings, runs: dict[str, Run]) -> None:
         )
     with side_col:
         if runs:
-            metrics_ui(settings, runs)
             offset = min(m.value for m in surface.minima)
             losses = {method: run.losses for method, run in runs.items()}
             st.plotly_chart(loss_figure(losses, offset=offset), key="losses")
+            st.table(outcome_table(settings, runs), hide_index=True, border="horizontal")
         else:
             st.info("Pick at least one method in the sidebar to see it run.")
-    st.latex(update_rule_latex(settings.lr, settings.momentum))
+        st.latex(update_rule_latex(settings.lr, settings.momentum))
     st.markdown(EXPLANATION)
     export_ui(settings, runs, fig)
 

@@ -27,8 +27,10 @@ def _app(**query) -> AppTest:
     return at
 
 
-def _metrics(at: AppTest) -> dict[str, str]:
-    return {m.label: m.value for m in at.metric}
+def _outcomes(at: AppTest) -> dict[str, dict[str, str]]:
+    """The outcome table: method label → its row."""
+    table = at.table[0].value
+    return {row["method"]: row.to_dict() for _, row in table.iterrows()}
 
 
 def _map_spec(at: AppTest) -> dict:
@@ -64,20 +66,18 @@ def test_no_method_selected_keeps_the_map():
 
 def test_moving_gamma_changes_momentum_and_not_sgd():
     at = _app()
-    before = _metrics(at)
+    before = _outcomes(at)
     at.select_slider(key="momentum").set_value(0.5).run()
     assert not at.exception
-    after = _metrics(at)
-    sgd_keys = [k for k in before if k.startswith("SGD")]
-    mom_keys = [k for k in before if k.startswith("Momentum")]
-    assert sgd_keys and mom_keys
-    assert all(before[k] == after[k] for k in sgd_keys)
-    assert any(before[k] != after[k] for k in mom_keys)
+    after = _outcomes(at)
+    assert set(before) == set(after) == {"SGD", "Momentum"}
+    assert before["SGD"] == after["SGD"]
+    assert before["Momentum"] != after["Momentum"]
     # The metric agrees with the core run at the new γ.
     s = SURFACES["rosenbrock"]
     run = simulate(s, "momentum", s.start, lr=s.lr, momentum=0.5, steps=s.steps)
-    expected = f"step {run.converged_at}" if run.converged_at >= 0 else f"not in {s.steps}"
-    assert after["Momentum converged"] == expected
+    expected = f"step {run.converged_at}" if run.converged_at >= 0 else f"not in {s.steps} steps"
+    assert after["Momentum"]["converged"] == expected
     assert at.query_params["momentum"] == "0.5"
 
 
