@@ -373,11 +373,39 @@ def _leaves_bounds(path: np.ndarray, bounds: tuple) -> bool:
     return bool(np.any((x < xmin) | (x > xmax) | (y < ymin) | (y > ymax)))
 
 
-def _map_traces(
-    surface: Surface, start: np.ndarray, click_grid: int
-) -> tuple[list[go.Scatter], list[go.Scatter]]:
+_TYPED_ARRAY_CODES = {"float64": "f8", "float32": "f4"}
+
+
+def _typed(values: np.ndarray) -> dict[str, str]:
+    """Return a float array as a plotly.js typed array ``{"dtype", "bdata"}``.
+
+    This is exactly what plotly.py's ``to_dict`` turns every NumPy array into before sending
+    it; doing it here spares plotly.py ~0.1 ms of conversion per array, per serialisation.
+
+    >>> _typed(np.array([1.0, -2.0], dtype=np.float32))
+    {'dtype': 'f4', 'bdata': 'AACAPwAAAMA='}
+    """
+    array = np.ascontiguousarray(values)
+    code = _TYPED_ARRAY_CODES[array.dtype.name]
+    # plotly.js reads the buffer as little-endian.
+    array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+    return {"dtype": code, "bdata": base64.b64encode(array).decode("ascii")}
+
+
+def _json_ready(value):
+    """Return a copy of a ``to_plotly_json()`` value with every float array as :func:`_typed`."""
+    if isinstance(value, np.ndarray):
+        return _typed(value) if value.dtype.name in _TYPED_ARRAY_CODES else value.tolist()
+    if isinstance(value, dict):
+        return {key: _json_ready(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_ready(item) for item in value]
+    return value
+
+
+def _map_traces(surface: Surface, click_grid: int) -> tuple[list[go.Scatter], list[go.Scatter]]:
     """Return the static traces drawn under the trajectories (iso-lines, click grid,
-    colour bar) and those drawn over their lines (minima, start)."""
+    colour bar) and the minima, drawn over their lines."""
     transform = color_transform(surface)
     iso_x, iso_y = iso_lines(surface)
     (xmin, xmax), (ymin, ymax) = surface.bounds
@@ -459,16 +487,6 @@ def _map_traces(
                 marker=_GLOBAL_MARKER if is_global else _LOCAL_MARKER,
             )
         )
-    markers.append(
-        go.Scatter(
-            x=start[:1],
-            y=start[1:],
-            mode="markers",
-            name="start",
-            hovertemplate="start<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
-            marker=_START_MARKER,
-        )
-    )
     return traces, markers
 
 
@@ -517,156 +535,6 @@ def _colorbar_ticks(surface: Surface, transform: ColorTransform) -> np.ndarray:
     return np.array(ticks)
 
 
-_Z_ORDER = {"momentum": 0, "sgd": 1, "nesterov": 2}
-
-
-def _line_traces(
-    method: str, path: np.ndarray, segments: Segments, style: tuple[str, str, str, str]
-) -> list[go.Scatter]:
-    """Return one method's line traces in their final state: its segments, then its trail."""
-    color, label, dash, _ = style
-    line = {"color": color, "width": METHOD_LINE_WIDTHS.get(method, 3.0), "dash": dash}
-    common = {
-        "mode": "lines",
-        "name": label,
-        "legendgroup": method,
-        "showlegend": False,
-        "line": line,
-        # Hidden (future) segments would still answer hovers: the head carries the hover.
-        "hoverinfo": "skip",
-    }
-    traces = [
-        go.Scatter(
-            x=path[first : stop + 1, 0],
-            y=path[first : stop + 1, 1],
-            meta={"method": method, "role": "segment", "first_step": int(first)},
-            **common,
-        )
-        for first, stop in zip(segments.starts, segments.ends, strict=True)
-    ]
-    trail_first = segments.trail_start(len(path) - 1)
-    traces.append(
-        go.Scatter(
-            x=path[trail_first:, 0],
-            y=path[trail_first:, 1],
-            meta={"method": method, "role": "trail", "first_step": trail_first},
-            **common,
-        )
-    )
-    return traces
-
-
-def _head_trace(
-    method: str, path: np.ndarray, style: tuple[str, str, str, str], rank: int
-) -> go.Scatter:
-    """Return the marker at a method's current (initially final) position."""
-    color, label, dash, symbol = style
-    last = len(path) - 1
-    return go.Scatter(
-        x=path[last:, 0],
-        y=path[last:, 1],
-        # "lines+markers" on a single point draws only the marker, but makes the legend
-        # entry show line style and marker together.
-        mode="lines+markers",
-        name=label,
-        legendgroup=method,
-        legendrank=1000 + rank,
-        line={"color": color, "width": METHOD_LINE_WIDTHS.get(method, 3.0), "dash": dash},
-        marker={
-            "symbol": symbol,
-            "size": 15,
-            "color": color,
-            "line": {"color": "white", "width": 2},
-        },
-        hovertemplate=f"{label}<br>(%{{x:.3f}}, %{{y:.3f}})<extra></extra>",
-        meta={"method": method, "role": "head", "first_step": last},
-    )
-
-
-def trajectory_figure(
-    surface: Surface,
-    paths: Mapping[str, np.ndarray],
-    *,
-    max_frames: int = 200,
-    start: tuple[float, float] | None = None,
-    click_grid: int = 40,
-    height: int = 600,
-) -> go.Figure:
-    """Return the animated map: the surface, its minima and one trajectory per method.
-
-    ``paths`` maps a method name ("sgd", "momentum", "nesterov" or any other) to its
-    positions, shape (T, 2) with positions[0] the start; all paths have the same T.
-    ``start`` (default: the paths' first point, else ``surface.start``) is marked.
-
-    The figure opens on the *finished* runs (slider on the last step), so a screenshot or
-    a student who never presses Play sees the whole result. Play replays all runs in
-    lock-step from step 0 over at most ``max_frames`` frames (after Pause it resumes).
-
-    Traces, bottom to top: ``"iso-lines"``, ``"click-grid"`` (``click_grid``² nearly
-    invisible markers, so that a click anywhere on the map selects a point: the background
-    image emits no events), ``"colorbar"``, each method's line traces (its segments, then
-    its trail; see :class:`Segments`), the minima (``"global minimum"``, ``"local
-    minimum"``), ``"start"``, then each method's head. Trajectory traces carry ``meta =
-    {"method", "role", "first_step"}`` with role "segment", "trail" or "head", and their
-    ``name`` is the method's label; frames touch only these traces.
-    """
-    arrays = _check_paths(paths)
-    if click_grid < 2:
-        raise ValueError(f"click_grid must be at least 2, got {click_grid}")
-    if start is not None:
-        start_point = np.asarray(start, dtype=float)
-    elif arrays:
-        start_point = next(iter(arrays.values()))[0]
-    else:
-        start_point = np.asarray(surface.start, dtype=float)
-
-    n_points = len(next(iter(arrays.values()))) if arrays else 0
-    segments = Segments.for_length(n_points)
-    traces, markers = _map_traces(surface, start_point, click_grid)
-    styles = {method: _method_style(method, order) for order, method in enumerate(arrays)}
-    # Drawing order: the zig-zagging momentum line at the bottom, then SGD, then dashed
-    # Nesterov on top (where it runs along either, the other shows through its gaps);
-    # minima and start above the lines, every head above those. The legend keeps the
-    # order of ``paths`` (legendrank).
-    stacking = sorted(arrays, key=lambda method: _Z_ORDER.get(method, len(_Z_ORDER)))
-    line_traces = {m: _line_traces(m, arrays[m], segments, styles[m]) for m in stacking}
-    trace_ids: dict[str, tuple[list[int], int, int]] = {}
-    for method in stacking:
-        first = len(traces)
-        traces.extend(line_traces[method])
-        trace_ids[method] = (list(range(first, len(traces) - 1)), len(traces) - 1, -1)
-    traces.extend(markers)
-    for rank, method in enumerate(arrays):
-        segment_ids, trail_id, _ = trace_ids[method]
-        trace_ids[method] = (segment_ids, trail_id, len(traces))
-        traces.append(_head_trace(method, arrays[method], styles[method], rank))
-
-    fig = go.Figure(data=traces, layout=_map_layout(surface, height))
-    if n_points > 1:
-        _add_animation(fig, arrays, trace_ids, segments, max_frames)
-    outside = [
-        _method_style(method, order)[1]
-        for order, (method, path) in enumerate(arrays.items())
-        if _leaves_bounds(path, surface.bounds)
-    ]
-    if outside:
-        # The axes stay on the bounds (nothing is clipped or rescaled), so say which
-        # runs went off the map instead of letting them vanish without a word.
-        fig.add_annotation(
-            text="leaves the map: " + ", ".join(outside),
-            xref="paper",
-            yref="paper",
-            x=0.01,
-            y=0.99,
-            xanchor="left",
-            yanchor="top",
-            showarrow=False,
-            bgcolor="rgba(255, 255, 255, 0.85)",
-            font={"size": FONT_SIZE - 2, "color": "#8B0000"},
-        )
-    return fig
-
-
 def _map_layout(surface: Surface, height: int) -> go.Layout:
     """Return the map layout: background image on the bounds, fixed equal-scale axes."""
     (xmin, xmax), (ymin, ymax) = surface.bounds
@@ -704,38 +572,279 @@ def _map_layout(surface: Surface, height: int) -> go.Layout:
     )
 
 
+@dataclass(frozen=True)
+class _StaticMap:
+    """The parts of the map that depend on the surface only, validated once, JSON-ready.
+
+    Shared between figures through the cache: never mutate them (plotly.py copies them
+    into each figure).
+    """
+
+    under: tuple[dict, ...]  # iso-lines, click grid, colour bar
+    minima: tuple[dict, ...]
+    layout: dict
+
+
+@lru_cache(maxsize=32)
+def _static_map(keyed: _Keyed, click_grid: int, height: int) -> _StaticMap:
+    # Built as validated graph objects (so plotly.py checks every property, once per
+    # surface), then turned into the plain dicts that to_dict() would produce.
+    under, minima = _map_traces(keyed.surface, click_grid)
+    return _StaticMap(
+        under=tuple(_json_ready(trace.to_plotly_json()) for trace in under),
+        minima=tuple(_json_ready(trace.to_plotly_json()) for trace in minima),
+        layout=_json_ready(_map_layout(keyed.surface, height).to_plotly_json()),
+    )
+
+
+_Z_ORDER = {"momentum": 0, "sgd": 1, "nesterov": 2}
+
+
+def _line_traces(
+    method: str, columns: np.ndarray, segments: Segments, style: tuple[str, str, str, str]
+) -> list[dict]:
+    """Return one method's line traces in their final state: its segments, then its trail.
+
+    ``columns`` is the path transposed, shape (2, T).
+    """
+    color, label, dash, _ = style
+    common = {
+        "type": "scatter",
+        "mode": "lines",
+        "name": label,
+        "legendgroup": method,
+        "showlegend": False,
+        "line": {"color": color, "width": METHOD_LINE_WIDTHS.get(method, 3.0), "dash": dash},
+        # Hidden (future) segments would still answer hovers: the head carries the hover.
+        "hoverinfo": "skip",
+    }
+    pieces = [
+        (int(first), int(stop) + 1, "segment")
+        for first, stop in zip(segments.starts, segments.ends, strict=True)
+    ]
+    pieces.append((segments.trail_start(columns.shape[1] - 1), columns.shape[1], "trail"))
+    return [
+        {
+            **common,
+            "x": _typed(columns[0, first:stop]),
+            "y": _typed(columns[1, first:stop]),
+            "meta": {"method": method, "role": role, "first_step": first},
+        }
+        for first, stop, role in pieces
+    ]
+
+
+def _head_trace(
+    method: str, columns: np.ndarray, style: tuple[str, str, str, str], rank: int
+) -> dict:
+    """Return the marker at a method's current (initially final) position."""
+    color, label, dash, symbol = style
+    last = columns.shape[1] - 1
+    return {
+        "type": "scatter",
+        "x": _typed(columns[0, last:]),
+        "y": _typed(columns[1, last:]),
+        # "lines+markers" on a single point draws only the marker, but makes the legend
+        # entry show line style and marker together.
+        "mode": "lines+markers",
+        "name": label,
+        "legendgroup": method,
+        "legendrank": 1000 + rank,
+        "line": {"color": color, "width": METHOD_LINE_WIDTHS.get(method, 3.0), "dash": dash},
+        "marker": {
+            "symbol": symbol,
+            "size": 15,
+            "color": color,
+            "line": {"color": "white", "width": 2},
+        },
+        "hovertemplate": f"{label}<br>(%{{x:.3f}}, %{{y:.3f}})<extra></extra>",
+        "meta": {"method": method, "role": "head", "first_step": last},
+    }
+
+
+def _start_trace(start: np.ndarray) -> dict:
+    return {
+        "type": "scatter",
+        "x": _typed(start[:1]),
+        "y": _typed(start[1:]),
+        "mode": "markers",
+        "name": "start",
+        "hovertemplate": "start<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
+        "marker": _START_MARKER,
+    }
+
+
+def trajectory_figure(
+    surface: Surface,
+    paths: Mapping[str, np.ndarray],
+    *,
+    max_frames: int = 200,
+    start: tuple[float, float] | None = None,
+    click_grid: int = 40,
+    height: int = 600,
+) -> go.Figure:
+    """Return the animated map: the surface, its minima and one trajectory per method.
+
+    ``paths`` maps a method name ("sgd", "momentum", "nesterov" or any other) to its
+    positions, shape (T, 2) with positions[0] the start; all paths have the same T.
+    ``start`` (default: the paths' first point, else ``surface.start``) is marked.
+
+    The figure opens on the *finished* runs (slider on the last step), so a screenshot or
+    a student who never presses Play sees the whole result. Play replays all runs in
+    lock-step from step 0 over at most ``max_frames`` frames (after Pause it resumes).
+
+    Traces, bottom to top: ``"iso-lines"``, ``"click-grid"`` (``click_grid``² nearly
+    invisible markers, so that a click anywhere on the map selects a point: the background
+    image emits no events), ``"colorbar"``, each method's line traces (its segments, then
+    its trail; see :class:`Segments`), the minima (``"global minimum"``, ``"local
+    minimum"``), ``"start"``, then each method's head. Trajectory traces carry ``meta =
+    {"method", "role", "first_step"}`` with role "segment", "trail" or "head", and their
+    ``name`` is the method's label; frames touch only these traces.
+
+    The figure is assembled from plain dicts without plotly.py's validation (see the
+    module docstring): its numeric arrays are plotly.js typed arrays (``{"dtype",
+    "bdata"}``), and its frames are best read through ``fig.to_dict()["frames"]``.
+    """
+    arrays = _check_paths(paths)
+    if click_grid < 2:
+        raise ValueError(f"click_grid must be at least 2, got {click_grid}")
+    if start is not None:
+        start_point = np.asarray(start, dtype=float)
+    elif arrays:
+        start_point = next(iter(arrays.values()))[0]
+    else:
+        start_point = np.asarray(surface.start, dtype=float)
+
+    n_points = len(next(iter(arrays.values()))) if arrays else 0
+    segments = Segments.for_length(n_points)
+    static = _static_map(_keyed(surface), int(click_grid), int(height))
+    columns = {method: np.ascontiguousarray(path.T) for method, path in arrays.items()}
+    styles = {method: _method_style(method, order) for order, method in enumerate(arrays)}
+    # Drawing order: the zig-zagging momentum line at the bottom, then SGD, then dashed
+    # Nesterov on top (where it runs along either, the other shows through its gaps);
+    # minima and start above the lines, every head above those. The legend keeps the
+    # order of ``paths`` (legendrank). Shallow copies of the cached traces: plotly.py
+    # briefly takes "type" out of each trace dict it is given.
+    data = [dict(trace) for trace in static.under]
+    trace_ids: dict[str, tuple[list[int], int, int]] = {}
+    for method in sorted(arrays, key=lambda method: _Z_ORDER.get(method, len(_Z_ORDER))):
+        first = len(data)
+        data.extend(_line_traces(method, columns[method], segments, styles[method]))
+        trace_ids[method] = (list(range(first, len(data) - 1)), len(data) - 1, -1)
+    data.extend(dict(trace) for trace in static.minima)
+    data.append(_start_trace(start_point))
+    for rank, method in enumerate(arrays):
+        segment_ids, trail_id, _ = trace_ids[method]
+        trace_ids[method] = (segment_ids, trail_id, len(data))
+        data.append(_head_trace(method, columns[method], styles[method], rank))
+
+    layout = dict(static.layout)
+    frames: list[dict] = []
+    if n_points > 1:
+        steps = [int(step) for step in frame_indices(n_points, max_frames)]
+        frames = _animation_frames(columns, trace_ids, segments, steps)
+        layout.update(_animation_controls(steps))
+    outside = [
+        styles[method][1] for method, path in arrays.items() if _leaves_bounds(path, surface.bounds)
+    ]
+    if outside:
+        # The axes stay on the bounds (nothing is clipped or rescaled), so say which
+        # runs went off the map instead of letting them vanish without a word.
+        layout["annotations"] = [
+            {
+                "text": "leaves the map: " + ", ".join(outside),
+                "xref": "paper",
+                "yref": "paper",
+                "x": 0.01,
+                "y": 0.99,
+                "xanchor": "left",
+                "yanchor": "top",
+                "showarrow": False,
+                "bgcolor": "rgba(255, 255, 255, 0.85)",
+                "font": {"size": FONT_SIZE - 2, "color": "#8B0000"},
+            }
+        ]
+    return _unvalidated_figure(data, layout, frames)
+
+
+def _unvalidated_figure(data: list[dict], layout: dict, frames: list[dict]) -> go.Figure:
+    """Return a ``go.Figure`` of JSON-ready dicts, skipping plotly.py's validation.
+
+    Validating ~5,000 frame entries took most of a rerun, and validation adds nothing here:
+    the dicts are the exact output of validated objects (tests/test_figures.py rebuilds
+    figures with validation and compares). ``_validate=False`` covers data and layout;
+    plotly.py validates frames regardless (the ``frames`` argument and setter ignore it),
+    so unvalidated ``go.Frame`` objects are handed over directly. Their ``.data`` cannot
+    be read back as objects (a plotly.py limitation); ``to_dict()`` works as usual.
+    """
+    fig = go.Figure(data=data, layout=layout, _validate=False)
+    fig._frame_objs = tuple(go.Frame(frame, _validate=False) for frame in frames)
+    return fig
+
+
+# Shared by every frame (plotly.py's deep copies copy a shared dict once).
 _SHOWN = {"type": "scatter", "opacity": 1}
 _HIDDEN = {"type": "scatter", "opacity": 0}
 
 
-def _add_animation(
-    fig: go.Figure,
-    paths: dict[str, np.ndarray],
+def _animation_frames(
+    columns: dict[str, np.ndarray],
     trace_ids: dict[str, tuple[list[int], int, int]],
     segments: Segments,
-    max_frames: int,
-) -> None:
-    """Add frames, Play/Pause buttons and a step slider that move all methods together."""
-    n_points = len(next(iter(paths.values())))
-    steps = [int(step) for step in frame_indices(n_points, max_frames)]
-    frames = []
-    for step in steps:
-        # float32 halves the frames' JSON; the last frame keeps float64 so the end of
-        # playback is exactly the figure's initial (finished) state.
-        dtype = np.float64 if step == n_points - 1 else np.float32
-        data, traces = [], []
-        for method, path in paths.items():
-            segment_ids, trail_id, head_id = trace_ids[method]
-            data.extend(_SHOWN if end <= step else _HIDDEN for end in segments.ends)
-            trail = path[segments.trail_start(step) : step + 1].astype(dtype)
-            head = path[step : step + 1].astype(dtype)
-            data.append({"type": "scatter", "x": trail[:, 0], "y": trail[:, 1]})
-            data.append({"type": "scatter", "x": head[:, 0], "y": head[:, 1]})
-            traces.extend([*segment_ids, trail_id, head_id])
-        frames.append({"data": data, "traces": traces, "name": str(step)})
-    # Plain dicts, validated once on assignment (go.Scatter objects would be validated twice).
-    fig.frames = frames
+    steps: list[int],
+) -> list[dict]:
+    """Return the frames: at each step, each method's done segments shown, the rest hidden,
+    and its trail and head.
 
+    Steps with the same segments done form a block: its first frame sets every segment
+    and the later ones name it as ``baseframe`` and send only trails and heads (plotly.js
+    merges a frame onto its base frame before applying it, for Play and the slider alike).
+    The last frame is always a block of its own (the last segment ends on the last step).
+    """
+    n_points = columns[next(iter(columns))].shape[1]
+    # float32 halves the frames' JSON; the last frame keeps float64 so the end of
+    # playback is exactly the figure's initial (finished) state.
+    narrow = {method: cols.astype(np.float32) for method, cols in columns.items()}
+    done_counts = np.searchsorted(segments.ends, steps, side="right")
+    frames: list[dict] = []
+    base_name, base_done = "", -1
+    for step, n_done in zip(steps, done_counts.tolist(), strict=True):
+        name = str(step)
+        new_block = n_done != base_done
+        first = segments.trail_start(step)
+        data, traces = [], []
+        for method, (segment_ids, trail_id, head_id) in trace_ids.items():
+            if new_block:
+                data.extend([_SHOWN] * n_done)
+                data.extend([_HIDDEN] * (len(segment_ids) - n_done))
+                traces.extend(segment_ids)
+            cols = columns[method] if step == n_points - 1 else narrow[method]
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": _typed(cols[0, first : step + 1]),
+                    "y": _typed(cols[1, first : step + 1]),
+                }
+            )
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": _typed(cols[0, step : step + 1]),
+                    "y": _typed(cols[1, step : step + 1]),
+                }
+            )
+            traces.extend([trail_id, head_id])
+        frame = {"data": data, "traces": traces, "name": name}
+        if new_block:
+            base_name, base_done = name, n_done
+        else:
+            frame["baseframe"] = base_name
+        frames.append(frame)
+    return frames
+
+
+def _animation_controls(steps: list[int]) -> dict:
+    """Return the layout's Play/Pause buttons and the step slider over the frames ``steps``."""
     frame_ms = int(np.clip(8000 // len(steps), 30, 150))  # a whole replay takes ~8 s
     play = {
         "frame": {"duration": frame_ms, "redraw": False},
@@ -749,8 +858,8 @@ def _add_animation(
         "transition": {"duration": 0},
         "mode": "immediate",
     }
-    fig.update_layout(
-        updatemenus=[
+    return {
+        "updatemenus": [
             {
                 "type": "buttons",
                 "direction": "left",
@@ -767,7 +876,7 @@ def _add_animation(
                 ],
             }
         ],
-        sliders=[
+        "sliders": [
             {
                 "active": len(steps) - 1,  # the figure opens on the finished runs
                 # A row of its own under the buttons: side by side they overlap in a
@@ -779,13 +888,14 @@ def _add_animation(
                 "pad": {"t": 95},
                 "currentvalue": {"prefix": "step ", "font": {"size": FONT_SIZE}},
                 "font": {"size": FONT_SIZE - 4},
+                # ``jump`` is shared by every step (one deep copy, same JSON).
                 "steps": [
                     {"label": str(step), "method": "animate", "args": [[str(step)], jump]}
                     for step in steps
                 ],
             }
         ],
-    )
+    }
 
 
 # --- Loss curves ------------------------------------------------------------------------

@@ -229,11 +229,13 @@ def runs_for(settings: Settings) -> dict[str, Run]:
 
 
 def update_rule_latex(lr: float, momentum: float) -> str:
-    """The momentum update with the current α and γ filled in."""
+    """The momentum update with the current α and γ filled in (two aligned lines)."""
     return (
-        rf"v_{{t+1}} = \underbrace{{{momentum:.4g}}}_{{\gamma}}\,v_t"
-        rf" + \underbrace{{{lr:.3g}}}_{{\alpha}}\,\nabla J(\theta_t),"
-        r"\qquad \theta_{t+1} = \theta_t - v_{t+1}"
+        r"\begin{aligned}"
+        rf"v_{{t+1}} &= \underbrace{{{momentum:.4g}}}_{{\gamma}}\,v_t"
+        rf" + \underbrace{{{lr:.3g}}}_{{\alpha}}\,\nabla J(\theta_t) \\"
+        r"\theta_{t+1} &= \theta_t - v_{t+1}"
+        r"\end{aligned}"
     )
 
 
@@ -302,10 +304,11 @@ def race_ui(settings: Settings, runs: dict[str, Run]) -> None:
             offset = min(m.value for m in surface.minima)
             losses = {method: run.losses for method, run in runs.items()}
             st.plotly_chart(loss_figure(losses, offset=offset), key="losses")
-            st.table(outcome_table(settings, runs), hide_index=True, border="horizontal")
         else:
             st.info("Pick at least one method in the sidebar to see it run.")
         st.latex(update_rule_latex(settings.lr, settings.momentum))
+    if runs:
+        st.table(outcome_table(settings, runs), hide_index=True, border="horizontal")
     st.markdown(EXPLANATION)
     export_ui(settings, runs, fig)
 
@@ -573,8 +576,8 @@ def header_ui(settings: Settings, notes: list[str]) -> None:
         st.success(
             f"**{scenarios[settings.scenario].title}.** {scenarios[settings.scenario].watch}"
         )
-    st.markdown(f"**{surface.title}** — {surface.description}")
-    st.latex(surface.latex)
+    with st.expander(f"**{surface.title}** — {surface.description}"):
+        st.latex(surface.latex)
 
 
 def run_app() -> None:
