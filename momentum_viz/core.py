@@ -61,7 +61,7 @@ Record = Literal["path", "summary"]
 # the CPU cache, and steps are taken in chunks so the divergence and convergence checks
 # run on whole (chunk, block) arrays at once instead of once per step.
 _BLOCK = 4096
-_CHUNK = 32
+_CHUNK = 16
 
 
 @dataclass(frozen=True, slots=True)
