@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, fields
 
+import plotly.graph_objects as go
 import streamlit as st
 
 from surfaces import KAPPA_RANGE, SURFACES
@@ -218,11 +219,40 @@ def compute_runs(
     }
 
 
-def runs_for(settings: Settings) -> dict[str, Run]:
-    """The cached runs for these settings (plain, hashable arguments only)."""
+def _run_args(settings: Settings) -> dict:
+    """The settings that determine the runs, as plain hashable cache arguments."""
     kwargs = asdict(settings)
     kwargs.pop("scenario")
-    return compute_runs(**kwargs)
+    return kwargs
+
+
+def runs_for(settings: Settings) -> dict[str, Run]:
+    """The cached runs for these settings."""
+    return compute_runs(**_run_args(settings))
+
+
+# A resource cache, not a data cache: the figure is shared read-only by every session
+# (nothing mutates it; st.plotly_chart copies it with to_dict), so a class moving the same
+# slider to the same value pays for building the animation once, and no session pays to
+# unpickle a copy.
+@st.cache_resource(max_entries=32, show_spinner=False)
+def compute_race_figure(
+    surface: str,
+    kappa: float,
+    methods: tuple[str, ...],
+    lr: float,
+    momentum: float,
+    steps: int,
+    noise: float,
+    seed: int,
+    x0: float,
+    y0: float,
+) -> go.Figure:
+    """The animated map of the runs for these settings (cached, shared)."""
+    runs = compute_runs(surface, kappa, methods, lr, momentum, steps, noise, seed, x0, y0)
+    s = surface_of(Settings(surface=surface, kappa=kappa))
+    paths = {method: run.positions for method, run in runs.items()}
+    return trajectory_figure(s, paths, max_frames=MAX_FRAMES, start=(x0, y0))
 
 
 # --- main views ----------------------------------------------------------------------
@@ -282,8 +312,7 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
 def race_ui(settings: Settings, runs: dict[str, Run]) -> None:
     """The animated map, the loss curves and the per-method outcome."""
     surface = surface_of(settings)
-    paths = {method: run.positions for method, run in runs.items()}
-    fig = trajectory_figure(surface, paths, max_frames=MAX_FRAMES, start=(settings.x0, settings.y0))
+    fig = compute_race_figure(**_run_args(settings))
     for method, run in runs.items():
         if run.diverged_at >= 0:
             st.error(
