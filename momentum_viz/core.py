@@ -95,13 +95,15 @@ class Run:
 # --- validation ------------------------------------------------------------------------
 
 
-def _as_surface(surface: Surface | str) -> Surface:
+def as_surface(surface: Surface | str) -> Surface:
+    """A Surface, or the registered surface of that name (ValueError listing valid names)."""
     if isinstance(surface, Surface):
         return surface
     return get_surface(surface)
 
 
-def _check_method(method: str) -> str:
+def check_method(method: str) -> str:
+    """The method name, if it is one of METHODS; else a ValueError naming the valid ones."""
     if method not in METHODS:
         raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
     return method
@@ -236,7 +238,7 @@ def reference_run(
     Same arguments, conventions and result as :func:`simulate` with a single start point
     and record="path".
     """
-    surface = _as_surface(surface)
+    surface = as_surface(surface)
     gamma = 0.0 if method == "sgd" else float(momentum)
     noise_seq = _noise_sequence(noise, seed, steps)
     cx, cy, hx, hy = _divergence_box(surface)
@@ -463,8 +465,8 @@ def simulate(
     times the size of ``surface.bounds``; from then on it stays frozen at its last point
     inside the box, so no NaN or inf reaches the output and no warning is emitted.
     """
-    surface = _as_surface(surface)
-    method = _check_method(method)
+    surface = as_surface(surface)
+    method = check_method(method)
     start_arr = _check_start(start)
     lr_arr = _check_lr(lr)
     mom_arr = np.zeros(()) if method == "sgd" else _check_momentum(momentum)

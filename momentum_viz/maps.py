@@ -31,9 +31,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from surfaces import Surface, get_surface
+from surfaces import Surface
 
-from .core import METHODS, Method, simulate
+from .core import Method, as_surface, check_method, simulate
 from .settings import LR_RANGE, MOMENTUM_RANGE
 
 __all__ = [
@@ -168,18 +168,6 @@ class BasinMap:
 # --- validation ----------------------------------------------------------------------------
 
 
-def _as_surface(surface: Surface | str) -> Surface:
-    if isinstance(surface, Surface):
-        return surface
-    return get_surface(surface)
-
-
-def _check_method(method: str) -> str:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    return method
-
-
 def _axis(name: str, values: object, *, low: float, high: float, open_low: bool) -> np.ndarray:
     """A 1-D, non-empty, strictly increasing axis of finite numbers in the allowed range."""
     try:
@@ -251,7 +239,7 @@ def default_axes(
     >>> lrs.round(6).tolist(), momenta.round(6).tolist()
     ([1e-05, 0.0001, 0.001, 0.01, 0.1, 1.0], [0.0, 0.9, 0.99, 0.999])
     """
-    surface = _as_surface(surface)
+    surface = as_surface(surface)
     ref = surface.lr if lr is None else min(_check_positive("lr", lr), surface.lr)
     n_lr = _check_int("n_lr", n_lr, 2, 10_000)
     n_mom = _check_int("n_mom", n_mom, 2, 10_000)
@@ -296,8 +284,8 @@ def parameter_map(
         ValueError: naming the parameter, for a bad surface, method, start, lrs, momenta
             or (via :func:`simulate`) steps, noise, seed or tol.
     """
-    surface = _as_surface(surface)
-    method = _check_method(method)
+    surface = as_surface(surface)
+    method = check_method(method)
     lrs_arr = _axis("lrs", lrs, low=0.0, high=math.inf, open_low=True)
     mom_arr = _axis("momenta", momenta, low=0.0, high=1.0, open_low=False)
     start_arr = _check_start(start)
@@ -397,8 +385,8 @@ def basin_map(
     Raises:
         ValueError: naming the parameter (resolution here; the rest via :func:`simulate`).
     """
-    surface = _as_surface(surface)
-    method = _check_method(method)
+    surface = as_surface(surface)
+    method = check_method(method)
     resolution = _check_int("resolution", resolution, 2, math.isqrt(MAX_CELLS))
     (xmin, xmax), (ymin, ymax) = surface.bounds
     xs = xmin + (np.arange(resolution) + 0.5) * ((xmax - xmin) / resolution)
