@@ -87,3 +87,42 @@ def test_play_animates_and_keeps_the_surface(page, streamlit_process):
     assert iso >= 0.9 * iso_before, ("the iso-lines must still be drawn after Play", iso)
     page.screenshot(path=str(ARTIFACTS / "playing.png"))
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_clicking_the_map_sets_the_start_point(page, streamlit_process):
+    _open(page, streamlit_process.url + "/?surface=multiwell", streamlit_process)
+    chart = page.locator(MAP).first
+    # Page coordinates of a click-grid marker near the lower right of the map, computed
+    # from plotly's own axis mapping so the click lands exactly on a marker.
+    target = chart.evaluate(
+        """(gd) => {
+            const trace = gd._fullData.find((t) => t.name === 'click-grid');
+            const xs = Array.from(trace.x), ys = Array.from(trace.y);
+            let best = 0;
+            xs.forEach((x, i) => {
+                const score = Math.hypot(x - 2.6, ys[i] + 2.8);
+                if (score < Math.hypot(xs[best] - 2.6, ys[best] + 2.8)) best = i;
+            });
+            const fl = gd._fullLayout, box = gd.getBoundingClientRect();
+            return {
+                x: xs[best], y: ys[best],
+                px: box.left + fl.xaxis._offset + fl.xaxis.d2p(xs[best]),
+                py: box.top + fl.yaxis._offset + fl.yaxis.d2p(ys[best]),
+            };
+        }"""
+    )
+    page.mouse.move(target["px"], target["py"])
+    page.wait_for_timeout(300)
+    page.mouse.click(target["px"], target["py"])
+    page.wait_for_timeout(500)
+    wait_for_app(page, server=streamlit_process)
+    page.wait_for_timeout(500)
+    x0 = float(page.locator('[data-testid="stNumberInput"] input').nth(0).input_value())
+    y0 = float(page.locator('[data-testid="stNumberInput"] input').nth(1).input_value())
+    # The new start is the clicked marker or its neighbour (plotly picks the closest point
+    # to the pointer; a grid step is 8/39 ≈ 0.21 here), far from the old start (−3.5, 2.5).
+    assert (x0, y0) == pytest.approx((target["x"], target["y"]), abs=0.25), (x0, y0, target)
+    step = 8 / 39  # click-grid spacing on the 8 × 8 multiwell bounds
+    for value in (x0, y0):
+        assert abs((value + 4) / step - round((value + 4) / step)) * step < 2e-3
+    assert "x0=" in page.url and page.locator('[data-testid="stException"]').count() == 0
