@@ -11,9 +11,21 @@ under iso-lines drawn as an ordinary scatter trace, both of which survive playba
 Why the trajectories are split into segments: a frame must describe the whole visible path
 (the slider may jump to any frame), so sending the growing prefix ``path[:n + 1]`` in every
 frame costs O(frames × steps) numbers — about 6 MB for three runs of 1,000 steps. Instead
-each path is cut once into short segment traces that live in the base figure; a frame only
+each path is cut once into short segment traces that live in the base figure; a frame
 switches segments on or off (by opacity) and sends the short unfinished piece ("trail")
-plus the current position ("head"), which keeps the JSON well under 1.5 MB.
+plus the current position ("head"). Consecutive frames with the same segments done share
+the switches: the first frame of such a block carries them and the others name it as their
+``baseframe`` (plotly.js merges the two whenever it animates to a frame), so most frames
+send only trails and heads. That keeps the JSON well under 1.5 MB.
+
+Why the map is built without plotly.py's validation: validating ~5,000 frame entries took
+0.5–1 s per rerun, and ``to_dict()`` (which Streamlit calls) spent another ~0.1 s turning
+thousands of small NumPy arrays into typed arrays. The map is therefore assembled from plain
+dicts whose arrays are already plotly.js typed arrays (``{"dtype", "bdata"}``, what
+``to_dict()`` would send anyway), in a ``go.Figure`` made with ``_validate=False``; the parts
+that depend only on the surface are built as validated graph objects once and cached. The
+tests rebuild every figure with validation and check that nothing changes. Streamlit must
+still get the ``go.Figure``: given a dict, ``st.plotly_chart`` validates it all again.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ from functools import lru_cache
 import contourpy
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 from PIL import Image
 from plotly.colors import sample_colorscale
 
@@ -322,12 +335,13 @@ class Segments:
 
         >>> s = Segments.for_length(21)
         >>> s.starts.tolist(), s.ends.tolist()
-        ([0, 14], [14, 20])
+        ([0, 10], [10, 20])
         """
-        # A frame costs ~33 bytes per segment switch (n / L of them) plus ~11 bytes per
-        # float32 trail point (L / 2 on average): L ≈ 2.5 √n minimises the sum; a bit
-        # longer segments mean fewer plotly objects to build for a few % more JSON.
-        length = max(8, math.ceil(3.0 * math.sqrt(max(n_points, 1))))
+        # Segment switches cost ~33 bytes each, sent once per block of frames (n / L blocks
+        # of n / L switches, see _animation_frames); the trail ~11 bytes per float32 point
+        # in every frame (L / 2 points on average). For 200 frames the sum is smallest near
+        # L ≈ 1.2 √n; 2 √n sends a few % more JSON for far fewer traces and frame entries.
+        length = max(8, math.ceil(2.0 * math.sqrt(max(n_points, 1))))
         starts = np.arange(0, max(n_points - 1, 1), length)
         return cls(starts, np.minimum(starts + length, max(n_points - 1, 0)))
 
@@ -335,7 +349,7 @@ class Segments:
         """Return the first index of the trail at ``step`` (the start of the first open segment).
 
         >>> Segments.for_length(21).trail_start(15), Segments.for_length(21).trail_start(20)
-        (14, 20)
+        (10, 20)
         """
         open_segments = self.ends > step
         return int(self.starts[open_segments][0]) if open_segments.any() else int(step)
@@ -373,7 +387,8 @@ def _leaves_bounds(path: np.ndarray, bounds: tuple) -> bool:
     return bool(np.any((x < xmin) | (x > xmax) | (y < ymin) | (y > ymax)))
 
 
-_TYPED_ARRAY_CODES = {"float64": "f8", "float32": "f4"}
+# plotly.js typed-array codes of the float dtypes, little-endian (as plotly.js reads them).
+_TYPED_ARRAY_CODES = {np.dtype("<f8"): "f8", np.dtype("<f4"): "f4"}
 
 
 def _typed(values: np.ndarray) -> dict[str, str]:
@@ -386,16 +401,17 @@ def _typed(values: np.ndarray) -> dict[str, str]:
     {'dtype': 'f4', 'bdata': 'AACAPwAAAMA='}
     """
     array = np.ascontiguousarray(values)
-    code = _TYPED_ARRAY_CODES[array.dtype.name]
-    # plotly.js reads the buffer as little-endian.
-    array = array.astype(array.dtype.newbyteorder("<"), copy=False)
+    code = _TYPED_ARRAY_CODES.get(array.dtype)
+    if code is None:  # big-endian, or not a float array
+        array = array.astype(array.dtype.newbyteorder("<"))
+        code = _TYPED_ARRAY_CODES[array.dtype]
     return {"dtype": code, "bdata": base64.b64encode(array).decode("ascii")}
 
 
 def _json_ready(value):
     """Return a copy of a ``to_plotly_json()`` value with every float array as :func:`_typed`."""
     if isinstance(value, np.ndarray):
-        return _typed(value) if value.dtype.name in _TYPED_ARRAY_CODES else value.tolist()
+        return _typed(value) if value.dtype.kind == "f" else value.tolist()
     if isinstance(value, dict):
         return {key: _json_ready(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
@@ -767,6 +783,13 @@ def trajectory_figure(
     return _unvalidated_figure(data, layout, frames)
 
 
+@lru_cache(maxsize=8)
+def _template(name: str) -> dict:
+    """Return a registered plotly.py template as a plain dict (validating one, when a layout
+    names it, costs ~15 ms). Shared: never mutate it (go.Figure copies it)."""
+    return pio.templates[name].to_plotly_json()
+
+
 def _unvalidated_figure(data: list[dict], layout: dict, frames: list[dict]) -> go.Figure:
     """Return a ``go.Figure`` of JSON-ready dicts, skipping plotly.py's validation.
 
@@ -803,43 +826,56 @@ def _animation_frames(
     """
     n_points = columns[next(iter(columns))].shape[1]
     # float32 halves the frames' JSON; the last frame keeps float64 so the end of
-    # playback is exactly the figure's initial (finished) state.
-    narrow = {method: cols.astype(np.float32) for method, cols in columns.items()}
-    done_counts = np.searchsorted(segments.ends, steps, side="right")
+    # playback is exactly the figure's initial (finished) state. Slicing the raw bytes
+    # is much cheaper than slicing and encoding ~1,000 small arrays.
+    narrow = {
+        method: [(column.astype("<f4").tobytes(), 4, "f4") for column in cols]
+        for method, cols in columns.items()
+    }
+    wide = {
+        method: [(column.astype("<f8").tobytes(), 8, "f8") for column in cols]
+        for method, cols in columns.items()
+    }
+
+    heads = {method: (cols[0].tolist(), cols[1].tolist()) for method, cols in columns.items()}
+
+    def typed(column: tuple[bytes, int, str], first: int, stop: int) -> dict[str, str]:
+        buffer, size, code = column
+        return {
+            "dtype": code,
+            "bdata": base64.b64encode(buffer[first * size : stop * size]).decode(),
+        }
+
+    done_counts = np.searchsorted(segments.ends, steps, side="right").tolist()
+    # The same trace lists in every frame of a kind (shared objects: deep-copied once).
+    base_traces = [i for ids, trail, head in trace_ids.values() for i in (*ids, trail, head)]
+    step_traces = [i for _, trail, head in trace_ids.values() for i in (trail, head)]
     frames: list[dict] = []
     base_name, base_done = "", -1
-    for step, n_done in zip(steps, done_counts.tolist(), strict=True):
+    for step, n_done in zip(steps, done_counts, strict=True):
         name = str(step)
         new_block = n_done != base_done
         first = segments.trail_start(step)
-        data, traces = [], []
-        for method, (segment_ids, trail_id, head_id) in trace_ids.items():
+        data = []
+        for method, (segment_ids, _, _) in trace_ids.items():
             if new_block:
                 data.extend([_SHOWN] * n_done)
                 data.extend([_HIDDEN] * (len(segment_ids) - n_done))
-                traces.extend(segment_ids)
-            cols = columns[method] if step == n_points - 1 else narrow[method]
+            x, y = (wide if step == n_points - 1 else narrow)[method]
             data.append(
-                {
-                    "type": "scatter",
-                    "x": _typed(cols[0, first : step + 1]),
-                    "y": _typed(cols[1, first : step + 1]),
-                }
+                {"type": "scatter", "x": typed(x, first, step + 1), "y": typed(y, first, step + 1)}
             )
-            data.append(
-                {
-                    "type": "scatter",
-                    "x": _typed(cols[0, step : step + 1]),
-                    "y": _typed(cols[1, step : step + 1]),
-                }
-            )
-            traces.extend([trail_id, head_id])
-        frame = {"data": data, "traces": traces, "name": name}
+            # The head, one point: a plain [x] is shorter than a typed array (in JSON and
+            # for plotly.py to copy) and exact.
+            xs, ys = heads[method]
+            data.append({"type": "scatter", "x": [xs[step]], "y": [ys[step]]})
         if new_block:
+            frames.append({"data": data, "traces": base_traces, "name": name})
             base_name, base_done = name, n_done
         else:
-            frame["baseframe"] = base_name
-        frames.append(frame)
+            frames.append(
+                {"data": data, "traces": step_traces, "name": name, "baseframe": base_name}
+            )
     return frames
 
 
@@ -925,38 +961,51 @@ def loss_figure(
     log_y = bool(finite.size) and float(finite.min()) >= -1e-9 * scale
     name = "J" if offset == 0 else f"J − J* (J* = {offset:.6g})"
 
-    fig = go.Figure()
+    traces = []
     for order, (method, values) in enumerate(arrays.items()):
         color, label, dash, _ = _method_style(method, order)
         # np.maximum keeps NaN as NaN (a gap in the line); np.fmax would draw it at the floor.
         shown = np.maximum(values, floor) if log_y else values
-        fig.add_trace(
-            go.Scatter(
-                x=np.arange(len(values)),
-                y=shown,
-                customdata=values,
-                mode="lines",
-                name=label,
-                line={"color": color, "width": METHOD_LINE_WIDTHS.get(method, 3.0), "dash": dash},
-                hovertemplate=f"{label}<br>step %{{x}}<br>{name} = %{{customdata:.4g}}"
+        traces.append(
+            {
+                "type": "scatter",
+                "x": np.arange(len(values)),
+                "y": shown,
+                "customdata": values,
+                "mode": "lines",
+                "name": label,
+                "line": {
+                    "color": color,
+                    "width": METHOD_LINE_WIDTHS.get(method, 3.0),
+                    "dash": dash,
+                },
+                "hovertemplate": f"{label}<br>step %{{x}}<br>{name} = %{{customdata:.4g}}"
                 "<extra></extra>",
-            )
+            }
         )
-    fig.update_layout(
-        height=height,
-        template="plotly_white",
-        font={"size": FONT_SIZE},
-        margin={"l": 70, "r": 20, "t": 30, "b": 50},
-        xaxis={"title": {"text": "step"}, "rangemode": "tozero"},
-        yaxis={
+    layout = {
+        "height": height,
+        "template": _template("plotly_white"),
+        "font": {"size": FONT_SIZE},
+        "margin": {"l": 70, "r": 20, "t": 30, "b": 50},
+        "xaxis": {"title": {"text": "step"}, "rangemode": "tozero"},
+        "yaxis": {
             "title": {"text": name},
             "type": "log" if log_y else "linear",
             "exponentformat": "power",
         },
-        legend={"orientation": "h", "x": 1.0, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
-        hovermode="x unified",
-    )
-    return fig
+        "legend": {
+            "orientation": "h",
+            "x": 1.0,
+            "xanchor": "right",
+            "y": 1.02,
+            "yanchor": "bottom",
+        },
+        "hovermode": "x unified",
+    }
+    # Without validation (most of the build time, mainly for the template); the tests
+    # rebuild the figure with validation and compare.
+    return go.Figure(data=traces, layout=layout, _validate=False)
 
 
 # --- 3-D view ---------------------------------------------------------------------------
@@ -1050,14 +1099,13 @@ def surface3d_figure(
     )
     (xmin, xmax), (ymin, ymax) = surface.bounds
     longest = max(xmax - xmin, ymax - ymin)
-    fig = go.Figure(data=traces)
-    fig.update_layout(
-        height=height,
-        template="plotly_white",
-        font={"size": FONT_SIZE},
-        margin={"l": 0, "r": 0, "t": 30, "b": 0},
-        legend={"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"},
-        scene={
+    layout = {
+        "height": height,
+        "template": _template("plotly_white"),
+        "font": {"size": FONT_SIZE},
+        "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
+        "legend": {"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"},
+        "scene": {
             "xaxis": {"title": {"text": "x"}, "range": [xmin, xmax]},
             "yaxis": {"title": {"text": "y"}, "range": [ymin, ymax]},
             # Fixed like the map's axes: a run that left the bounds is cut at the box edge
@@ -1067,5 +1115,7 @@ def surface3d_figure(
             "aspectratio": {"x": (xmax - xmin) / longest, "y": (ymax - ymin) / longest, "z": 0.6},
             "camera": {"eye": {"x": 1.3, "y": -1.5, "z": 1.1}},
         },
-    )
-    return fig
+    }
+    # The traces are validated as they are built; the layout is not (validating the
+    # template alone costs ~15 ms); the tests rebuild the figure with validation and compare.
+    return go.Figure(data=traces, layout=layout, _validate=False)

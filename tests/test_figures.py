@@ -67,26 +67,56 @@ def random_paths(surface, n_points: int, seed: int = 0) -> dict[str, np.ndarray]
     return {m: rng.uniform(low, high, size=(n_points, 2)) for m in METHODS}
 
 
-def roles(fig: go.Figure) -> dict[int, dict]:
+def decoded(value):
+    """``value`` with every plotly.js typed array (``{"dtype", "bdata"}``) decoded to NumPy."""
+    if isinstance(value, dict):
+        if "bdata" in value and set(value) <= {"dtype", "bdata", "shape"}:
+            dtype = np.dtype(value["dtype"]).newbyteorder("<")  # plotly.js reads little-endian
+            return np.frombuffer(base64.b64decode(value["bdata"]), dtype=dtype)
+        return {key: decoded(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [decoded(item) for item in value]
+    return value
+
+
+def sent(fig: go.Figure) -> dict:
+    """The figure as plotly.py sends it to the browser (its JSON), typed arrays decoded."""
+    return decoded(json.loads(fig.to_json()))
+
+
+def roles(spec: dict) -> dict[int, dict]:
     """Trace index -> meta of every trajectory trace."""
-    return {i: t.meta for i, t in enumerate(fig.data) if isinstance(t.meta, dict)}
+    return {i: t["meta"] for i, t in enumerate(spec["data"]) if isinstance(t.get("meta"), dict)}
 
 
-def visible_indices(
-    fig: go.Figure, method: str, frame: go.Frame | None, path: np.ndarray
-) -> set[int]:
-    """Return the path indices drawn for ``method`` at ``frame`` (None: the initial state,
-    the last step), checking that every drawn coordinate is the path's own."""
-    updates = dict(zip(frame.traces, frame.data, strict=True)) if frame is not None else {}
+def resolved(spec: dict, name: str) -> dict[int, dict]:
+    """Trace index -> update applied when animating to frame ``name``, computed as plotly.js
+    does (Plots.computeFrame): the frame merged onto its chain of base frames."""
+    frames = {frame["name"]: frame for frame in spec["frames"]}
+    chain = [frames[name]]
+    while "baseframe" in chain[-1]:
+        # plotly.js silently stops at a missing base frame: here it is an error.
+        chain.append(frames[chain[-1]["baseframe"]])
+        assert len(chain) <= len(frames), "baseframe cycle"
+    updates: dict[int, dict] = {}
+    for frame in reversed(chain):
+        for index, update in zip(frame["traces"], frame["data"], strict=True):
+            updates[index] = {**updates.get(index, {}), **update}
+    return updates
+
+
+def visible_indices(spec: dict, method: str, frame: str | None, path: np.ndarray) -> set[int]:
+    """Return the path indices drawn for ``method`` at frame ``frame`` (None: the initial
+    state, the last step), checking that every drawn coordinate is the path's own."""
+    updates = resolved(spec, frame) if frame is not None else {}
 
     def current(index: int, attribute: str):
-        update = updates.get(index)
-        value = getattr(update, attribute, None) if update is not None else None
-        return getattr(fig.data[index], attribute) if value is None else value
+        update = updates.get(index, {})
+        return update[attribute] if attribute in update else spec["data"][index].get(attribute)
 
     drawn: set[int] = set()
     trail = head = None
-    for index, meta in roles(fig).items():
+    for index, meta in roles(spec).items():
         if meta["method"] != method:
             continue
         xy = np.column_stack([current(index, "x"), current(index, "y")])
@@ -100,7 +130,7 @@ def visible_indices(
             trail = xy
         else:
             head = xy
-    step = len(path) - 1 if frame is None else int(frame.name)
+    step = len(path) - 1 if frame is None else int(frame)
     # Frames store float32 coordinates (except the last frame): compare to that precision.
     np.testing.assert_allclose(head, path[step : step + 1], rtol=1e-6, atol=1e-6)
     first = step - len(trail) + 1  # the trail ends at the head
@@ -204,11 +234,39 @@ def test_method_colors_are_distinct_hex_colours():
 
 def test_frames_touch_only_trajectory_traces(rosenbrock_run):
     _, _, fig = rosenbrock_run
-    trajectory_ids = set(roles(fig))
-    assert 0 < len(fig.frames) <= 200
-    for frame in fig.frames:
-        assert set(frame.traces) <= trajectory_ids
-        assert len(frame.traces) == len(frame.data)
+    spec = sent(fig)
+    trajectory_ids = set(roles(spec))
+    assert 0 < len(spec["frames"]) <= 200
+    for frame in spec["frames"]:
+        assert set(frame["traces"]) <= trajectory_ids
+        assert len(frame["traces"]) == len(frame["data"])
+        # Merged with its base frame, a frame sets every trajectory trace, so where the
+        # slider jumps from never matters.
+        assert set(resolved(spec, frame["name"])) == trajectory_ids
+
+
+def test_frames_send_segment_switches_once_per_block(rosenbrock_run):
+    # Frames with the same segments done share the first of them as their base frame and
+    # send only each method's trail and head: the switches are not repeated 200 times.
+    _, paths, fig = rosenbrock_run
+    spec = sent(fig)
+    metas = roles(spec)
+    segments = Segments.for_length(len(paths["sgd"]))
+    names = [frame["name"] for frame in spec["frames"]]
+    bases = [frame for frame in spec["frames"] if "baseframe" not in frame]
+    for frame in spec["frames"]:
+        kinds = [metas[i]["role"] for i in frame["traces"]]
+        if "baseframe" in frame:
+            base = frame["baseframe"]
+            assert names.index(base) < names.index(frame["name"])
+            assert "baseframe" not in spec["frames"][names.index(base)]
+            assert sorted(kinds) == sorted(["trail", "head"] * len(paths))
+            done = np.sum(segments.ends <= int(frame["name"]))
+            assert done == np.sum(segments.ends <= int(base))
+        else:
+            assert kinds.count("segment") == len(paths) * len(segments.starts)
+    assert len(bases) <= len(segments.starts) + 1
+    assert "baseframe" not in spec["frames"][-1]  # the finished state stands alone
 
 
 def test_frames_are_the_sampled_steps_and_slider_labels_them(rosenbrock_run):
@@ -318,14 +376,15 @@ def test_contour_levels_are_log_spaced_on_log_surfaces():
 
 
 def check_every_frame(fig: go.Figure, paths: dict[str, np.ndarray]) -> None:
+    spec = sent(fig)
     last = len(paths["sgd"]) - 1
     for method, path in paths.items():
         # The figure opens on the full runs ...
-        assert visible_indices(fig, method, None, path) == set(range(last + 1))
+        assert visible_indices(spec, method, None, path) == set(range(last + 1))
         # ... and each frame draws exactly the steps up to its own.
-        for frame in fig.frames:
-            step = int(frame.name)
-            assert visible_indices(fig, method, frame, path) == set(range(step + 1)), step
+        for frame in spec["frames"]:
+            step = int(frame["name"])
+            assert visible_indices(spec, method, frame["name"], path) == set(range(step + 1))
 
 
 def test_every_frame_draws_exactly_the_path_so_far(multiwell_run):
@@ -345,23 +404,24 @@ def test_every_step_a_frame_including_segment_boundaries():
 
 def test_last_frame_is_exactly_the_final_positions(rosenbrock_run):
     _, paths, fig = rosenbrock_run
-    last_frame = fig.frames[-1]
-    metas = roles(fig)
+    spec = sent(fig)
+    last_frame = resolved(spec, spec["frames"][-1]["name"])
+    metas = roles(spec)
     for method, path in paths.items():
         updates = {
             metas[i]["role"]: d
-            for i, d in zip(last_frame.traces, last_frame.data, strict=True)
+            for i, d in last_frame.items()
             if metas[i]["method"] == method and metas[i]["role"] != "segment"
         }
-        np.testing.assert_array_equal(np.asarray(updates["head"].x), path[-1:, 0])
-        np.testing.assert_array_equal(np.asarray(updates["head"].y), path[-1:, 1])
-        np.testing.assert_array_equal(np.asarray(updates["trail"].y)[-1], path[-1, 1])
+        np.testing.assert_array_equal(updates["head"]["x"], path[-1:, 0])
+        np.testing.assert_array_equal(updates["head"]["y"], path[-1:, 1])
+        np.testing.assert_array_equal(updates["trail"]["y"][-1], path[-1, 1])
         shown = [
-            fig.data[i]
-            for i, d in zip(last_frame.traces, last_frame.data, strict=True)
-            if metas[i]["method"] == method and metas[i]["role"] == "segment" and d.opacity == 1
+            spec["data"][i]
+            for i, d in sorted(last_frame.items())
+            if metas[i]["method"] == method and metas[i]["role"] == "segment" and d["opacity"] == 1
         ]
-        joined = np.concatenate([np.column_stack([t.x, t.y])[1:] for t in shown])
+        joined = np.concatenate([np.column_stack([t["x"], t["y"]])[1:] for t in shown])
         np.testing.assert_array_equal(joined, path[1 : len(joined) + 1])
 
 
@@ -381,29 +441,33 @@ def test_max_frames_is_respected():
 
 def test_click_grid_covers_the_bounds_nearly_invisibly(multiwell_run):
     surface, _, fig = multiwell_run
-    (grid,) = [t for t in fig.data if t.name == CLICK_GRID_NAME]
-    assert len(grid.x) == 25 * 25
-    assert grid.marker.opacity == 0.02
-    assert grid.showlegend is False
-    assert grid.hoverinfo in ("none", "skip")
+    (grid,) = [t for t in sent(fig)["data"] if t["name"] == CLICK_GRID_NAME]
+    x, y = grid["x"], grid["y"]
+    assert len(x) == 25 * 25
+    assert grid["marker"]["opacity"] == 0.02
+    assert grid["showlegend"] is False
+    assert grid["hoverinfo"] in ("none", "skip")
     (xmin, xmax), (ymin, ymax) = surface.bounds
-    assert (grid.x.min(), grid.x.max(), grid.y.min(), grid.y.max()) == (xmin, xmax, ymin, ymax)
-    assert len(set(zip(grid.x.tolist(), grid.y.tolist(), strict=True))) == 25 * 25
+    assert (x.min(), x.max(), y.min(), y.max()) == (xmin, xmax, ymin, ymax)
+    assert len(set(zip(x.tolist(), y.tolist(), strict=True))) == 25 * 25
 
 
 def test_minima_and_start_markers(multiwell_run):
     surface, paths, fig = multiwell_run
-    by_name = {t.name: t for t in fig.data}
+    by_name = {t["name"]: t for t in sent(fig)["data"]}
     for kind, is_global in (("global minimum", True), ("local minimum", False)):
         expected = [m for m in surface.minima if m.is_global == is_global]
         trace = by_name[kind]
-        assert list(zip(trace.x, trace.y, strict=True)) == [m.point for m in expected]
-        assert trace.customdata.tolist() == [m.value for m in expected]
-    assert by_name["global minimum"].marker.symbol != by_name["local minimum"].marker.symbol
-    assert [by_name["start"].x[0], by_name["start"].y[0]] == paths["sgd"][0].tolist()
+        assert list(zip(trace["x"], trace["y"], strict=True)) == [m.point for m in expected]
+        assert trace["customdata"].tolist() == [m.value for m in expected]
+    assert (
+        by_name["global minimum"]["marker"]["symbol"]
+        != (by_name["local minimum"]["marker"]["symbol"])
+    )
+    assert [by_name["start"]["x"][0], by_name["start"]["y"][0]] == paths["sgd"][0].tolist()
     moved = trajectory_figure(surface, paths, start=(0.5, -0.25), max_frames=2)
-    start = next(t for t in moved.data if t.name == "start")
-    assert (start.x[0], start.y[0]) == (0.5, -0.25)
+    start = next(t for t in sent(moved)["data"] if t["name"] == "start")
+    assert (start["x"][0], start["y"][0]) == (0.5, -0.25)
 
 
 def test_paths_leaving_the_map_are_not_clipped_and_are_announced():
@@ -411,7 +475,7 @@ def test_paths_leaving_the_map_are_not_clipped_and_are_announced():
     path = np.array([surface.start, [0.0, 0.0], [3.0, 9.0], [30.0, 90.0]])
     fig = trajectory_figure(surface, {"momentum": path})
     drawn = np.concatenate(
-        [np.column_stack([t.x, t.y]) for t in fig.data if isinstance(t.meta, dict)]
+        [np.column_stack([t["x"], t["y"]]) for t in sent(fig)["data"] if "meta" in t]
     )
     assert drawn[:, 1].max() == 90.0
     assert any("Momentum" in a.text for a in fig.layout.annotations)
@@ -438,8 +502,8 @@ def test_no_paths_still_draws_the_map():
     fig = trajectory_figure(surface, {})
     assert not fig.frames
     assert len(fig.layout.images) == 1
-    start = next(t for t in fig.data if t.name == "start")
-    assert (start.x[0], start.y[0]) == surface.start
+    start = next(t for t in sent(fig)["data"] if t["name"] == "start")
+    assert (start["x"][0], start["y"][0]) == surface.start
 
 
 def json_size(fig: go.Figure) -> int:
@@ -462,6 +526,41 @@ def test_arrays_are_sent_base64_encoded(multiwell_run):
     assert set(trail["x"]) == {"dtype", "bdata"}
     frame_trail = sent["frames"][len(sent["frames"]) // 2]["data"][-2]
     assert set(frame_trail["x"]) == {"dtype", "bdata"}
+
+
+def test_figures_built_without_validation_are_what_validation_builds(multiwell_run):
+    # The figures skip (most of) plotly.py's validation for speed: rebuilding each one with
+    # validation (frames included) must succeed and change nothing.
+    surface = surfaces.get_surface("quadratic")
+    off_map = np.array([surface.start, [0.0, 0.0], [3.0, 9.0], [30.0, 90.0]])
+    _, paths, _ = multiwell_run
+    figures = [
+        multiwell_run[2],
+        trajectory_figure(surface, {"momentum": off_map}),  # with the annotation
+        trajectory_figure(surface, {}),  # no frames
+        loss_figure({"sgd": np.array([1.0, np.nan, 0.0]), "momentum": np.ones(3)}),
+        loss_figure({"sgd": np.array([1.0, -0.5])}, offset=-1.0),
+        surface3d_figure(surfaces.get_surface("multiwell"), paths, resolution=20),
+    ]
+    for fig in figures:
+        spec = fig.to_dict()
+        assert go.Figure(spec).to_dict() == spec
+
+
+def test_figures_share_no_state():
+    # The surface's traces and layout come from a cache: editing one figure must not leak
+    # into the next one.
+    surface = surfaces.get_surface("himmelblau")
+    paths = core_paths("himmelblau", steps=20)
+    first = trajectory_figure(surface, paths)
+    first.update_layout(height=123, xaxis_range=[0, 1])
+    first.data[0].line.width = 7
+    first.data[-1].marker.size = 1
+    second = sent(trajectory_figure(surface, paths))
+    assert second["layout"]["height"] == 600
+    assert second["layout"]["xaxis"]["range"] == list(surface.bounds[0])
+    assert second["data"][0]["line"]["width"] == 1
+    assert second["data"][-1]["marker"]["size"] == 15
 
 
 def test_surface_pieces_are_cached_by_content_not_identity():
