@@ -12,9 +12,11 @@ widgets are drawn, never after, as Streamlit requires.
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, fields
 
 import plotly.graph_objects as go
+import plotly.io as pio
 import streamlit as st
 
 from surfaces import KAPPA_RANGE, SURFACES
@@ -231,6 +233,29 @@ def runs_for(settings: Settings) -> dict[str, Run]:
     return compute_runs(**_run_args(settings))
 
 
+class SerializedFigure(go.Figure):
+    """A finished figure whose ``to_dict()`` is computed once and reused.
+
+    ``st.plotly_chart`` calls ``to_dict()`` (a deep copy) on every rerun of every session;
+    for the animated map that copy cost more than building the figure. This stand-in holds
+    the figure's dict with its arrays already base64-encoded, so each rerun only has to
+    dump strings. It is empty as a plotly object: use :attr:`figure` for anything else.
+    """
+
+    def __init__(self, figure: go.Figure) -> None:
+        super().__init__()
+        self._figure = figure
+        self._encoded = json.loads(pio.to_json(figure, validate=False))
+
+    @property
+    def figure(self) -> go.Figure:
+        """The original figure (for exports)."""
+        return self._figure
+
+    def to_dict(self) -> dict:
+        return self._encoded
+
+
 # A resource cache, not a data cache: the figure is shared read-only by every session
 # (nothing mutates it; st.plotly_chart copies it with to_dict), so a class moving the same
 # slider to the same value pays for building the animation once, and no session pays to
@@ -247,12 +272,12 @@ def compute_race_figure(
     seed: int,
     x0: float,
     y0: float,
-) -> go.Figure:
-    """The animated map of the runs for these settings (cached, shared)."""
+) -> SerializedFigure:
+    """The animated map of the runs for these settings (cached, shared, serialized once)."""
     runs = compute_runs(surface, kappa, methods, lr, momentum, steps, noise, seed, x0, y0)
     s = surface_of(Settings(surface=surface, kappa=kappa))
     paths = {method: run.positions for method, run in runs.items()}
-    return trajectory_figure(s, paths, max_frames=MAX_FRAMES, start=(x0, y0))
+    return SerializedFigure(trajectory_figure(s, paths, max_frames=MAX_FRAMES, start=(x0, y0)))
 
 
 # --- main views ----------------------------------------------------------------------
@@ -339,7 +364,7 @@ def race_ui(settings: Settings, runs: dict[str, Run]) -> None:
     if runs:
         st.table(outcome_table(settings, runs), hide_index=True, border="horizontal")
     st.markdown(EXPLANATION)
-    export_ui(settings, runs, fig)
+    export_ui(settings, runs, fig.figure)
 
 
 def export_ui(settings: Settings, runs: dict[str, Run], fig) -> None:
