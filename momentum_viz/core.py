@@ -60,8 +60,8 @@ Record = Literal["path", "summary"]
 # Work is split into blocks of runs small enough that a block's working arrays stay in
 # the CPU cache, and steps are taken in chunks so the divergence and convergence checks
 # run on whole (chunk, block) arrays at once instead of once per step.
-_BLOCK = 4096
-_CHUNK = 16
+_BLOCK = 8192
+_CHUNK = 8
 
 
 @dataclass(frozen=True, slots=True)
