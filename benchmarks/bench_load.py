@@ -43,11 +43,16 @@ at the start), so the figures are noisy and on the pessimistic side:
   plotly figure; 0.07-0.09 s server CPU per rerun): all 40 render; slider → chart p95
   2.6-5.1 s (miss); page load p95 2.8-6.4 s; RSS 70 MiB cold, 85 MiB warm, 104 MiB
   with 40 sessions: 0.5 MiB per session.  With ``--stagger 20``: p95 0.33 s (pass).
-* app.py as of 11:30 that day (``select_slider`` γ 0.95 → 0.5; 810 KiB per rerun, of which
-  the 200-frame animated map is 760 kB; 0.8 s server CPU per rerun alone, 1.6 s under
-  load): all 40 render, but slider → chart p95 65 s, page load p95 59 s (sessions
-  loading at once); RSS 70 MiB cold, 119 MiB warm, 446 MiB with 40 sessions: 8.2 MiB per
-  session (564 MiB after the moves).  ``--stagger 60``: p95 18 s; 10 sessions: p95 10 s.
+* app.py as of 11:30 that day (before the figure work; 810 KiB and 0.8 s server CPU per
+  rerun): all 40 render, but slider → chart p95 65 s (sessions loading at once).
+* app.py as of 13:00 that day (figures built without plotly validation, the animated map
+  shared between sessions and serialized once; 595 KiB and 0.13-0.17 s server CPU per
+  rerun; load average < 1 at the start):
+  - 40 sessions moving at the same instant: all 40 render; slider → chart delta p95
+    5.5 s, slider → script finished p95 5.5 s (MISS); RSS 70 MiB cold, 180 MiB warm,
+    4.2 MiB per session.
+  - ``--stagger 20`` (the 40 moves spread over 20 s, one every 0.5 s): slider → chart
+    delta p95 0.04 s, → script finished p95 0.16 s (PASS); 3.0 MiB per session.
 
 Why simultaneous moves cost so much: the server is one Python process and every script
 run is a thread holding the GIL while it builds figures, so the runs share about one
