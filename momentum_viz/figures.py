@@ -500,19 +500,19 @@ def _map_traces(surface: Surface, click_grid: int) -> tuple[list[go.Scatter], li
                 customdata=np.array([m.value for m in minima]),
                 hovertemplate=f"{kind}<br>(%{{x:.3f}}, %{{y:.3f}})<br>J = %{{customdata:.4g}}"
                 "<extra></extra>",
-                marker=_GLOBAL_MARKER if is_global else _LOCAL_MARKER,
+                marker=GLOBAL_MIN_MARKER if is_global else LOCAL_MIN_MARKER,
             )
         )
     return traces, markers
 
 
-_GLOBAL_MARKER = {
+GLOBAL_MIN_MARKER = {  # shared with map_figures
     "symbol": "star",
     "size": 22,
     "color": _GLOBAL_MIN_COLOR,
     "line": {"color": "black", "width": 1.5},
 }
-_LOCAL_MARKER = {
+LOCAL_MIN_MARKER = {
     "symbol": "x-thin",
     "size": 14,
     "color": "white",

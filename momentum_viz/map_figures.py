@@ -26,6 +26,7 @@ import plotly.graph_objects as go
 
 from surfaces import Surface
 
+from .figures import GLOBAL_MIN_MARKER, LOCAL_MIN_MARKER
 from .maps import (
     BASIN_DIVERGED,
     BASIN_NONE,
@@ -59,18 +60,6 @@ LOCAL_BASIN_COLORS = ("#F5C77E", "#F2B5D4", "#EDE08A", "#D9CCE8", "#D8C3A5", "#B
 BASIN_DIVERGED_COLOR = "#3a3a3a"
 BASIN_NONE_COLOR = "#ffffff"
 
-_GLOBAL_MIN_MARKER = {
-    "symbol": "star",
-    "size": 20,
-    "color": "#F0C419",
-    "line": {"color": "black", "width": 1.5},
-}
-_LOCAL_MIN_MARKER = {
-    "symbol": "x-thin",
-    "size": 13,
-    "color": "white",
-    "line": {"color": "#222222", "width": 3},
-}
 _CURRENT_MARKER = {
     "symbol": "circle-open",
     "size": 18,
@@ -416,7 +405,7 @@ def basin_map_figure(
                 y=points[:, 1],
                 mode="markers",
                 name=kind,
-                marker=_GLOBAL_MIN_MARKER if is_global else _LOCAL_MIN_MARKER,
+                marker=GLOBAL_MIN_MARKER if is_global else LOCAL_MIN_MARKER,
                 hovertemplate=f"{kind}<br>(%{{x:.3f}}, %{{y:.3f}})<extra></extra>",
             )
         )
