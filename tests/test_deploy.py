@@ -471,6 +471,9 @@ def test_config_public_server_settings(config: dict[str, Any]) -> None:
     assert isinstance(config["server"]["maxUploadSize"], int)
     assert 1 <= config["server"]["maxUploadSize"] <= 10
     assert isinstance(config.get("runner", {}).get("fastReruns", True), bool)
+    # A full gc.collect(2) after every run cost ~100 ms of GIL-held CPU per rerun; with it
+    # on, 40 students moving a slider together waited 5.5 s (benchmarks/bench_load.py).
+    assert config["runner"]["postScriptGC"] is False
     assert "headless" not in config.get("server", {}) or config["server"]["headless"] is True
 
 
