@@ -45,14 +45,16 @@ at the start), so the figures are noisy and on the pessimistic side:
   with 40 sessions: 0.5 MiB per session.  With ``--stagger 20``: p95 0.33 s (pass).
 * app.py as of 11:30 that day (before the figure work; 810 KiB and 0.8 s server CPU per
   rerun): all 40 render, but slider → chart p95 65 s (sessions loading at once).
-* app.py as of 13:00 that day (figures built without plotly validation, the animated map
+* app.py as of 12:40 that day (figures built without plotly validation, the animated map
   shared between sessions and serialized once; 595 KiB and 0.13-0.17 s server CPU per
-  rerun; load average < 1 at the start):
+  rerun): 40 at the same instant: all render, slider → script finished p95 5.5 s (MISS).
+  The script itself took only ~30 ms of CPU: the rest was Streamlit's full gc.collect(2)
+  after every run (runner.postScriptGC), about 100 ms with plotly and pandas loaded.
+* app.py at 12:50 that day, with ``runner.postScriptGC = false`` (.streamlit/config.toml):
   - 40 sessions moving at the same instant: all 40 render; slider → chart delta p95
-    5.5 s, slider → script finished p95 5.5 s (MISS); RSS 70 MiB cold, 180 MiB warm,
-    4.2 MiB per session.
-  - ``--stagger 20`` (the 40 moves spread over 20 s, one every 0.5 s): slider → chart
-    delta p95 0.04 s, → script finished p95 0.16 s (PASS); 3.0 MiB per session.
+    1.39-1.58 s, → script finished p95 1.39-1.59 s (PASS); 0.036-0.042 s server CPU per
+    move; RSS 70 MiB cold, 181 MiB warm, 4.3 MiB per session.
+  - ``--stagger 20``: slider → chart delta p95 0.035 s, → script finished p95 0.08 s.
 
 Why simultaneous moves cost so much: the server is one Python process and every script
 run is a thread holding the GIL while it builds figures, so the runs share about one
