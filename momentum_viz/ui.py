@@ -543,7 +543,11 @@ def _on_parameter_map_select() -> None:
     event = st.session_state.get("parameter_map")
     points = (event or {}).get("selection", {}).get("points", [])
     data = points[-1].get("customdata") if points else None
-    if isinstance(data, list | tuple) and len(data) >= 2:
+    # customdata arrives as a list, or as {"0": α, "1": γ, …} when plotly sent it as a
+    # typed array (it does for NumPy customdata).
+    if isinstance(data, dict):
+        data = [data.get(str(i)) for i in range(len(data))]
+    if isinstance(data, list | tuple) and len(data) >= 2 and None not in data[:2]:
         lr, momentum = float(data[0]), float(data[1])
         if 0 < lr <= 1 and 0 <= momentum < 1:
             st.session_state["lr"] = lr

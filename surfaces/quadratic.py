@@ -65,7 +65,7 @@ def quadratic(kappa: float = 50.0, angle: float = math.pi / 6) -> Surface:
     start = (-3.5 * c - s, -3.5 * s + c)  # -3.5 e1 + 1.0 e2
     return Surface(
         name="quadratic",
-        title=f"Ill-conditioned bowl (κ = {kappa:g})",
+        title=f"Rotated quadratic bowl (κ = {kappa:g})",
         latex=(
             r"J(\theta) = \tfrac{1}{2}\,\theta^\top A\,\theta,\quad "
             rf"\operatorname{{eig}}(A) = \{{1,\ {kappa:g}\}}"

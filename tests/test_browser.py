@@ -126,3 +126,45 @@ def test_clicking_the_map_sets_the_start_point(page, streamlit_process):
     for value in (x0, y0):
         assert abs((value + 4) / step - round((value + 4) / step)) * step < 2e-3
     assert "x0=" in page.url and page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_clicking_a_parameter_map_cell_sets_alpha_and_gamma(page, streamlit_process):
+    _open(page, streamlit_process.url + "/?surface=quadratic", streamlit_process)
+    page.get_by_role("tab", name="(α, γ) map").click()
+    page.wait_for_timeout(300)
+    wait_for_app(page, server=streamlit_process)
+    chart = page.locator(MAP).first
+    chart.locator(".main-svg").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    # A converged cell near the middle of the map: its customdata holds (α, γ).
+    target = chart.evaluate(
+        """(gd) => {
+            const trace = gd._fullData.find((t) => (t.name || '').startsWith('cells: converged'));
+            const i = Math.floor(trace.x.length / 2);
+            const fl = gd._fullLayout, box = gd.getBoundingClientRect();
+            const xa = fl[trace.xaxis.replace('x', 'xaxis')];
+            const ya = fl[trace.yaxis.replace('y', 'yaxis')];
+            return {
+                lr: trace.customdata[i][0], momentum: trace.customdata[i][1],
+                px: box.left + xa._offset + xa.d2p(trace.x[i]),
+                py: box.top + ya._offset + ya.d2p(trace.y[i]),
+            };
+        }"""
+    )
+    page.mouse.move(target["px"], target["py"])
+    page.wait_for_timeout(300)
+    page.mouse.click(target["px"], target["py"])
+    page.wait_for_timeout(500)
+    wait_for_app(page, server=streamlit_process)
+    page.wait_for_timeout(500)
+    lr_text = page.locator('input[type="range"][aria-label="Learning rate α"]').get_attribute(
+        "aria-valuetext"
+    )
+    gamma_text = page.locator('input[type="range"][aria-label="Momentum γ"]').get_attribute(
+        "aria-valuetext"
+    )
+    # The clicked cell or a neighbour (plotly picks the closest marker): within a few
+    # percent of the target α and within 0.05 of its γ, and far from the defaults.
+    assert float(lr_text) == pytest.approx(target["lr"], rel=0.15), (lr_text, target)
+    assert float(gamma_text) == pytest.approx(target["momentum"], abs=0.05), (gamma_text, target)
+    assert page.locator('[data-testid="stException"]').count() == 0
