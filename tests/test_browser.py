@@ -41,6 +41,16 @@ def _surface_drawn(page) -> tuple[int, int]:
     return images, max(lengths, default=0)
 
 
+def _click_and_wait(page, x: float, y: float, server) -> None:
+    """Hover (so plotly finds the point), click, and wait for the rerun to finish."""
+    page.mouse.move(x, y)
+    page.wait_for_timeout(300)
+    page.mouse.click(x, y)
+    page.wait_for_timeout(500)
+    wait_for_app(page, server=server)
+    page.wait_for_timeout(500)
+
+
 def _step_label(page) -> str:
     """The animation slider's current-value label, e.g. "step 1000"."""
     return page.locator(MAP).first.locator("text.slider-label").first.text_content() or ""
@@ -111,12 +121,7 @@ def test_clicking_the_map_sets_the_start_point(page, streamlit_process):
             };
         }"""
     )
-    page.mouse.move(target["px"], target["py"])
-    page.wait_for_timeout(300)
-    page.mouse.click(target["px"], target["py"])
-    page.wait_for_timeout(500)
-    wait_for_app(page, server=streamlit_process)
-    page.wait_for_timeout(500)
+    _click_and_wait(page, target["px"], target["py"], streamlit_process)
     x0 = float(page.locator('[data-testid="stNumberInput"] input').nth(0).input_value())
     y0 = float(page.locator('[data-testid="stNumberInput"] input').nth(1).input_value())
     # The new start is the clicked marker or its neighbour (plotly picks the closest point
@@ -151,12 +156,7 @@ def test_clicking_a_parameter_map_cell_sets_alpha_and_gamma(page, streamlit_proc
             };
         }"""
     )
-    page.mouse.move(target["px"], target["py"])
-    page.wait_for_timeout(300)
-    page.mouse.click(target["px"], target["py"])
-    page.wait_for_timeout(500)
-    wait_for_app(page, server=streamlit_process)
-    page.wait_for_timeout(500)
+    _click_and_wait(page, target["px"], target["py"], streamlit_process)
     lr_text = page.locator('input[type="range"][aria-label="Learning rate α"]').get_attribute(
         "aria-valuetext"
     )
