@@ -484,25 +484,7 @@ def _map_traces(surface: Surface, click_grid: int) -> tuple[list[go.Scatter], li
             showlegend=False,
         ),
     ]
-    markers = []
-    for is_global in (True, False):
-        minima = [m for m in surface.minima if m.is_global == is_global]
-        if not minima:
-            continue
-        points = np.array([m.point for m in minima])
-        kind = "global minimum" if is_global else "local minimum"
-        markers.append(
-            go.Scatter(
-                x=points[:, 0],
-                y=points[:, 1],
-                mode="markers",
-                name=kind,
-                customdata=np.array([m.value for m in minima]),
-                hovertemplate=f"{kind}<br>(%{{x:.3f}}, %{{y:.3f}})<br>J = %{{customdata:.4g}}"
-                "<extra></extra>",
-                marker=GLOBAL_MIN_MARKER if is_global else LOCAL_MIN_MARKER,
-            )
-        )
+    markers = minima_traces(surface)
     return traces, markers
 
 
@@ -524,6 +506,33 @@ _START_MARKER = {
     "color": "white",
     "line": {"color": "black", "width": 2.5},
 }
+
+
+def minima_traces(surface: Surface) -> list[go.Scatter]:
+    """Marker traces for the listed minima: one "global minimum", one "local minimum".
+
+    Shared by the race map and the basin maps so minima look (and hover) the same.
+    """
+    markers = []
+    for is_global in (True, False):
+        minima = [m for m in surface.minima if m.is_global == is_global]
+        if not minima:
+            continue
+        points = np.array([m.point for m in minima])
+        kind = "global minimum" if is_global else "local minimum"
+        markers.append(
+            go.Scatter(
+                x=points[:, 0],
+                y=points[:, 1],
+                mode="markers",
+                name=kind,
+                customdata=np.array([m.value for m in minima]),
+                hovertemplate=f"{kind}<br>(%{{x:.3f}}, %{{y:.3f}})<br>J = %{{customdata:.4g}}"
+                "<extra></extra>",
+                marker=GLOBAL_MIN_MARKER if is_global else LOCAL_MIN_MARKER,
+            )
+        )
+    return markers
 
 
 def _colorbar_ticks(surface: Surface, transform: ColorTransform) -> np.ndarray:

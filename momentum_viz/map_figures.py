@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 
 from surfaces import Surface
 
-from .figures import GLOBAL_MIN_MARKER, LOCAL_MIN_MARKER
+from .figures import minima_traces
 from .maps import (
     BASIN_DIVERGED,
     BASIN_NONE,
@@ -394,21 +394,8 @@ def basin_map_figure(
             },
         )
     )
-    for is_global in (True, False):
-        points = np.array([m.point for m in surface.minima if m.is_global == is_global])
-        if points.size == 0:
-            continue
-        kind = "global minimum" if is_global else "local minimum"
-        fig.add_trace(
-            go.Scatter(
-                x=points[:, 0],
-                y=points[:, 1],
-                mode="markers",
-                name=kind,
-                marker=GLOBAL_MIN_MARKER if is_global else LOCAL_MIN_MARKER,
-                hovertemplate=f"{kind}<br>(%{{x:.3f}}, %{{y:.3f}})<extra></extra>",
-            )
-        )
+    for trace in minima_traces(surface):
+        fig.add_trace(trace)
     if start is not None:
         fig.add_trace(
             go.Scatter(
