@@ -1,8 +1,8 @@
-"""momentum-viz: `streamlit run app.py`. The page itself is built in momentum_viz.ui."""
+"""momentum-viz: `streamlit run app.py`. The page itself is built in momentum_viz.app."""
 
 import streamlit as st
 
-from momentum_viz.ui import run_app
+from momentum_viz.app.ui import run_app
 
 st.set_page_config(page_title="momentum-viz: momentum, made visible", page_icon="⚽", layout="wide")
 run_app()

@@ -45,13 +45,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from momentum_viz.map_figures import basin_map_figure, parameter_map_figure
-from momentum_viz.maps import (
+from momentum_viz.numerics.maps import (
     basin_map,
     default_axes,
     parameter_map,
     stability_boundary,
 )
+from momentum_viz.views.map_figures import basin_map_figure, parameter_map_figure
 from surfaces import SURFACES
 
 TARGET_S = 1.0

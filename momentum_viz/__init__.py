@@ -1,9 +1,15 @@
 """momentum-viz: gradient descent with momentum, made visible.
 
-The numerical core (:func:`simulate`, :class:`Run`) is pure NumPy; figures and the
-Streamlit UI live in their own modules so that this package imports without Streamlit.
+The package is built in three layers, each importing only the ones below it (an
+import-linter contract in ``pyproject.toml`` checks this):
+
+* :mod:`momentum_viz.numerics`: the optimizer runs, convergence theory and maps (NumPy only);
+* :mod:`momentum_viz.views`: Plotly figures of those results (no Streamlit);
+* :mod:`momentum_viz.app`: the Streamlit page, its settings, links and scenarios.
+
+The public API is the numerical core: :func:`simulate`, :func:`reference_run`, :class:`Run`.
 """
 
-from .core import METHODS, Run, reference_run, simulate
+from .numerics.optimizer import METHODS, Run, reference_run, simulate
 
 __all__ = ["METHODS", "Run", "reference_run", "simulate"]

@@ -166,7 +166,7 @@ def test_parameter_and_basin_map_tabs(surface):
 
 
 def test_scenario_sets_every_control_and_explains():
-    from momentum_viz.scenarios import SCENARIOS
+    from momentum_viz.app.scenarios import SCENARIOS
 
     at = _app()
     for key, scenario in SCENARIOS.items():
@@ -181,7 +181,7 @@ def test_scenario_sets_every_control_and_explains():
 
 
 def test_scenario_link_reopens_the_scenario():
-    from momentum_viz.scenarios import SCENARIOS
+    from momentum_viz.app.scenarios import SCENARIOS
 
     key, scenario = next(iter(SCENARIOS.items()))
     at = _app(scenario=key)

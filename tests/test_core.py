@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import momentum_viz.core as core
+import momentum_viz.numerics.optimizer as core
 from momentum_viz import Run, reference_run, simulate
 from surfaces import SURFACES
 

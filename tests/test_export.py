@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from momentum_viz import simulate
-from momentum_viz.export import CSV_COLUMNS, animation_html, trajectories_csv
-from momentum_viz.figures import trajectory_figure
+from momentum_viz.views.export import CSV_COLUMNS, animation_html, trajectories_csv
+from momentum_viz.views.figures import trajectory_figure
 from surfaces import SURFACES
 
 

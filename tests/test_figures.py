@@ -1,4 +1,4 @@
-"""Tests for momentum_viz.figures: frame sampling, the animated map, loss and 3-D figures.
+"""Tests for momentum_viz.views.figures: frame sampling, the animated map, loss and 3-D figures.
 
 The checks compare the figures against facts computed independently of the module:
 positions from the optimizer core (or random paths), J from the surfaces, pixel colours
@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 import surfaces
-from momentum_viz.core import simulate
-from momentum_viz.figures import (
+from momentum_viz.numerics.optimizer import simulate
+from momentum_viz.views.figures import (
     CLICK_GRID_NAME,
     ISO_LINES_NAME,
     MAP_COLORSCALE,
@@ -574,7 +574,7 @@ def test_surface_pieces_are_cached_by_content_not_identity():
 
 
 def test_module_does_not_use_streamlit():
-    source = Path(__file__).parents[1] / "momentum_viz" / "figures.py"
+    source = Path(__file__).parents[1] / "momentum_viz" / "views" / "figures.py"
     tree = ast.parse(source.read_text(encoding="utf-8"))
     imported = set()
     for node in ast.walk(tree):

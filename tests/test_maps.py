@@ -15,22 +15,8 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 
-import momentum_viz.maps as maps_module
-from momentum_viz.core import reference_run, simulate
-from momentum_viz.map_figures import (
-    BASIN_DIVERGED_COLOR,
-    BASIN_NONE_COLOR,
-    CONVERGED_SCALE,
-    DIVERGED_COLOR,
-    GLOBAL_BASIN_COLORS,
-    LOCAL_BASIN_COLORS,
-    NOT_CONVERGED_COLOR,
-    basin_map_figure,
-    lr_coordinate,
-    momentum_coordinate,
-    parameter_map_figure,
-)
-from momentum_viz.maps import (
+import momentum_viz.numerics.maps as maps_module
+from momentum_viz.numerics.maps import (
     BASIN_DIVERGED,
     BASIN_NONE,
     CONVERGED,
@@ -43,7 +29,21 @@ from momentum_viz.maps import (
     parameter_map,
     stability_boundary,
 )
-from momentum_viz.settings import LR_RANGE, MOMENTUM_RANGE
+from momentum_viz.numerics.optimizer import reference_run, simulate
+from momentum_viz.numerics.ranges import LR_RANGE, MOMENTUM_RANGE
+from momentum_viz.views.map_figures import (
+    BASIN_DIVERGED_COLOR,
+    BASIN_NONE_COLOR,
+    CONVERGED_SCALE,
+    DIVERGED_COLOR,
+    GLOBAL_BASIN_COLORS,
+    LOCAL_BASIN_COLORS,
+    NOT_CONVERGED_COLOR,
+    basin_map_figure,
+    lr_coordinate,
+    momentum_coordinate,
+    parameter_map_figure,
+)
 from surfaces import SURFACES, quadratic
 
 BOWL = quadratic(kappa=50.0)

@@ -14,9 +14,8 @@ from urllib.parse import quote
 import numpy as np
 import pytest
 
-from momentum_viz.core import METHODS, simulate
-from momentum_viz.scenarios import SCENARIO_SETTINGS, SCENARIOS, Scenario
-from momentum_viz.settings import (
+from momentum_viz.app.scenarios import SCENARIO_SETTINGS, SCENARIOS, Scenario
+from momentum_viz.app.settings import (
     LR_RANGE,
     MOMENTUM_RANGE,
     NOISE_RANGE,
@@ -27,6 +26,7 @@ from momentum_viz.settings import (
     surface_of,
     to_query_params,
 )
+from momentum_viz.numerics.optimizer import METHODS, simulate
 from surfaces import KAPPA_RANGE, SURFACES
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
-from momentum_viz.settings import (
+from momentum_viz.app.settings import (
     LR_RANGE,
     LR_STOPS,
     MOMENTUM_RANGE,

@@ -1,4 +1,4 @@
-"""Tests for momentum_viz.theory.
+"""Tests for momentum_viz.numerics.theory.
 
 Expected values come from hand arithmetic (written out in comments), from closed forms,
 from brute force (companion-matrix eigenvalues, grid searches) or from a reference loop
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from momentum_viz.theory import (
+from momentum_viz.numerics.theory import (
     REGIMES,
     TheoryReport,
     analyse,
@@ -737,7 +737,8 @@ def test_cmath_reference_for_complex_roots():
     ],
 )
 def test_predicted_rate_matches_simulate_on_the_quadratic(kappa, lr, momentum):
-    from momentum_viz import simulate, theory
+    from momentum_viz import simulate
+    from momentum_viz.numerics import theory
     from surfaces import quadratic
 
     bowl = quadratic(kappa=kappa)

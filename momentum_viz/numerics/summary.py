@@ -12,7 +12,7 @@ import numpy as np
 
 from surfaces import Surface
 
-from .core import Run
+from .optimizer import Run
 
 
 @dataclass(frozen=True)

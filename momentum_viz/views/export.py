@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from .core import Run
+from ..numerics.optimizer import Run
 
 CSV_COLUMNS = ("method", "step", "x", "y", "loss", "vx", "vy")
 

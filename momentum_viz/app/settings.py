@@ -22,13 +22,9 @@ import numpy as np
 
 from surfaces import KAPPA_RANGE, SURFACES, Surface, quadratic
 
-from .core import METHODS
+from ..numerics.optimizer import METHODS
+from ..numerics.ranges import LR_RANGE, MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE, STEPS_RANGE
 
-LR_RANGE = (1e-5, 1.0)
-MOMENTUM_RANGE = (0.0, 0.999)
-STEPS_RANGE = (10, 2000)
-NOISE_RANGE = (0.0, 50.0)
-SEED_RANGE = (0, 2**31 - 1)
 DEFAULT_METHODS = ("sgd", "momentum")
 
 # Readable stops for the log-scale α slider: 1, 1.5, 2, 3, 5, 7 per decade.

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from surfaces import SURFACES, quadratic
 
+from ..numerics.theory import optimal_momentum_params
 from .settings import Settings
-from .theory import optimal_momentum_params
 
 __all__ = ["SCENARIOS", "SCENARIO_SETTINGS", "Scenario"]
 

@@ -26,8 +26,7 @@ import plotly.graph_objects as go
 
 from surfaces import Surface
 
-from .figures import minima_traces
-from .maps import (
+from ..numerics.maps import (
     BASIN_DIVERGED,
     BASIN_NONE,
     CONVERGED,
@@ -36,6 +35,7 @@ from .maps import (
     BasinMap,
     ParameterMap,
 )
+from .figures import minima_traces
 
 __all__ = [
     "CLICK_GRID_NAME",

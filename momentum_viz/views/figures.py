@@ -46,6 +46,8 @@ from plotly.colors import sample_colorscale
 
 from surfaces import Surface
 
+from .plotly_internals import unvalidated_figure
+
 # Okabe–Ito colours (distinguishable with the common colour-vision deficiencies): dark,
 # saturated lines that keep their contrast on the pale map, also on a washed-out projector.
 METHOD_COLORS: dict[str, str] = {
@@ -789,7 +791,7 @@ def trajectory_figure(
                 "font": {"size": FONT_SIZE - 2, "color": "#8B0000"},
             }
         ]
-    return _unvalidated_figure(data, layout, frames)
+    return unvalidated_figure(data, layout, frames)
 
 
 @lru_cache(maxsize=8)
@@ -797,21 +799,6 @@ def _template(name: str) -> dict:
     """Return a registered plotly.py template as a plain dict (validating one, when a layout
     names it, costs ~15 ms). Shared: never mutate it (go.Figure copies it)."""
     return pio.templates[name].to_plotly_json()
-
-
-def _unvalidated_figure(data: list[dict], layout: dict, frames: list[dict]) -> go.Figure:
-    """Return a ``go.Figure`` of JSON-ready dicts, skipping plotly.py's validation.
-
-    Validating ~5,000 frame entries took most of a rerun, and validation adds nothing here:
-    the dicts are the exact output of validated objects (tests/test_figures.py rebuilds
-    figures with validation and compares). ``_validate=False`` covers data and layout;
-    plotly.py validates frames regardless (the ``frames`` argument and setter ignore it),
-    so unvalidated ``go.Frame`` objects are handed over directly. Their ``.data`` cannot
-    be read back as objects (a plotly.py limitation); ``to_dict()`` works as usual.
-    """
-    fig = go.Figure(data=data, layout=layout, _validate=False)
-    fig._frame_objs = tuple(go.Frame(frame, _validate=False) for frame in frames)
-    return fig
 
 
 # Shared by every frame (plotly.py's deep copies copy a shared dict once).

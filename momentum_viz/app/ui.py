@@ -12,20 +12,27 @@ widgets are drawn, never after, as Streamlit requires.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, fields
 
-import plotly.graph_objects as go
-import plotly.io as pio
 import streamlit as st
 
 from surfaces import KAPPA_RANGE, SURFACES
 
-from .core import METHODS, Run, simulate
-from .export import animation_html, trajectories_csv
-from .figures import METHOD_LABELS, loss_figure, surface3d_figure, trajectory_figure
-from .map_figures import basin_map_figure, parameter_map_figure
-from .maps import BasinMap, ParameterMap, basin_map, default_axes, parameter_map, stability_boundary
+from ..numerics.maps import (
+    BasinMap,
+    ParameterMap,
+    basin_map,
+    default_axes,
+    parameter_map,
+    stability_boundary,
+)
+from ..numerics.optimizer import METHODS, Run, simulate
+from ..numerics.summary import format_number, summarize
+from ..numerics.theory import analyse, critical_momentum, local_eigenvalues, measured_rate
+from ..views.export import animation_html, trajectories_csv
+from ..views.figures import METHOD_LABELS, loss_figure, surface3d_figure, trajectory_figure
+from ..views.map_figures import basin_map_figure, parameter_map_figure
+from ..views.plotly_internals import SerializedFigure
 from .settings import (
     LR_STOPS,
     MOMENTUM_STOPS,
@@ -36,8 +43,6 @@ from .settings import (
     surface_of,
     to_query_params,
 )
-from .summary import format_number, summarize
-from .theory import analyse, critical_momentum, local_eigenvalues, measured_rate
 
 _FIELDS = tuple(f.name for f in fields(Settings))
 NOISE_STOPS = (0.0, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0)
@@ -231,29 +236,6 @@ def _run_args(settings: Settings) -> dict:
 def runs_for(settings: Settings) -> dict[str, Run]:
     """The cached runs for these settings."""
     return compute_runs(**_run_args(settings))
-
-
-class SerializedFigure(go.Figure):
-    """A finished figure whose ``to_dict()`` is computed once and reused.
-
-    ``st.plotly_chart`` calls ``to_dict()`` (a deep copy) on every rerun of every session;
-    for the animated map that copy cost more than building the figure. This stand-in holds
-    the figure's dict with its arrays already base64-encoded, so each rerun only has to
-    dump strings. It is empty as a plotly object: use :attr:`figure` for anything else.
-    """
-
-    def __init__(self, figure: go.Figure) -> None:
-        super().__init__()
-        self._figure = figure
-        self._encoded = json.loads(pio.to_json(figure, validate=False))
-
-    @property
-    def figure(self) -> go.Figure:
-        """The original figure (for exports)."""
-        return self._figure
-
-    def to_dict(self) -> dict:
-        return self._encoded
 
 
 # A resource cache, not a data cache: the figure is shared read-only by every session

@@ -33,8 +33,8 @@ import numpy as np
 
 from surfaces import Surface
 
-from .core import Method, as_surface, check_method, simulate
-from .settings import LR_RANGE, MOMENTUM_RANGE
+from .optimizer import Method, as_surface, check_method, simulate
+from .ranges import LR_RANGE, MOMENTUM_RANGE
 
 __all__ = [
     "BASIN_DIVERGED",

@@ -1,0 +1,4 @@
+"""The app layer: the Streamlit page, its settings and links, scenarios and cached compute.
+
+The only layer that imports Streamlit.
+"""
