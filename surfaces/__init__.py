@@ -9,14 +9,14 @@ from __future__ import annotations
 from ._base import Minimum, Surface
 from .classic import BEALE, HIMMELBLAU, ROSENBROCK, SIX_HUMP_CAMEL, STYBLINSKI_TANG
 from .multiwell import MULTIWELL
-from .quadratic import KAPPA_RANGE, quadratic
+from .quadratic import DEFAULT_KAPPA, KAPPA_RANGE, quadratic
 
 SURFACES: dict[str, Surface] = {
     s.name: s
     for s in (
         ROSENBROCK,
         MULTIWELL,
-        quadratic(kappa=50.0),
+        quadratic(kappa=DEFAULT_KAPPA),
         HIMMELBLAU,
         SIX_HUMP_CAMEL,
         STYBLINSKI_TANG,
@@ -38,4 +38,12 @@ def get_surface(name: str) -> Surface:
         raise ValueError(f"surface must be one of {valid}; got {name!r}") from None
 
 
-__all__ = ["KAPPA_RANGE", "SURFACES", "Minimum", "Surface", "get_surface", "quadratic"]
+__all__ = [
+    "DEFAULT_KAPPA",
+    "KAPPA_RANGE",
+    "SURFACES",
+    "Minimum",
+    "Surface",
+    "get_surface",
+    "quadratic",
+]

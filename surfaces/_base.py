@@ -46,6 +46,11 @@ class Surface:
     The remaining fields describe how the app shows the surface: the plotted
     ``bounds``, the listed ``minima`` and the defaults of the starting view
     (``start``, ``lr``, ``momentum``, ``steps``).
+
+    A surface is equal to, and hashes like, any surface with the same :attr:`key`: its
+    ``name`` plus the ``params`` of the factory that built it (e.g. κ and the angle of a
+    quadratic bowl). Caches can therefore key on surfaces directly, and two bowls built
+    with the same κ share entries.
     """
 
     name: str
@@ -64,6 +69,22 @@ class Surface:
     description: str = ""
     eigenvalues: tuple[float, float] | None = None  # exact, for quadratic bowls only
     log_scale: bool = True  # contour levels log-spaced (values span orders of magnitude)
+    # The arguments of the factory that built this surface, as (name, value) pairs; with
+    # ``name`` they identify it (see :attr:`key`). Empty for the fixed surfaces.
+    params: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def key(self) -> tuple[str, tuple[tuple[str, float], ...]]:
+        """What identifies the surface: ``(name, params)``."""
+        return (self.name, self.params)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Surface):
+            return NotImplemented
+        return self.key == other.key
+
+    def __hash__(self) -> int:
+        return hash(self.key)
 
     def value(self, xy: np.typing.ArrayLike) -> np.ndarray:
         """J at each point: shape ``xy.shape[:-1]``."""

@@ -19,23 +19,46 @@ eigenvector points along the angle φ.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import numpy as np
 
 from ._base import Minimum, Surface
 
 KAPPA_RANGE = (1.0, 1000.0)
+#: The condition number of the registered bowl ``SURFACES["quadratic"]`` and of the app's
+#: starting view: ill-conditioned enough that SGD crawls, small enough to see the zigzag.
+DEFAULT_KAPPA = 50.0
+DEFAULT_ANGLE = math.pi / 6
 
 
-def quadratic(kappa: float = 50.0, angle: float = math.pi / 6) -> Surface:
-    """Build the quadratic bowl with condition number ``kappa`` rotated by ``angle`` (rad)."""
-    kappa = float(kappa)
+def quadratic(kappa: float = DEFAULT_KAPPA, angle: float = DEFAULT_ANGLE) -> Surface:
+    """Build the quadratic bowl with condition number ``kappa`` rotated by ``angle`` (rad).
+
+    Equal arguments give the same object (the bowls are cached), and bowls built with
+    equal arguments compare equal and hash alike in any case.
+
+    >>> quadratic(10.0) is quadratic(10), quadratic(10.0) == quadratic(20.0)
+    (True, False)
+    """
     lo, hi = KAPPA_RANGE
-    if not (math.isfinite(kappa) and lo <= kappa <= hi):
+    kappa_f, angle_f = _as_float(kappa), _as_float(angle)
+    if not (math.isfinite(kappa_f) and lo <= kappa_f <= hi):
         raise ValueError(f"kappa must be a number in [{lo:g}, {hi:g}], got {kappa!r}")
-    angle = float(angle)
-    if not math.isfinite(angle):
+    if not math.isfinite(angle_f):
         raise ValueError(f"angle must be a finite number of radians, got {angle!r}")
+    return _quadratic(kappa_f, angle_f)
+
+
+def _as_float(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return math.nan  # refused below, with the parameter's name and range
+
+
+@lru_cache(maxsize=64)
+def _quadratic(kappa: float, angle: float) -> Surface:
     c, s = math.cos(angle), math.sin(angle)
     # A = 1 * e1 e1^T + kappa * e2 e2^T with e1 = (c, s), e2 = (-s, c).
     a_xx = c * c + kappa * s * s
@@ -81,5 +104,6 @@ def quadratic(kappa: float = 50.0, angle: float = math.pi / 6) -> Surface:
         hessian_fn=hessian,
         grad_kernel=kernel,
         eigenvalues=(1.0, kappa),
+        params=(("kappa", kappa), ("angle", angle)),
         description="A long, narrow, tilted bowl: the textbook case for momentum.",
     )

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from surfaces import SURFACES, quadratic
+from surfaces import DEFAULT_KAPPA, SURFACES, quadratic
 
 from ..numerics.theory import optimal_momentum_params
 from .settings import Settings
@@ -58,7 +58,7 @@ _ESCAPE = Scenario(
     title="Momentum escapes a local minimum",
     settings=Settings(
         surface="multiwell",
-        kappa=50.0,
+        kappa=DEFAULT_KAPPA,
         methods=("sgd", "momentum"),
         lr=0.3,
         momentum=0.9,
@@ -82,7 +82,7 @@ _VALLEY = Scenario(
     title="Narrow curved valley",
     settings=Settings(
         surface="rosenbrock",
-        kappa=50.0,
+        kappa=DEFAULT_KAPPA,
         methods=("sgd", "momentum"),
         lr=1e-3,
         momentum=0.95,
@@ -106,15 +106,15 @@ _TOO_MUCH = Scenario(
     title="Too much momentum",
     settings=Settings(
         surface="quadratic",
-        kappa=50.0,
+        kappa=DEFAULT_KAPPA,
         methods=("sgd", "momentum"),
         lr=0.02,
         momentum=0.99,
         steps=500,
         noise=0.0,
         seed=0,
-        x0=_bowl_start(50.0)[0],
-        y0=_bowl_start(50.0)[1],
+        x0=_bowl_start(DEFAULT_KAPPA)[0],
+        y0=_bowl_start(DEFAULT_KAPPA)[1],
         scenario="too-much-momentum",
     ),
     watch=(
@@ -125,22 +125,22 @@ _TOO_MUCH = Scenario(
     ),
 )
 
-_LAM_MIN, _LAM_MAX = 1.0, 50.0  # eigenvalues of quadratic(kappa=50)
+_LAM_MIN, _LAM_MAX = quadratic(DEFAULT_KAPPA).eigenvalues
 _OPT_LR, _OPT_MOMENTUM = optimal_momentum_params(_LAM_MIN, _LAM_MAX)
 _ILL = Scenario(
     key="ill-conditioned-bowl",
     title="Ill-conditioned bowl: the optimal α and γ",
     settings=Settings(
         surface="quadratic",
-        kappa=50.0,
+        kappa=DEFAULT_KAPPA,
         methods=("sgd", "momentum"),
         lr=_OPT_LR,
         momentum=_OPT_MOMENTUM,
         steps=250,
         noise=0.0,
         seed=0,
-        x0=_bowl_start(50.0)[0],
-        y0=_bowl_start(50.0)[1],
+        x0=_bowl_start(DEFAULT_KAPPA)[0],
+        y0=_bowl_start(DEFAULT_KAPPA)[1],
         scenario="ill-conditioned-bowl",
     ),
     watch=(

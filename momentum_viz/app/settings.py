@@ -20,7 +20,7 @@ from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from surfaces import KAPPA_RANGE, SURFACES, Surface, quadratic
+from surfaces import DEFAULT_KAPPA, KAPPA_RANGE, SURFACES, Surface, quadratic
 
 from ..numerics.optimizer import METHODS
 from ..numerics.ranges import LR_RANGE, MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE, STEPS_RANGE
@@ -45,7 +45,7 @@ class Settings:
     """Every user-facing setting of one view of the app."""
 
     surface: str = "rosenbrock"
-    kappa: float = 50.0  # condition number, used by the quadratic bowl only
+    kappa: float = DEFAULT_KAPPA  # condition number, used by the quadratic bowl only
     methods: tuple[str, ...] = DEFAULT_METHODS
     lr: float = SURFACES["rosenbrock"].lr
     momentum: float = SURFACES["rosenbrock"].momentum
@@ -64,7 +64,7 @@ def surface_of(settings: Settings) -> Surface:
     return SURFACES[settings.surface]
 
 
-def defaults_for(surface_name: str, kappa: float = 50.0, **keep: object) -> Settings:
+def defaults_for(surface_name: str, kappa: float = DEFAULT_KAPPA, **keep: object) -> Settings:
     """The starting view of a surface: its start point, α, γ and steps.
 
     ``keep`` carries over settings that are not the surface's (methods, noise, seed).
@@ -131,7 +131,7 @@ def from_query_params(
         else:
             notes.append(f"scenario = {scenario!r} is not a known scenario: ignored.")
 
-    kappa = 50.0 if base is None else base.kappa
+    kappa = DEFAULT_KAPPA if base is None else base.kappa
     if "kappa" in get:
         parsed = _parse_float("kappa", get["kappa"], *KAPPA_RANGE, notes)
         kappa = kappa if parsed is None else parsed
