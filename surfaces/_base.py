@@ -31,7 +31,7 @@ class Minimum(NamedTuple):
 def _split(xy: np.typing.ArrayLike) -> tuple[np.ndarray, np.ndarray]:
     arr = np.asarray(xy, dtype=float)
     if arr.ndim == 0 or arr.shape[-1] != 2:
-        raise ValueError(f"xy must be an array whose last axis has length 2, got shape {arr.shape}")
+        raise ValueError(f"xy must be an array whose last axis has length 2; got shape {arr.shape}")
     return arr[..., 0], arr[..., 1]
 
 

@@ -44,9 +44,9 @@ def quadratic(kappa: float = DEFAULT_KAPPA, angle: float = DEFAULT_ANGLE) -> Sur
     lo, hi = KAPPA_RANGE
     kappa_f, angle_f = _as_float(kappa), _as_float(angle)
     if not (math.isfinite(kappa_f) and lo <= kappa_f <= hi):
-        raise ValueError(f"kappa must be a number in [{lo:g}, {hi:g}], got {kappa!r}")
+        raise ValueError(f"kappa (κ) must be a finite number in [{lo:g}, {hi:g}]; got {kappa!r}")
     if not math.isfinite(angle_f):
-        raise ValueError(f"angle must be a finite number of radians, got {angle!r}")
+        raise ValueError(f"angle must be a finite number of radians in (-inf, inf); got {angle!r}")
     return _quadratic(kappa_f, angle_f)
 
 

@@ -33,8 +33,19 @@ import numpy as np
 
 from surfaces import Surface
 
-from .optimizer import Method, as_surface, check_method, simulate
+from .optimizer import simulate
 from .ranges import LR_RANGE, MOMENTUM_RANGE
+from .validation import (
+    Method,
+    check_axis,
+    check_method,
+    check_momentum,
+    check_points,
+    check_real,
+    check_surface,
+    check_whole,
+    readonly,
+)
 
 __all__ = [
     "BASIN_DIVERGED",
@@ -42,7 +53,6 @@ __all__ = [
     "CONVERGED",
     "DIVERGED",
     "NOT_CONVERGED",
-    "STATUS_LABELS",
     "BasinMap",
     "ParameterMap",
     "basin_map",
@@ -55,7 +65,6 @@ __all__ = [
 DIVERGED = 0
 NOT_CONVERGED = 1
 CONVERGED = 2
-STATUS_LABELS = {DIVERGED: "diverged", NOT_CONVERGED: "not converged", CONVERGED: "converged"}
 
 # Codes of a basin-map cell besides the minimum indices 0, 1, …
 BASIN_NONE = -1  # ended at no listed minimum within tol
@@ -67,11 +76,6 @@ DEFAULT_BASIN_RESOLUTION = 80
 # the surface's default α (but never below LR_RANGE[0]), and up to LR_RANGE[1].
 DEFAULT_DECADES_BELOW = 3.0
 MAX_CELLS = 1_000_000
-
-
-def _readonly(arr: np.ndarray) -> np.ndarray:
-    arr.flags.writeable = False
-    return arr
 
 
 @dataclass(frozen=True, eq=False)
@@ -165,57 +169,6 @@ class BasinMap:
         return {int(c): float(n) / self.basin.size for c, n in zip(codes, counts, strict=True)}
 
 
-# --- validation ----------------------------------------------------------------------------
-
-
-def _axis(name: str, values: object, *, low: float, high: float, open_low: bool) -> np.ndarray:
-    """A 1-D, non-empty, strictly increasing axis of finite numbers in the allowed range."""
-    try:
-        arr = np.array(values, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a 1-D sequence of numbers; got {values!r}") from None
-    if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a non-empty 1-D sequence; got shape {arr.shape}")
-    lo_ok = arr > low if open_low else arr >= low
-    ok = np.isfinite(arr) & lo_ok & (arr < high)
-    if not ok.all():
-        bracket = "(" if open_low else "["
-        raise ValueError(
-            f"{name} must lie in {bracket}{low:g}, {high:g}); got {float(arr[~ok][0])!r}"
-        )
-    if arr.size > 1 and not np.all(np.diff(arr) > 0):
-        raise ValueError(f"{name} must be strictly increasing")
-    return _readonly(arr)
-
-
-def _check_int(name: str, value: object, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer):
-        raise ValueError(f"{name} must be a whole number in {low}…{high}; got {value!r}")
-    if not low <= value <= high:
-        raise ValueError(f"{name} must lie in the range {low}…{high}; got {value!r}")
-    return int(value)
-
-
-def _check_start(start: object) -> np.ndarray:
-    try:
-        arr = np.array(start, dtype=float)
-    except (TypeError, ValueError):
-        arr = None
-    if arr is None or arr.shape != (2,) or not np.isfinite(arr).all():
-        raise ValueError(f"start must be one finite point (x, y); got {start!r}")
-    return arr
-
-
-def _check_positive(name: str, value: object) -> float:
-    try:
-        val = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {value!r}") from None
-    if not (math.isfinite(val) and val > 0):
-        raise ValueError(f"{name} must be finite and > 0; got {value!r}")
-    return val
-
-
 # --- parameter map -------------------------------------------------------------------------
 
 
@@ -239,18 +192,18 @@ def default_axes(
     >>> lrs.round(6).tolist(), momenta.round(6).tolist()
     ([1e-05, 0.0001, 0.001, 0.01, 0.1, 1.0], [0.0, 0.9, 0.99, 0.999])
     """
-    surface = as_surface(surface)
-    ref = surface.lr if lr is None else min(_check_positive("lr", lr), surface.lr)
-    n_lr = _check_int("n_lr", n_lr, 2, 10_000)
-    n_mom = _check_int("n_mom", n_mom, 2, 10_000)
-    decades = _check_positive("decades_below", decades_below)
+    surface = check_surface(surface)
+    ref = surface.lr if lr is None else min(check_real("lr", lr, low=0.0, strict=True), surface.lr)
+    n_lr = check_whole("n_lr", n_lr, 2, 10_000)
+    n_mom = check_whole("n_mom", n_mom, 2, 10_000)
+    decades = check_real("decades_below", decades_below, low=0.0, strict=True)
     lo_range, hi_range = LR_RANGE
     lo = min(max(ref / 10.0**decades, lo_range), hi_range / 10.0)
     lrs = np.geomspace(lo, hi_range, n_lr)
     top = MOMENTUM_RANGE[1]
     momenta = 1.0 - np.geomspace(1.0, 1.0 - top, n_mom)
     momenta[0], momenta[-1] = 0.0, top  # exact ends (geomspace may round the last)
-    return _readonly(lrs), _readonly(momenta)
+    return readonly(lrs), readonly(momenta)
 
 
 def parameter_map(
@@ -284,11 +237,11 @@ def parameter_map(
         ValueError: naming the parameter, for a bad surface, method, start, lrs, momenta
             or (via :func:`simulate`) steps, noise, seed or tol.
     """
-    surface = as_surface(surface)
+    surface = check_surface(surface)
     method = check_method(method)
-    lrs_arr = _axis("lrs", lrs, low=0.0, high=math.inf, open_low=True)
-    mom_arr = _axis("momenta", momenta, low=0.0, high=1.0, open_low=False)
-    start_arr = _check_start(start)
+    lrs_arr = check_axis("lrs", lrs, low=0.0, high=math.inf, open_low=True)
+    mom_arr = check_axis("momenta", momenta, low=0.0, high=1.0, open_low=False)
+    start_arr = check_points("start", start, batch=False)
     n_mom, n_lr = mom_arr.size, lrs_arr.size
     if n_mom * n_lr > MAX_CELLS:
         raise ValueError(
@@ -311,7 +264,7 @@ def parameter_map(
 
     def grid(values: np.ndarray) -> np.ndarray:
         values = np.asarray(values).reshape(rows, n_lr)
-        return _readonly(np.ascontiguousarray(np.broadcast_to(values, (n_mom, n_lr))))
+        return readonly(np.ascontiguousarray(np.broadcast_to(values, (n_mom, n_lr))))
 
     minimum = grid(run.minimum)
     is_global = np.array([m.is_global for m in surface.minima] + [False])
@@ -328,7 +281,7 @@ def parameter_map(
         converged_at=grid(run.converged_at),
         diverged=grid(np.asarray(run.diverged_at) >= 0),
         minimum=minimum,
-        reached_global=_readonly(is_global[minimum]),  # index −1 picks the trailing False
+        reached_global=readonly(is_global[minimum]),  # index −1 picks the trailing False
     )
 
 
@@ -343,21 +296,9 @@ def stability_boundary(lam_max: float, momenta: np.typing.ArrayLike) -> np.ndarr
     >>> stability_boundary(4.0, [0.0, 0.9]).round(12).tolist()
     [0.5, 0.95]
     """
-    lam = _check_positive("lam_max", lam_max)
-    gamma = _axis_values("momenta", momenta)
+    lam = check_real("lam_max", lam_max, low=0.0, strict=True)
+    gamma = check_momentum(momenta, "momenta")
     return (2.0 + 2.0 * gamma) / lam
-
-
-def _axis_values(name: str, values: object) -> np.ndarray:
-    """γ values of any shape, each in [0, 1)."""
-    try:
-        arr = np.array(values, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be numbers in [0, 1); got {values!r}") from None
-    ok = np.isfinite(arr) & (arr >= 0) & (arr < 1)
-    if not ok.all():
-        raise ValueError(f"{name} must lie in [0, 1); got {float(arr[~ok].flat[0])!r}")
-    return arr
 
 
 # --- basin map -----------------------------------------------------------------------------
@@ -385,9 +326,9 @@ def basin_map(
     Raises:
         ValueError: naming the parameter (resolution here; the rest via :func:`simulate`).
     """
-    surface = as_surface(surface)
+    surface = check_surface(surface)
     method = check_method(method)
-    resolution = _check_int("resolution", resolution, 2, math.isqrt(MAX_CELLS))
+    resolution = check_whole("resolution", resolution, 2, math.isqrt(MAX_CELLS))
     (xmin, xmax), (ymin, ymax) = surface.bounds
     xs = xmin + (np.arange(resolution) + 0.5) * ((xmax - xmin) / resolution)
     ys = ymin + (np.arange(resolution) + 0.5) * ((ymax - ymin) / resolution)
@@ -417,8 +358,8 @@ def basin_map(
         noise=float(noise),
         seed=int(seed),
         tol=float(tol),
-        xs=_readonly(xs),
-        ys=_readonly(ys),
-        basin=_readonly(basin.reshape(shape)),
-        converged_at=_readonly(np.array(run.converged_at).reshape(shape)),
+        xs=readonly(xs),
+        ys=readonly(ys),
+        basin=readonly(basin.reshape(shape)),
+        converged_at=readonly(np.array(run.converged_at).reshape(shape)),
     )

@@ -42,19 +42,34 @@ import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 
-from surfaces import Surface, get_surface
+from surfaces import Surface
 
-METHODS = ("sgd", "momentum", "nesterov")
-MAX_STEPS = 100_000
+from .validation import (
+    METHODS,
+    Method,
+    Shape,
+    check_lr,
+    check_method,
+    check_momentum,
+    check_points,
+    check_real,
+    check_seed,
+    check_steps,
+    check_surface,
+    readonly,
+    reject,
+)
+
+__all__ = ["DIVERGENCE_BOX", "METHODS", "Method", "Run", "reference_run", "simulate"]
+
 # A run has diverged once it leaves a box this many times the size of the plotted
 # bounds (around the same centre) or stops being finite.
 DIVERGENCE_BOX = 1000.0
 
-Method = Literal["sgd", "momentum", "nesterov"]
 Record = Literal["path", "summary"]
 
 # Work is split into blocks of runs small enough that a block's working arrays stay in
@@ -95,97 +110,68 @@ class Run:
 # --- validation ------------------------------------------------------------------------
 
 
-def as_surface(surface: Surface | str) -> Surface:
-    """A Surface, or the registered surface of that name (ValueError listing valid names)."""
-    if isinstance(surface, Surface):
-        return surface
-    return get_surface(surface)
-
-
-def check_method(method: str) -> str:
-    """The method name, if it is one of METHODS; else a ValueError naming the valid ones."""
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {', '.join(METHODS)}; got {method!r}")
-    return method
-
-
-def _float_array(name: str, value: object) -> np.ndarray:
-    try:
-        arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number or an array of numbers; got {value!r}") from None
-    return arr
-
-
-def _first_bad(arr: np.ndarray, ok: np.ndarray) -> float:
-    return float(arr[~ok].flat[0])
-
-
-def _check_lr(lr: object) -> np.ndarray:
-    arr = _float_array("lr", lr)
-    ok = np.isfinite(arr) & (arr > 0)
-    if not ok.all():
-        raise ValueError(
-            f"lr must be finite and > 0 (allowed range (0, inf)); got {_first_bad(arr, ok)!r}"
-        )
-    return arr
-
-
-def _check_momentum(momentum: object) -> np.ndarray:
-    arr = _float_array("momentum", momentum)
-    ok = np.isfinite(arr) & (arr >= 0) & (arr < 1)
-    if not ok.all():
-        raise ValueError(f"momentum must lie in the range [0, 1); got {_first_bad(arr, ok)!r}")
-    return arr
-
-
-def _check_start(start: object) -> np.ndarray:
-    arr = _float_array("start", start)
-    if arr.ndim not in (1, 2) or arr.shape[-1] != 2:
-        raise ValueError(f"start must have shape (2,) or (N, 2); got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        raise ValueError(f"start must be finite (x and y in (-inf, inf)); got {arr.tolist()!r}")
-    return arr
-
-
-def _check_steps(steps: object) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, int | np.integer):
-        raise ValueError(f"steps must be a whole number in 1…{MAX_STEPS:,}; got {steps!r}")
-    if not 1 <= steps <= MAX_STEPS:
-        raise ValueError(f"steps must lie in the range 1…{MAX_STEPS:,}; got {steps!r}")
-    return int(steps)
-
-
-def _check_nonnegative(name: str, value: object, *, strict: bool = False) -> float:
-    try:
-        val = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise ValueError(f"{name} must be a number; got {value!r}") from None
-    bad = not math.isfinite(val) or val < 0 or (strict and val == 0)
-    if bad:
-        allowed = "(0, inf)" if strict else "[0, inf)"
-        raise ValueError(f"{name} must be finite and in the range {allowed}; got {value!r}")
-    return val
-
-
-def _check_seed(seed: object) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
-        raise ValueError(f"seed must be a whole number ≥ 0; got {seed!r}")
-    return int(seed)
-
-
 def _batch_shape(start: np.ndarray, lr: np.ndarray, momentum: np.ndarray) -> tuple[int, ...]:
     shapes = {"start": start.shape[:-1], "lr": lr.shape, "momentum": momentum.shape}
     for name, shape in shapes.items():
         if len(shape) > 1:
-            raise ValueError(
-                f"{name} must be a scalar or have one batch axis (N,); got shape {shape}"
-            )
+            raise reject(name, "a scalar or an array with one batch axis (N,)", Shape(shape))
     try:
         return np.broadcast_shapes(*shapes.values())
     except ValueError:
         described = ", ".join(f"{k} {v}" for k, v in shapes.items())
         raise ValueError(f"batch shapes do not broadcast: {described}") from None
+
+
+class _Args(NamedTuple):
+    """The arguments of :func:`simulate`, checked, with the batch flattened to N runs."""
+
+    surface: Surface
+    method: Method
+    batch: tuple[int, ...]  # () for a single run, (N,) for a batch
+    x0: np.ndarray  # shape (N,), contiguous
+    y0: np.ndarray
+    lr: np.ndarray  # shape (N,), a read-only view: each block copies its own
+    momentum: np.ndarray
+    steps: int
+    noise_seq: np.ndarray | None
+    tol: float
+    path: bool
+
+
+def _checked_args(surface, method, start, lr, momentum, steps, noise, seed, tol, record) -> _Args:
+    """Check every argument of :func:`simulate` (ValueError naming the first bad one)."""
+    surface = check_surface(surface)
+    method = check_method(method)
+    start_arr = check_points("start", start)
+    lr_arr = check_lr(lr)
+    mom_arr = check_momentum(momentum)  # SGD ignores γ but still rejects nonsense
+    if method == "sgd":
+        mom_arr = np.zeros(())
+    steps = check_steps(steps)
+    noise = check_real("noise", noise, low=0.0)
+    seed = check_seed(seed)
+    tol = check_real("tol", tol, low=0.0, strict=True)
+    if record not in ("path", "summary"):
+        raise reject("record", "'path' or 'summary'", record)
+    batch = _batch_shape(start_arr, lr_arr, mom_arr)
+    n_runs = batch[0] if batch else 1
+
+    def per_run(values: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(values, batch).reshape(n_runs)
+
+    return _Args(
+        surface=surface,
+        method=method,
+        batch=batch,
+        x0=np.ascontiguousarray(per_run(start_arr[..., 0])),
+        y0=np.ascontiguousarray(per_run(start_arr[..., 1])),
+        lr=per_run(lr_arr),
+        momentum=per_run(mom_arr),
+        steps=steps,
+        noise_seq=_noise_sequence(noise, seed, steps),
+        tol=tol,
+        path=record == "path",
+    )
 
 
 def _noise_sequence(noise: float, seed: int, steps: int) -> np.ndarray | None:
@@ -238,7 +224,7 @@ def reference_run(
     Same arguments, conventions and result as :func:`simulate` with a single start point
     and record="path".
     """
-    surface = as_surface(surface)
+    surface = check_surface(surface)
     gamma = 0.0 if method == "sgd" else float(momentum)
     noise_seq = _noise_sequence(noise, seed, steps)
     cx, cy, hx, hy = _divergence_box(surface)
@@ -411,11 +397,6 @@ def _final_minimum(surface: Surface, x: np.ndarray, y: np.ndarray, tol: float) -
     return result
 
 
-def _readonly(arr: np.ndarray) -> np.ndarray:
-    arr.flags.writeable = False
-    return arr
-
-
 def simulate(
     surface: Surface | str,
     method: Method,
@@ -465,49 +446,38 @@ def simulate(
     times the size of ``surface.bounds``; from then on it stays frozen at its last point
     inside the box, so no NaN or inf reaches the output and no warning is emitted.
     """
-    surface = as_surface(surface)
-    method = check_method(method)
-    start_arr = _check_start(start)
-    lr_arr = _check_lr(lr)
-    mom_arr = np.zeros(()) if method == "sgd" else _check_momentum(momentum)
-    if method == "sgd":
-        _check_momentum(momentum)  # still reject nonsense, even though SGD ignores it
-    steps = _check_steps(steps)
-    noise = _check_nonnegative("noise", noise)
-    seed = _check_seed(seed)
-    tol = _check_nonnegative("tol", tol, strict=True)
-    if record not in ("path", "summary"):
-        raise ValueError(f"record must be 'path' or 'summary'; got {record!r}")
-    batch = _batch_shape(start_arr, lr_arr, mom_arr)
-    n_runs = batch[0] if batch else 1
+    args = _checked_args(surface, method, start, lr, momentum, steps, noise, seed, tol, record)
+    final, converged_at, diverged_at, path_buffers = _run_blocks(args, workers)
+    return _assemble(args, final, converged_at, diverged_at, path_buffers)
 
-    x0 = np.ascontiguousarray(np.broadcast_to(start_arr[..., 0], batch).reshape(n_runs))
-    y0 = np.ascontiguousarray(np.broadcast_to(start_arr[..., 1], batch).reshape(n_runs))
-    lr_runs = np.broadcast_to(lr_arr, batch).reshape(n_runs)
-    mom_runs = np.broadcast_to(mom_arr, batch).reshape(n_runs)
-    noise_seq = _noise_sequence(noise, seed, steps)
-    path = record == "path"
-    rows = steps + 1 if path else _CHUNK + 1
-    nesterov = method == "nesterov"
 
-    if path:
-        px, py, vx, vy = (np.empty((rows, n_runs)) for _ in range(4))
+def _run_blocks(
+    args: _Args, workers: int | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...] | None]:
+    """Integrate every run, in blocks of ``_BLOCK`` runs spread over a thread pool.
+
+    Returns the final (x, y, vx, vy), shape (4, N); converged_at and diverged_at, shape
+    (N,); and with record="path" the (T, N) buffers of x, y, vx, vy at every step.
+    """
+    n_runs = args.x0.shape[0]
+    rows = args.steps + 1 if args.path else _CHUNK + 1
+    path_buffers = tuple(np.empty((rows, n_runs)) for _ in range(4)) if args.path else None
     converged_at = np.empty(n_runs, dtype=np.int64)
     diverged_at = np.empty(n_runs, dtype=np.int64)
     final = np.empty((4, n_runs))  # x, y, vx, vy after the last step
 
     def work(lo: int, hi: int) -> None:
-        if path:
-            bufs = (px[:, lo:hi], py[:, lo:hi], vx[:, lo:hi], vy[:, lo:hi])
+        if path_buffers is not None:
+            bufs = tuple(buf[:, lo:hi] for buf in path_buffers)
         else:
             bufs = tuple(np.empty((rows, hi - lo)) for _ in range(4))
         conv, div = _integrate_block(
-            surface, nesterov, x0[lo:hi], y0[lo:hi],
-            lr_runs[lo:hi].copy(), mom_runs[lo:hi].copy(), steps, noise_seq, tol,
-            *bufs, path,
+            args.surface, args.method == "nesterov", args.x0[lo:hi], args.y0[lo:hi],
+            args.lr[lo:hi].copy(), args.momentum[lo:hi].copy(), args.steps,
+            args.noise_seq, args.tol, *bufs, args.path,
         )  # fmt: skip
         converged_at[lo:hi], diverged_at[lo:hi] = conv, div
-        last = steps if path else 0  # summary: each chunk's last row is carried to row 0
+        last = args.steps if args.path else 0  # summary: each chunk's last row → row 0
         for j, buf in enumerate(bufs):
             final[j, lo:hi] = buf[last]
 
@@ -520,35 +490,48 @@ def simulate(
         # NumPy ufuncs release the GIL, so threads over blocks use every core.
         with ThreadPoolExecutor(n_workers) as pool:
             list(pool.map(lambda b: work(*b), blocks))
+    return final, converged_at, diverged_at, path_buffers
 
-    if path:
+
+def _assemble(
+    args: _Args,
+    final: np.ndarray,
+    converged_at: np.ndarray,
+    diverged_at: np.ndarray,
+    path_buffers: tuple[np.ndarray, ...] | None,
+) -> Run:
+    """The :class:`Run`: arrays stacked as (T, [N,] 2), read-only; scalars for one run."""
+    if path_buffers is not None:
+        px, py, vx, vy = path_buffers
         positions = np.stack([px, py], axis=-1)
         velocities = np.stack([vx, vy], axis=-1)
     else:
-        positions = np.stack([np.stack([x0, y0], axis=-1), np.stack([final[0], final[1]], axis=-1)])
+        n_runs = args.x0.shape[0]
+        start = np.stack([args.x0, args.y0], axis=-1)
+        positions = np.stack([start, np.stack([final[0], final[1]], axis=-1)])
         velocities = np.stack([np.zeros((n_runs, 2)), np.stack([final[2], final[3]], axis=-1)])
-    losses = surface.value(positions)
-    minimum = _final_minimum(surface, final[0], final[1], tol)
+    losses = args.surface.value(positions)
+    minimum = _final_minimum(args.surface, final[0], final[1], args.tol)
     minimum[diverged_at >= 0] = -1
 
-    if not batch:
+    if not args.batch:
         return Run(
-            method=method,
-            positions=_readonly(positions[:, 0]),
-            velocities=_readonly(velocities[:, 0]),
-            losses=_readonly(losses[:, 0]),
+            method=args.method,
+            positions=readonly(positions[:, 0]),
+            velocities=readonly(velocities[:, 0]),
+            losses=readonly(losses[:, 0]),
             converged_at=int(converged_at[0]),
             diverged_at=int(diverged_at[0]),
             minimum=int(minimum[0]),
-            steps=steps,
+            steps=args.steps,
         )
     return Run(
-        method=method,
-        positions=_readonly(positions),
-        velocities=_readonly(velocities),
-        losses=_readonly(losses),
-        converged_at=_readonly(converged_at),
-        diverged_at=_readonly(diverged_at),
-        minimum=_readonly(minimum),
-        steps=steps,
+        method=args.method,
+        positions=readonly(positions),
+        velocities=readonly(velocities),
+        losses=readonly(losses),
+        converged_at=readonly(converged_at),
+        diverged_at=readonly(diverged_at),
+        minimum=readonly(minimum),
+        steps=args.steps,
     )

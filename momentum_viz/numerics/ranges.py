@@ -1,11 +1,13 @@
-"""The ranges of α, γ, steps, noise and seed that the app offers, defined once.
+"""Every parameter range, defined once.
 
-The core itself accepts more (any α > 0, γ in [0, 1), up to ``MAX_STEPS`` steps); these
-are the ranges of the app's controls and links, and the (α, γ) map's default axes span
-them, so a map cell is always a setting the sliders can reach.
+The core accepts any α > 0, γ in [0, 1) and up to ``MAX_STEPS`` steps. The app offers
+less: the ``*_RANGE`` tuples are the ranges of its controls and links, and the (α, γ)
+map's default axes span them, so a map cell is always a setting the sliders can reach.
 """
 
 from __future__ import annotations
+
+MAX_STEPS = 100_000  # per run, in the core
 
 LR_RANGE = (1e-5, 1.0)
 MOMENTUM_RANGE = (0.0, 0.999)

@@ -49,6 +49,17 @@ from typing import Literal, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from .validation import (
+    Shape,
+    as_float_array,
+    check_curvature,
+    check_lr,
+    check_momentum,
+    check_real,
+    check_whole,
+    reject,
+)
+
 __all__ = [
     "REGIMES",
     "EigenAnalysis",
@@ -94,47 +105,6 @@ FloatOrArray = float | np.ndarray
 # --- validation ---------------------------------------------------------------------------
 
 
-def _first_bad(arr: np.ndarray, ok: np.ndarray) -> float:
-    return float(arr[~ok].flat[0])
-
-
-def _as_float_array(value: ArrayLike, name: str) -> np.ndarray:
-    try:
-        return np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{name} must be a real number (or array of them); got {value!r}"
-        ) from None
-
-
-def _check_lr(lr: ArrayLike, name: str = "lr") -> np.ndarray:
-    arr = _as_float_array(lr, name)
-    ok = np.isfinite(arr) & (arr > 0)
-    if not ok.all():
-        raise ValueError(
-            f"{name} (learning rate α) must be finite and > 0; got {_first_bad(arr, ok)!r}"
-        )
-    return arr
-
-
-def _check_momentum(momentum: ArrayLike, name: str = "momentum") -> np.ndarray:
-    arr = _as_float_array(momentum, name)
-    ok = np.isfinite(arr) & (arr >= 0) & (arr < 1)
-    if not ok.all():
-        raise ValueError(f"{name} (γ) must be in [0, 1); got {_first_bad(arr, ok)!r}")
-    return arr
-
-
-def _check_lam(lam: ArrayLike, name: str = "lam") -> np.ndarray:
-    arr = _as_float_array(lam, name)
-    ok = np.isfinite(arr)
-    if not ok.all():
-        raise ValueError(
-            f"{name} (curvature λ) must be finite (any sign); got {_first_bad(arr, ok)!r}"
-        )
-    return arr
-
-
 def _out(arr: np.ndarray) -> FloatOrArray:
     """0-d results become plain Python floats (or bools/complex); arrays stay arrays."""
     return arr.item() if arr.ndim == 0 else arr
@@ -155,8 +125,8 @@ def sgd_rate(lr: ArrayLike, lam: ArrayLike) -> FloatOrArray:
     >>> sgd_rate(0.1, [1.0, 10.0, -1.0]).round(12).tolist()   # |0.9|, |1 − 1|, |1 + 0.1|
     [0.9, 0.0, 1.1]
     """
-    alpha = _check_lr(lr)
-    lam_arr = _check_lam(lam)
+    alpha = check_lr(lr)
+    lam_arr = check_curvature(lam)
     with np.errstate(over="ignore"):
         return _out(np.abs(1.0 - alpha * lam_arr))
 
@@ -224,9 +194,9 @@ def momentum_roots(
     >>> round(s1.real, 12), round(s1.imag ** 2, 12), s1 == s2.conjugate()
     (0.65, 0.0775, True)
     """
-    alpha = _check_lr(lr)
-    gamma = _check_momentum(momentum)
-    lam_arr = _check_lam(lam)
+    alpha = check_lr(lr)
+    gamma = check_momentum(momentum)
+    lam_arr = check_curvature(lam)
     with np.errstate(over="ignore"):
         b, disc, dominant = _real_dominant(alpha, gamma, lam_arr)
         real = disc >= 0
@@ -270,9 +240,9 @@ def momentum_rate(lr: ArrayLike, momentum: ArrayLike, lam: ArrayLike) -> FloatOr
     >>> momentum_rate(0.25, 0.25, [9.0, 0.0]).round(12).tolist()  # double −0.5; λ=0: 1
     [0.5, 1.0]
     """
-    alpha = _check_lr(lr)
-    gamma = _check_momentum(momentum)
-    lam_arr = _check_lam(lam)
+    alpha = check_lr(lr)
+    gamma = check_momentum(momentum)
+    lam_arr = check_curvature(lam)
     with np.errstate(over="ignore"):
         _, disc, real_rate = _real_dominant(alpha, gamma, lam_arr)
         rate = np.where(disc < 0, np.sqrt(gamma), real_rate)
@@ -299,8 +269,8 @@ def critical_momentum(lr: ArrayLike, lam: ArrayLike) -> FloatOrArray:
     >>> critical_momentum(0.1, -1.0)
     nan
     """
-    alpha = _check_lr(lr)
-    lam_arr = _check_lam(lam)
+    alpha = check_lr(lr)
+    lam_arr = check_curvature(lam)
     with np.errstate(over="ignore"):
         a_lam = alpha * lam_arr
         root = np.sqrt(np.maximum(a_lam, 0.0))
@@ -334,9 +304,9 @@ def regime(lr: float, momentum: float, lam: float, *, tol: float = 1e-9) -> Regi
     >>> regime(0.1, 0.5, 2.0), regime(0.04, 0.16, 4.0), regime(0.04, 0.36, 4.0)
     ('oscillating (complex roots)', 'monotone', 'critically damped')
     """
-    alpha = float(_check_lr(lr))
-    gamma = float(_check_momentum(momentum))
-    lam_f = float(_check_lam(lam))
+    alpha = float(check_lr(lr))
+    gamma = float(check_momentum(momentum))
+    lam_f = float(check_curvature(lam))
     a_lam = alpha * lam_f
     if not 0.0 < a_lam < 2.0 + 2.0 * gamma:
         return "divergent"
@@ -360,8 +330,8 @@ def sgd_stable(lr: ArrayLike, lam_max: ArrayLike) -> bool | np.ndarray:
     >>> sgd_stable(0.19, 10.0), sgd_stable(0.2, 10.0)   # αλ = 1.9, 2.0
     (True, False)
     """
-    alpha = _check_lr(lr)
-    lam_arr = _check_lam(lam_max, "lam_max")
+    alpha = check_lr(lr)
+    lam_arr = check_curvature(lam_max, "lam_max")
     with np.errstate(over="ignore"):
         return _out(alpha * lam_arr < 2.0)
 
@@ -375,9 +345,9 @@ def momentum_stable(lr: ArrayLike, momentum: ArrayLike, lam_max: ArrayLike) -> b
     >>> momentum_stable(0.29, 0.5, 10.0), momentum_stable(0.3, 0.5, 10.0)  # 2.9, 3 vs 3
     (True, False)
     """
-    alpha = _check_lr(lr)
-    gamma = _check_momentum(momentum)
-    lam_arr = _check_lam(lam_max, "lam_max")
+    alpha = check_lr(lr)
+    gamma = check_momentum(momentum)
+    lam_arr = check_curvature(lam_max, "lam_max")
     with np.errstate(over="ignore"):
         return _out(alpha * lam_arr < 2.0 + 2.0 * gamma)
 
@@ -390,8 +360,8 @@ def max_stable_lr(momentum: ArrayLike, lam_max: ArrayLike) -> FloatOrArray:
     >>> round(max_stable_lr(0.9, 10.0), 12), max_stable_lr(0.0, 4.0), max_stable_lr(0.5, 0.0)
     (0.38, 0.5, inf)
     """
-    gamma = _check_momentum(momentum)
-    lam_arr = _check_lam(lam_max, "lam_max")
+    gamma = check_momentum(momentum)
+    lam_arr = check_curvature(lam_max, "lam_max")
     num = np.broadcast_to(2.0 + 2.0 * gamma, np.broadcast_shapes(gamma.shape, lam_arr.shape))
     out = np.full(num.shape, np.inf)
     with np.errstate(over="ignore"):
@@ -403,14 +373,11 @@ def max_stable_lr(momentum: ArrayLike, lam_max: ArrayLike) -> FloatOrArray:
 
 
 def _check_spectrum(lam_min: float, lam_max: float) -> tuple[float, float]:
-    lo = float(_check_lam(lam_min, "lam_min"))
-    hi = float(_check_lam(lam_max, "lam_max"))
-    if not lo > 0:
-        raise ValueError(
-            f"lam_min must be > 0 (optimal parameters need a positive definite Hessian); got {lo!r}"
-        )
+    # Optimal parameters need a positive definite Hessian: λmin > 0.
+    lo = check_real("lam_min", lam_min, low=0.0, strict=True)
+    hi = check_real("lam_max", lam_max)
     if not hi >= lo:
-        raise ValueError(f"lam_max must be >= lam_min = {lo!r}; got {hi!r}")
+        raise reject("lam_max", f"a finite number in [lam_min = {lo!r}, inf)", hi)
     return lo, hi
 
 
@@ -473,11 +440,12 @@ def local_eigenvalues(hessian_2x2: ArrayLike) -> tuple[float, float]:
     >>> local_eigenvalues([[1.0, 0.0], [0.0, -0.5]])  # a saddle
     (-0.5, 1.0)
     """
-    h = _as_float_array(hessian_2x2, "hessian_2x2")
+    allowed = "a finite matrix of shape (2, 2)"
+    h = as_float_array("hessian_2x2", hessian_2x2, allowed)
     if h.shape != (2, 2):
-        raise ValueError(f"hessian_2x2 must have shape (2, 2); got shape {h.shape}")
+        raise reject("hessian_2x2", allowed, Shape(h.shape))
     if not np.isfinite(h).all():
-        raise ValueError(f"hessian_2x2 must be finite; got {h.tolist()!r}")
+        raise reject("hessian_2x2", allowed, h.tolist())
     lo, hi = np.linalg.eigvalsh(0.5 * (h + h.T))
     return float(lo), float(hi)
 
@@ -562,16 +530,14 @@ def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
     >>> r.positive_definite, r.optimal_lr, r.directions[0].momentum_regime
     (False, None, 'divergent')
     """
-    alpha = float(_check_lr(lr))
-    gamma = float(_check_momentum(momentum))
-    lams = _check_lam(eigenvalues, "eigenvalues")
+    alpha = float(check_lr(lr))
+    gamma = float(check_momentum(momentum))
+    lams = check_curvature(eigenvalues, "eigenvalues")
     if lams.ndim == 0:
         lams = lams.reshape(1)
     if lams.ndim != 1 or lams.size == 0:
-        raise ValueError(
-            "eigenvalues must be a non-empty 1-D sequence of numbers (for a 2×2 Hessian, "
-            f"pass local_eigenvalues(H)); got shape {lams.shape}"
-        )
+        allowed = "a non-empty 1-D sequence of numbers (for a 2×2 Hessian H: local_eigenvalues(H))"
+        raise reject("eigenvalues", allowed, Shape(lams.shape))
     lams = np.sort(lams)
     sgd_rates = np.atleast_1d(sgd_rate(alpha, lams))
     mom_rates = np.atleast_1d(momentum_rate(alpha, gamma, lams))
@@ -690,21 +656,15 @@ def measured_rate(
     >>> measured_rate([1.0, 0.5, 0.25])                       # too few points
     nan
     """
-    arr = _as_float_array(losses, "losses")
+    arr = as_float_array("losses", losses, "a 1-D sequence of numbers")
     if arr.ndim != 1:
-        raise ValueError(f"losses must be a 1-D sequence; got shape {arr.shape}")
-    if isinstance(skip, bool) or not isinstance(skip, int | np.integer) or skip < 0:
-        raise ValueError(f"skip must be an integer >= 0; got {skip!r}")
-    if isinstance(min_points, bool) or not isinstance(min_points, int | np.integer):
-        raise ValueError(f"min_points must be an integer >= 2; got {min_points!r}")
-    if min_points < 2:
-        raise ValueError(f"min_points must be an integer >= 2; got {min_points!r}")
+        raise reject("losses", "a 1-D sequence of numbers", Shape(arr.shape))
+    skip = check_whole("skip", skip, 0)
+    min_points = check_whole("min_points", min_points, 2)
     floor_frac, ceil_frac = (float(w) for w in window)
     if not 0.0 < floor_frac < ceil_frac <= 1.0:
-        raise ValueError(f"window must be (low, high) with 0 < low < high <= 1; got {window!r}")
-    loss_min_f = float(_as_float_array(loss_min, "loss_min"))
-    if not math.isfinite(loss_min_f):
-        raise ValueError(f"loss_min must be a finite number; got {loss_min_f!r}")
+        raise reject("window", "a pair (low, high) with 0 < low < high ≤ 1", window)
+    loss_min_f = check_real("loss_min", loss_min)
 
     excess = arr[skip:] - loss_min_f
     if excess.size < min_points or not np.isfinite(excess).all():
