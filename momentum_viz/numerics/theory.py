@@ -507,6 +507,59 @@ def _fmt(x: float) -> str:
     return f"{x:.3g}".replace("-", "−")
 
 
+def _directions(alpha: float, gamma: float, lams: np.ndarray) -> tuple[EigenAnalysis, ...]:
+    """Rate and regime of SGD and momentum along each eigen-direction (sorted λ)."""
+    sgd_rates = np.atleast_1d(sgd_rate(alpha, lams))
+    mom_rates = np.atleast_1d(momentum_rate(alpha, gamma, lams))
+    return tuple(
+        EigenAnalysis(
+            lam=float(lam),
+            sgd_rate=float(s),
+            sgd_regime=regime(alpha, 0.0, float(lam)),
+            momentum_rate=float(m),
+            momentum_regime=regime(alpha, gamma, float(lam)),
+        )
+        for lam, s, m in zip(lams, sgd_rates, mom_rates, strict=True)
+    )
+
+
+def _curvature_warnings(lams: np.ndarray) -> list[str]:
+    """Warnings for a Hessian that is not positive definite (no minimum to converge to)."""
+    warnings = []
+    negative = [float(x) for x in lams if x < 0]
+    if negative:
+        where = "a saddle" if lams[-1] > 0 else "a maximum"
+        lam_text = ", ".join(_fmt(x) for x in negative)
+        warnings.append(
+            f"Hessian not positive definite here (λ = {lam_text}): the local quadratic model "
+            f"has no minimum; rates describe motion near {where} (ρ > 1 means moving away)"
+        )
+    if np.any(lams == 0):
+        warnings.append(
+            "Hessian singular here (λ = 0): the local quadratic model is flat along that "
+            "direction, so neither method converges along it (ρ = 1)"
+        )
+    return warnings
+
+
+def _stability_warnings(alpha: float, gamma: float, lam_max: float) -> list[str]:
+    """Warnings for a step too large for SGD (αλmax ≥ 2) or momentum (≥ 2 + 2γ)."""
+    warnings = []
+    a_lam_max = alpha * lam_max
+    if not sgd_stable(alpha, lam_max):
+        warnings.append(
+            f"α·λmax = {_fmt(a_lam_max)} ≥ 2: plain SGD diverges "
+            f"(it needs α < 2/λmax = {_fmt(2.0 / lam_max)})"
+        )
+    if not momentum_stable(alpha, gamma, lam_max):
+        limit = 2.0 + 2.0 * gamma
+        warnings.append(
+            f"α·λmax = {_fmt(a_lam_max)} ≥ 2 + 2γ = {_fmt(limit)}: momentum diverges "
+            f"(it needs α < (2 + 2γ)/λmax = {_fmt(limit / lam_max)})"
+        )
+    return warnings
+
+
 def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
     """Analyse SGD and momentum with step α = ``lr`` and γ = ``momentum``.
 
@@ -539,49 +592,12 @@ def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
         allowed = "a non-empty 1-D sequence of numbers (for a 2×2 Hessian H: local_eigenvalues(H))"
         raise reject("eigenvalues", allowed, Shape(lams.shape))
     lams = np.sort(lams)
-    sgd_rates = np.atleast_1d(sgd_rate(alpha, lams))
-    mom_rates = np.atleast_1d(momentum_rate(alpha, gamma, lams))
-    directions = tuple(
-        EigenAnalysis(
-            lam=float(lam),
-            sgd_rate=float(s),
-            sgd_regime=regime(alpha, 0.0, float(lam)),
-            momentum_rate=float(m),
-            momentum_regime=regime(alpha, gamma, float(lam)),
-        )
-        for lam, s, m in zip(lams, sgd_rates, mom_rates, strict=True)
-    )
+    directions = _directions(alpha, gamma, lams)
     lam_min, lam_max = float(lams[0]), float(lams[-1])
     positive_definite = lam_min > 0
     s_stable = bool(sgd_stable(alpha, lam_max))
     m_stable = bool(momentum_stable(alpha, gamma, lam_max))
-
-    warnings: list[str] = []
-    negative = [float(x) for x in lams if x < 0]
-    if negative:
-        where = "a saddle" if lam_max > 0 else "a maximum"
-        lam_text = ", ".join(_fmt(x) for x in negative)
-        warnings.append(
-            f"Hessian not positive definite here (λ = {lam_text}): the local quadratic model "
-            f"has no minimum; rates describe motion near {where} (ρ > 1 means moving away)"
-        )
-    if np.any(lams == 0):
-        warnings.append(
-            "Hessian singular here (λ = 0): the local quadratic model is flat along that "
-            "direction, so neither method converges along it (ρ = 1)"
-        )
-    a_lam_max = alpha * lam_max
-    if not s_stable:
-        warnings.append(
-            f"α·λmax = {_fmt(a_lam_max)} ≥ 2: plain SGD diverges "
-            f"(it needs α < 2/λmax = {_fmt(2.0 / lam_max)})"
-        )
-    if not m_stable:
-        limit = 2.0 + 2.0 * gamma
-        warnings.append(
-            f"α·λmax = {_fmt(a_lam_max)} ≥ 2 + 2γ = {_fmt(limit)}: momentum diverges "
-            f"(it needs α < (2 + 2γ)/λmax = {_fmt(limit / lam_max)})"
-        )
+    warnings = _curvature_warnings(lams) + _stability_warnings(alpha, gamma, lam_max)
 
     if positive_definite:
         opt_lr, opt_mom = optimal_momentum_params(lam_min, lam_max)
@@ -597,8 +613,8 @@ def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
         directions=directions,
         lam_min=lam_min,
         lam_max=lam_max,
-        sgd_rate=float(sgd_rates.max()),
-        momentum_rate=float(mom_rates.max()),
+        sgd_rate=max(d.sgd_rate for d in directions),
+        momentum_rate=max(d.momentum_rate for d in directions),
         positive_definite=positive_definite,
         sgd_stable=s_stable,
         momentum_stable=m_stable,
