@@ -80,8 +80,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 from _st_client import RunResult, StreamlitSession, http_get
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.Slider_pb2 import Slider

@@ -31,7 +31,7 @@ WELLS = (
 
 
 def _wells(x, y):
-    """Yield (dx, dy, e) per well, with e = depth * gaussian / width^2."""
+    """Yield (dx, dy, g, 1/width²) per well, with g = depth · exp(−(dx² + dy²) / (2 width²))."""
     for a, b, depth, width in WELLS:
         dx = x - a
         dy = y - b
