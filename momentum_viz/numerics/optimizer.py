@@ -302,57 +302,83 @@ def _integrate_block(
         )  # fmt: skip
 
 
+class _Block(NamedTuple):
+    """The in-place state of one block of B runs (buffers of T or ``_CHUNK + 1`` rows)."""
+
+    px: np.ndarray  # x at each row, shape (rows, B)
+    py: np.ndarray
+    vx: np.ndarray  # velocity at each row
+    vy: np.ndarray
+    lr: np.ndarray  # shape (B,); set to 0 with mom to freeze a diverged run
+    mom: np.ndarray
+    converged_at: np.ndarray  # shape (B,), −1 until known
+    diverged_at: np.ndarray
+
+
+def _freeze_diverged(
+    block: _Block, box: tuple[float, float, float, float], base: int, rows: int, first: int
+) -> None:
+    """Mark runs that left the box in rows base… (steps first…) and freeze them there."""
+    cx, cy, hx, hy = box
+    xs, ys = block.px[base : base + rows], block.py[base : base + rows]
+    # Fast path: min/max reductions propagate NaN, so one comparison per bound
+    # tells whether every point of the chunk is finite and inside the box.
+    if xs.min() >= cx - hx and xs.max() <= cx + hx and ys.min() >= cy - hy and ys.max() <= cy + hy:
+        return
+    inside = (np.abs(xs - cx) <= hx) & (np.abs(ys - cy) <= hy)
+    newly = ~inside.all(axis=0) & (block.diverged_at < 0)
+    for col in np.flatnonzero(newly):
+        row = int(np.argmin(inside[:, col]))  # first row outside
+        block.diverged_at[col] = first + row
+        last = base + row - 1  # last row inside the box
+        block.px[base + row : base + rows, col] = block.px[last, col]
+        block.py[base + row : base + rows, col] = block.py[last, col]
+        block.vx[base + row : base + rows, col] = 0.0
+        block.vy[base + row : base + rows, col] = 0.0
+        block.lr[col] = 0.0
+        block.mom[col] = 0.0
+
+
+def _mark_converged(
+    block: _Block, minima: list[tuple[float, float]], tol: float, base: int, rows: int, first: int
+) -> None:
+    """Record the first step within ``tol`` of a listed minimum, for runs not yet there."""
+    pending = (block.converged_at < 0) & (block.diverged_at < 0)
+    if not pending.any():
+        return
+    xs, ys = block.px[base : base + rows], block.py[base : base + rows]
+    tol2 = tol * tol
+    close = np.zeros(xs.shape, dtype=bool)
+    for mx, my in minima:
+        dx = xs - mx
+        dy = ys - my
+        np.multiply(dx, dx, out=dx)
+        np.multiply(dy, dy, out=dy)
+        np.add(dx, dy, out=dx)
+        close |= dx <= tol2
+    hit = close.any(axis=0) & pending
+    if hit.any():
+        cols = np.flatnonzero(hit)
+        block.converged_at[cols] = first + np.argmax(close[:, cols], axis=0)
+
+
 def _integrate_block_unchecked(
     surface, nesterov, x0, y0, lr, mom, steps, noise_seq, tol, px, py, vx_buf, vy_buf, path
 ):
     n_runs = x0.shape[0]
-    cx, cy, hx, hy = _divergence_box(surface)
+    box = _divergence_box(surface)
     minima = [m.point for m in surface.minima]
-    tol2 = tol * tol
     gx, gy, tmp, ax, ay = (np.empty(n_runs) for _ in range(5))
     px[0], py[0] = x0, y0
     vx_buf[0] = 0.0
     vy_buf[0] = 0.0
-
     converged_at = np.full(n_runs, -1, dtype=np.int64)
     diverged_at = np.full(n_runs, -1, dtype=np.int64)
+    block = _Block(px, py, vx_buf, vy_buf, lr, mom, converged_at, diverged_at)
 
     def check(base: int, rows: int, first_step: int) -> None:
-        """Divergence and convergence checks on rows base..base+rows-1 (steps first_step…)."""
-        xs, ys = px[base : base + rows], py[base : base + rows]
-        # Fast path: min/max reductions propagate NaN, so one comparison per bound
-        # tells whether every point of the chunk is finite and inside the box.
-        all_inside = xs.min() >= cx - hx and xs.max() <= cx + hx
-        all_inside = all_inside and ys.min() >= cy - hy and ys.max() <= cy + hy
-        if not all_inside:
-            inside = (np.abs(xs - cx) <= hx) & (np.abs(ys - cy) <= hy)
-            newly = ~inside.all(axis=0) & (diverged_at < 0)
-            for col in np.flatnonzero(newly):
-                row = int(np.argmin(inside[:, col]))  # first row outside
-                diverged_at[col] = first_step + row
-                last = base + row - 1  # last row inside the box
-                fx, fy = px[last, col], py[last, col]
-                px[base + row : base + rows, col] = fx
-                py[base + row : base + rows, col] = fy
-                vx_buf[base + row : base + rows, col] = 0.0
-                vy_buf[base + row : base + rows, col] = 0.0
-                lr[col] = 0.0
-                mom[col] = 0.0
-        pending = converged_at < 0
-        if not pending.any():
-            return
-        close = np.zeros(xs.shape, dtype=bool)
-        for mx, my in minima:
-            dx = xs - mx
-            dy = ys - my
-            np.multiply(dx, dx, out=dx)
-            np.multiply(dy, dy, out=dy)
-            np.add(dx, dy, out=dx)
-            close |= dx <= tol2
-        hit = close.any(axis=0) & pending & (diverged_at < 0)
-        if hit.any():
-            cols = np.flatnonzero(hit)
-            converged_at[cols] = first_step + np.argmax(close[:, cols], axis=0)
+        _freeze_diverged(block, box, base, rows, first_step)
+        _mark_converged(block, minima, tol, base, rows, first_step)
 
     check(0, 1, 0)
     grad_into = surface.grad_into
