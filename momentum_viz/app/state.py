@@ -37,10 +37,11 @@ def current_settings() -> Settings:
 def init_state() -> list[str]:
     """On a session's first run, load the settings from the address bar.
 
-    Returns notes about link values that were clamped or dropped (shown once).
+    Returns notes about link values that were clamped or dropped: on the first run only,
+    so each note is shown once.
     """
     if "_initialized" in st.session_state:
-        return st.session_state.pop("_link_notes", [])
+        return []
     settings, notes = from_query_params(st.query_params.to_dict(), scenarios=SCENARIO_SETTINGS)
     _store(settings)
     st.session_state["_initialized"] = True
