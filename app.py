@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from momentum_viz.app.ui import run_app
+from momentum_viz.app.page import run_app
 
 st.set_page_config(page_title="momentum-viz: momentum, made visible", page_icon="⚽", layout="wide")
 run_app()

@@ -10,9 +10,10 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from momentum_viz import simulate
-from surfaces import SURFACES
+from surfaces import DEFAULT_KAPPA, SURFACES
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
+TAB_LABELS = ("Race on the map", "3-D view", "Theory", "(α, γ) map", "Basin map")
 METHOD_SETS = [
     list(c) for r in (1, 2, 3) for c in itertools.combinations(["sgd", "momentum", "nesterov"], r)
 ]
@@ -130,16 +131,20 @@ def test_surface_change_loads_its_defaults():
 
 def test_theory_tab_and_optimal_button_on_the_quadratic():
     at = _app(surface="quadratic")
-    at.tabs[0]
+    labels = [t.label for t in at.tabs]
+    assert labels == list(TAB_LABELS)
     at.session_state["view"] = "Theory"
     at.run()
     assert not at.exception
-    buttons = [b for b in at.button if b.label == "Use optimal α, γ"]
+    # Lazy tabs: only the open one is drawn, and the button is in it.
+    assert [bool(t.children) for t in at.tabs] == [label == "Theory" for label in labels]
+    theory = at.tabs[labels.index("Theory")]
+    buttons = [b for b in theory.button if b.label == "Use optimal α, γ"]
     assert buttons, [b.label for b in at.button]
     buttons[0].click().run()
     assert not at.exception
-    # κ = 50: α* = (2 / (1 + √50))², γ* = ((√50 − 1)/(√50 + 1))², computed by hand here.
-    root = 50**0.5
+    # κ = DEFAULT_KAPPA (λ = 1 … κ): α* = (2 / (1 + √κ))², γ* = ((√κ − 1)/(√κ + 1))², by hand.
+    root = DEFAULT_KAPPA**0.5
     assert at.select_slider(key="lr").value == pytest.approx((2 / (1 + root)) ** 2)
     assert at.select_slider(key="momentum").value == pytest.approx(
         ((root - 1) / (root + 1)) ** 2, abs=1e-6

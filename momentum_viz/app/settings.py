@@ -27,9 +27,19 @@ from ..numerics.ranges import LR_RANGE, MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE,
 
 DEFAULT_METHODS = ("sgd", "momentum")
 
-# Readable stops for the log-scale α slider: 1, 1.5, 2, 3, 5, 7 per decade.
-_MANTISSAS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
-LR_STOPS = (*(float(f"{m * 10.0**e:.1e}") for e in range(-5, 0) for m in _MANTISSAS), 1.0)
+
+def _per_decade(mantissas: tuple[float, ...], decades: range) -> tuple[float, ...]:
+    """m·10^e for every decade e and mantissa m, as printed (0.3, not 0.30000000000000004)."""
+    return tuple(float(f"{m * 10.0**e:.1e}") for e in decades for m in mantissas)
+
+
+# The stops of the log-scale sliders (the sidebar adds the current value, so a value from
+# a link or the theory tab stays exact). α: 1, 1.5, 2, 3, 5, 7 per decade, 1e-5 … 1.
+LR_STOPS = (*_per_decade((1.0, 1.5, 2.0, 3.0, 5.0, 7.0), range(-5, 0)), LR_RANGE[1])
+# Gradient noise σ: 0, then 1, 2, 5 per decade, 0.01 … 50.
+NOISE_STOPS = (NOISE_RANGE[0], *_per_decade((1.0, 2.0, 5.0), range(-2, 2)))
+# Condition number κ of the quadratic bowl: 1, 2, 5 per decade, 1 … 1000.
+KAPPA_STOPS = (*_per_decade((1.0, 2.0, 5.0), range(3)), KAPPA_RANGE[1])
 # γ from 0 to 0.999, coarse near 0 and ever finer towards 1, where it matters.
 MOMENTUM_STOPS = tuple(
     sorted(

@@ -27,15 +27,6 @@ class RunSummary:
     reached: str  # "global minimum", "local minimum", or "" when no minimum was reached
     steps: int
 
-    @property
-    def status(self) -> str:
-        """One line: converged, not converged, or diverged."""
-        if self.diverged_at >= 0:
-            return f"diverged at step {self.diverged_at}: lower α or γ"
-        if self.converged_at >= 0:
-            return f"converged at step {self.converged_at}"
-        return f"not converged in {self.steps} steps"
-
 
 def summarize(surface: Surface, run: Run) -> RunSummary:
     """Summarize a single (unbatched) run on ``surface``.
@@ -44,8 +35,8 @@ def summarize(surface: Surface, run: Run) -> RunSummary:
     >>> from surfaces import get_surface
     >>> s = get_surface("multiwell")
     >>> summary = summarize(s, simulate(s, "sgd", s.start, lr=s.lr, steps=s.steps))
-    >>> summary.reached, summary.status
-    ('local minimum', 'converged at step 15')
+    >>> summary.reached, summary.converged_at
+    ('local minimum', 15)
     """
     if run.positions.ndim != 2:
         raise ValueError(

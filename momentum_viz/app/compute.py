@@ -1,0 +1,124 @@
+"""Every cached computation of the page, in one place, on plain hashable arguments.
+
+A class of students moving the same slider to the same value should pay for each run,
+animation and map once. So every expensive call goes through a Streamlit cache here,
+keyed by the plain fields of :class:`Settings` (strings, numbers, a tuple of method names),
+never by a widget or a figure. The tabs call these functions and only lay out results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import streamlit as st
+
+from ..numerics.maps import BasinMap, ParameterMap, basin_map, default_axes, parameter_map
+from ..numerics.optimizer import Run, simulate
+from ..views.figures import trajectory_figure
+from ..views.plotly_internals import SerializedFigure
+from .settings import Settings, surface_of
+
+# Frames of the animated race map: enough for smooth motion, few enough to keep the
+# chart's JSON small at 2,000 steps.
+MAX_FRAMES = 200
+
+
+def _run_args(settings: Settings) -> dict[str, Any]:
+    """The settings that determine the runs, as keyword arguments of the run caches."""
+    kwargs = asdict(settings)
+    kwargs.pop("scenario")
+    return kwargs
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def compute_runs(
+    surface: str,
+    kappa: float,
+    methods: tuple[str, ...],
+    lr: float,
+    momentum: float,
+    steps: int,
+    noise: float,
+    seed: int,
+    x0: float,
+    y0: float,
+) -> dict[str, Run]:
+    """One run per method, all from the same start with the same noise (cached)."""
+    settings = Settings(surface=surface, kappa=kappa, lr=lr, momentum=momentum, steps=steps)
+    s = surface_of(settings)
+    return {
+        method: simulate(
+            s, method, (x0, y0), lr=lr, momentum=momentum, steps=steps, noise=noise, seed=seed
+        )
+        for method in methods
+    }
+
+
+def runs_for(settings: Settings) -> dict[str, Run]:
+    """The cached runs for these settings."""
+    return compute_runs(**_run_args(settings))
+
+
+# A resource cache, not a data cache: the figure is shared read-only by every session
+# (nothing mutates it; st.plotly_chart copies it with to_dict), so a class moving the same
+# slider to the same value pays for building the animation once, and no session pays to
+# unpickle a copy.
+@st.cache_resource(max_entries=32, show_spinner=False)
+def compute_race_figure(
+    surface: str,
+    kappa: float,
+    methods: tuple[str, ...],
+    lr: float,
+    momentum: float,
+    steps: int,
+    noise: float,
+    seed: int,
+    x0: float,
+    y0: float,
+) -> SerializedFigure:
+    """The animated map of the runs for these settings (cached, shared, serialized once)."""
+    runs = compute_runs(surface, kappa, methods, lr, momentum, steps, noise, seed, x0, y0)
+    s = surface_of(Settings(surface=surface, kappa=kappa))
+    paths = {method: run.positions for method, run in runs.items()}
+    return SerializedFigure(trajectory_figure(s, paths, max_frames=MAX_FRAMES, start=(x0, y0)))
+
+
+def race_figure_for(settings: Settings) -> SerializedFigure:
+    """The cached, shared race map for these settings."""
+    return compute_race_figure(**_run_args(settings))
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the (α, γ) map…")
+def compute_parameter_map(
+    surface: str,
+    kappa: float,
+    method: str,
+    x0: float,
+    y0: float,
+    steps: int,
+    noise: float,
+    seed: int,
+) -> ParameterMap:
+    """One batched run per (α, γ) cell from the current start (cached)."""
+    s = surface_of(Settings(surface=surface, kappa=kappa))
+    lrs, momenta = default_axes(s)
+    return parameter_map(
+        s, method, (x0, y0), lrs=lrs, momenta=momenta, steps=steps, noise=noise, seed=seed
+    )
+
+
+@st.cache_data(max_entries=16, show_spinner="Computing the basin map…")
+def compute_basin_map(
+    surface: str,
+    kappa: float,
+    method: str,
+    lr: float,
+    momentum: float,
+    steps: int,
+    noise: float,
+    seed: int,
+) -> BasinMap:
+    """One batched run per start point of a grid over the surface (cached)."""
+    s = surface_of(Settings(surface=surface, kappa=kappa))
+    return basin_map(s, method, lr=lr, momentum=momentum, steps=steps, noise=noise, seed=seed)

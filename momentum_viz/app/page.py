@@ -1,0 +1,69 @@
+"""The whole page, top to bottom: read this first.
+
+:func:`run_app` is the script Streamlit reruns on every interaction, and the data flow
+is visible in it: session state (:mod:`.state`) → the sidebar's :class:`Settings`
+(:mod:`.sidebar`) → the address bar → the cached runs (:mod:`.compute`) → the header and
+the open tab (:mod:`.tabs`). Every tab is a function ``render(settings, runs)`` listed
+in :data:`TABS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import streamlit as st
+
+from ..numerics.optimizer import Run
+from . import sidebar
+from .compute import runs_for
+from .scenarios import SCENARIOS
+from .settings import Settings, surface_of, to_query_params
+from .state import init_state
+from .tabs import basin_map, parameter_map, race, surface3d, theory
+
+Tab = Callable[[Settings, dict[str, Run]], None]
+
+# The tabs in the order the page shows them; the labels are also the values of the
+# "view" widget.
+TABS: dict[str, Tab] = {
+    "Race on the map": race.render,
+    "3-D view": surface3d.render,
+    "Theory": theory.render,
+    "(α, γ) map": parameter_map.render,
+    "Basin map": basin_map.render,
+}
+
+
+def header(settings: Settings, notes: list[str]) -> None:
+    """Title, notes about the link, the scenario's advice and the surface's formula."""
+    surface = surface_of(settings)
+    st.title("Momentum, made visible")
+    st.caption(
+        "Gradient descent with and without momentum, side by side. Press ▶ Play on the map;"
+        " move α and γ in the sidebar and watch the race change."
+    )
+    for note in notes:
+        st.info(f"Link: {note}", icon="🔗")
+    if settings.scenario in SCENARIOS:
+        scenario = SCENARIOS[settings.scenario]
+        st.success(f"**{scenario.title}.** {scenario.watch}")
+    with st.expander(f"**{surface.title}** — {surface.description}"):
+        st.latex(surface.latex)
+
+
+def run_app() -> None:
+    """Build the whole page (the entry point ``app.py`` calls this)."""
+    notes = init_state()
+    settings = sidebar.render()
+    # The address bar always holds a link that reopens exactly this view.
+    params = to_query_params(settings)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+    runs = runs_for(settings)
+    header(settings, notes)
+    # Lazy tabs: only the open one runs, so the heavier views cost nothing until opened.
+    tabs = st.tabs(list(TABS), key="view", on_change="rerun")
+    for tab, render in zip(tabs, TABS.values(), strict=True):
+        if tab.open:
+            with tab:
+                render(settings, runs)

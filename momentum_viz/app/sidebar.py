@@ -1,0 +1,116 @@
+"""The sidebar: every control of :class:`Settings`, read back as one Settings object.
+
+The widgets are keyed by the Settings field names, so :func:`state.current_settings`
+can read them all at once; what happens when one changes is in :mod:`.state`.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from surfaces import KAPPA_RANGE, SURFACES
+
+from ..numerics.optimizer import METHODS
+from ..views.figures import METHOD_LABELS
+from . import state
+from .scenarios import SCENARIOS
+from .settings import (
+    KAPPA_STOPS,
+    LR_STOPS,
+    MOMENTUM_STOPS,
+    NOISE_STOPS,
+    STEPS_RANGE,
+    Settings,
+    surface_of,
+)
+
+
+def _stops_with(stops: tuple[float, ...], value: float) -> list[float]:
+    """Slider stops plus the current value, so exact values (links, theory) stay exact."""
+    return sorted({*stops, float(value)})
+
+
+def _scenario_and_surface() -> None:
+    """The guided scenario (it sets every control), the surface and, for the bowl, κ."""
+    sb = st.sidebar
+    options = ["", *SCENARIOS]
+    if st.session_state.get("scenario") not in options:
+        st.session_state["scenario"] = ""
+    sb.selectbox(
+        "Scenario",
+        options,
+        key="scenario",
+        format_func=lambda k: SCENARIOS[k].title if k else "Free exploration",
+        on_change=state.on_scenario_change,
+        help="A guided experiment: sets every control and says what to watch for.",
+    )
+    sb.selectbox(
+        "Surface",
+        list(SURFACES),
+        key="surface",
+        format_func=lambda name: SURFACES[name].title,
+        on_change=state.on_surface_change,
+    )
+    if st.session_state["surface"] == "quadratic":
+        sb.select_slider(
+            "Condition number κ",
+            _stops_with(KAPPA_STOPS, st.session_state["kappa"]),
+            key="kappa",
+            format_func=lambda k: f"{k:g}",
+            help=f"λmax / λmin of the bowl, {KAPPA_RANGE[0]:g} … {KAPPA_RANGE[1]:g}.",
+        )
+
+
+def _optimizer_controls() -> None:
+    """The methods, α, γ, steps and gradient noise."""
+    sb = st.sidebar
+    sb.pills(
+        "Methods",
+        list(METHODS),
+        selection_mode="multi",
+        key="methods",
+        format_func=METHOD_LABELS.get,
+    )
+    sb.select_slider(
+        "Learning rate α",
+        _stops_with(LR_STOPS, st.session_state["lr"]),
+        key="lr",
+        format_func=lambda v: f"{v:.3g}",
+        help="Log scale, 1e-5 … 1.",
+    )
+    sb.select_slider(
+        "Momentum γ",
+        _stops_with(MOMENTUM_STOPS, st.session_state["momentum"]),
+        key="momentum",
+        format_func=lambda v: f"{v:.4g}",
+        help="0 is plain SGD; finer steps towards 1, where small changes matter.",
+    )
+    sb.slider("Steps", *STEPS_RANGE, step=10, key="steps")
+    sb.select_slider(
+        "Gradient noise σ",
+        _stops_with(NOISE_STOPS, st.session_state["noise"]),
+        key="noise",
+        format_func=lambda v: f"{v:g}",
+        help="Standard deviation of Gaussian noise added to every gradient; 0 = deterministic.",
+    )
+
+
+def _start_point() -> None:
+    """The start point (bounded by the surface), the noise seed and the reset button."""
+    sb = st.sidebar
+    surface = surface_of(state.current_settings())
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    col_x, col_y, col_seed = sb.columns(3)
+    col_x.number_input("x₀", xmin, xmax, step=(xmax - xmin) / 100, key="x0", format="%.3f")
+    col_y.number_input("y₀", ymin, ymax, step=(ymax - ymin) / 100, key="y0", format="%.3f")
+    col_seed.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
+    sb.button("Back to this surface's defaults", on_click=state.on_reset, width="stretch")
+    sb.caption("Tip: click the map to start from that point.")
+
+
+def render() -> Settings:
+    """Draw the controls; return the settings they hold."""
+    _scenario_and_surface()
+    _optimizer_controls()
+    _start_point()
+    return state.current_settings()

@@ -1,0 +1,109 @@
+"""Session state: the widgets' values ↔ :class:`Settings`, and every callback that writes them.
+
+Widget state lives in ``st.session_state`` under the :class:`Settings` field names (plus
+``scenario``, ``map``, ``parameter_map``, ``theory_point``, ``map_method`` and ``view``
+for the widgets that are not settings). Streamlit lets a script write a widget's value
+only before that widget is drawn, so values are written here and nowhere else: on a
+session's first run (:func:`init_state`, before any widget) and in callbacks (which run
+before the script). Keeping every writer in one module makes that rule easy to check.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, fields
+
+import streamlit as st
+
+from ..numerics.optimizer import METHODS
+from .scenarios import SCENARIO_SETTINGS, SCENARIOS
+from .settings import Settings, defaults_for, from_query_params, surface_of
+
+_FIELDS = tuple(f.name for f in fields(Settings))
+
+
+def _store(settings: Settings) -> None:
+    """Write settings into the widgets' session state (callbacks and first run only)."""
+    for name, value in asdict(settings).items():
+        st.session_state[name] = list(value) if name == "methods" else value
+
+
+def current_settings() -> Settings:
+    """The settings the widgets hold now."""
+    values = {name: st.session_state[name] for name in _FIELDS}
+    values["methods"] = tuple(m for m in METHODS if m in (values["methods"] or ()))
+    return Settings(**values)
+
+
+def init_state() -> list[str]:
+    """On a session's first run, load the settings from the address bar.
+
+    Returns notes about link values that were clamped or dropped: on the first run only,
+    so each note is shown once.
+    """
+    if "_initialized" in st.session_state:
+        return []
+    settings, notes = from_query_params(st.query_params.to_dict(), scenarios=SCENARIO_SETTINGS)
+    _store(settings)
+    st.session_state["_initialized"] = True
+    return notes
+
+
+# --- sidebar callbacks ---------------------------------------------------------------
+
+
+def on_surface_change() -> None:
+    """A new surface starts from its own defaults; methods, noise and seed carry over."""
+    s = current_settings()
+    _store(defaults_for(s.surface, s.kappa, methods=s.methods, noise=s.noise, seed=s.seed))
+
+
+def on_reset() -> None:
+    """The reset button: the same as choosing the surface again."""
+    on_surface_change()
+
+
+def on_scenario_change() -> None:
+    """A guided scenario sets every control."""
+    key = st.session_state["scenario"]
+    if key in SCENARIOS:
+        _store(SCENARIOS[key].settings)
+
+
+# --- callbacks of the tabs -----------------------------------------------------------
+
+
+def on_map_select() -> None:
+    """A click on the race map sets the start point (the nearest click-grid marker)."""
+    event = st.session_state.get("map")
+    points = (event or {}).get("selection", {}).get("points", [])
+    if not points:
+        return
+    point = points[-1]
+    s = current_settings()
+    (xmin, xmax), (ymin, ymax) = surface_of(s).bounds
+    x, y = point.get("x"), point.get("y")
+    if isinstance(x, int | float) and isinstance(y, int | float):
+        st.session_state["x0"] = round(min(max(float(x), xmin), xmax), 4)
+        st.session_state["y0"] = round(min(max(float(y), ymin), ymax), 4)
+
+
+def on_use_optimal(lr: float, momentum: float) -> None:
+    """The theory tab's "Use optimal α, γ" button."""
+    st.session_state["lr"] = lr
+    st.session_state["momentum"] = round(momentum, 6)
+
+
+def on_parameter_map_select() -> None:
+    """A click on an (α, γ) map cell sets α and γ (the cell's customdata holds them)."""
+    event = st.session_state.get("parameter_map")
+    points = (event or {}).get("selection", {}).get("points", [])
+    data = points[-1].get("customdata") if points else None
+    # customdata arrives as a list, or as {"0": α, "1": γ, …} when plotly sent it as a
+    # typed array (it does for NumPy customdata).
+    if isinstance(data, dict):
+        data = [data.get(str(i)) for i in range(len(data))]
+    if isinstance(data, list | tuple) and len(data) >= 2 and None not in data[:2]:
+        lr, momentum = float(data[0]), float(data[1])
+        if 0 < lr <= 1 and 0 <= momentum < 1:
+            st.session_state["lr"] = lr
+            st.session_state["momentum"] = momentum

@@ -1,0 +1,47 @@
+"""The basin map tab: which minimum each start point reaches, SGD beside momentum.
+
+It makes the claim "momentum escapes shallow minima" measurable: the share of starts
+that reach a global minimum, for each method at the current α and γ.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ...numerics.optimizer import Run
+from ...views.figures import METHOD_LABELS
+from ...views.map_figures import basin_map_figure
+from ..compute import compute_basin_map
+from ..settings import Settings, surface_of
+
+
+def render(settings: Settings, runs: dict[str, Run]) -> None:
+    """Which minimum each start point reaches, SGD beside momentum."""
+    surface = surface_of(settings)
+    if len(surface.minima) < 2:
+        st.info(
+            "This surface has a single minimum, so every start that converges ends there. "
+            "Pick the three wells, Himmelblau, six-hump camel or Styblinski–Tang."
+        )
+        return
+    cols = st.columns(2)
+    for col, method in zip(cols, ("sgd", "momentum"), strict=True):
+        bmap = compute_basin_map(
+            settings.surface, settings.kappa, method, settings.lr, settings.momentum,
+            settings.steps, settings.noise, settings.seed,
+        )  # fmt: skip
+        label = METHOD_LABELS[method]
+        title = f"{label} (α = {settings.lr:.3g}" + (
+            f", γ = {settings.momentum:.4g})" if method != "sgd" else ")"
+        )
+        with col:
+            st.plotly_chart(
+                basin_map_figure(bmap, surface, title=title, start=(settings.x0, settings.y0)),
+                key=f"basins_{method}",
+            )
+            global_share = sum(
+                share
+                for code, share in bmap.fractions().items()
+                if code >= 0 and surface.minima[code].is_global
+            )
+            st.metric(f"{label}: starts reaching a global minimum", f"{global_share:.0%}")

@@ -1,0 +1,51 @@
+"""The (α, γ) map tab: how fast every setting converges, from the current start.
+
+Each cell of the map is one run; a click on a cell moves the sliders there, so the map
+is also a way to choose α and γ.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ...numerics.maps import stability_boundary
+from ...numerics.optimizer import Run
+from ...views.figures import METHOD_LABELS
+from ...views.map_figures import parameter_map_figure
+from .. import state
+from ..compute import compute_parameter_map
+from ..settings import Settings, surface_of
+
+
+def render(settings: Settings, runs: dict[str, Run]) -> None:
+    """Steps to converge over the whole (α, γ) plane, from the current start."""
+    method = st.radio(
+        "Method",
+        ["momentum", "nesterov"],
+        format_func=METHOD_LABELS.get,
+        horizontal=True,
+        key="map_method",
+    )
+    surface = surface_of(settings)
+    pmap = compute_parameter_map(
+        settings.surface, settings.kappa, method, settings.x0, settings.y0,
+        settings.steps, settings.noise, settings.seed,
+    )  # fmt: skip
+    boundary = None
+    if surface.eigenvalues is not None and method == "momentum":
+        boundary = stability_boundary(max(surface.eigenvalues), pmap.momenta)
+    fig = parameter_map_figure(pmap, current=(settings.lr, settings.momentum), boundary=boundary)
+    st.plotly_chart(
+        fig,
+        key="parameter_map",
+        on_select=state.on_parameter_map_select,
+        selection_mode="points",
+        config={"displaylogo": False},
+    )
+    st.caption(
+        f"Every cell is one run of {settings.steps} steps from ({settings.x0:.3g}, "
+        f"{settings.y0:.3g}): its colour is the step at which it converged. The bottom row "
+        "(γ = 0) is plain SGD. Click a cell to use its α and γ."
+        + (" The dashed line is the theoretical stability limit α = (2 + 2γ)/λmax." if boundary
+           is not None else "")
+    )  # fmt: skip

@@ -1,0 +1,16 @@
+"""The 3-D tab: the same runs drawn on the surface itself, to turn and look at."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ...numerics.optimizer import Run
+from ...views.figures import surface3d_figure
+from ..settings import Settings, surface_of
+
+
+def render(settings: Settings, runs: dict[str, Run]) -> None:
+    """The surface in 3-D with every method's path on it."""
+    surface = surface_of(settings)
+    paths = {method: run.positions for method, run in runs.items()}
+    st.plotly_chart(surface3d_figure(surface, paths), key="surface3d")
