@@ -470,7 +470,8 @@ def test_config_public_server_settings(config: dict[str, Any]) -> None:
     assert config["server"]["enableCORS"] is True
     assert isinstance(config["server"]["maxUploadSize"], int)
     assert 1 <= config["server"]["maxUploadSize"] <= 10
-    assert isinstance(config.get("runner", {}).get("fastReruns", True), bool)
+    # A new slider value interrupts the run in progress instead of queueing behind it.
+    assert config["runner"]["fastReruns"] is True
     # A full gc.collect(2) after every run cost ~100 ms of GIL-held CPU per rerun; with it
     # on, 40 students moving a slider together waited 5.5 s (benchmarks/bench_load.py).
     assert config["runner"]["postScriptGC"] is False
@@ -549,9 +550,10 @@ def test_deployment_replicas_and_port(
 
 
 def test_deployment_probes(container: dict[str, Any]) -> None:
+    # The startup probe holds off the liveness probe while a throttled pod imports numpy
+    # and plotly; without it a slow cold start is killed and restarted.
     for probe_name in ("readinessProbe", "livenessProbe", "startupProbe"):
-        if probe_name == "startupProbe" and probe_name not in container:
-            continue
+        assert probe_name in container, f"{probe_name} missing"
         get = container[probe_name]["httpGet"]
         assert get["path"] == HEALTH_PATH, probe_name
         assert _port_number(get["port"], container) == PORT, probe_name
@@ -605,16 +607,44 @@ def test_deployment_writable_paths(
         assert "emptyDir" in volumes[mounts[path]["name"]], path
 
 
+def _command_run(
+    entrypoint: list[str], cmd: list[str], command: list[str] | None, args: list[str] | None
+) -> list[str]:
+    """The command line a container runs, from the image's ENTRYPOINT and CMD and the
+    container's ``command`` and ``args`` (Kubernetes: "Define a Command and Arguments for
+    a Container"): ``command`` replaces ENTRYPOINT, ``args`` replaces CMD, and a
+    ``command`` without ``args`` drops the CMD."""
+    if command is not None:
+        return [*command, *(args or [])]
+    return [*entrypoint, *(cmd if args is None else args)]
+
+
+@pytest.mark.parametrize(
+    ("command", "args", "expected"),
+    [  # the table of the Kubernetes documentation, image ENTRYPOINT [ep-1], CMD [foo bar]
+        (None, None, ["ep-1", "foo", "bar"]),
+        (["ep-2"], None, ["ep-2"]),
+        (None, ["zoo", "boo"], ["ep-1", "zoo", "boo"]),
+        (["ep-2"], ["zoo", "boo"], ["ep-2", "zoo", "boo"]),
+    ],
+)
+def test_command_run_follows_the_kubernetes_table(
+    command: list[str] | None, args: list[str] | None, expected: list[str]
+) -> None:
+    assert _command_run(["ep-1"], ["foo", "bar"], command, args) == expected
+
+
 def test_deployment_command_matches_dockerfile(
     container: dict[str, Any], dockerfile: list[Instruction]
 ) -> None:
+    """What the pod actually runs (image ENTRYPOINT/CMD, overridden by the container's
+    command/args, whichever are set) is the expected Streamlit command line."""
+    entrypoints = only(dockerfile, "ENTRYPOINT")
+    entrypoint = entrypoints[-1].exec_form() if entrypoints else []
     image_cmd = only(dockerfile, "CMD")[-1].exec_form()
-    assert image_cmd == EXPECTED_CMD
-    if "command" in container:  # replaces ENTRYPOINT (none) and, with args, the CMD
-        assert [*container["command"], *container.get("args", [])] == image_cmd
-    elif "args" in container:  # without an ENTRYPOINT, args alone are the command line
-        assert container["args"] == image_cmd
-    # neither: the image's CMD runs unchanged
+    assert entrypoint is not None and image_cmd is not None, "shell-form ENTRYPOINT/CMD"
+    run = _command_run(entrypoint, image_cmd, container.get("command"), container.get("args"))
+    assert run == EXPECTED_CMD
 
 
 def test_service_is_sticky_and_targets_8501(

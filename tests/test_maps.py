@@ -8,7 +8,6 @@ eigenvalues of the bowl's Hessian.
 from __future__ import annotations
 
 import itertools
-import json
 import math
 
 import numpy as np
@@ -439,9 +438,22 @@ def test_parameter_map_figure_skips_an_outside_current_and_checks_boundary(bowl_
         parameter_map_figure({"lrs": [0.1]})
 
 
-def test_coordinates():
-    assert lr_coordinate(1e-3) == pytest.approx(-3.0)
-    np.testing.assert_allclose(momentum_coordinate([0.0, 0.9, 0.99]), [0.0, 1.0, 2.0])
+def test_coordinates_are_the_axis_scales_the_labels_promise():
+    """α axis: log scale, one unit per decade; γ axis: one unit each time 1 − γ shrinks
+    tenfold (0.9, 0.99, 0.999 evenly spaced), with γ = 0 at 0. Checked as properties
+    over the sliders' whole ranges, not against the formula."""
+    lrs = np.geomspace(LR_RANGE[0], LR_RANGE[1], 41)
+    x = lr_coordinate(lrs)
+    assert np.all(np.diff(x) > 0)
+    np.testing.assert_allclose(lr_coordinate(10.0 * lrs) - x, 1.0, rtol=1e-12)
+    # equal ratios of α are equal distances: products of α add
+    products = lrs[:, None] * lrs[None, :]
+    np.testing.assert_allclose(lr_coordinate(products), x[:, None] + x[None, :], atol=1e-12)
+
+    gaps = np.geomspace(1.0, 1.0 - MOMENTUM_RANGE[1], 41)  # 1 − γ
+    y = momentum_coordinate(1.0 - gaps)
+    assert y[0] == 0.0 and np.all(np.diff(y) > 0)
+    np.testing.assert_allclose(momentum_coordinate(1.0 - gaps / 10.0) - y, 1.0, rtol=1e-12)
 
 
 def test_basin_map_figure_colours_by_minimum(multiwell_basins):
@@ -462,7 +474,20 @@ def test_basin_map_figure_colours_by_minimum(multiwell_basins):
         assert {"global minimum", "local minimum"} <= names
         (stars,) = [tr for tr in fig.data if tr.name == "global minimum"]
         assert (stars.x[0], stars.y[0]) == s.global_minimum.point
-        json.loads(fig.to_json())
+        j_star = float(s.value(np.array(s.global_minimum.point)))
+        assert stars.customdata[0] == pytest.approx(j_star)  # the J its hover shows
+        # Each cell sits at its start point and its hover names where that start ends.
+        np.testing.assert_array_equal(heat.x, bmap.xs)
+        np.testing.assert_array_equal(heat.y, bmap.ys)
+        text = np.asarray(heat.text, dtype=object)
+        assert text.shape == bmap.basin.shape
+        for (row, col), code in np.ndenumerate(bmap.basin):
+            if code >= 0:
+                x, y = s.minima[code].point
+                assert text[row, col].endswith(f"({x:.2f}, {y:.2f})"), (row, col)
+            else:
+                want = "diverged" if code == BASIN_DIVERGED else "no minimum"
+                assert text[row, col] == want, (row, col)
     # Different minima get different colours.
     fig = basin_map_figure(multiwell_basins["sgd"], s, title="SGD")
     heat = _heatmap(fig)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import settings as hyp_settings
@@ -119,17 +120,23 @@ def test_lists_use_the_last_value_and_whitespace_is_ignored():
 
 def test_scenario_supplies_the_base_and_link_values_override():
     scenario = Settings(surface="multiwell", lr=0.3, momentum=0.9, steps=300)
+    scenarios = {"escape": scenario}
     settings, notes = from_query_params(
-        {"scenario": "escape", "momentum": "0.5"}, scenarios={"escape": scenario}
+        {"scenario": "escape", "momentum": "0.5"}, scenarios=scenarios
     )
     assert not notes
     assert settings.surface == "multiwell" and settings.lr == 0.3 and settings.momentum == 0.5
-    assert scenario.momentum == 0.9  # the scenario itself is untouched
+    assert settings.steps == 300  # what the link does not name comes from the scenario
+    # The override lands in the result only: the mapping still offers the scenario as
+    # defined (an equal Settings built afresh, not the object the call returned).
+    assert scenarios == {"escape": Settings(surface="multiwell", lr=0.3, momentum=0.9, steps=300)}
 
 
 def test_quadratic_settings_build_the_bowl_with_kappa():
     bowl = surface_of(Settings(surface="quadratic", kappa=10.0))
-    assert bowl.eigenvalues == (1.0, 10.0)
+    # The spectrum of the bowl's actual Hessian, not its stored eigenvalues field.
+    eig = np.linalg.eigvalsh(bowl.hessian(np.array([0.7, -1.3])))
+    np.testing.assert_allclose(eig, [1.0, 10.0], rtol=1e-12)
 
 
 def test_slider_stops_cover_the_ranges_readably():

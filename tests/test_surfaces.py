@@ -156,16 +156,21 @@ def test_multiwell_lists_every_minimum_and_one_global():
 @settings(max_examples=50, deadline=None)
 def test_quadratic_eigenvalues_are_exact(kappa, angle):
     bowl = quadratic(kappa=kappa, angle=angle)
-    assert bowl.eigenvalues == (1.0, kappa)
     eig = np.linalg.eigvalsh(bowl.hessian(np.array([0.3, -0.2])))
     np.testing.assert_allclose(eig, [1.0, kappa], rtol=1e-9, atol=1e-9)
+    # The stored eigenvalues (which the theory panel and the stability line use) are
+    # those of the Hessian, ascending.
+    np.testing.assert_allclose(bowl.eigenvalues, eig, rtol=1e-9, atol=1e-9)
     # The slow eigenvector points along the angle.
     direction = np.array([math.cos(angle), math.sin(angle)])
     np.testing.assert_allclose(bowl.grad(direction), direction, atol=1e-9 * kappa)
 
 
 def test_quadratic_registry_entry_and_bad_kappa():
-    assert SURFACES["quadratic"].eigenvalues == (1.0, 50.0)
+    registered = SURFACES["quadratic"]
+    eig = np.linalg.eigvalsh(registered.hessian(np.array(registered.start)))
+    np.testing.assert_allclose(registered.eigenvalues, eig, rtol=1e-9)
+    assert eig[1] / eig[0] == pytest.approx(surfaces.DEFAULT_KAPPA, rel=1e-9)
     for bad in (0.5, float("nan"), float("inf"), 1e9):
         with pytest.raises(ValueError, match="kappa"):
             quadratic(kappa=bad)
