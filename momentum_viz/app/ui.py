@@ -29,10 +29,13 @@ from ..numerics.maps import (
 from ..numerics.optimizer import METHODS, Run, simulate
 from ..numerics.summary import format_number, summarize
 from ..numerics.theory import analyse, critical_momentum, local_eigenvalues, measured_rate
+from ..views.curves import loss_figure
 from ..views.export import animation_html, trajectories_csv
-from ..views.figures import METHOD_LABELS, loss_figure, surface3d_figure, trajectory_figure
 from ..views.map_figures import basin_map_figure, parameter_map_figure
 from ..views.plotly_internals import SerializedFigure
+from ..views.race import trajectory_figure
+from ..views.style import METHOD_LABELS
+from ..views.surface3d import surface3d_figure
 from .settings import (
     LR_STOPS,
     MOMENTUM_STOPS,
