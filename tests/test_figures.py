@@ -11,6 +11,7 @@ import base64
 import io
 import json
 import math
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -25,6 +26,7 @@ from momentum_viz.views.curves import loss_figure
 from momentum_viz.views.race import Segments, frame_indices, trajectory_figure
 from momentum_viz.views.style import (
     CLICK_GRID_NAME,
+    FALLBACK_COLORS,
     ISO_LINES_NAME,
     MAP_COLORSCALE,
     METHOD_COLORS,
@@ -224,10 +226,35 @@ def test_map_trace_names_and_count(multiwell_run):
             assert trace.line.color == METHOD_COLORS[trace.meta["method"]]
 
 
+# The Okabe–Ito palette (Okabe & Ito, "Color Universal Design", 2008), written out here
+# rather than read from the module under test.
+OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+
+
+def relative_luminance(hex_colour: str) -> float:
+    """WCAG 2.1 relative luminance of an ``#RRGGBB`` colour."""
+    channels = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255.0
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
 def test_method_colors_are_distinct_hex_colours():
     assert set(METHOD_COLORS) == set(METHODS) == set(METHOD_LABELS)
-    assert len(set(METHOD_COLORS.values())) == 3
     assert METHOD_LABELS == {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}
+    colours = [*METHOD_COLORS.values(), *FALLBACK_COLORS]
+    for colour in colours:
+        assert re.fullmatch(r"#[0-9A-Fa-f]{6}", colour), colour
+    # No two runs alike: neither two methods nor a method and an unknown method's fallback.
+    assert len({colour.upper() for colour in colours}) == len(colours)
+    # Colour-blind safe: every hue is an Okabe–Ito colour, except SGD's near-black baseline.
+    sgd = METHOD_COLORS["sgd"]
+    assert max(int(sgd[i : i + 2], 16) for i in (1, 3, 5)) <= 0x30, sgd
+    others = [colour.upper() for method, colour in METHOD_COLORS.items() if method != "sgd"]
+    assert set(others) | {colour.upper() for colour in FALLBACK_COLORS} <= OKABE_ITO
+    # Dark enough to read on the pale map: WCAG's 3:1 for graphics against its palest colour.
+    palest = relative_luminance(str(MAP_COLORSCALE[-1][1]))
+    for colour in METHOD_COLORS.values():
+        assert (palest + 0.05) / (relative_luminance(colour) + 0.05) >= 3.0, colour
 
 
 def test_frames_touch_only_trajectory_traces(rosenbrock_run):
@@ -364,12 +391,22 @@ def test_iso_lines_lie_on_their_level_sets():
 
 
 def test_contour_levels_are_log_spaced_on_log_surfaces():
-    levels = contour_levels(surfaces.get_surface("rosenbrock"), n_levels=10)
-    assert np.all(np.diff(levels) > 0)
-    ratios = np.diff(
-        np.log10(levels - 0.0 + color_transform(surfaces.get_surface("rosenbrock")).delta)
-    )
-    np.testing.assert_allclose(ratios, ratios[0], rtol=1e-9)
+    # Levels evenly spaced in log10(J − J* + δ), strictly inside the colour range, are
+    # L_k = δ r^(k+1) − δ (k = 0 … n−1) for Rosenbrock (J* = 0, reached on the grid at
+    # (1, 1)): the range runs from log10 δ to log10(J_max + δ), and r^(n+1) = (J_max + δ)/δ.
+    # J_max on the bounds is at the corner (−2, −1): (1 + 2)² + 100 (−1 − 4)² = 2509.
+    # The offset δ is not taken from the code: the levels give it, L_1 − L_0 = δ r (r − 1).
+    n, j_max = 10, 2509.0
+    levels = contour_levels(surfaces.get_surface("rosenbrock"), n_levels=n)
+    steps = np.diff(levels)
+    assert np.all(steps > 0)
+    # Whatever the offset, the steps between log-spaced levels grow by one factor r.
+    r = steps[1] / steps[0]
+    np.testing.assert_allclose(steps[1:] / steps[:-1], r, rtol=1e-9)
+    delta = steps[0] / (r * (r - 1.0))
+    assert 0 < delta < 1e-3 * j_max  # a small offset: a log scale, not a soft one
+    np.testing.assert_allclose(levels[0], delta * (r - 1.0), rtol=1e-9)  # bottom at J* = 0
+    np.testing.assert_allclose(r ** (n + 1), (j_max + delta) / delta, rtol=1e-9)  # top
     assert levels[-1] / levels[0] > 1e3  # they span decades
 
 
