@@ -34,7 +34,6 @@ from momentum_viz.views.style import (
 )
 from momentum_viz.views.surface3d import surface3d_figure
 from momentum_viz.views.surface_layer import (
-    color_transform,
     contour_levels,
     iso_lines,
     surface_image,
@@ -661,7 +660,7 @@ def test_loss_figure_from_core_runs_has_one_point_per_step():
 # --- 3-D view ---------------------------------------------------------------------------
 
 
-def test_surface3d_paths_lie_just_above_the_surface():
+def test_surface3d_draws_each_core_run_on_a_log_scaled_surface():
     surface = surfaces.get_surface("himmelblau")
     paths = core_paths("himmelblau", steps=100)
     fig = surface3d_figure(surface, paths, resolution=30)
@@ -669,17 +668,37 @@ def test_surface3d_paths_lie_just_above_the_surface():
     assert np.asarray(mesh.z).shape == (30, 30)
     lines = [t for t in fig.data if t.type == "scatter3d" and t.mode == "lines"]
     assert [t.name for t in lines] == [METHOD_LABELS[m] for m in METHODS]
-    z_mesh = np.asarray(mesh.z)
-    lift = 0.01 * (z_mesh.max() - z_mesh.min())
-    transform = color_transform(surface)
+    assert fig.layout.scene.zaxis.title.text.startswith("log₁₀(J − J* + ")
     for line, path in zip(lines, paths.values(), strict=True):
         np.testing.assert_array_equal(np.asarray(line.x), path[:, 0])
-        # Himmelblau is log-scaled: z = log10(J - J* + delta) + lift.
-        z_title = fig.layout.scene.zaxis.title.text
-        delta = float(z_title.rsplit("+", 1)[1].strip(" )"))
-        expected = np.log10(surface.value(path) - transform.j_min + delta) + lift
-        np.testing.assert_allclose(np.asarray(line.z), expected, rtol=1e-12)
-        assert np.all(np.asarray(line.z) > np.log10(surface.value(path) + delta))
+        np.testing.assert_array_equal(np.asarray(line.y), path[:, 1])
+        # Lower J, lower point: the height grows with J along the whole run.
+        z = np.asarray(line.z)
+        values = surface.value(path)
+        assert np.all(np.diff(z[np.argsort(values, kind="stable")]) >= 0)
+
+
+def test_surface3d_paths_lie_just_above_the_surface():
+    # By hand, on the bowl J = x²/2 + 2y² (κ = 4, not rotated, J* = 0) with a 3 × 3 mesh on
+    # [−4, 4]²: the nodes' J are 0, 8 (×2), 32 (×2) and 40 (×4), median 32, so the offset
+    # (1 % of a typical J, to one significant digit) is 0.3 and heights are log10(J + 0.3).
+    # Paths are lifted by 1 % of the mesh's height range, log10(40.3) − log10(0.3).
+    bowl = surfaces.quadratic(kappa=4.0, angle=0.0)
+    path = np.array([[4.0, 4.0], [2.0, 0.0], [0.0, 0.0]])  # J = 40, 2, 0
+    fig = surface3d_figure(bowl, {"momentum": path}, resolution=3)
+    assert fig.layout.scene.zaxis.title.text == "log₁₀(J − J* + 0.3)"
+    (mesh,) = [t for t in fig.data if t.type == "surface"]
+    z_mesh = np.asarray(mesh.z)
+    node_values = np.array([[40.0, 32.0, 40.0], [8.0, 0.0, 8.0], [40.0, 32.0, 40.0]])  # rows: y
+    np.testing.assert_allclose(z_mesh, np.log10(node_values + 0.3), rtol=1e-12)
+    lift = 0.01 * (math.log10(40.3) - math.log10(0.3))
+    (line,) = [t for t in fig.data if t.type == "scatter3d" and t.mode == "lines"]
+    z = np.asarray(line.z)
+    np.testing.assert_allclose(z, np.log10([40.3, 2.3, 0.3]) + lift, rtol=1e-12)
+    # Just above: where the path crosses mesh nodes, (4, 4) and (0, 0), by exactly the lift.
+    np.testing.assert_allclose(z[[0, 2]] - z_mesh[[2, 1], [2, 1]], lift, rtol=1e-9)
+    z_lo, z_hi = fig.layout.scene.zaxis.range
+    assert (z_lo, z_hi) == pytest.approx((math.log10(0.3), math.log10(40.3) + 2 * lift))
 
 
 def test_surface3d_plain_j_on_surfaces_with_negative_values():
