@@ -56,7 +56,16 @@ def loss_figure(
                 "<extra></extra>",
             }
         )
-    layout = {
+    layout = _loss_layout(name, log_y, height)
+    # Without validation (most of the build time, mainly for the template); the tests
+    # rebuild the figure with validation and compare.
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def _loss_layout(name: str, log_y: bool, height: int) -> dict:
+    """Return the layout: the y axis titled ``name``, logarithmic if ``log_y``, and one
+    unified hover per step so the runs can be compared at the same step."""
+    return {
         "height": height,
         "template": template("plotly_white"),
         "font": {"size": FONT_SIZE},
@@ -76,6 +85,3 @@ def loss_figure(
         },
         "hovermode": "x unified",
     }
-    # Without validation (most of the build time, mainly for the template); the tests
-    # rebuild the figure with validation and compare.
-    return go.Figure(data=traces, layout=layout, _validate=False)
