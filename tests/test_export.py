@@ -11,7 +11,7 @@ from plotly.offline import get_plotlyjs
 
 from momentum_viz import simulate
 from momentum_viz.views.export import CSV_COLUMNS, animation_html, trajectories_csv
-from momentum_viz.views.figures import trajectory_figure
+from momentum_viz.views.race import trajectory_figure
 from surfaces import SURFACES
 
 

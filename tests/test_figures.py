@@ -1,4 +1,4 @@
-"""Tests for momentum_viz.views.figures: frame sampling, the animated map, loss and 3-D figures.
+"""Tests for the figures of momentum_viz.views: frame sampling, the race map, loss and 3-D.
 
 The checks compare the figures against facts computed independently of the module:
 positions from the optimizer core (or random paths), J from the surfaces, pixel colours
@@ -7,12 +7,11 @@ decoded from the PNG, and the JSON plotly.py actually sends.
 
 from __future__ import annotations
 
-import ast
 import base64
 import io
 import json
 import math
-from pathlib import Path
+import re
 
 import numpy as np
 import plotly.graph_objects as go
@@ -23,21 +22,21 @@ from PIL import Image
 
 import surfaces
 from momentum_viz.numerics.optimizer import simulate
-from momentum_viz.views.figures import (
+from momentum_viz.views.curves import loss_figure
+from momentum_viz.views.race import Segments, frame_indices, trajectory_figure
+from momentum_viz.views.style import (
     CLICK_GRID_NAME,
+    FALLBACK_COLORS,
     ISO_LINES_NAME,
     MAP_COLORSCALE,
     METHOD_COLORS,
     METHOD_LABELS,
-    Segments,
-    color_transform,
+)
+from momentum_viz.views.surface3d import surface3d_figure
+from momentum_viz.views.surface_layer import (
     contour_levels,
-    frame_indices,
     iso_lines,
-    loss_figure,
-    surface3d_figure,
     surface_image,
-    trajectory_figure,
 )
 
 METHODS = ("sgd", "momentum", "nesterov")
@@ -226,10 +225,35 @@ def test_map_trace_names_and_count(multiwell_run):
             assert trace.line.color == METHOD_COLORS[trace.meta["method"]]
 
 
+# The Okabe–Ito palette (Okabe & Ito, "Color Universal Design", 2008), written out here
+# rather than read from the module under test.
+OKABE_ITO = {"#000000", "#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7"}
+
+
+def relative_luminance(hex_colour: str) -> float:
+    """WCAG 2.1 relative luminance of an ``#RRGGBB`` colour."""
+    channels = np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)]) / 255.0
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    return float(linear @ [0.2126, 0.7152, 0.0722])
+
+
 def test_method_colors_are_distinct_hex_colours():
     assert set(METHOD_COLORS) == set(METHODS) == set(METHOD_LABELS)
-    assert len(set(METHOD_COLORS.values())) == 3
     assert METHOD_LABELS == {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}
+    colours = [*METHOD_COLORS.values(), *FALLBACK_COLORS]
+    for colour in colours:
+        assert re.fullmatch(r"#[0-9A-Fa-f]{6}", colour), colour
+    # No two runs alike: neither two methods nor a method and an unknown method's fallback.
+    assert len({colour.upper() for colour in colours}) == len(colours)
+    # Colour-blind safe: every hue is an Okabe–Ito colour, except SGD's near-black baseline.
+    sgd = METHOD_COLORS["sgd"]
+    assert max(int(sgd[i : i + 2], 16) for i in (1, 3, 5)) <= 0x30, sgd
+    others = [colour.upper() for method, colour in METHOD_COLORS.items() if method != "sgd"]
+    assert set(others) | {colour.upper() for colour in FALLBACK_COLORS} <= OKABE_ITO
+    # Dark enough to read on the pale map: WCAG's 3:1 for graphics against its palest colour.
+    palest = relative_luminance(str(MAP_COLORSCALE[-1][1]))
+    for colour in METHOD_COLORS.values():
+        assert (palest + 0.05) / (relative_luminance(colour) + 0.05) >= 3.0, colour
 
 
 def test_frames_touch_only_trajectory_traces(rosenbrock_run):
@@ -366,12 +390,22 @@ def test_iso_lines_lie_on_their_level_sets():
 
 
 def test_contour_levels_are_log_spaced_on_log_surfaces():
-    levels = contour_levels(surfaces.get_surface("rosenbrock"), n_levels=10)
-    assert np.all(np.diff(levels) > 0)
-    ratios = np.diff(
-        np.log10(levels - 0.0 + color_transform(surfaces.get_surface("rosenbrock")).delta)
-    )
-    np.testing.assert_allclose(ratios, ratios[0], rtol=1e-9)
+    # Levels evenly spaced in log10(J − J* + δ), strictly inside the colour range, are
+    # L_k = δ r^(k+1) − δ (k = 0 … n−1) for Rosenbrock (J* = 0, reached on the grid at
+    # (1, 1)): the range runs from log10 δ to log10(J_max + δ), and r^(n+1) = (J_max + δ)/δ.
+    # J_max on the bounds is at the corner (−2, −1): (1 + 2)² + 100 (−1 − 4)² = 2509.
+    # The offset δ is not taken from the code: the levels give it, L_1 − L_0 = δ r (r − 1).
+    n, j_max = 10, 2509.0
+    levels = contour_levels(surfaces.get_surface("rosenbrock"), n_levels=n)
+    steps = np.diff(levels)
+    assert np.all(steps > 0)
+    # Whatever the offset, the steps between log-spaced levels grow by one factor r.
+    r = steps[1] / steps[0]
+    np.testing.assert_allclose(steps[1:] / steps[:-1], r, rtol=1e-9)
+    delta = steps[0] / (r * (r - 1.0))
+    assert 0 < delta < 1e-3 * j_max  # a small offset: a log scale, not a soft one
+    np.testing.assert_allclose(levels[0], delta * (r - 1.0), rtol=1e-9)  # bottom at J* = 0
+    np.testing.assert_allclose(r ** (n + 1), (j_max + delta) / delta, rtol=1e-9)  # top
     assert levels[-1] / levels[0] > 1e3  # they span decades
 
 
@@ -573,18 +607,6 @@ def test_surface_pieces_are_cached_by_content_not_identity():
     assert not np.array_equal(x1, x2, equal_nan=True)
 
 
-def test_module_does_not_use_streamlit():
-    source = Path(__file__).parents[1] / "momentum_viz" / "views" / "figures.py"
-    tree = ast.parse(source.read_text(encoding="utf-8"))
-    imported = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            imported.update(alias.name.split(".")[0] for alias in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module:
-            imported.add(node.module.split(".")[0])
-    assert "streamlit" not in imported
-
-
 # --- Loss curves ------------------------------------------------------------------------
 
 
@@ -638,7 +660,7 @@ def test_loss_figure_from_core_runs_has_one_point_per_step():
 # --- 3-D view ---------------------------------------------------------------------------
 
 
-def test_surface3d_paths_lie_just_above_the_surface():
+def test_surface3d_draws_each_core_run_on_a_log_scaled_surface():
     surface = surfaces.get_surface("himmelblau")
     paths = core_paths("himmelblau", steps=100)
     fig = surface3d_figure(surface, paths, resolution=30)
@@ -646,17 +668,37 @@ def test_surface3d_paths_lie_just_above_the_surface():
     assert np.asarray(mesh.z).shape == (30, 30)
     lines = [t for t in fig.data if t.type == "scatter3d" and t.mode == "lines"]
     assert [t.name for t in lines] == [METHOD_LABELS[m] for m in METHODS]
-    z_mesh = np.asarray(mesh.z)
-    lift = 0.01 * (z_mesh.max() - z_mesh.min())
-    transform = color_transform(surface)
+    assert fig.layout.scene.zaxis.title.text.startswith("log₁₀(J − J* + ")
     for line, path in zip(lines, paths.values(), strict=True):
         np.testing.assert_array_equal(np.asarray(line.x), path[:, 0])
-        # Himmelblau is log-scaled: z = log10(J - J* + delta) + lift.
-        z_title = fig.layout.scene.zaxis.title.text
-        delta = float(z_title.rsplit("+", 1)[1].strip(" )"))
-        expected = np.log10(surface.value(path) - transform.j_min + delta) + lift
-        np.testing.assert_allclose(np.asarray(line.z), expected, rtol=1e-12)
-        assert np.all(np.asarray(line.z) > np.log10(surface.value(path) + delta))
+        np.testing.assert_array_equal(np.asarray(line.y), path[:, 1])
+        # Lower J, lower point: the height grows with J along the whole run.
+        z = np.asarray(line.z)
+        values = surface.value(path)
+        assert np.all(np.diff(z[np.argsort(values, kind="stable")]) >= 0)
+
+
+def test_surface3d_paths_lie_just_above_the_surface():
+    # By hand, on the bowl J = x²/2 + 2y² (κ = 4, not rotated, J* = 0) with a 3 × 3 mesh on
+    # [−4, 4]²: the nodes' J are 0, 8 (×2), 32 (×2) and 40 (×4), median 32, so the offset
+    # (1 % of a typical J, to one significant digit) is 0.3 and heights are log10(J + 0.3).
+    # Paths are lifted by 1 % of the mesh's height range, log10(40.3) − log10(0.3).
+    bowl = surfaces.quadratic(kappa=4.0, angle=0.0)
+    path = np.array([[4.0, 4.0], [2.0, 0.0], [0.0, 0.0]])  # J = 40, 2, 0
+    fig = surface3d_figure(bowl, {"momentum": path}, resolution=3)
+    assert fig.layout.scene.zaxis.title.text == "log₁₀(J − J* + 0.3)"
+    (mesh,) = [t for t in fig.data if t.type == "surface"]
+    z_mesh = np.asarray(mesh.z)
+    node_values = np.array([[40.0, 32.0, 40.0], [8.0, 0.0, 8.0], [40.0, 32.0, 40.0]])  # rows: y
+    np.testing.assert_allclose(z_mesh, np.log10(node_values + 0.3), rtol=1e-12)
+    lift = 0.01 * (math.log10(40.3) - math.log10(0.3))
+    (line,) = [t for t in fig.data if t.type == "scatter3d" and t.mode == "lines"]
+    z = np.asarray(line.z)
+    np.testing.assert_allclose(z, np.log10([40.3, 2.3, 0.3]) + lift, rtol=1e-12)
+    # Just above: where the path crosses mesh nodes, (4, 4) and (0, 0), by exactly the lift.
+    np.testing.assert_allclose(z[[0, 2]] - z_mesh[[2, 1], [2, 1]], lift, rtol=1e-9)
+    z_lo, z_hi = fig.layout.scene.zaxis.range
+    assert (z_lo, z_hi) == pytest.approx((math.log10(0.3), math.log10(40.3) + 2 * lift))
 
 
 def test_surface3d_plain_j_on_surfaces_with_negative_values():

@@ -15,8 +15,8 @@ import streamlit as st
 
 from ..numerics.maps import BasinMap, ParameterMap, basin_map, default_axes, parameter_map
 from ..numerics.optimizer import Run, simulate
-from ..views.figures import trajectory_figure
 from ..views.plotly_internals import SerializedFigure
+from ..views.race import trajectory_figure
 from .settings import Settings, surface_of
 
 # Frames of the animated race map: enough for smooth motion, few enough to keep the

@@ -11,7 +11,7 @@ import streamlit as st
 from surfaces import KAPPA_RANGE, SURFACES
 
 from ..numerics.optimizer import METHODS
-from ..views.figures import METHOD_LABELS
+from ..views.style import METHOD_LABELS
 from . import state
 from .scenarios import SCENARIOS
 from .settings import (

@@ -35,19 +35,23 @@ from ..numerics.maps import (
     BasinMap,
     ParameterMap,
 )
-from .figures import minima_traces
+from .style import (
+    BASIN_START_MARKER,
+    CELLS_NAME,
+    CURRENT_PARAMETERS_MARKER,
+    FONT_SIZE,
+    METHOD_LABELS,
+)
+from .surface_layer import minima_traces
 
 __all__ = [
-    "CLICK_GRID_NAME",
     "basin_map_figure",
     "lr_coordinate",
     "momentum_coordinate",
     "parameter_map_figure",
 ]
 
-FONT_SIZE = 16  # as the other figures: legible from the back of a classroom
-CLICK_GRID_NAME = "cells"  # name prefix of the clickable marker traces
-
+# The maps' own palettes (no other figure shows these categories).
 DIVERGED_COLOR = "#b2182b"
 NOT_CONVERGED_COLOR = "#e8e3d6"
 LOCAL_COLOR = "#c2a5cf"
@@ -60,12 +64,6 @@ LOCAL_BASIN_COLORS = ("#F5C77E", "#F2B5D4", "#EDE08A", "#D9CCE8", "#D8C3A5", "#B
 BASIN_DIVERGED_COLOR = "#3a3a3a"
 BASIN_NONE_COLOR = "#ffffff"
 
-_CURRENT_MARKER = {
-    "symbol": "circle-open",
-    "size": 18,
-    "color": "black",
-    "line": {"color": "black", "width": 3},
-}
 _MOMENTUM_TICKS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999)
 
 
@@ -153,21 +151,43 @@ def parameter_map_figure(
         raise ValueError(f"pmap must be a ParameterMap; got {type(pmap).__name__}")
     xs = lr_coordinate(pmap.lrs)
     ys = momentum_coordinate(pmap.momenta)
-    status = pmap.status
-    converged = status == CONVERGED
-    local = converged & (pmap.minimum >= 0) & ~pmap.reached_global
-    has_local = bool(local.any())
+    local = (pmap.status == CONVERGED) & (pmap.minimum >= 0) & ~pmap.reached_global
 
-    # One colour coordinate for everything: bands of width 1 below 0 for the categories,
-    # then log10(converged step) from 0 (step 1 or 0) to log10(steps).
+    fig = go.Figure()
+    fig.add_trace(_status_heatmap(pmap, xs, ys, local))
+    for trace in _cell_traces(pmap, xs, ys, local):
+        fig.add_trace(trace)
+    x_edges, y_edges = _cell_edges(xs), _cell_edges(ys)
+    if boundary is not None:
+        fig.add_trace(_boundary_trace(pmap, boundary, ys))
+    if current is not None:
+        lr, momentum = (float(v) for v in current)
+        cx, cy = float(lr_coordinate(lr)), float(momentum_coordinate(momentum))
+        if x_edges[0] <= cx <= x_edges[1] and y_edges[0] <= cy <= y_edges[1]:
+            fig.add_trace(_current_trace(lr, momentum))
+    fig.update_layout(**_parameter_map_layout(pmap, x_edges, y_edges, title, height))
+    return fig
+
+
+def _status_heatmap(
+    pmap: ParameterMap, xs: np.ndarray, ys: np.ndarray, local: np.ndarray
+) -> go.Heatmap:
+    """Return the heatmap of the run statuses, whose colour bar is also the map's legend.
+
+    One colour coordinate serves everything, so a single colour bar can show both the
+    categories and the speed of convergence: bands of width 1 below 0 for the categories
+    (diverged, not converged, and local minimum where one was reached), then
+    log10(converged step) from 0 (step 1 or 0) to log10(steps).
+    """
+    has_local = bool(local.any())
     bands = [("diverged", DIVERGED_COLOR), ("not converged", NOT_CONVERGED_COLOR)]
     if has_local:
         bands.append(("local minimum", LOCAL_COLOR))
     n_bands = len(bands)
     top = max(math.log10(pmap.steps), 0.5)
     z = np.log10(np.maximum(pmap.converged_at, 1)).astype(float)
-    z[status == DIVERGED] = -n_bands + 0.5
-    z[status == NOT_CONVERGED] = -n_bands + 1.5
+    z[pmap.status == DIVERGED] = -n_bands + 0.5
+    z[pmap.status == NOT_CONVERGED] = -n_bands + 1.5
     if has_local:
         z[local] = -0.5
     # A little headroom above the slowest colour keeps the top tick label clear of the
@@ -185,52 +205,58 @@ def parameter_map_figure(
     ticktext = [label for label, _ in bands] + [
         f"{t:,}" if i < len(step_ticks) - 1 else f"{t:,} steps" for i, t in enumerate(step_ticks)
     ]
-
-    fig = go.Figure()
-    fig.add_trace(
-        go.Heatmap(
-            x=xs,
-            y=ys,
-            z=z.astype(np.float32),
-            zmin=zmin,
-            zmax=zmax,
-            colorscale=colorscale,
-            name="map",
-            hoverinfo="skip",
-            colorbar={
-                "title": {"text": "converged at"},
-                "tickvals": tickvals,
-                "ticktext": ticktext,
-                "thickness": 16,
-                "len": 0.9,
-            },
-        )
+    return go.Heatmap(
+        x=xs,
+        y=ys,
+        z=z.astype(np.float32),
+        zmin=zmin,
+        zmax=zmax,
+        colorscale=colorscale,
+        name="map",
+        hoverinfo="skip",
+        colorbar={
+            "title": {"text": "converged at"},
+            "tickvals": tickvals,
+            "ticktext": ticktext,
+            "thickness": 16,
+            "len": 0.9,
+        },
     )
 
+
+def _cell_traces(
+    pmap: ParameterMap, xs: np.ndarray, ys: np.ndarray, local: np.ndarray
+) -> list[go.Scatter]:
+    """Return one invisible marker per cell, a trace per status present.
+
+    A heatmap emits no selection events, so these markers are what a click selects; each
+    carries its cell's [α, γ, converged_at] for the app to read back.
+    """
+    status = pmap.status
     lr_grid, mom_grid = np.meshgrid(pmap.lrs, pmap.momenta)
     x_grid, y_grid = np.meshgrid(xs, ys)
-    converged_global = converged & ~local
     groups = [
         ("diverged", status == DIVERGED, "diverged"),
         ("not converged", status == NOT_CONVERGED, f"not converged in {pmap.steps:,} steps"),
-        ("converged", converged_global, "converged at step %{customdata[2]:,}"),
+        ("converged", (status == CONVERGED) & ~local, "converged at step %{customdata[2]:,}"),
         ("local minimum", local, "stuck in a local minimum (step %{customdata[2]:,})"),
     ]
     # Cells a few hundred pixels wide / n columns: markers a little larger than a cell,
     # so every click lands on one.
     size = max(4, min(16, 640 // max(pmap.lrs.size, pmap.momenta.size) + 2))
+    traces = []
     for name, mask, what in groups:
         if not mask.any():
             continue
         custom = np.stack(
             [lr_grid[mask], mom_grid[mask], pmap.converged_at[mask].astype(float)], axis=-1
         )
-        fig.add_trace(
+        traces.append(
             go.Scatter(
                 x=x_grid[mask].astype(np.float32),
                 y=y_grid[mask].astype(np.float32),
                 mode="markers",
-                name=f"{CLICK_GRID_NAME}: {name}",
+                name=f"{CELLS_NAME}: {name}",
                 customdata=custom,
                 # Invisible (opacity 0 still answers hovers and clicks): overlapping
                 # translucent markers would stripe the heatmap.
@@ -242,81 +268,86 @@ def parameter_map_figure(
                 showlegend=False,
             )
         )
+    return traces
 
-    x_lo, x_hi = _cell_edges(xs)
-    y_lo, y_hi = _cell_edges(ys)
-    if boundary is not None:
-        bound = np.asarray(boundary, dtype=float)
-        if bound.shape != pmap.momenta.shape or not (np.isfinite(bound) & (bound > 0)).all():
-            raise ValueError(
-                f"boundary must hold one α > 0 per row, shape {pmap.momenta.shape}; "
-                f"got shape {bound.shape}"
-            )
-        fig.add_trace(
-            go.Scatter(
-                x=lr_coordinate(bound),
-                y=ys,
-                mode="lines",
-                name="stability limit",
-                line={"color": "black", "width": 2.5, "dash": "dash"},
-                hovertemplate="stability limit α = (2 + 2γ)/λmax<extra></extra>",
-                showlegend=True,
-            )
+
+def _boundary_trace(
+    pmap: ParameterMap, boundary: np.typing.ArrayLike, ys: np.ndarray
+) -> go.Scatter:
+    """Return the stability limit, one α per row of the map, as a dashed line."""
+    bound = np.asarray(boundary, dtype=float)
+    if bound.shape != pmap.momenta.shape or not (np.isfinite(bound) & (bound > 0)).all():
+        raise ValueError(
+            f"boundary must hold one α > 0 per row, shape {pmap.momenta.shape}; "
+            f"got shape {bound.shape}"
         )
-    if current is not None:
-        lr, momentum = (float(v) for v in current)
-        cx, cy = float(lr_coordinate(lr)), float(momentum_coordinate(momentum))
-        if x_lo <= cx <= x_hi and y_lo <= cy <= y_hi:
-            fig.add_trace(
-                go.Scatter(
-                    x=[cx],
-                    y=[cy],
-                    mode="markers",
-                    name="current (α, γ)",
-                    marker=_CURRENT_MARKER,
-                    customdata=[[lr, momentum]],
-                    hovertemplate=(
-                        "current α = %{customdata[0]:.3g}, γ = %{customdata[1]:.4g}<extra></extra>"
-                    ),
-                    showlegend=True,
-                )
-            )
+    return go.Scatter(
+        x=lr_coordinate(bound),
+        y=ys,
+        mode="lines",
+        name="stability limit",
+        line={"color": "black", "width": 2.5, "dash": "dash"},
+        hovertemplate="stability limit α = (2 + 2γ)/λmax<extra></extra>",
+        showlegend=True,
+    )
 
-    x_ticks, x_text = _lr_ticks(x_lo, x_hi)
+
+def _current_trace(lr: float, momentum: float) -> go.Scatter:
+    """Return the ring at the current (α, γ)."""
+    return go.Scatter(
+        x=[float(lr_coordinate(lr))],
+        y=[float(momentum_coordinate(momentum))],
+        mode="markers",
+        name="current (α, γ)",
+        marker=CURRENT_PARAMETERS_MARKER,
+        customdata=[[lr, momentum]],
+        hovertemplate=("current α = %{customdata[0]:.3g}, γ = %{customdata[1]:.4g}<extra></extra>"),
+        showlegend=True,
+    )
+
+
+def _parameter_map_layout(
+    pmap: ParameterMap,
+    x_edges: tuple[float, float],
+    y_edges: tuple[float, float],
+    title: str | None,
+    height: int,
+) -> dict:
+    """Return the layout: axes on the cell edges, ticks labelled in α and γ, not in the
+    log coordinates the map is drawn in."""
+    x_ticks, x_text = _lr_ticks(*x_edges)
     gammas = [g for g in _MOMENTUM_TICKS if pmap.momenta[0] <= g <= pmap.momenta[-1]]
     gamma_label = {"sgd": "γ (ignored by SGD)"}.get(pmap.method, "momentum γ")
-    methods = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}
-    fig.update_layout(
-        height=height,
-        template="plotly_white",
-        font={"size": FONT_SIZE},
-        title={
-            "text": title or f"{methods.get(pmap.method, pmap.method)} on {pmap.surface}",
+    return {
+        "height": height,
+        "template": "plotly_white",
+        "font": {"size": FONT_SIZE},
+        "title": {
+            "text": title or f"{METHOD_LABELS.get(pmap.method, pmap.method)} on {pmap.surface}",
             "x": 0.01,
             "font": {"size": FONT_SIZE + 2},
         },
-        margin={"l": 70, "r": 20, "t": 50, "b": 60},
-        xaxis={
+        "margin": {"l": 70, "r": 20, "t": 50, "b": 60},
+        "xaxis": {
             "title": {"text": "learning rate α (log scale)"},
-            "range": [x_lo, x_hi],
+            "range": list(x_edges),
             "tickvals": x_ticks,
             "ticktext": x_text,
             "showgrid": False,
             "zeroline": False,
         },
-        yaxis={
+        "yaxis": {
             "title": {"text": gamma_label},
-            "range": [y_lo, y_hi],
+            "range": list(y_edges),
             "tickvals": momentum_coordinate(gammas),
             "ticktext": [f"{g:g}" for g in gammas],
             "showgrid": False,
             "zeroline": False,
         },
-        legend={"orientation": "h", "x": 0.0, "y": -0.14, "yanchor": "top"},
-        hovermode="closest",
-        clickmode="event+select",
-    )
-    return fig
+        "legend": {"orientation": "h", "x": 0.0, "y": -0.14, "yanchor": "top"},
+        "hovermode": "closest",
+        "clickmode": "event+select",
+    }
 
 
 def _basin_categories(bmap: BasinMap, surface: Surface) -> list[tuple[int, str, str]]:
@@ -363,37 +394,8 @@ def basin_map_figure(
         raise ValueError(f"surface must be the Surface the map was computed on ({bmap.surface})")
     if len(surface.minima) <= int(bmap.basin.max()):
         raise ValueError("surface must be the Surface the map was computed on (minima differ)")
-    cats = _basin_categories(bmap, surface)
-    n = len(cats)
-    lookup = {code: k for k, (code, _, _) in enumerate(cats)}
-    codes = np.array(sorted(lookup))
-    category = np.array([lookup[c] for c in codes])[np.searchsorted(codes, bmap.basin)]
-    colorscale: list[list[float | str]] = []
-    for k, (_, _, color) in enumerate(cats):
-        colorscale += [[k / n, color], [(k + 1) / n, color]]
-    labels = np.array([label for _, label, _ in cats], dtype=object)
-
     fig = go.Figure()
-    fig.add_trace(
-        go.Heatmap(
-            x=bmap.xs,
-            y=bmap.ys,
-            z=category.astype(np.int8),
-            zmin=-0.5,
-            zmax=n - 0.5,
-            colorscale=colorscale,
-            name="basins",
-            text=labels[category],
-            hovertemplate="start (%{x:.2f}, %{y:.2f})<br>→ %{text}<extra></extra>",
-            colorbar={
-                "title": {"text": "ends at"},
-                "tickvals": list(range(n)),
-                "ticktext": [label for _, label, _ in cats],
-                "thickness": 16,
-                "len": 0.9,
-            },
-        )
-    )
+    fig.add_trace(_basin_heatmap(bmap, _basin_categories(bmap, surface)))
     for trace in minima_traces(surface):
         fig.add_trace(trace)
     if start is not None:
@@ -403,26 +405,61 @@ def basin_map_figure(
                 y=[float(start[1])],
                 mode="markers",
                 name="start",
-                marker={
-                    "symbol": "circle",
-                    "size": 13,
-                    "color": "white",
-                    "line": {"color": "black", "width": 2.5},
-                },
+                marker=BASIN_START_MARKER,
                 hovertemplate="start<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
             )
         )
+    fig.update_layout(**_basin_map_layout(surface, title, height))
+    return fig
+
+
+def _basin_heatmap(bmap: BasinMap, cats: list[tuple[int, str, str]]) -> go.Heatmap:
+    """Return the heatmap of categories ``cats``, one colour band and colour-bar tick each.
+
+    The basin codes (minimum index, or the negative codes for none and diverged) are not
+    contiguous; the heatmap shows each cell's position in ``cats`` instead, so every
+    category present gets a band of equal width.
+    """
+    n = len(cats)
+    lookup = {code: k for k, (code, _, _) in enumerate(cats)}
+    codes = np.array(sorted(lookup))
+    category = np.array([lookup[c] for c in codes])[np.searchsorted(codes, bmap.basin)]
+    colorscale: list[list[float | str]] = []
+    for k, (_, _, color) in enumerate(cats):
+        colorscale += [[k / n, color], [(k + 1) / n, color]]
+    labels = np.array([label for _, label, _ in cats], dtype=object)
+    return go.Heatmap(
+        x=bmap.xs,
+        y=bmap.ys,
+        z=category.astype(np.int8),
+        zmin=-0.5,
+        zmax=n - 0.5,
+        colorscale=colorscale,
+        name="basins",
+        text=labels[category],
+        hovertemplate="start (%{x:.2f}, %{y:.2f})<br>→ %{text}<extra></extra>",
+        colorbar={
+            "title": {"text": "ends at"},
+            "tickvals": list(range(n)),
+            "ticktext": [label for _, label, _ in cats],
+            "thickness": 16,
+            "len": 0.9,
+        },
+    )
+
+
+def _basin_map_layout(surface: Surface, title: str, height: int) -> dict:
+    """Return the layout: axes on the surface's bounds at equal scale, like the race map."""
     (xmin, xmax), (ymin, ymax) = surface.bounds
     axis = {"showgrid": False, "zeroline": False, "constrain": "domain"}
-    fig.update_layout(
-        height=height,
-        template="plotly_white",
-        font={"size": FONT_SIZE},
-        title={"text": title, "x": 0.01, "font": {"size": FONT_SIZE + 2}},
-        margin={"l": 60, "r": 20, "t": 50, "b": 40},
-        xaxis={**axis, "range": [xmin, xmax], "title": {"text": "start x"}},
-        yaxis={**axis, "range": [ymin, ymax], "title": {"text": "start y"}, "scaleanchor": "x"},
-        legend={"orientation": "h", "x": 0.0, "y": -0.16, "yanchor": "top"},
-        hovermode="closest",
-    )
-    return fig
+    return {
+        "height": height,
+        "template": "plotly_white",
+        "font": {"size": FONT_SIZE},
+        "title": {"text": title, "x": 0.01, "font": {"size": FONT_SIZE + 2}},
+        "margin": {"l": 60, "r": 20, "t": 50, "b": 40},
+        "xaxis": {**axis, "range": [xmin, xmax], "title": {"text": "start x"}},
+        "yaxis": {**axis, "range": [ymin, ymax], "title": {"text": "start y"}, "scaleanchor": "x"},
+        "legend": {"orientation": "h", "x": 0.0, "y": -0.16, "yanchor": "top"},
+        "hovermode": "closest",
+    }

@@ -9,8 +9,8 @@ from __future__ import annotations
 import streamlit as st
 
 from ...numerics.optimizer import Run
-from ...views.figures import METHOD_LABELS
 from ...views.map_figures import basin_map_figure
+from ...views.style import METHOD_LABELS
 from ..compute import compute_basin_map
 from ..settings import Settings, surface_of
 

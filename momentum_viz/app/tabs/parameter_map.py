@@ -10,8 +10,8 @@ import streamlit as st
 
 from ...numerics.maps import stability_boundary
 from ...numerics.optimizer import Run
-from ...views.figures import METHOD_LABELS
 from ...views.map_figures import parameter_map_figure
+from ...views.style import METHOD_LABELS
 from .. import state
 from ..compute import compute_parameter_map
 from ..settings import Settings, surface_of

@@ -12,8 +12,9 @@ import streamlit as st
 
 from ...numerics.optimizer import Run
 from ...numerics.summary import RunSummary, format_number, summarize
+from ...views.curves import loss_figure
 from ...views.export import animation_html, trajectories_csv
-from ...views.figures import METHOD_LABELS, loss_figure
+from ...views.style import METHOD_LABELS
 from .. import state
 from ..compute import race_figure_for
 from ..settings import Settings, surface_of

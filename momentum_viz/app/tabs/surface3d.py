@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ...numerics.optimizer import Run
-from ...views.figures import surface3d_figure
+from ...views.surface3d import surface3d_figure
 from ..settings import Settings, surface_of
 
 

@@ -22,7 +22,7 @@ from ...numerics.theory import (
     local_eigenvalues,
     measured_rate,
 )
-from ...views.figures import METHOD_LABELS
+from ...views.style import METHOD_LABELS
 from .. import state
 from ..settings import Settings, surface_of
 

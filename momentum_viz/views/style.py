@@ -1,0 +1,104 @@
+"""The look shared by every figure: method colours and line styles, the map's colour scale,
+marker shapes, font size and the trace names other code finds traces by.
+
+One place, so the race map, the loss curves, the 3-D view and the (α, γ) and basin maps
+cannot drift apart: a method is the same colour, dash and marker everywhere, and a minimum
+looks the same on every map.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import plotly.io as pio
+
+# Okabe–Ito colours (distinguishable with the common colour-vision deficiencies): dark,
+# saturated lines that keep their contrast on the pale map, also on a washed-out projector.
+METHOD_COLORS: dict[str, str] = {
+    "sgd": "#1A1A1A",  # near-black: the plain baseline
+    "momentum": "#D55E00",  # vermillion
+    "nesterov": "#0072B2",  # blue
+}
+METHOD_LABELS: dict[str, str] = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}
+# Dash and marker shape differ too, so the runs stay apart in greyscale or for colour-blind eyes.
+METHOD_DASHES: dict[str, str] = {"sgd": "solid", "momentum": "solid", "nesterov": "dash"}
+METHOD_SYMBOLS: dict[str, str] = {"sgd": "circle", "momentum": "diamond", "nesterov": "square"}
+METHOD_LINE_WIDTHS: dict[str, float] = {"sgd": 3.0, "momentum": 3.5, "nesterov": 3.5}
+DEFAULT_LINE_WIDTH = 3.0
+# Methods without a style of their own (any name may be passed) cycle through the rest of
+# the Okabe–Ito palette.
+FALLBACK_COLORS = ("#CC79A7", "#E69F00", "#56B4E9", "#009E73")
+
+# A pale scale, light blue (low) to cream (high): valleys still read as water, and every
+# method colour above keeps a strong contrast on it; the iso-lines carry the shape.
+MAP_COLORSCALE: list[list[float | str]] = [
+    [0.0, "#7fa8c9"],
+    [0.35, "#bfd4e3"],
+    [0.7, "#ece9dc"],
+    [1.0, "#f8f5ee"],
+]
+ISO_LINE_COLOR = "rgba(30, 40, 50, 0.45)"
+FONT_SIZE = 16  # legible from the back of a classroom
+
+# Trace names that other code looks traces up by, so they are part of the figures' contract.
+# The two clickable grids keep different names because both strings are depended on: the
+# browser tests find the race map's grid as "click-grid" and the (α, γ) map's cells by the
+# prefix "cells: <status>".
+ISO_LINES_NAME = "iso-lines"
+CLICK_GRID_NAME = "click-grid"  # the race map's invisible click targets
+CELLS_NAME = "cells"  # prefix of the (α, γ) map's clickable cell traces
+
+GLOBAL_MIN_COLOR = "#F0C419"
+GLOBAL_MIN_MARKER = {
+    "symbol": "star",
+    "size": 22,
+    "color": GLOBAL_MIN_COLOR,
+    "line": {"color": "black", "width": 1.5},
+}
+LOCAL_MIN_MARKER = {
+    "symbol": "x-thin",
+    "size": 14,
+    "color": "white",
+    "line": {"color": "#222222", "width": 3},
+}
+START_MARKER = {  # the race map's start point
+    "symbol": "circle",
+    "size": 14,
+    "color": "white",
+    "line": {"color": "black", "width": 2.5},
+}
+# The basin map draws its start point one size smaller than the race map does.
+BASIN_START_MARKER = {**START_MARKER, "size": 13}
+CURRENT_PARAMETERS_MARKER = {  # the current (α, γ) on the parameter map
+    "symbol": "circle-open",
+    "size": 18,
+    "color": "black",
+    "line": {"color": "black", "width": 3},
+}
+
+
+def method_style(method: str, order: int) -> tuple[str, str, str, str]:
+    """Return colour, label, dash and marker symbol of a method.
+
+    ``order`` is the method's position among the runs drawn: a method without a style of its
+    own takes the fallback colour at that position, so two unknown methods differ.
+    """
+    color = METHOD_COLORS.get(method, FALLBACK_COLORS[order % len(FALLBACK_COLORS)])
+    label = METHOD_LABELS.get(method, method)
+    return color, label, METHOD_DASHES.get(method, "dot"), METHOD_SYMBOLS.get(method, "x")
+
+
+def line_width(method: str) -> float:
+    """Return the line width of a method's path and loss curve."""
+    return METHOD_LINE_WIDTHS.get(method, DEFAULT_LINE_WIDTH)
+
+
+@lru_cache(maxsize=8)
+def template(name: str) -> dict:
+    """Return a registered plotly.py template as a plain dict.
+
+    A layout that names a template makes plotly.py validate the whole template (~15 ms) on
+    every figure; the figures built without validation take this dict instead. Shared:
+    never mutate it (``go.Figure`` copies it).
+    """
+    return pio.templates[name].to_plotly_json()

@@ -1,0 +1,152 @@
+"""The 3-D view: the surface as a mesh with each method's path lying on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+import plotly.graph_objects as go
+
+from surfaces import Surface
+
+from .paths import check_paths
+from .style import (
+    FONT_SIZE,
+    GLOBAL_MIN_COLOR,
+    ISO_LINE_COLOR,
+    MAP_COLORSCALE,
+    method_style,
+    template,
+)
+from .surface_layer import ColorTransform, color_transform, sample_grid
+
+_Heights = Callable[[np.ndarray], np.ndarray]
+
+
+def surface3d_figure(
+    surface: Surface,
+    paths: Mapping[str, np.ndarray],
+    *,
+    resolution: int = 80,
+    height: int = 600,
+) -> go.Figure:
+    """Return the surface in 3-D with each method's path lying on it.
+
+    The height is J itself, or log10(J − J* + delta) with delta ≈ 1 % of a typical J on
+    ``log_scale`` surfaces, whose J spans decades (the z axis title says which). Paths
+    are drawn at the height of the surface at each of their points, lifted by 1 % of the
+    height range so the surface does not hide them. The box is fixed on the bounds and the
+    surface's height range, so the part of a run that leaves them is cut at the box edge.
+    """
+    arrays = check_paths(paths)
+    if resolution < 2:
+        raise ValueError(f"resolution must be at least 2, got {resolution}")
+    xs, ys, values = sample_grid(surface, resolution, resolution)
+    height_of, z_title = _height_scale(surface, values)
+    z = height_of(values)
+    z_range = (float(z.min()), float(z.max()))
+    lift = 0.01 * (z_range[1] - z_range[0])
+    traces: list[go.Surface | go.Scatter3d] = [_mesh_trace(xs, ys, z)]
+    for order, (method, path) in enumerate(arrays.items()):
+        traces.extend(_path_traces(method, order, path, height_of(surface.value(path)) + lift))
+    traces.append(_global_minima_trace(surface, height_of, lift))
+    layout = _scene_layout(surface, z_title, (z_range[0], z_range[1] + 2 * lift), height)
+    # The traces are validated as they are built; the layout is not (validating the
+    # template alone costs ~15 ms); the tests rebuild the figure with validation and compare.
+    return go.Figure(data=traces, layout=layout, _validate=False)
+
+
+def _height_scale(surface: Surface, values: np.ndarray) -> tuple[_Heights, str]:
+    """Return the J → height function for ``surface`` and the z axis title that names it.
+
+    ``values`` is J on the mesh; its median sets the offset of the log scale.
+    """
+    if not surface.log_scale:
+        return (lambda j: j), "J"
+    j_min = color_transform(surface).j_min
+    # The map's tiny log offset would turn the valley floor, sampled on a coarse mesh,
+    # into a row of spikes; 1 % of the typical height keeps the floor smooth in 3-D.
+    delta = float(f"{0.01 * max(float(np.median(values - j_min)), 1e-10):.1g}")
+    return ColorTransform(j_min, delta, (0.0, 1.0)), f"log₁₀(J − J* + {delta:g})"
+
+
+def _mesh_trace(xs: np.ndarray, ys: np.ndarray, z: np.ndarray) -> go.Surface:
+    """Return the surface mesh, coloured and contoured like the 2-D map."""
+    return go.Surface(
+        x=xs,
+        y=ys,
+        z=z,
+        colorscale=MAP_COLORSCALE,
+        showscale=False,
+        opacity=0.95,
+        contours={"z": {"show": True, "color": ISO_LINE_COLOR, "width": 1}},
+        hovertemplate="(%{x:.2f}, %{y:.2f})<extra></extra>",
+        name="surface",
+    )
+
+
+def _path_traces(method: str, order: int, path: np.ndarray, z: np.ndarray) -> list[go.Scatter3d]:
+    """Return a method's path at heights ``z`` and a marker at its end (one legend entry)."""
+    color, label, _, _ = method_style(method, order)
+    line = go.Scatter3d(
+        x=path[:, 0],
+        y=path[:, 1],
+        z=z,
+        mode="lines",
+        name=label,
+        legendgroup=method,
+        line={"color": color, "width": 6},
+        hovertemplate=f"{label}<br>(%{{x:.3f}}, %{{y:.3f}})<extra></extra>",
+    )
+    end = go.Scatter3d(
+        x=path[-1:, 0],
+        y=path[-1:, 1],
+        z=z[-1:],
+        mode="markers",
+        name=label,
+        legendgroup=method,
+        showlegend=False,
+        marker={"color": color, "size": 6, "line": {"color": "white", "width": 1}},
+        hoverinfo="skip",
+    )
+    return [line, end]
+
+
+def _global_minima_trace(surface: Surface, height_of: _Heights, lift: float) -> go.Scatter3d:
+    """Return the global minima, lifted like the paths so the mesh does not hide them."""
+    minima = [m for m in surface.minima if m.is_global]
+    points = np.array([m.point for m in minima])
+    return go.Scatter3d(
+        x=points[:, 0],
+        y=points[:, 1],
+        z=height_of(np.array([m.value for m in minima])) + lift,
+        mode="markers",
+        name="global minimum",
+        marker={"color": GLOBAL_MIN_COLOR, "size": 7, "symbol": "diamond"},
+        hoverinfo="skip",
+    )
+
+
+def _scene_layout(
+    surface: Surface, z_title: str, z_range: tuple[float, float], height: int
+) -> dict:
+    """Return the layout: a box fixed on the bounds and ``z_range``, x and y to scale."""
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    longest = max(xmax - xmin, ymax - ymin)
+    return {
+        "height": height,
+        "template": template("plotly_white"),
+        "font": {"size": FONT_SIZE},
+        "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
+        "legend": {"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"},
+        "scene": {
+            "xaxis": {"title": {"text": "x"}, "range": [xmin, xmax]},
+            "yaxis": {"title": {"text": "y"}, "range": [ymin, ymax]},
+            # Fixed like the map's axes: a run that left the bounds is cut at the box edge
+            # rather than stretching the box until the surface is flat.
+            "zaxis": {"title": {"text": z_title}, "range": list(z_range)},
+            "aspectmode": "manual",
+            "aspectratio": {"x": (xmax - xmin) / longest, "y": (ymax - ymin) / longest, "z": 0.6},
+            "camera": {"eye": {"x": 1.3, "y": -1.5, "z": 1.1}},
+        },
+    }
