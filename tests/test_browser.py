@@ -144,7 +144,8 @@ def test_clicking_a_parameter_map_cell_sets_alpha_and_gamma(page, streamlit_proc
     # A converged cell near the middle of the map: its customdata holds (α, γ).
     target = chart.evaluate(
         """(gd) => {
-            const trace = gd._fullData.find((t) => (t.name || '').startsWith('cells: converged'));
+            const name = 'click-grid: converged';
+            const trace = gd._fullData.find((t) => (t.name || '').startsWith(name));
             const i = Math.floor(trace.x.length / 2);
             const fl = gd._fullLayout, box = gd.getBoundingClientRect();
             const xa = fl[trace.xaxis.replace('x', 'xaxis')];

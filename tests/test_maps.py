@@ -390,7 +390,7 @@ def test_parameter_map_figure_colours_and_cells(bowl_map):
     assert {"diverged", "not converged"} <= set(heat.colorbar.ticktext)
 
     # Every cell is clickable exactly once, with its own α and γ in customdata.
-    cells = [tr for tr in fig.data if tr.name and tr.name.startswith("cells")]
+    cells = [tr for tr in fig.data if tr.name and tr.name.startswith("click-grid: ")]
     custom = np.concatenate([np.asarray(tr.customdata) for tr in cells])
     assert custom.shape == (bowl_map.lrs.size * bowl_map.momenta.size, 3)
     lr_grid, mom_grid = np.meshgrid(bowl_map.lrs, bowl_map.momenta)

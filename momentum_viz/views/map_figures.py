@@ -37,7 +37,7 @@ from ..numerics.maps import (
 )
 from .style import (
     BASIN_START_MARKER,
-    CELLS_NAME,
+    CLICK_GRID_NAME,
     CURRENT_PARAMETERS_MARKER,
     FONT_SIZE,
     METHOD_LABELS,
@@ -141,8 +141,8 @@ def parameter_map_figure(
         height: figure height in pixels.
 
     Traces, in order: the heatmap (name "map", no hover), then one marker trace per
-    status present, named ``"cells: diverged"``, ``"cells: not converged"``,
-    ``"cells: converged"`` and ``"cells: local minimum"``, each point carrying
+    status present, named ``"click-grid: diverged"``, ``"click-grid: not converged"``,
+    ``"click-grid: converged"`` and ``"click-grid: local minimum"``, each point carrying
     ``customdata = [α, γ, converged_at]`` (converged_at −1 for never) — read α and γ from
     a click's ``customdata[0]`` and ``customdata[1]``. Then the boundary line (name
     "stability limit"), and the current marker (name "current (α, γ)").
@@ -256,7 +256,7 @@ def _cell_traces(
                 x=x_grid[mask].astype(np.float32),
                 y=y_grid[mask].astype(np.float32),
                 mode="markers",
-                name=f"{CELLS_NAME}: {name}",
+                name=f"{CLICK_GRID_NAME}: {name}",
                 customdata=custom,
                 # Invisible (opacity 0 still answers hovers and clicks): overlapping
                 # translucent markers would stripe the heatmap.

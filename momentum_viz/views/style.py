@@ -41,12 +41,10 @@ ISO_LINE_COLOR = "rgba(30, 40, 50, 0.45)"
 FONT_SIZE = 16  # legible from the back of a classroom
 
 # Trace names that other code looks traces up by, so they are part of the figures' contract.
-# The two clickable grids keep different names because both strings are depended on: the
-# browser tests find the race map's grid as "click-grid" and the (α, γ) map's cells by the
-# prefix "cells: <status>".
 ISO_LINES_NAME = "iso-lines"
-CLICK_GRID_NAME = "click-grid"  # the race map's invisible click targets
-CELLS_NAME = "cells"  # prefix of the (α, γ) map's clickable cell traces
+# Clickable markers: the race map's invisible grid is named exactly this; the (α, γ) map's
+# cell traces are named "<CLICK_GRID_NAME>: <status>", one trace per status.
+CLICK_GRID_NAME = "click-grid"
 
 GLOBAL_MIN_COLOR = "#F0C419"
 GLOBAL_MIN_MARKER = {
