@@ -12,25 +12,23 @@ Run: ``.venv/bin/python benchmarks/bench_maps.py`` (``--repeat N``, ``--grid N``
 
 Target: map computation ≤ 1 s per surface on the project's 2-core machine.
 
-Measured on the project's 2-core machine while it was shared: other engineers' Streamlit
-servers, load tests and screenshot scripts were running (load average 4–5 on 2 cores;
-one earlier run at load average 17). Seconds, best / median of 7, method "momentum"::
+Measured on the project's 2-core machine on 2026-11-30 (load average 2.6–2.9 on 2 cores:
+other test runs were going). Seconds, best / median of 5, method "momentum"::
 
     surface           steps  map best  median   figure+json  JSON kB  basins (2 × 80²)
-    rosenbrock         1000     0.28    0.30        0.03        861      0.13
-    multiwell           300     0.13    0.16        0.03        845      0.12
-    quadratic           200     0.05    0.05        0.03        870      0.03
-    himmelblau          300     0.10    0.11        0.03        849      0.06
-    six_hump_camel      500     0.17    0.18        0.03        837      0.12
-    styblinski_tang     400     0.64    1.22        0.05        832      1.48
-    beale              1000     0.34    0.37        0.03        863      0.29
+    rosenbrock         1000     0.09    0.10        0.02        861      0.06
+    multiwell           300     0.07    0.07        0.02        845      0.05
+    quadratic           200     0.03    0.03        0.02        870      0.02
+    himmelblau          300     0.05    0.06        0.02        849      0.03
+    six_hump_camel      500     0.09    0.13        0.02        837      0.05
+    styblinski_tang     400     0.09    0.09        0.02        832      0.03
+    beale              1000     0.16    0.24        0.02        863      0.13
 
-Every surface meets the 1 s target at its default steps in the best run. The exception
-under load is Styblinski–Tang: best 0.64–0.77 s but median 0.87–1.22 s over three runs at
-load 4–5 (missed by up to 0.22 s), and best 1.50 s (missed by 0.50 s) at load 17. It is
-the slowest because its gradient has no in-place kernel and uses ``x**3`` (≈ 16 µs per
-4,096-element call here against ≈ 5 µs for ``x*x*x``); Beale (no kernel, 1,000 steps) is
-next. The grid was not reduced. Re-run on an idle machine for clean figures.
+Every surface meets the 1 s target. Beale (no in-place gradient kernel, 1,000 steps) is the
+slowest; over three alternating runs of this commit and the one before the package-layout
+change, rosenbrock gave 0.09–0.13 s for both and beale 0.16–0.26 s for both. Styblinski–Tang
+was the slowest surface until its gradient was written with products instead of ``x**3``
+(≈ 5 µs against ≈ 16 µs per 4,096-element call); it is now among the fastest.
 """
 
 from __future__ import annotations
