@@ -33,7 +33,6 @@ SCRIPT = textwrap.dedent(
 
 
     sys.meta_path.insert(0, Blocker())
-    sys.path.insert(0, ROOT)
     for name in BLOCKED:  # the blocker works: none of them can be imported
         try:
             __import__(name)
@@ -51,6 +50,7 @@ SCRIPT = textwrap.dedent(
     from momentum_viz.numerics.summary import summarize
     from momentum_viz.numerics.theory import analyse
 
+    # `python -c` imports from its working directory first: this checkout.
     assert momentum_viz.__file__.startswith(ROOT), momentum_viz.__file__
     assert surfaces.__file__.startswith(ROOT), surfaces.__file__
 
