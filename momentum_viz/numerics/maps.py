@@ -34,7 +34,7 @@ import numpy as np
 from surfaces import Surface
 
 from .optimizer import simulate
-from .ranges import LR_RANGE, MOMENTUM_RANGE
+from .ranges import DEFAULT_TOL, LR_RANGE, MOMENTUM_RANGE
 from .validation import (
     Method,
     check_axis,
@@ -216,7 +216,7 @@ def parameter_map(
     steps: int,
     noise: float = 0.0,
     seed: int = 0,
-    tol: float = 1e-3,
+    tol: float = DEFAULT_TOL,
 ) -> ParameterMap:
     """Run ``method`` from ``start`` for every (γ, α) of the grid ``momenta`` × ``lrs``.
 
@@ -314,7 +314,7 @@ def basin_map(
     resolution: int = DEFAULT_BASIN_RESOLUTION,
     noise: float = 0.0,
     seed: int = 0,
-    tol: float = 1e-3,
+    tol: float = DEFAULT_TOL,
 ) -> BasinMap:
     """Run ``method`` from every cell centre of a ``resolution``² grid over the bounds.
 

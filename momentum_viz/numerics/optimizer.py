@@ -48,6 +48,7 @@ import numpy as np
 
 from surfaces import Surface
 
+from .ranges import DEFAULT_TOL
 from .validation import (
     METHODS,
     Method,
@@ -217,7 +218,7 @@ def reference_run(
     steps: int = 200,
     noise: float = 0.0,
     seed: int = 0,
-    tol: float = 1e-3,
+    tol: float = DEFAULT_TOL,
 ) -> Run:
     """One run, step by step, written to be read; the tests compare :func:`simulate` to it.
 
@@ -433,7 +434,7 @@ def simulate(
     steps: int = 200,
     noise: float = 0.0,
     seed: int = 0,
-    tol: float = 1e-3,
+    tol: float = DEFAULT_TOL,
     record: Record = "path",
     workers: int | None = None,
 ) -> Run:

@@ -8,6 +8,8 @@ map's default axes span them, so a map cell is always a setting the sliders can 
 from __future__ import annotations
 
 MAX_STEPS = 100_000  # per run, in the core
+# A run has converged once it is within this distance of a listed minimum.
+DEFAULT_TOL = 1e-3
 
 LR_RANGE = (1e-5, 1.0)
 MOMENTUM_RANGE = (0.0, 0.999)
