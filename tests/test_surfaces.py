@@ -179,3 +179,27 @@ def test_quadratic_registry_entry_and_bad_kappa():
 def test_point_shape_is_checked():
     with pytest.raises(ValueError, match="last axis"):
         surfaces.SURFACES["rosenbrock"].value(np.zeros(3))
+
+
+def test_styblinski_tang_depths_are_as_described():
+    # "one global, two of equal depth, one shallow": J = Σ (t⁴ − 16t² + 5t)/2 over the two
+    # coordinates, each at the deep root t₋ ≈ −2.9035 or the shallow one t₊ ≈ 2.7468.
+    surface = SURFACES["styblinski_tang"]
+    depths = sorted(round(m.value, 6) for m in surface.minima)
+    assert len(depths) == 4 and depths[1] == depths[2]
+    assert depths[0] < depths[1] < depths[3]
+    assert "one global, two of equal depth, one shallow" in surface.description
+
+
+def test_beale_default_view_shows_the_plateau():
+    # The description promises a plateau where plain SGD crawls: at the default view
+    # momentum reaches the minimum, SGD does not, and neither diverges.
+    from momentum_viz import simulate
+
+    surface = SURFACES["beale"]
+    args = dict(lr=surface.lr, momentum=surface.momentum, steps=surface.steps)
+    momentum = simulate(surface, "momentum", surface.start, **args)
+    sgd = simulate(surface, "sgd", surface.start, **args)
+    assert momentum.minimum == 0 and momentum.converged_at > 0
+    assert sgd.converged_at == -1 and sgd.diverged_at == -1
+    assert sgd.losses[-1] > 1e-3  # still on the plateau, not just short of tol
