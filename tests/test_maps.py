@@ -211,6 +211,40 @@ def test_default_axes_include_a_small_current_lr():
     assert default_axes(multiwell, 0.5, n_lr=10)[0][0] == pytest.approx(multiwell.lr / 1000)
 
 
+@pytest.mark.parametrize(
+    ("surface", "method"),
+    [(quadratic(1.0), "momentum"), (SURFACES["styblinski_tang"], "momentum")],
+    ids=["kappa-1-bowl", "styblinski_tang"],
+)
+def test_converged_cells_end_at_a_minimum(surface, method):
+    # 60 × 60 default (α, γ) maps: with "first visit" 453 (κ = 1 bowl) and 357
+    # (Styblinski–Tang) cells counted as converged ended at no minimum. Settled, every
+    # converged cell ends at a listed minimum, and every cell ending at one converged.
+    lrs, momenta = default_axes(surface, n_lr=60, n_mom=60)
+    pmap = parameter_map(
+        surface, method, surface.start, lrs=lrs, momenta=momenta, steps=surface.steps
+    )
+    converged = pmap.status == CONVERGED
+    assert converged.sum() > 100
+    np.testing.assert_array_equal(converged, pmap.minimum >= 0)
+    # A few converged cells replayed with the full path: within tol from converged_at on.
+    minima = np.array([m.point for m in surface.minima])
+    for row, col in np.argwhere(converged)[:: max(1, int(converged.sum()) // 5)]:
+        run = simulate(surface, method, surface.start, lr=lrs[col], momentum=momenta[row],
+                       steps=surface.steps)  # fmt: skip
+        k, t = pmap.minimum[row, col], pmap.converged_at[row, col]
+        dist = np.linalg.norm(run.positions - minima[k], axis=-1)
+        assert (dist[t:] <= pmap.tol).all() and (t == 0 or dist[t - 1] > pmap.tol)
+
+
+def test_basin_map_converged_iff_it_ends_at_a_minimum():
+    s = SURFACES["styblinski_tang"]
+    # 100 steps: some runs have settled in a well, most are still on their way.
+    bmap = basin_map(s, "momentum", lr=s.lr, momentum=s.momentum, steps=100, resolution=40)
+    np.testing.assert_array_equal(bmap.converged_at >= 0, bmap.basin >= 0)
+    assert (bmap.basin >= 0).any() and (bmap.basin == BASIN_NONE).any()
+
+
 # --- stability boundary --------------------------------------------------------------------
 
 

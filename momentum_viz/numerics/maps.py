@@ -91,7 +91,9 @@ class ParameterMap:
         steps, noise, seed, tol: the settings every run used.
         lrs: the α of each column, shape (n_lr,), increasing.
         momenta: the γ of each row, shape (n_mom,), increasing.
-        converged_at: first step within ``tol`` of a listed minimum, −1 for never.
+        converged_at: the step from which the run stays within ``tol`` of the minimum
+            it ends at (settled, see :class:`~momentum_viz.numerics.optimizer.Run`), −1
+            when it ends at no minimum; so CONVERGED cells always have ``minimum ≥ 0``.
         diverged: whether the run diverged (left the divergence box or overflowed).
         minimum: index into ``surface.minima`` of the minimum the run ends at, −1 none.
         reached_global: ``minimum`` is a global minimum.
@@ -143,7 +145,9 @@ class BasinMap:
         xs, ys: the start coordinates of each column / row.
         basin: index of the minimum the run from that start ends at, BASIN_NONE (−1)
             if none, BASIN_DIVERGED (−2) if it diverged.
-        converged_at: first step within ``tol`` of a listed minimum, −1 for never.
+        converged_at: the step from which the run stays within ``tol`` of the minimum
+            it ends at (settled), −1 when it ends at none: ``converged_at ≥ 0`` exactly
+            where ``basin ≥ 0``.
     """
 
     surface: str
