@@ -266,6 +266,38 @@ def test_stability_boundary_separates_diverged_from_stable_cells():
     assert pmap.diverged[(ratio > 1.0) & (ratio <= 1.1)].mean() > 0.5
 
 
+def test_stability_boundary_per_method_by_hand():
+    gammas = np.array([0.0, 0.5, 0.9])
+    # SGD 2/λ; heavy ball (2 + 2γ)/λ = 2, 3, 3.8 over λ; Nesterov 2/1, 3/2, 3.8/2.8 over λ
+    np.testing.assert_allclose(stability_boundary(10.0, gammas, "sgd"), [0.2, 0.2, 0.2])
+    np.testing.assert_allclose(stability_boundary(10.0, gammas), [0.2, 0.3, 0.38], rtol=1e-12)
+    np.testing.assert_allclose(
+        stability_boundary(10.0, gammas, "nesterov"), [0.2, 0.15, 0.38 / 2.8], rtol=1e-12
+    )
+    # Nesterov's limit is below SGD's for every γ > 0 (not only for large γ)
+    small = np.array([1e-3, 0.01, 0.1])
+    assert (stability_boundary(10.0, small, "nesterov") < 0.2).all()
+    with pytest.raises(ValueError, match="method"):
+        stability_boundary(10.0, gammas, "adam")
+
+
+def test_nesterov_stability_boundary_against_the_parameter_map():
+    # κ = 50 bowl, γ = 0.9: Nesterov's limit 3.8/(2.8·50) = 0.027143, heavy ball's 0.076.
+    limit = float(stability_boundary(LAM_MAX, [0.9], "nesterov")[0])
+    assert limit == pytest.approx(0.027143, abs=1e-6)
+    lrs = np.linspace(0.025, 0.03, 201)
+    pmap = parameter_map(BOWL, "nesterov", BOWL.start, lrs=lrs, momenta=[0.9], steps=1000)
+    diverged = pmap.diverged[0]
+    first = lrs[np.argmax(diverged)]
+    assert not diverged[lrs < limit].any()  # left of the line: never diverges
+    assert diverged[lrs > 1.01 * limit].all()
+    assert limit < first < 1.01 * limit  # first diverged cell just right of the line
+    # heavy ball at the same γ is far from its limit there: nothing diverges
+    heavy = parameter_map(BOWL, "momentum", BOWL.start, lrs=lrs, momenta=[0.9], steps=1000)
+    assert not heavy.diverged.any()
+    assert stability_boundary(LAM_MAX, [0.9])[0] == pytest.approx(0.076)
+
+
 # --- basin map -----------------------------------------------------------------------------
 
 

@@ -27,7 +27,14 @@ from momentum_viz.numerics.theory import (
     momentum_rate,
     momentum_roots,
     momentum_stable,
+    nesterov_max_stable_lr,
+    nesterov_rate,
+    nesterov_regime,
+    nesterov_roots,
+    nesterov_stable,
     optimal_momentum_params,
+    optimal_nesterov_params,
+    optimal_nesterov_rate,
     optimal_rates,
     optimal_sgd_lr,
     regime,
@@ -490,6 +497,20 @@ def test_analyse_hand_case():
     assert r.optimal_sgd_lr == pytest.approx(2.0 / 11.0)
     assert r.optimal_sgd_rate == pytest.approx(9.0 / 11.0)
     assert r.warnings == ()
+    # Nesterov λ = 1: q = 0.95, b = 1.3·0.95 = 1.235, c = 0.285, D = 1.525225 − 1.14
+    #          = 0.385225, √D = 0.620665 → (1.235 + 0.620665)/2 = 0.927833 (monotone)
+    #          λ = 10: q = 0.5, b = 0.65, c = 0.15, D = 0.4225 − 0.6 < 0 → √0.15 (complex)
+    assert d1.nesterov_rate == pytest.approx(0.927833, abs=1e-6)
+    assert d1.nesterov_regime == "monotone"
+    assert d10.nesterov_rate == pytest.approx(math.sqrt(0.15))
+    assert d10.nesterov_regime == "oscillating (complex roots)"
+    assert r.nesterov_rate == pytest.approx(0.927833, abs=1e-6)
+    assert r.nesterov_stable and r.nesterov_converges
+    assert r.nesterov_max_lr == pytest.approx(0.1625)  # (2.6/1.6)/10
+    # κ = 10: α = 4/31, √31, γ = (√31 − 2)/(√31 + 2), rate 1 − 2/√31
+    assert r.optimal_nesterov_lr == pytest.approx(4.0 / 31.0)
+    assert r.optimal_nesterov_momentum == pytest.approx((31**0.5 - 2) / (31**0.5 + 2))
+    assert r.optimal_nesterov_rate == pytest.approx(1.0 - 2.0 / 31**0.5)
 
 
 def test_analyse_divergence_warnings():
@@ -500,14 +521,22 @@ def test_analyse_divergence_warnings():
     assert r.sgd_rate == pytest.approx(3.1)  # |1 − 4.1|
     assert r.momentum_rate > 1.0
     assert r.directions[1].momentum_regime == "divergent"
-    sgd_msg, mom_msg = r.warnings
+    sgd_msg, mom_msg, nes_msg = r.warnings
     assert "α·λmax = 4.1 ≥ 2" in sgd_msg and "SGD diverges" in sgd_msg and "0.2" in sgd_msg
     assert "α·λmax = 4.1 ≥ 2 + 2γ = 3.8" in mom_msg and "momentum diverges" in mom_msg
     assert "0.38" in mom_msg  # 3.8/10
-    # only SGD diverges: αλmax = 2.5 < 3.8
+    # Nesterov: (2 + 1.8)/(1 + 1.8) = 3.8/2.8 = 1.357, α < 0.1357
+    assert "(2 + 2γ)/(1 + 2γ) = 1.36" in nes_msg and "Nesterov diverges" in nes_msg
+    assert "0.136" in nes_msg and not r.nesterov_stable and not r.nesterov_converges
+    # SGD and Nesterov diverge, heavy ball does not: αλmax = 2.5 < 3.8
     r = analyse(0.25, 0.9, [1.0, 10.0])
-    assert not r.sgd_stable and r.momentum_stable
-    assert len(r.warnings) == 1 and "SGD diverges" in r.warnings[0]
+    assert not r.sgd_stable and r.momentum_stable and not r.nesterov_stable
+    assert len(r.warnings) == 2 and "SGD diverges" in r.warnings[0]
+    assert "Nesterov diverges" in r.warnings[1]
+    # only Nesterov diverges: αλmax = 1.4 < 2 but ≥ 1.357
+    r = analyse(0.14, 0.9, [1.0, 10.0])
+    assert r.sgd_stable and r.momentum_stable and not r.nesterov_stable
+    assert len(r.warnings) == 1 and "Nesterov diverges" in r.warnings[0]
 
 
 def test_analyse_negative_curvature_is_graceful():
@@ -758,3 +787,146 @@ def test_predicted_rate_matches_simulate_on_the_quadratic(kappa, lr, momentum):
         assert predicted == pytest.approx(1 - lr * 1.0)
     measured = theory.measured_rate(run.losses)
     assert measured == pytest.approx(predicted, rel=0.02)
+
+
+# --- Nesterov ------------------------------------------------------------------------------
+
+
+def nesterov_update_matrix(lr: float, momentum: float, lam: float) -> np.ndarray:
+    """Brute force, straight from the update rule on one direction of J = ½λθ², state (θ, v):
+    v' = γv + αλ(θ − γv), θ' = θ − v' — no characteristic polynomial involved."""
+    a_lam, q = lr * lam, 1.0 - lr * lam
+    return np.array([[q, -momentum * q], [a_lam, momentum * q]])
+
+
+def nesterov_spectral_radius(lr: float, momentum: float, lam: float) -> float:
+    return float(np.max(np.abs(np.linalg.eigvals(nesterov_update_matrix(lr, momentum, lam)))))
+
+
+@given(lr=lrs, momentum=momenta, lam=curvatures)
+def test_nesterov_rate_is_the_update_matrix_spectral_radius(lr, momentum, lam):
+    expected = nesterov_spectral_radius(lr, momentum, lam)
+    assert nesterov_rate(lr, momentum, lam) == pytest.approx(expected, rel=1e-6, abs=1e-7)
+
+
+@given(lr=lrs, momentum=momenta, lam=curvatures)
+def test_nesterov_roots_are_the_update_matrix_eigenvalues(lr, momentum, lam):
+    s1, s2 = nesterov_roots(lr, momentum, lam)
+    eig = np.linalg.eigvals(nesterov_update_matrix(lr, momentum, lam))
+    q = 1.0 - lr * lam
+    scale = max(1.0, abs((1.0 + momentum) * q))
+    # trace and determinant of the update matrix: (1 + γ)q and γq (Vieta)
+    assert abs((s1 + s2) - eig.sum()) <= 1e-9 * scale
+    assert abs(s1 * s2 - np.prod(eig)) <= 1e-9 * scale * scale
+    assert abs(s1) >= abs(s2) - 1e-12
+    assert abs(s1) == pytest.approx(nesterov_rate(lr, momentum, lam), rel=1e-12, abs=1e-15)
+
+
+@given(lr=lrs, lam=curvatures)
+def test_nesterov_with_zero_momentum_is_exactly_sgd(lr, lam):
+    assert nesterov_rate(lr, 0.0, lam) == sgd_rate(lr, lam)
+    assert nesterov_regime(lr, 0.0, lam) == regime(lr, 0.0, lam)
+
+
+def test_nesterov_hand_values():
+    # αλ = 0.5, γ = 0.5: q = 0.5, b = 0.75, c = 0.25, D = 0.5625 − 1 < 0 → ρ = √0.25
+    assert nesterov_rate(0.05, 0.5, 10.0) == pytest.approx(0.5, abs=1e-15)
+    # αλ = 0.1, γ = 0.5: q = 0.9, b = 1.35, c = 0.45, D = 1.8225 − 1.8 = 0.0225
+    #   → (1.35 + 0.15)/2 = 0.75 and 0.6 (real, positive: monotone)
+    s1, s2 = nesterov_roots(0.01, 0.5, 10.0)
+    assert (s1, s2) == (pytest.approx(0.75, abs=1e-12), pytest.approx(0.6, abs=1e-12))
+    assert nesterov_regime(0.01, 0.5, 10.0) == "monotone"
+    # αλ = 1.2, γ = 0.5: q = −0.2, b = −0.3, c = −0.1, D = 0.09 + 0.4 = 0.49
+    #   → (−0.3 − 0.7)/2 = −0.5 and 0.2: sign flips
+    s1, s2 = nesterov_roots(0.12, 0.5, 10.0)
+    assert (s1, s2) == (pytest.approx(-0.5, abs=1e-12), pytest.approx(0.2, abs=1e-12))
+    assert nesterov_regime(0.12, 0.5, 10.0) == "oscillating (sign flips)"
+    # limits: (2 + 2γ)/(1 + 2γ) = 1.5 at γ = 0.5; 3.8/2.8 at γ = 0.9; → 4/3 as γ → 1
+    assert nesterov_max_stable_lr(0.5, 10.0) == pytest.approx(0.15)
+    assert nesterov_max_stable_lr(0.9, 50.0) == pytest.approx(3.8 / 2.8 / 50.0)
+    assert nesterov_max_stable_lr(0.999999, 1.0) == pytest.approx(4.0 / 3.0, abs=1e-6)
+    assert nesterov_max_stable_lr(0.5, 0.0) == nesterov_max_stable_lr(0.5, -1.0) == math.inf
+    assert nesterov_stable(0.149, 0.5, 10.0) and not nesterov_stable(0.15, 0.5, 10.0)
+    # double roots: √(αλ) = (1 − γ)/(1 + γ) = 1/3 at γ = 0.5 (root 2γ/(1 + γ) = 2/3)
+    assert nesterov_regime(1.0 / 9.0, 0.5, 1.0) == "critically damped"
+    assert nesterov_rate(1.0 / 9.0, 0.5, 1.0) == pytest.approx(2.0 / 3.0, abs=1e-7)
+    assert nesterov_regime(0.1, 0.5, 10.0) == "critically damped"  # αλ = 1: roots 0, 0
+
+
+@given(momentum=st.floats(1e-3, 0.999))
+def test_nesterov_limit_is_below_sgd_for_every_positive_momentum(momentum):
+    limit = nesterov_max_stable_lr(momentum, 1.0)
+    assert 4.0 / 3.0 < limit < 2.0 < max_stable_lr(momentum, 1.0)
+
+
+@settings(max_examples=300)
+@given(
+    momentum=st.floats(0.0, 0.99),
+    frac=st.one_of(st.floats(1e-6, 1.0 - 1e-6), st.floats(1.0 + 1e-6, 30.0)),
+    lr=st.floats(1e-3, 10.0),
+)
+def test_nesterov_stability_is_the_update_matrix_spectral_radius(momentum, frac, lr):
+    lam = frac * (2.0 + 2.0 * momentum) / (1.0 + 2.0 * momentum) / lr
+    inside = frac < 1.0
+    assert (nesterov_spectral_radius(lr, momentum, lam) < 1.0) == inside
+    assert bool(nesterov_stable(lr, momentum, lam)) == inside
+    assert (nesterov_rate(lr, momentum, lam) < 1.0) == inside
+    assert (nesterov_regime(lr, momentum, lam) == "divergent") == (not inside)
+
+
+@given(lr=lrs, momentum=momenta, lam=curvatures)
+def test_nesterov_regime_agrees_with_update_matrix_eigenvalues(lr, momentum, lam):
+    got = nesterov_regime(lr, momentum, lam)
+    eig = np.linalg.eigvals(nesterov_update_matrix(lr, momentum, lam))
+    q = 1.0 - lr * lam
+    disc = ((1.0 + momentum) * q) ** 2 - 4.0 * momentum * q
+    radius = float(np.max(np.abs(eig)))
+    assume(abs(disc) > 1e-6 and abs(radius - 1.0) > 1e-6 and abs(q) > 1e-6)
+    if radius > 1.0:
+        assert got == "divergent"
+    elif disc < 0:
+        assert np.all(np.abs(eig.imag) > 0)
+        assert got == "oscillating (complex roots)"
+    elif eig.real[np.argmax(np.abs(eig))] > 0:
+        assert got == "monotone"
+    else:
+        assert got == "oscillating (sign flips)"
+
+
+def test_nesterov_rates_broadcast_and_never_warn():
+    out = nesterov_rate(0.01, np.array([0.0, 0.5])[:, None], np.array([10.0, 0.0]))
+    np.testing.assert_allclose(out, [[0.9, 1.0], [0.75, 1.0]], atol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rates = nesterov_rate(1e200, 0.5, np.array([1e200, -1e200, 0.0, 1e-320]))
+        nesterov_roots(1e200, 0.5, np.array([1e200, -1e200, 0.0, 1e-320]))
+    assert rates[0] == rates[1] == math.inf and rates[2] == 1.0
+
+
+def test_optimal_nesterov_params_kappa_50_by_hand_and_by_grid_search():
+    # κ = 50: α = 4/(3·50 + 1) = 0.02649, √151 = 12.2882, γ = 10.2882/14.2882 = 0.72005,
+    # rate 1 − 2/12.2882 = 0.83724
+    lr, gamma = optimal_nesterov_params(1.0, 50.0)
+    rate = optimal_nesterov_rate(1.0, 50.0)
+    assert lr == pytest.approx(4.0 / 151.0) and round(lr, 4) == 0.0265
+    assert gamma == pytest.approx(0.72005, abs=1e-5) and rate == pytest.approx(0.83724, abs=1e-5)
+    # Brute force: the worst spectral radius of the update matrix over the spectrum.
+    lams = np.linspace(1.0, 50.0, 99)
+
+    def worst(a: np.ndarray, g: np.ndarray) -> np.ndarray:
+        q = 1.0 - a[..., None] * lams
+        gq = g[..., None] * q
+        m = np.stack([np.stack([q, -gq], -1), np.stack([a[..., None] * lams, gq], -1)], -2)
+        return np.abs(np.linalg.eigvals(m)).max(axis=(-1, -2))
+
+    assert worst(np.array(lr), np.array(gamma)) == pytest.approx(rate, abs=1e-6)
+    grid_a, grid_g = np.meshgrid(np.linspace(0.02, 0.033, 66), np.linspace(0.6, 0.8, 81))
+    radii = worst(grid_a, grid_g)
+    best = np.unravel_index(np.argmin(radii), radii.shape)
+    assert radii[best] >= rate - 1e-6  # the grid does not beat the closed form …
+    assert radii[best] <= rate + 0.005  # … and gets close, near the same parameters
+    assert grid_a[best] == pytest.approx(lr, abs=0.001)
+    assert grid_g[best] == pytest.approx(gamma, abs=0.01)
+    # between SGD's best rate and heavy ball's
+    sgd_best, heavy_best = optimal_rates(1.0, 50.0)
+    assert heavy_best < rate < sgd_best

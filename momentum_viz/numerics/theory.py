@@ -73,7 +73,14 @@ __all__ = [
     "momentum_rate",
     "momentum_roots",
     "momentum_stable",
+    "nesterov_max_stable_lr",
+    "nesterov_rate",
+    "nesterov_regime",
+    "nesterov_roots",
+    "nesterov_stable",
     "optimal_momentum_params",
+    "optimal_nesterov_params",
+    "optimal_nesterov_rate",
     "optimal_rates",
     "optimal_sgd_lr",
     "regime",
@@ -319,6 +326,189 @@ def regime(lr: float, momentum: float, lam: float, *, tol: float = 1e-9) -> Regi
     return "monotone" if b > 0 else "oscillating (sign flips)"
 
 
+# --- Nesterov ----------------------------------------------------------------------------------
+
+
+def _nesterov_terms(
+    alpha: np.ndarray, gamma: np.ndarray, lam: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """q = 1 − αλ, b = (1 + γ)q, c = γq and D = b² − 4c = q((1 + γ)²q − 4γ)."""
+    q = 1.0 - alpha * lam
+    b = (1.0 + gamma) * q
+    c = gamma * q
+    disc = q * ((1.0 + gamma) ** 2 * q - 4.0 * gamma)
+    return q, b, c, disc
+
+
+def _nesterov_real_dominant(
+    alpha: np.ndarray, gamma: np.ndarray, lam: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """b, c, D and |σ₁|, the dominant root's modulus *if* the roots are real (D ≥ 0).
+
+    As for heavy ball (:func:`_real_dominant`), |σ₁| is taken through p(±1), with
+    p(σ) = σ² − bσ + c = (σ − σ₁)(σ − σ₂): p(1) = αλ and p(−1) = 1 + (1 + 2γ)(1 − αλ), so
+
+        |σ₁| = 1 − p(s)/(1 − s·σ₂),   s = sign(b),  σ₂ = c/σ₁
+
+    is < 1 exactly when 0 < αλ < (2 + 2γ)/(1 + 2γ) holds in floating point. Where
+    1 − s·σ₂ is not positive (λ ≪ 0, far outside the stable range) the plain
+    (|b| + √D)/2 is kept. Entries with D < 0 are meaningless.
+    """
+    q, b, c, disc = _nesterov_terms(alpha, gamma, lam)
+    rough = 0.5 * (np.abs(b) + np.sqrt(np.maximum(disc, 0.0)))
+    sign = np.where(b < 0, -1.0, 1.0)
+    c_b = np.broadcast_to(c, rough.shape)
+    small = np.divide(c_b, sign * rough, out=np.zeros_like(rough), where=rough > 0)
+    gap = 1.0 - sign * small
+    a_lam = alpha * lam
+    p_s = np.where(b < 0, 1.0 + (1.0 + 2.0 * gamma) * q, a_lam)
+    refined = 1.0 - np.divide(p_s, gap, out=np.zeros_like(rough), where=gap > 0)
+    dominant = np.where((gap > 0) & (rough > 0), refined, rough)
+    return b, c, disc, dominant
+
+
+def nesterov_roots(
+    lr: ArrayLike, momentum: ArrayLike, lam: ArrayLike
+) -> tuple[complex | np.ndarray, complex | np.ndarray]:
+    r"""The two roots of Nesterov's σ² − (1 + γ)(1 − αλ)σ + γ(1 − αλ) = 0, dominant first.
+
+    With our convention (gradient at the look-ahead point θ − γv, see
+    :mod:`~momentum_viz.numerics.optimizer`) the error along curvature λ obeys
+
+    .. math:: e_{t+1} = (1 − αλ)\bigl((1 + γ)\,e_t − γ\,e_{t−1}\bigr),
+
+    whose characteristic polynomial is the one above (Lessard, Recht & Packard 2016,
+    "Analysis and design of optimization algorithms via integral quadratic
+    constraints", SIAM J. Optim. 26(1)). Real roots: σ₁ with |σ₁| refined as in
+    :func:`nesterov_rate`, σ₂ = γ(1 − αλ)/σ₁; complex roots: b/2 ± i√(−D)/2 with
+    b = (1 + γ)(1 − αλ), D = b² − 4γ(1 − αλ). Returned as complex numbers (arrays when
+    the arguments broadcast to one).
+
+    αλ = 0.5, γ = 0.5: b = 0.75, c = 0.25, D = 0.5625 − 1 < 0, so a complex pair of
+    modulus √c = 0.5:
+
+    >>> s1, s2 = nesterov_roots(0.05, 0.5, 10.0)
+    >>> round(s1.real, 12), round(abs(s1), 12), s1 == s2.conjugate()
+    (0.375, 0.5, True)
+    >>> [round(r.real, 12) for r in nesterov_roots(0.1, 0.0, 30.0)]   # SGD: 1 − αλ, 0
+    [-2.0, 0.0]
+    """
+    alpha = check_lr(lr)
+    gamma = check_momentum(momentum)
+    lam_arr = check_curvature(lam)
+    with np.errstate(over="ignore", invalid="ignore"):
+        b, c, disc, dominant = _nesterov_real_dominant(alpha, gamma, lam_arr)
+        real = disc >= 0
+        sq = np.sqrt(np.abs(disc))
+        big = np.where(b < 0, -dominant, dominant)
+        small = np.divide(
+            np.broadcast_to(c, big.shape), big, out=np.zeros_like(big), where=big != 0
+        )
+        half_b, half_sq = 0.5 * b, 0.5 * sq
+    first = np.empty(b.shape, dtype=complex)
+    second = np.empty(b.shape, dtype=complex)
+    first.real = np.where(real, big, half_b)
+    first.imag = np.where(real, 0.0, half_sq)
+    second.real = np.where(real, small, half_b)
+    second.imag = np.where(real, 0.0, -half_sq)
+    return _out(first), _out(second)
+
+
+def nesterov_rate(lr: ArrayLike, momentum: ArrayLike, lam: ArrayLike) -> FloatOrArray:
+    r"""Per-step rate of Nesterov's method along curvature λ: ρ = max |σᵢ|.
+
+    .. math:: ρ = \begin{cases} \sqrt{γ(1 − αλ)} & D < 0 \text{ (complex roots)} \\
+              (|b| + \sqrt{D})/2 & D ≥ 0 \end{cases}
+              \qquad b = (1 + γ)(1 − αλ),\; D = b² − 4γ(1 − αλ)
+
+    ρ < 1 exactly when 0 < αλ < (2 + 2γ)/(1 + 2γ) (:func:`nesterov_stable`). For γ = 0
+    it is exactly :func:`sgd_rate`. Broadcasts over all three arguments, never warns.
+
+    >>> round(nesterov_rate(0.05, 0.5, 10.0), 12)      # complex pair, √(0.5·0.5)
+    0.5
+    >>> round(nesterov_rate(0.1, 0.0, 5.0), 12)        # SGD: |1 − 0.5|
+    0.5
+    >>> nesterov_rate(0.1, 0.5, [15.0, 0.0]).round(12).tolist()  # αλ = 1.5 = 3/2: ρ = 1
+    [1.0, 1.0]
+    """
+    alpha = check_lr(lr)
+    gamma = check_momentum(momentum)
+    lam_arr = check_curvature(lam)
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, c, disc, real_rate = _nesterov_real_dominant(alpha, gamma, lam_arr)
+        rate = np.where(disc < 0, np.sqrt(np.abs(c)), real_rate)
+        rate = np.where(gamma == 0, np.abs(1.0 - alpha * lam_arr), rate)
+    return _out(rate)
+
+
+def nesterov_stable(lr: ArrayLike, momentum: ArrayLike, lam_max: ArrayLike) -> bool | np.ndarray:
+    """Whether Nesterov's step size is stable: αλ_max < (2 + 2γ)/(1 + 2γ).
+
+    From the Jury conditions on σ² − bσ + c: p(1) = αλ > 0, |c| < 1 and
+    p(−1) = 1 + (1 + 2γ)(1 − αλ) > 0. The limit is below SGD's 2 for every γ > 0 and
+    falls to 4/3 as γ → 1: unlike heavy ball (2 + 2γ, growing with γ), more momentum
+    *lowers* Nesterov's largest stable step. Step-size condition only.
+
+    >>> nesterov_stable(0.149, 0.5, 10.0), nesterov_stable(0.15, 0.5, 10.0)  # limit 1.5
+    (True, False)
+    """
+    alpha = check_lr(lr)
+    gamma = check_momentum(momentum)
+    lam_arr = check_curvature(lam_max, "lam_max")
+    with np.errstate(over="ignore"):
+        return _out(alpha * lam_arr * (1.0 + 2.0 * gamma) < 2.0 + 2.0 * gamma)
+
+
+def nesterov_max_stable_lr(momentum: ArrayLike, lam_max: ArrayLike) -> FloatOrArray:
+    """Nesterov's step-size limit (2 + 2γ)/((1 + 2γ)λ_max); ``inf`` for λ_max ≤ 0.
+
+    >>> round(nesterov_max_stable_lr(0.5, 10.0), 12), nesterov_max_stable_lr(0.0, 4.0)
+    (0.15, 0.5)
+    >>> round(nesterov_max_stable_lr(0.9, 50.0), 6)    # 3.8/(2.8·50), the κ = 50 bowl
+    0.027143
+    """
+    gamma = check_momentum(momentum)
+    lam_arr = check_curvature(lam_max, "lam_max")
+    shape = np.broadcast_shapes(gamma.shape, lam_arr.shape)
+    num = np.broadcast_to((2.0 + 2.0 * gamma) / (1.0 + 2.0 * gamma), shape)
+    out = np.full(shape, np.inf)
+    with np.errstate(over="ignore"):
+        np.divide(num, lam_arr, out=out, where=lam_arr > 0)
+    return _out(out)
+
+
+def nesterov_regime(lr: float, momentum: float, lam: float, *, tol: float = 1e-9) -> Regime:
+    """Qualitative behaviour of Nesterov's error along curvature λ: one of :data:`REGIMES`.
+
+    ``"divergent"`` when not 0 < αλ < (2 + 2γ)/(1 + 2γ); ``"critically damped"`` at a
+    double root — √(αλ) = (1 − γ)/(1 + γ) (root 2γ/(1 + γ) ≥ 0), or αλ = 1 (root 0) —
+    within ``tol``; ``"oscillating (complex roots)"`` when D < 0 (0 < 1 − αλ <
+    4γ/(1 + γ)²); ``"monotone"`` for real positive roots (αλ < ((1 − γ)/(1 + γ))²);
+    ``"oscillating (sign flips)"`` for αλ > 1 (real roots of opposite signs, the
+    negative one dominant). With γ = 0 it agrees with :func:`regime`.
+
+    >>> nesterov_regime(0.01, 0.5, 1.0), nesterov_regime(0.05, 0.5, 10.0)
+    ('monotone', 'oscillating (complex roots)')
+    >>> nesterov_regime(0.1, 0.5, 12.0), nesterov_regime(0.1, 0.5, 15.0)
+    ('oscillating (sign flips)', 'divergent')
+    >>> nesterov_regime(1.0 / 9.0, 0.5, 1.0)        # √(αλ) = 1/3 = (1 − 0.5)/(1 + 0.5)
+    'critically damped'
+    """
+    alpha = float(check_lr(lr))
+    gamma = float(check_momentum(momentum))
+    lam_f = float(check_curvature(lam))
+    a_lam = alpha * lam_f
+    if not 0.0 < a_lam * (1.0 + 2.0 * gamma) < 2.0 + 2.0 * gamma:
+        return "divergent"
+    root_a_lam = math.sqrt(a_lam)
+    if abs(root_a_lam - (1.0 - gamma) / (1.0 + gamma)) <= tol or abs(root_a_lam - 1.0) <= tol:
+        return "critically damped"
+    _, b, _, disc = _nesterov_terms(np.float64(alpha), np.float64(gamma), np.float64(lam_f))
+    if disc < 0:
+        return "oscillating (complex roots)"
+    return "monotone" if b > 0 else "oscillating (sign flips)"
+
+
 # --- stability ------------------------------------------------------------------------------
 
 
@@ -427,6 +617,40 @@ def optimal_rates(lam_min: float, lam_max: float) -> tuple[float, float]:
     return (hi - lo) / (hi + lo), (s_hi - s_lo) / (s_hi + s_lo)
 
 
+def optimal_nesterov_params(lam_min: float, lam_max: float) -> tuple[float, float]:
+    r"""Nesterov's tuned parameters (α, γ) for eigenvalues in [λ_min, λ_max].
+
+    .. math:: α = \frac{4}{3λ_{max} + λ_{min}}, \qquad
+              γ = \frac{\sqrt{3κ + 1} − 2}{\sqrt{3κ + 1} + 2}, \quad κ = λ_{max}/λ_{min}
+
+    (Lessard, Recht & Packard 2016, SIAM J. Optim. 26(1)), with the rate
+    :func:`optimal_nesterov_rate`, 1 − 2/√(3κ + 1): a double root at λ_min. These are
+    *not* heavy ball's α*, γ* (Nesterov at those diverges when κ is large).
+
+    κ = 50 (λ = 1, 50): α = 4/151, √151 ≈ 12.288:
+
+    >>> a, g = optimal_nesterov_params(1.0, 50.0)
+    >>> round(a * 151, 12), round(g, 4)
+    (4.0, 0.72)
+    """
+    lo, hi = _check_spectrum(lam_min, lam_max)
+    root = math.sqrt(3.0 * hi / lo + 1.0)
+    return 4.0 / (3.0 * hi + lo), (root - 2.0) / (root + 2.0)
+
+
+def optimal_nesterov_rate(lam_min: float, lam_max: float) -> float:
+    """The rate 1 − 2/√(3κ + 1) of :func:`optimal_nesterov_params` (κ = 50: 0.837).
+
+    Between SGD's best (κ − 1)/(κ + 1) and heavy ball's (√κ − 1)/(√κ + 1): about
+    √(3κ)/2 steps per factor e.
+
+    >>> round(optimal_nesterov_rate(1.0, 50.0), 4), optimal_nesterov_rate(1.0, 1.0)
+    (0.8372, 0.0)
+    """
+    lo, hi = _check_spectrum(lam_min, lam_max)
+    return 1.0 - 2.0 / math.sqrt(3.0 * hi / lo + 1.0)
+
+
 # --- local quadratic model -----------------------------------------------------------------------
 
 
@@ -461,6 +685,8 @@ class EigenAnalysis(NamedTuple):
     sgd_regime: Regime
     momentum_rate: float
     momentum_regime: Regime
+    nesterov_rate: float
+    nesterov_regime: Regime
 
 
 @dataclass(frozen=True)
@@ -469,7 +695,9 @@ class TheoryReport:
 
     ``directions`` is sorted by λ (ascending). Overall rates are the maxima over the
     directions (the slowest direction wins). The ``optimal_*`` fields and
-    ``condition_number`` are ``None`` unless every eigenvalue is > 0.
+    ``condition_number`` are ``None`` unless every eigenvalue is > 0. ``optimal_lr``,
+    ``optimal_momentum`` are heavy ball's; ``optimal_nesterov_*`` Nesterov's own.
+    All of it describes the (local) quadratic model only.
     """
 
     lr: float
@@ -491,6 +719,12 @@ class TheoryReport:
     optimal_momentum: float | None
     optimal_momentum_rate: float | None
     warnings: tuple[str, ...]
+    nesterov_rate: float
+    nesterov_stable: bool
+    nesterov_max_lr: float
+    optimal_nesterov_lr: float | None
+    optimal_nesterov_momentum: float | None
+    optimal_nesterov_rate: float | None
 
     @property
     def sgd_converges(self) -> bool:
@@ -502,15 +736,21 @@ class TheoryReport:
         """Stable step and positive definite: every direction has ρ < 1."""
         return self.momentum_stable and self.positive_definite
 
+    @property
+    def nesterov_converges(self) -> bool:
+        """Stable step and positive definite: every direction has ρ < 1."""
+        return self.nesterov_stable and self.positive_definite
+
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}".replace("-", "−")
 
 
 def _directions(alpha: float, gamma: float, lams: np.ndarray) -> tuple[EigenAnalysis, ...]:
-    """Rate and regime of SGD and momentum along each eigen-direction (sorted λ)."""
+    """Rate and regime of SGD, momentum and Nesterov along each eigen-direction (sorted λ)."""
     sgd_rates = np.atleast_1d(sgd_rate(alpha, lams))
     mom_rates = np.atleast_1d(momentum_rate(alpha, gamma, lams))
+    nes_rates = np.atleast_1d(nesterov_rate(alpha, gamma, lams))
     return tuple(
         EigenAnalysis(
             lam=float(lam),
@@ -518,8 +758,10 @@ def _directions(alpha: float, gamma: float, lams: np.ndarray) -> tuple[EigenAnal
             sgd_regime=regime(alpha, 0.0, float(lam)),
             momentum_rate=float(m),
             momentum_regime=regime(alpha, gamma, float(lam)),
+            nesterov_rate=float(n),
+            nesterov_regime=nesterov_regime(alpha, gamma, float(lam)),
         )
-        for lam, s, m in zip(lams, sgd_rates, mom_rates, strict=True)
+        for lam, s, m, n in zip(lams, sgd_rates, mom_rates, nes_rates, strict=True)
     )
 
 
@@ -543,7 +785,8 @@ def _curvature_warnings(lams: np.ndarray) -> list[str]:
 
 
 def _stability_warnings(alpha: float, gamma: float, lam_max: float) -> list[str]:
-    """Warnings for a step too large for SGD (αλmax ≥ 2) or momentum (≥ 2 + 2γ)."""
+    """Warnings for a step too large for SGD (αλmax ≥ 2), momentum (≥ 2 + 2γ) or
+    Nesterov (≥ (2 + 2γ)/(1 + 2γ))."""
     warnings = []
     a_lam_max = alpha * lam_max
     if not sgd_stable(alpha, lam_max):
@@ -557,11 +800,17 @@ def _stability_warnings(alpha: float, gamma: float, lam_max: float) -> list[str]
             f"α·λmax = {_fmt(a_lam_max)} ≥ 2 + 2γ = {_fmt(limit)}: momentum diverges "
             f"(it needs α < (2 + 2γ)/λmax = {_fmt(limit / lam_max)})"
         )
+    if not nesterov_stable(alpha, gamma, lam_max):
+        limit = (2.0 + 2.0 * gamma) / (1.0 + 2.0 * gamma)
+        warnings.append(
+            f"α·λmax = {_fmt(a_lam_max)} ≥ (2 + 2γ)/(1 + 2γ) = {_fmt(limit)}: Nesterov "
+            f"diverges (it needs α < {_fmt(limit / lam_max)})"
+        )
     return warnings
 
 
 def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
-    """Analyse SGD and momentum with step α = ``lr`` and γ = ``momentum``.
+    """Analyse SGD, heavy-ball momentum and Nesterov with step α = ``lr``, γ = ``momentum``.
 
     ``eigenvalues`` are those of the (local) Hessian: a 1-D sequence of finite numbers of
     any sign (use :func:`local_eigenvalues` for a 2×2 Hessian). Never raises for λ ≤ 0:
@@ -575,10 +824,19 @@ def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
     ([1.0, 10.0], 0.9, 0.5)
     >>> r.sgd_max_lr, round(r.momentum_max_lr, 12), r.warnings
     (0.2, 0.3, ())
-    >>> for w in analyse(0.3, 0.1, [1.0, 10.0]).warnings:   # αλ_max = 3 ≥ 2 and ≥ 2.2
+    >>> for w in analyse(0.3, 0.1, [1.0, 10.0]).warnings:   # αλ_max = 3 ≥ 2, 2.2, 1.83
     ...     print(w)
     α·λmax = 3 ≥ 2: plain SGD diverges (it needs α < 2/λmax = 0.2)
     α·λmax = 3 ≥ 2 + 2γ = 2.2: momentum diverges (it needs α < (2 + 2γ)/λmax = 0.22)
+    α·λmax = 3 ≥ (2 + 2γ)/(1 + 2γ) = 1.83: Nesterov diverges (it needs α < 0.183)
+
+    Nesterov's limit is below SGD's for every γ > 0: at α = 0.14, γ = 0.5, λ = 10 the
+    heavy ball is stable (1.4 < 3) and Nesterov too (1.4 < 1.5), at α = 0.16 only
+    heavy ball is (1.6 ≥ 1.5):
+
+    >>> r = analyse(0.16, 0.5, [1.0, 10.0])
+    >>> r.momentum_stable, r.nesterov_stable, round(r.nesterov_max_lr, 12)
+    (True, False, 0.15)
     >>> r = analyse(0.1, 0.5, [-0.3, 1.0])
     >>> r.positive_definite, r.optimal_lr, r.directions[0].momentum_regime
     (False, None, 'divergent')
@@ -597,9 +855,13 @@ def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
     positive_definite = lam_min > 0
     s_stable = bool(sgd_stable(alpha, lam_max))
     m_stable = bool(momentum_stable(alpha, gamma, lam_max))
+    n_stable = bool(nesterov_stable(alpha, gamma, lam_max))
     warnings = _curvature_warnings(lams) + _stability_warnings(alpha, gamma, lam_max)
 
+    opt_nes_lr = opt_nes_mom = opt_nes_rate = None
     if positive_definite:
+        opt_nes_lr, opt_nes_mom = optimal_nesterov_params(lam_min, lam_max)
+        opt_nes_rate = optimal_nesterov_rate(lam_min, lam_max)
         opt_lr, opt_mom = optimal_momentum_params(lam_min, lam_max)
         opt_sgd_rate, opt_mom_rate = optimal_rates(lam_min, lam_max)
         opt_sgd_lr: float | None = optimal_sgd_lr(lam_min, lam_max)
@@ -627,6 +889,12 @@ def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
         optimal_momentum=opt_mom,
         optimal_momentum_rate=opt_mom_rate,
         warnings=tuple(warnings),
+        nesterov_rate=max(d.nesterov_rate for d in directions),
+        nesterov_stable=n_stable,
+        nesterov_max_lr=float(nesterov_max_stable_lr(gamma, lam_max)),
+        optimal_nesterov_lr=opt_nes_lr,
+        optimal_nesterov_momentum=opt_nes_mom,
+        optimal_nesterov_rate=opt_nes_rate,
     )
 
 
