@@ -725,7 +725,9 @@ def test_measured_rate_nan_without_warning(losses):
 
 
 def test_measured_rate_min_points():
-    losses = [0.01**t for t in range(8)]  # 1e-2, …: window (1e-12, 1e-1] holds t = 1..6
+    # 1, 1e-2, …, 1e-16: ≤ 1e-1 from t = 1; the final level 1e-16 times the floor margin
+    # 1e3 cuts t = 7, 8: t = 1..6 remain, six points
+    losses = [0.01**t for t in range(9)]
     assert measured_rate(losses, min_points=6) == pytest.approx(0.1, rel=1e-9)
     assert math.isnan(measured_rate(losses, min_points=7))
 
@@ -930,3 +932,76 @@ def test_optimal_nesterov_params_kappa_50_by_hand_and_by_grid_search():
     # between SGD's best rate and heavy ball's
     sgd_best, heavy_best = optimal_rates(1.0, 50.0)
     assert heavy_best < rate < sgd_best
+
+
+# --- measured rate: the tail, and blank where nothing settled -------------------------------
+
+
+def test_measured_rate_of_a_geometric_sequence_is_exact():
+    losses = 3.0 * 0.7 ** (2.0 * np.arange(150))  # error 0.7^t
+    assert measured_rate(losses) == pytest.approx(0.7, rel=1e-12)
+    assert measured_rate(losses, converged_at=40) == pytest.approx(0.7, rel=1e-12)
+
+
+def test_measured_rate_fits_the_tail_not_the_early_phase():
+    # Two phases: error 0.5^t first, then 0.9^t (a fast transient over a slow mode);
+    # the tail is the slow mode only, the asymptotic rate is 0.9.
+    t = np.arange(400)
+    losses = 0.5 ** (2 * t) + 1e-3 * 0.9 ** (2 * t)
+    assert measured_rate(losses) == pytest.approx(0.9, rel=1e-6)
+
+
+def test_measured_rate_himmelblau_sgd_matches_the_hessian_at_its_minimum():
+    from momentum_viz import simulate
+    from surfaces import get_surface
+
+    s = get_surface("himmelblau")
+    run = simulate(s, "sgd", s.start, lr=s.lr, momentum=s.momentum, steps=s.steps)
+    minimum = s.minima[run.minimum]
+    lam_min, lam_max = local_eigenvalues(s.hessian(np.array(minimum.point)))
+    predicted = abs(1.0 - s.lr * lam_min)  # by hand: the slower of |1 − αλ|
+    assert predicted == pytest.approx(0.676, abs=5e-4)
+    assert predicted == pytest.approx(analyse(s.lr, 0.0, [lam_min, lam_max]).sgd_rate)
+    measured = measured_rate(run.losses, loss_min=minimum.value, converged_at=run.converged_at)
+    assert measured == pytest.approx(predicted, abs=0.01)
+
+
+@pytest.mark.parametrize("method", ["sgd", "momentum"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_measured_rate_is_blank_for_a_noisy_run(method, seed):
+    # The noisy-gradients scenario: κ = 2 bowl, α = 0.002, γ = 0.9, σ = 3, 1200 steps.
+    from momentum_viz import simulate
+    from surfaces import quadratic
+
+    bowl = quadratic(2.0)
+    run = simulate(bowl, method, bowl.start, lr=0.002, momentum=0.9, steps=1200, noise=3.0,
+                   seed=seed)  # fmt: skip
+    assert run.converged_at == -1  # it never settles within tol
+    assert math.isnan(measured_rate(run.losses, converged_at=run.converged_at))
+    assert math.isnan(measured_rate(run.losses))  # the loss alone says so too
+
+
+def test_measured_rate_is_blank_when_not_settled_or_not_geometric():
+    geometric = [0.81**t for t in range(200)]
+    assert math.isnan(measured_rate(geometric, converged_at=-1))
+    # 80 steps fall by 0.81^79 ≈ 6e-8 only, not to window[0] = 1e-8: too short to settle
+    assert math.isnan(measured_rate(geometric[:80]))
+    assert measured_rate(geometric[:80], window=(1e-7, 1e-1)) == pytest.approx(0.9)
+    rng = np.random.default_rng(3)
+    noisy = np.array(geometric) * np.exp(rng.normal(0.0, 1.5, 200))  # decays, but noisily
+    assert math.isnan(measured_rate(noisy))
+    assert not math.isnan(measured_rate(noisy, max_residual=5.0))
+
+
+def test_measured_rate_nesterov_on_the_bowl_matches_nesterov_rate():
+    from momentum_viz import simulate
+    from surfaces import quadratic
+
+    bowl = quadratic(50.0)
+    for lr, gamma in [(0.02, 0.5), (0.01, 0.9)]:
+        run = simulate(bowl, "nesterov", bowl.start, lr=lr, momentum=gamma, steps=2000)
+        predicted = analyse(lr, gamma, bowl.eigenvalues).nesterov_rate
+        measured = measured_rate(run.losses, converged_at=run.converged_at)
+        assert measured == pytest.approx(predicted, rel=0.01)
+        brute = max(nesterov_spectral_radius(lr, gamma, lam) for lam in (1.0, 50.0))
+        assert predicted == pytest.approx(brute)
