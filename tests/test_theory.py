@@ -21,6 +21,8 @@ from momentum_viz.numerics.theory import (
     TheoryReport,
     analyse,
     critical_momentum,
+    divergence_advice,
+    effective_lr,
     local_eigenvalues,
     max_stable_lr,
     measured_rate,
@@ -1005,3 +1007,66 @@ def test_measured_rate_nesterov_on_the_bowl_matches_nesterov_rate():
         assert measured == pytest.approx(predicted, rel=0.01)
         brute = max(nesterov_spectral_radius(lr, gamma, lam) for lam in (1.0, 50.0))
         assert predicted == pytest.approx(brute)
+
+
+# --- divergence advice and the effective step ------------------------------------------------
+
+
+def test_divergence_advice_heavy_ball_on_the_kappa_50_bowl_against_simulate():
+    from momentum_viz import simulate
+    from surfaces import quadratic
+
+    bowl = quadratic(50.0)
+    lam_max = bowl.eigenvalues[1]
+    gammas = [0.1, 0.2, 0.3, 0.5]
+    run = simulate(bowl, "momentum", bowl.start, lr=0.05, momentum=gammas, steps=2000)
+    for i, gamma in enumerate(gammas):
+        advice = divergence_advice("momentum", 0.05, gamma, lam_max)
+        # by hand: (2 + 2γ)/50 = 0.044, 0.048, 0.052, 0.060
+        assert advice.lr_limit == pytest.approx((2 + 2 * gamma) / 50)
+        assert advice.diverges == (gamma < 0.25) == bool(run.diverged_at[i] >= 0), gamma
+        assert not advice.lower_momentum_helps
+        assert advice.stable_momenta == pytest.approx((0.25, 1.0))  # γ > 0.05·50/2 − 1
+    assert run.minimum.tolist() == [-1, -1, 0, 0]
+    assert "raise γ above 0.25" in divergence_advice("momentum", 0.05, 0.1, lam_max).message
+
+
+def test_divergence_advice_nesterov_lowering_momentum_helps_against_simulate():
+    from momentum_viz import simulate
+    from surfaces import quadratic
+
+    bowl = quadratic(50.0)
+    lam_max = bowl.eigenvalues[1]
+    # α = 0.03: αλmax = 1.5, stable for γ < (2 − 1.5)/(3 − 2) = 0.5
+    gammas = [0.9, 0.6, 0.4, 0.1]
+    run = simulate(bowl, "nesterov", bowl.start, lr=0.03, momentum=gammas, steps=2000)
+    for i, gamma in enumerate(gammas):
+        advice = divergence_advice("nesterov", 0.03, gamma, lam_max)
+        assert advice.lr_limit == pytest.approx((2 + 2 * gamma) / ((1 + 2 * gamma) * 50))
+        assert advice.diverges == (gamma > 0.5) == bool(run.diverged_at[i] >= 0), gamma
+        assert advice.lower_momentum_helps
+        assert advice.stable_momenta == pytest.approx((0.0, 0.5))
+    assert "lower γ below 0.5" in divergence_advice("nesterov", 0.03, 0.9, lam_max).message
+    # too large for every γ: αλmax = 2.5 ≥ 2
+    assert math.isnan(divergence_advice("nesterov", 0.05, 0.5, lam_max).stable_momenta[1])
+
+
+def test_divergence_advice_sgd_and_flat_or_negative_curvature():
+    sgd = divergence_advice("sgd", 0.05, 0.9, 50.0)  # SGD ignores γ: 2/50 = 0.04
+    assert sgd.lr_limit == pytest.approx(0.04) and sgd.diverges
+    assert not sgd.lower_momentum_helps and math.isnan(sgd.stable_momenta[0])
+    assert not divergence_advice("sgd", 0.03, 0.0, 50.0).diverges
+    saddle = divergence_advice("momentum", 0.05, 0.5, -1.0)
+    assert saddle.lr_limit == math.inf and not saddle.diverges
+    with pytest.raises(ValueError, match="method"):
+        divergence_advice("adam", 0.05, 0.5, 1.0)
+
+
+def test_effective_lr_is_the_terminal_step_on_a_constant_slope():
+    # v ← γv + αg with g = 1 from v = 0: v_t = α(1 − γ^t)/(1 − γ) → α/(1 − γ)
+    lr, gamma, v = 1e-3, 0.99, 0.0
+    for _ in range(5000):
+        v = gamma * v + lr * 1.0
+    assert effective_lr(lr, gamma) == pytest.approx(0.1)
+    assert v == pytest.approx(effective_lr(lr, gamma), rel=1e-12)
+    np.testing.assert_allclose(effective_lr(0.1, np.array([0.0, 0.5, 0.9])), [0.1, 0.2, 1.0])

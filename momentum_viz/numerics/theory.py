@@ -54,6 +54,7 @@ from .validation import (
     as_float_array,
     check_curvature,
     check_lr,
+    check_method,
     check_momentum,
     check_real,
     check_whole,
@@ -62,11 +63,14 @@ from .validation import (
 
 __all__ = [
     "REGIMES",
+    "DivergenceAdvice",
     "EigenAnalysis",
     "Regime",
     "TheoryReport",
     "analyse",
     "critical_momentum",
+    "divergence_advice",
+    "effective_lr",
     "local_eigenvalues",
     "max_stable_lr",
     "measured_rate",
@@ -557,6 +561,119 @@ def max_stable_lr(momentum: ArrayLike, lam_max: ArrayLike) -> FloatOrArray:
     with np.errstate(over="ignore"):
         np.divide(num, lam_arr, out=out, where=lam_arr > 0)
     return _out(out)
+
+
+# --- advice when a run diverges ---------------------------------------------------------------
+
+
+def effective_lr(lr: ArrayLike, momentum: ArrayLike) -> FloatOrArray:
+    r"""The effective step α/(1 − γ): the step momentum settles to on a constant slope.
+
+    With a constant gradient g the velocity obeys v ← γv + αg, whose fixed point is
+    v = αg/(1 − γ): on a long, even slope momentum moves like SGD with step α/(1 − γ).
+    (Nesterov, whose look-ahead gradient is the same g there, too.)
+
+    >>> round(effective_lr(1e-3, 0.99), 12)    # γ = 0.99 at α = 1e-3 is SGD at 0.1 on a slope
+    0.1
+    >>> effective_lr(0.1, [0.0, 0.5]).round(12).tolist()
+    [0.1, 0.2]
+    """
+    alpha = check_lr(lr)
+    gamma = check_momentum(momentum)
+    return _out(alpha / (1.0 - gamma))
+
+
+class DivergenceAdvice(NamedTuple):
+    """What the local quadratic model says about a step size that diverges.
+
+    Attributes:
+        method: "sgd", "momentum" or "nesterov".
+        lr_limit: the α bound at this γ for this method near this point (α must stay
+            below it): 2/λmax, (2 + 2γ)/λmax or (2 + 2γ)/((1 + 2γ)λmax); ``inf`` when
+            λmax ≤ 0 (no step size overshoots: divergence there is not the step's fault).
+        diverges: α ≥ ``lr_limit``: the step size alone makes the run diverge here.
+        lower_momentum_helps: lowering γ raises ``lr_limit`` (Nesterov, γ > 0); never
+            for heavy ball (its bound *grows* with γ) or SGD (no γ).
+        stable_momenta: the γ in [0, 1) for which this α is stable, as (low, high):
+            heavy ball γ > αλmax/2 − 1; Nesterov γ < (2 − αλmax)/(2αλmax − 2) when
+            αλmax > 1; (nan, nan) when none is (α too large for any γ).
+        message: one sentence with the numbers, for people.
+    """
+
+    method: str
+    lr_limit: float
+    diverges: bool
+    lower_momentum_helps: bool
+    stable_momenta: tuple[float, float]
+    message: str
+
+
+def divergence_advice(method: str, lr: float, momentum: float, lam_max: float) -> DivergenceAdvice:
+    r"""Advice for a step size that overshoots, from the quadratic model near a point.
+
+    The step-size limits on a quadratic with largest eigenvalue λmax are
+
+    .. math:: α < \frac{2}{λ_{max}} \;(\text{SGD}), \qquad
+              α < \frac{2 + 2γ}{λ_{max}} \;(\text{heavy ball}), \qquad
+              α < \frac{2 + 2γ}{(1 + 2γ)\,λ_{max}} \;(\text{Nesterov}),
+
+    (:func:`max_stable_lr`, :func:`nesterov_max_stable_lr`). Heavy ball's grows with γ,
+    so "lower γ" is wrong advice for its step-size divergence: *raising* γ can help.
+    Nesterov's falls with γ, so lowering γ helps there. On a curved, non-quadratic
+    surface a run can also diverge by overshooting where λmax is larger than at the
+    point analysed; the advice is only as good as the local model.
+
+    κ = 50 bowl (λmax = 50), α = 0.05: heavy ball needs α < (2 + 2γ)/50, i.e. γ > 0.25:
+
+    >>> a = divergence_advice("momentum", 0.05, 0.1, 50.0)
+    >>> round(a.lr_limit, 12), a.diverges, a.lower_momentum_helps, a.stable_momenta
+    (0.044, True, False, (0.25, 1.0))
+    >>> divergence_advice("momentum", 0.05, 0.3, 50.0).diverges
+    False
+    >>> a = divergence_advice("nesterov", 0.03, 0.9, 50.0)    # αλ = 1.5: γ < 0.5
+    >>> round(a.lr_limit, 6), a.diverges, a.lower_momentum_helps, a.stable_momenta
+    (0.027143, True, True, (0.0, 0.5))
+    """
+    method = check_method(method)
+    alpha = float(check_lr(lr))
+    gamma = 0.0 if method == "sgd" else float(check_momentum(momentum))
+    lam = float(check_curvature(lam_max, "lam_max"))
+    a_lam = alpha * lam
+    nan = math.nan
+    if method == "sgd":
+        limit = float(max_stable_lr(0.0, lam))
+        momenta = (0.0, 1.0) if a_lam < 2.0 else (nan, nan)
+        helps = False
+    elif method == "momentum":
+        limit = float(max_stable_lr(gamma, lam))
+        low = max(0.0, 0.5 * a_lam - 1.0)
+        momenta = (low, 1.0) if low < 1.0 else (nan, nan)
+        helps = False
+    else:
+        limit = float(nesterov_max_stable_lr(gamma, lam))
+        if a_lam <= 1.0:
+            momenta = (0.0, 1.0)
+        elif a_lam < 2.0:
+            momenta = (0.0, min(1.0, (2.0 - a_lam) / (2.0 * a_lam - 2.0)))
+        else:
+            momenta = (nan, nan)
+        helps = gamma > 0 and lam > 0
+    diverges = alpha >= limit
+    name = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}[method]
+    if lam <= 0:
+        message = (
+            f"λmax = {_fmt(lam)} ≤ 0 here: no step size overshoots; the run moves away "
+            "along a direction of negative curvature"
+        )
+    elif not diverges:
+        message = f"{name} is stable here: α = {_fmt(alpha)} < {_fmt(limit)}"
+    else:
+        message = f"{name} overshoots here: α = {_fmt(alpha)} needs to be below {_fmt(limit)}"
+        if method == "momentum" and not math.isnan(momenta[0]):
+            message += f", or raise γ above {_fmt(momenta[0])} (lowering γ does not help)"
+        elif method == "nesterov" and helps and not math.isnan(momenta[1]):
+            message += f", or lower γ below {_fmt(momenta[1])}"
+    return DivergenceAdvice(method, limit, diverges, helps, momenta, message)
 
 
 # --- optimal parameters (Polyak's heavy ball) -------------------------------------------------
