@@ -211,6 +211,40 @@ def test_default_axes_include_a_small_current_lr():
     assert default_axes(multiwell, 0.5, n_lr=10)[0][0] == pytest.approx(multiwell.lr / 1000)
 
 
+@pytest.mark.parametrize(
+    ("surface", "method"),
+    [(quadratic(1.0), "momentum"), (SURFACES["styblinski_tang"], "momentum")],
+    ids=["kappa-1-bowl", "styblinski_tang"],
+)
+def test_converged_cells_end_at_a_minimum(surface, method):
+    # 60 × 60 default (α, γ) maps: with "first visit" 453 (κ = 1 bowl) and 357
+    # (Styblinski–Tang) cells counted as converged ended at no minimum. Settled, every
+    # converged cell ends at a listed minimum, and every cell ending at one converged.
+    lrs, momenta = default_axes(surface, n_lr=60, n_mom=60)
+    pmap = parameter_map(
+        surface, method, surface.start, lrs=lrs, momenta=momenta, steps=surface.steps
+    )
+    converged = pmap.status == CONVERGED
+    assert converged.sum() > 100
+    np.testing.assert_array_equal(converged, pmap.minimum >= 0)
+    # A few converged cells replayed with the full path: within tol from converged_at on.
+    minima = np.array([m.point for m in surface.minima])
+    for row, col in np.argwhere(converged)[:: max(1, int(converged.sum()) // 5)]:
+        run = simulate(surface, method, surface.start, lr=lrs[col], momentum=momenta[row],
+                       steps=surface.steps)  # fmt: skip
+        k, t = pmap.minimum[row, col], pmap.converged_at[row, col]
+        dist = np.linalg.norm(run.positions - minima[k], axis=-1)
+        assert (dist[t:] <= pmap.tol).all() and (t == 0 or dist[t - 1] > pmap.tol)
+
+
+def test_basin_map_converged_iff_it_ends_at_a_minimum():
+    s = SURFACES["styblinski_tang"]
+    # 100 steps: some runs have settled in a well, most are still on their way.
+    bmap = basin_map(s, "momentum", lr=s.lr, momentum=s.momentum, steps=100, resolution=40)
+    np.testing.assert_array_equal(bmap.converged_at >= 0, bmap.basin >= 0)
+    assert (bmap.basin >= 0).any() and (bmap.basin == BASIN_NONE).any()
+
+
 # --- stability boundary --------------------------------------------------------------------
 
 
@@ -230,6 +264,38 @@ def test_stability_boundary_separates_diverged_from_stable_cells():
     assert pmap.diverged[ratio > 1.1].all()  # more than 10% right of it: always diverges
     # (just right of the line the run grows too slowly to leave the box in 200 steps)
     assert pmap.diverged[(ratio > 1.0) & (ratio <= 1.1)].mean() > 0.5
+
+
+def test_stability_boundary_per_method_by_hand():
+    gammas = np.array([0.0, 0.5, 0.9])
+    # SGD 2/λ; heavy ball (2 + 2γ)/λ = 2, 3, 3.8 over λ; Nesterov 2/1, 3/2, 3.8/2.8 over λ
+    np.testing.assert_allclose(stability_boundary(10.0, gammas, "sgd"), [0.2, 0.2, 0.2])
+    np.testing.assert_allclose(stability_boundary(10.0, gammas), [0.2, 0.3, 0.38], rtol=1e-12)
+    np.testing.assert_allclose(
+        stability_boundary(10.0, gammas, "nesterov"), [0.2, 0.15, 0.38 / 2.8], rtol=1e-12
+    )
+    # Nesterov's limit is below SGD's for every γ > 0 (not only for large γ)
+    small = np.array([1e-3, 0.01, 0.1])
+    assert (stability_boundary(10.0, small, "nesterov") < 0.2).all()
+    with pytest.raises(ValueError, match="method"):
+        stability_boundary(10.0, gammas, "adam")
+
+
+def test_nesterov_stability_boundary_against_the_parameter_map():
+    # κ = 50 bowl, γ = 0.9: Nesterov's limit 3.8/(2.8·50) = 0.027143, heavy ball's 0.076.
+    limit = float(stability_boundary(LAM_MAX, [0.9], "nesterov")[0])
+    assert limit == pytest.approx(0.027143, abs=1e-6)
+    lrs = np.linspace(0.025, 0.03, 201)
+    pmap = parameter_map(BOWL, "nesterov", BOWL.start, lrs=lrs, momenta=[0.9], steps=1000)
+    diverged = pmap.diverged[0]
+    first = lrs[np.argmax(diverged)]
+    assert not diverged[lrs < limit].any()  # left of the line: never diverges
+    assert diverged[lrs > 1.01 * limit].all()
+    assert limit < first < 1.01 * limit  # first diverged cell just right of the line
+    # heavy ball at the same γ is far from its limit there: nothing diverges
+    heavy = parameter_map(BOWL, "momentum", BOWL.start, lrs=lrs, momenta=[0.9], steps=1000)
+    assert not heavy.diverged.any()
+    assert stability_boundary(LAM_MAX, [0.9])[0] == pytest.approx(0.076)
 
 
 # --- basin map -----------------------------------------------------------------------------

@@ -21,13 +21,22 @@ from momentum_viz.numerics.theory import (
     TheoryReport,
     analyse,
     critical_momentum,
+    divergence_advice,
+    effective_lr,
     local_eigenvalues,
     max_stable_lr,
     measured_rate,
     momentum_rate,
     momentum_roots,
     momentum_stable,
+    nesterov_max_stable_lr,
+    nesterov_rate,
+    nesterov_regime,
+    nesterov_roots,
+    nesterov_stable,
     optimal_momentum_params,
+    optimal_nesterov_params,
+    optimal_nesterov_rate,
     optimal_rates,
     optimal_sgd_lr,
     regime,
@@ -490,6 +499,20 @@ def test_analyse_hand_case():
     assert r.optimal_sgd_lr == pytest.approx(2.0 / 11.0)
     assert r.optimal_sgd_rate == pytest.approx(9.0 / 11.0)
     assert r.warnings == ()
+    # Nesterov λ = 1: q = 0.95, b = 1.3·0.95 = 1.235, c = 0.285, D = 1.525225 − 1.14
+    #          = 0.385225, √D = 0.620665 → (1.235 + 0.620665)/2 = 0.927833 (monotone)
+    #          λ = 10: q = 0.5, b = 0.65, c = 0.15, D = 0.4225 − 0.6 < 0 → √0.15 (complex)
+    assert d1.nesterov_rate == pytest.approx(0.927833, abs=1e-6)
+    assert d1.nesterov_regime == "monotone"
+    assert d10.nesterov_rate == pytest.approx(math.sqrt(0.15))
+    assert d10.nesterov_regime == "oscillating (complex roots)"
+    assert r.nesterov_rate == pytest.approx(0.927833, abs=1e-6)
+    assert r.nesterov_stable and r.nesterov_converges
+    assert r.nesterov_max_lr == pytest.approx(0.1625)  # (2.6/1.6)/10
+    # κ = 10: α = 4/31, √31, γ = (√31 − 2)/(√31 + 2), rate 1 − 2/√31
+    assert r.optimal_nesterov_lr == pytest.approx(4.0 / 31.0)
+    assert r.optimal_nesterov_momentum == pytest.approx((31**0.5 - 2) / (31**0.5 + 2))
+    assert r.optimal_nesterov_rate == pytest.approx(1.0 - 2.0 / 31**0.5)
 
 
 def test_analyse_divergence_warnings():
@@ -500,14 +523,22 @@ def test_analyse_divergence_warnings():
     assert r.sgd_rate == pytest.approx(3.1)  # |1 − 4.1|
     assert r.momentum_rate > 1.0
     assert r.directions[1].momentum_regime == "divergent"
-    sgd_msg, mom_msg = r.warnings
+    sgd_msg, mom_msg, nes_msg = r.warnings
     assert "α·λmax = 4.1 ≥ 2" in sgd_msg and "SGD diverges" in sgd_msg and "0.2" in sgd_msg
     assert "α·λmax = 4.1 ≥ 2 + 2γ = 3.8" in mom_msg and "momentum diverges" in mom_msg
     assert "0.38" in mom_msg  # 3.8/10
-    # only SGD diverges: αλmax = 2.5 < 3.8
+    # Nesterov: (2 + 1.8)/(1 + 1.8) = 3.8/2.8 = 1.357, α < 0.1357
+    assert "(2 + 2γ)/(1 + 2γ) = 1.36" in nes_msg and "Nesterov diverges" in nes_msg
+    assert "0.136" in nes_msg and not r.nesterov_stable and not r.nesterov_converges
+    # SGD and Nesterov diverge, heavy ball does not: αλmax = 2.5 < 3.8
     r = analyse(0.25, 0.9, [1.0, 10.0])
-    assert not r.sgd_stable and r.momentum_stable
-    assert len(r.warnings) == 1 and "SGD diverges" in r.warnings[0]
+    assert not r.sgd_stable and r.momentum_stable and not r.nesterov_stable
+    assert len(r.warnings) == 2 and "SGD diverges" in r.warnings[0]
+    assert "Nesterov diverges" in r.warnings[1]
+    # only Nesterov diverges: αλmax = 1.4 < 2 but ≥ 1.357
+    r = analyse(0.14, 0.9, [1.0, 10.0])
+    assert r.sgd_stable and r.momentum_stable and not r.nesterov_stable
+    assert len(r.warnings) == 1 and "Nesterov diverges" in r.warnings[0]
 
 
 def test_analyse_negative_curvature_is_graceful():
@@ -696,7 +727,9 @@ def test_measured_rate_nan_without_warning(losses):
 
 
 def test_measured_rate_min_points():
-    losses = [0.01**t for t in range(8)]  # 1e-2, …: window (1e-12, 1e-1] holds t = 1..6
+    # 1, 1e-2, …, 1e-16: ≤ 1e-1 from t = 1; the final level 1e-16 times the floor margin
+    # 1e3 cuts t = 7, 8: t = 1..6 remain, six points
+    losses = [0.01**t for t in range(9)]
     assert measured_rate(losses, min_points=6) == pytest.approx(0.1, rel=1e-9)
     assert math.isnan(measured_rate(losses, min_points=7))
 
@@ -758,3 +791,282 @@ def test_predicted_rate_matches_simulate_on_the_quadratic(kappa, lr, momentum):
         assert predicted == pytest.approx(1 - lr * 1.0)
     measured = theory.measured_rate(run.losses)
     assert measured == pytest.approx(predicted, rel=0.02)
+
+
+# --- Nesterov ------------------------------------------------------------------------------
+
+
+def nesterov_update_matrix(lr: float, momentum: float, lam: float) -> np.ndarray:
+    """Brute force, straight from the update rule on one direction of J = ½λθ², state (θ, v):
+    v' = γv + αλ(θ − γv), θ' = θ − v' — no characteristic polynomial involved."""
+    a_lam, q = lr * lam, 1.0 - lr * lam
+    return np.array([[q, -momentum * q], [a_lam, momentum * q]])
+
+
+def nesterov_spectral_radius(lr: float, momentum: float, lam: float) -> float:
+    return float(np.max(np.abs(np.linalg.eigvals(nesterov_update_matrix(lr, momentum, lam)))))
+
+
+@given(lr=lrs, momentum=momenta, lam=curvatures)
+def test_nesterov_rate_is_the_update_matrix_spectral_radius(lr, momentum, lam):
+    expected = nesterov_spectral_radius(lr, momentum, lam)
+    assert nesterov_rate(lr, momentum, lam) == pytest.approx(expected, rel=1e-6, abs=1e-7)
+
+
+@given(lr=lrs, momentum=momenta, lam=curvatures)
+def test_nesterov_roots_are_the_update_matrix_eigenvalues(lr, momentum, lam):
+    s1, s2 = nesterov_roots(lr, momentum, lam)
+    eig = np.linalg.eigvals(nesterov_update_matrix(lr, momentum, lam))
+    q = 1.0 - lr * lam
+    scale = max(1.0, abs((1.0 + momentum) * q))
+    # trace and determinant of the update matrix: (1 + γ)q and γq (Vieta)
+    assert abs((s1 + s2) - eig.sum()) <= 1e-9 * scale
+    assert abs(s1 * s2 - np.prod(eig)) <= 1e-9 * scale * scale
+    assert abs(s1) >= abs(s2) - 1e-12
+    assert abs(s1) == pytest.approx(nesterov_rate(lr, momentum, lam), rel=1e-12, abs=1e-15)
+
+
+@given(lr=lrs, lam=curvatures)
+def test_nesterov_with_zero_momentum_is_exactly_sgd(lr, lam):
+    assert nesterov_rate(lr, 0.0, lam) == sgd_rate(lr, lam)
+    assert nesterov_regime(lr, 0.0, lam) == regime(lr, 0.0, lam)
+
+
+def test_nesterov_hand_values():
+    # αλ = 0.5, γ = 0.5: q = 0.5, b = 0.75, c = 0.25, D = 0.5625 − 1 < 0 → ρ = √0.25
+    assert nesterov_rate(0.05, 0.5, 10.0) == pytest.approx(0.5, abs=1e-15)
+    # αλ = 0.1, γ = 0.5: q = 0.9, b = 1.35, c = 0.45, D = 1.8225 − 1.8 = 0.0225
+    #   → (1.35 + 0.15)/2 = 0.75 and 0.6 (real, positive: monotone)
+    s1, s2 = nesterov_roots(0.01, 0.5, 10.0)
+    assert (s1, s2) == (pytest.approx(0.75, abs=1e-12), pytest.approx(0.6, abs=1e-12))
+    assert nesterov_regime(0.01, 0.5, 10.0) == "monotone"
+    # αλ = 1.2, γ = 0.5: q = −0.2, b = −0.3, c = −0.1, D = 0.09 + 0.4 = 0.49
+    #   → (−0.3 − 0.7)/2 = −0.5 and 0.2: sign flips
+    s1, s2 = nesterov_roots(0.12, 0.5, 10.0)
+    assert (s1, s2) == (pytest.approx(-0.5, abs=1e-12), pytest.approx(0.2, abs=1e-12))
+    assert nesterov_regime(0.12, 0.5, 10.0) == "oscillating (sign flips)"
+    # limits: (2 + 2γ)/(1 + 2γ) = 1.5 at γ = 0.5; 3.8/2.8 at γ = 0.9; → 4/3 as γ → 1
+    assert nesterov_max_stable_lr(0.5, 10.0) == pytest.approx(0.15)
+    assert nesterov_max_stable_lr(0.9, 50.0) == pytest.approx(3.8 / 2.8 / 50.0)
+    assert nesterov_max_stable_lr(0.999999, 1.0) == pytest.approx(4.0 / 3.0, abs=1e-6)
+    assert nesterov_max_stable_lr(0.5, 0.0) == nesterov_max_stable_lr(0.5, -1.0) == math.inf
+    assert nesterov_stable(0.149, 0.5, 10.0) and not nesterov_stable(0.15, 0.5, 10.0)
+    # double roots: √(αλ) = (1 − γ)/(1 + γ) = 1/3 at γ = 0.5 (root 2γ/(1 + γ) = 2/3)
+    assert nesterov_regime(1.0 / 9.0, 0.5, 1.0) == "critically damped"
+    assert nesterov_rate(1.0 / 9.0, 0.5, 1.0) == pytest.approx(2.0 / 3.0, abs=1e-7)
+    assert nesterov_regime(0.1, 0.5, 10.0) == "critically damped"  # αλ = 1: roots 0, 0
+
+
+@given(momentum=st.floats(1e-3, 0.999))
+def test_nesterov_limit_is_below_sgd_for_every_positive_momentum(momentum):
+    limit = nesterov_max_stable_lr(momentum, 1.0)
+    assert 4.0 / 3.0 < limit < 2.0 < max_stable_lr(momentum, 1.0)
+
+
+@settings(max_examples=300)
+@given(
+    momentum=st.floats(0.0, 0.99),
+    frac=st.one_of(st.floats(1e-6, 1.0 - 1e-6), st.floats(1.0 + 1e-6, 30.0)),
+    lr=st.floats(1e-3, 10.0),
+)
+def test_nesterov_stability_is_the_update_matrix_spectral_radius(momentum, frac, lr):
+    lam = frac * (2.0 + 2.0 * momentum) / (1.0 + 2.0 * momentum) / lr
+    inside = frac < 1.0
+    assert (nesterov_spectral_radius(lr, momentum, lam) < 1.0) == inside
+    assert bool(nesterov_stable(lr, momentum, lam)) == inside
+    assert (nesterov_rate(lr, momentum, lam) < 1.0) == inside
+    assert (nesterov_regime(lr, momentum, lam) == "divergent") == (not inside)
+
+
+@given(lr=lrs, momentum=momenta, lam=curvatures)
+def test_nesterov_regime_agrees_with_update_matrix_eigenvalues(lr, momentum, lam):
+    got = nesterov_regime(lr, momentum, lam)
+    eig = np.linalg.eigvals(nesterov_update_matrix(lr, momentum, lam))
+    q = 1.0 - lr * lam
+    disc = ((1.0 + momentum) * q) ** 2 - 4.0 * momentum * q
+    radius = float(np.max(np.abs(eig)))
+    assume(abs(disc) > 1e-6 and abs(radius - 1.0) > 1e-6 and abs(q) > 1e-6)
+    if radius > 1.0:
+        assert got == "divergent"
+    elif disc < 0:
+        assert np.all(np.abs(eig.imag) > 0)
+        assert got == "oscillating (complex roots)"
+    elif eig.real[np.argmax(np.abs(eig))] > 0:
+        assert got == "monotone"
+    else:
+        assert got == "oscillating (sign flips)"
+
+
+def test_nesterov_rates_broadcast_and_never_warn():
+    out = nesterov_rate(0.01, np.array([0.0, 0.5])[:, None], np.array([10.0, 0.0]))
+    np.testing.assert_allclose(out, [[0.9, 1.0], [0.75, 1.0]], atol=1e-12)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        rates = nesterov_rate(1e200, 0.5, np.array([1e200, -1e200, 0.0, 1e-320]))
+        nesterov_roots(1e200, 0.5, np.array([1e200, -1e200, 0.0, 1e-320]))
+    assert rates[0] == rates[1] == math.inf and rates[2] == 1.0
+
+
+def test_optimal_nesterov_params_kappa_50_by_hand_and_by_grid_search():
+    # κ = 50: α = 4/(3·50 + 1) = 0.02649, √151 = 12.2882, γ = 10.2882/14.2882 = 0.72005,
+    # rate 1 − 2/12.2882 = 0.83724
+    lr, gamma = optimal_nesterov_params(1.0, 50.0)
+    rate = optimal_nesterov_rate(1.0, 50.0)
+    assert lr == pytest.approx(4.0 / 151.0) and round(lr, 4) == 0.0265
+    assert gamma == pytest.approx(0.72005, abs=1e-5) and rate == pytest.approx(0.83724, abs=1e-5)
+    # Brute force: the worst spectral radius of the update matrix over the spectrum.
+    lams = np.linspace(1.0, 50.0, 99)
+
+    def worst(a: np.ndarray, g: np.ndarray) -> np.ndarray:
+        q = 1.0 - a[..., None] * lams
+        gq = g[..., None] * q
+        m = np.stack([np.stack([q, -gq], -1), np.stack([a[..., None] * lams, gq], -1)], -2)
+        return np.abs(np.linalg.eigvals(m)).max(axis=(-1, -2))
+
+    assert worst(np.array(lr), np.array(gamma)) == pytest.approx(rate, abs=1e-6)
+    grid_a, grid_g = np.meshgrid(np.linspace(0.02, 0.033, 66), np.linspace(0.6, 0.8, 81))
+    radii = worst(grid_a, grid_g)
+    best = np.unravel_index(np.argmin(radii), radii.shape)
+    assert radii[best] >= rate - 1e-6  # the grid does not beat the closed form …
+    assert radii[best] <= rate + 0.005  # … and gets close, near the same parameters
+    assert grid_a[best] == pytest.approx(lr, abs=0.001)
+    assert grid_g[best] == pytest.approx(gamma, abs=0.01)
+    # between SGD's best rate and heavy ball's
+    sgd_best, heavy_best = optimal_rates(1.0, 50.0)
+    assert heavy_best < rate < sgd_best
+
+
+# --- measured rate: the tail, and blank where nothing settled -------------------------------
+
+
+def test_measured_rate_of_a_geometric_sequence_is_exact():
+    losses = 3.0 * 0.7 ** (2.0 * np.arange(150))  # error 0.7^t
+    assert measured_rate(losses) == pytest.approx(0.7, rel=1e-12)
+    assert measured_rate(losses, converged_at=40) == pytest.approx(0.7, rel=1e-12)
+
+
+def test_measured_rate_fits_the_tail_not_the_early_phase():
+    # Two phases: error 0.5^t first, then 0.9^t (a fast transient over a slow mode);
+    # the tail is the slow mode only, the asymptotic rate is 0.9.
+    t = np.arange(400)
+    losses = 0.5 ** (2 * t) + 1e-3 * 0.9 ** (2 * t)
+    assert measured_rate(losses) == pytest.approx(0.9, rel=1e-6)
+
+
+def test_measured_rate_himmelblau_sgd_matches_the_hessian_at_its_minimum():
+    from momentum_viz import simulate
+    from surfaces import get_surface
+
+    s = get_surface("himmelblau")
+    run = simulate(s, "sgd", s.start, lr=s.lr, momentum=s.momentum, steps=s.steps)
+    minimum = s.minima[run.minimum]
+    lam_min, lam_max = local_eigenvalues(s.hessian(np.array(minimum.point)))
+    predicted = abs(1.0 - s.lr * lam_min)  # by hand: the slower of |1 − αλ|
+    assert predicted == pytest.approx(0.676, abs=5e-4)
+    assert predicted == pytest.approx(analyse(s.lr, 0.0, [lam_min, lam_max]).sgd_rate)
+    measured = measured_rate(run.losses, loss_min=minimum.value, converged_at=run.converged_at)
+    assert measured == pytest.approx(predicted, abs=0.01)
+
+
+@pytest.mark.parametrize("method", ["sgd", "momentum"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_measured_rate_is_blank_for_a_noisy_run(method, seed):
+    # The noisy-gradients scenario: κ = 2 bowl, α = 0.002, γ = 0.9, σ = 3, 1200 steps.
+    from momentum_viz import simulate
+    from surfaces import quadratic
+
+    bowl = quadratic(2.0)
+    run = simulate(bowl, method, bowl.start, lr=0.002, momentum=0.9, steps=1200, noise=3.0,
+                   seed=seed)  # fmt: skip
+    assert run.converged_at == -1  # it never settles within tol
+    assert math.isnan(measured_rate(run.losses, converged_at=run.converged_at))
+    assert math.isnan(measured_rate(run.losses))  # the loss alone says so too
+
+
+def test_measured_rate_is_blank_when_not_settled_or_not_geometric():
+    geometric = [0.81**t for t in range(200)]
+    assert math.isnan(measured_rate(geometric, converged_at=-1))
+    # 80 steps fall by 0.81^79 ≈ 6e-8 only, not to window[0] = 1e-8: too short to settle
+    assert math.isnan(measured_rate(geometric[:80]))
+    assert measured_rate(geometric[:80], window=(1e-7, 1e-1)) == pytest.approx(0.9)
+    rng = np.random.default_rng(3)
+    noisy = np.array(geometric) * np.exp(rng.normal(0.0, 1.5, 200))  # decays, but noisily
+    assert math.isnan(measured_rate(noisy))
+    assert not math.isnan(measured_rate(noisy, max_residual=5.0))
+
+
+def test_measured_rate_nesterov_on_the_bowl_matches_nesterov_rate():
+    from momentum_viz import simulate
+    from surfaces import quadratic
+
+    bowl = quadratic(50.0)
+    for lr, gamma in [(0.02, 0.5), (0.01, 0.9)]:
+        run = simulate(bowl, "nesterov", bowl.start, lr=lr, momentum=gamma, steps=2000)
+        predicted = analyse(lr, gamma, bowl.eigenvalues).nesterov_rate
+        measured = measured_rate(run.losses, converged_at=run.converged_at)
+        assert measured == pytest.approx(predicted, rel=0.01)
+        brute = max(nesterov_spectral_radius(lr, gamma, lam) for lam in (1.0, 50.0))
+        assert predicted == pytest.approx(brute)
+
+
+# --- divergence advice and the effective step ------------------------------------------------
+
+
+def test_divergence_advice_heavy_ball_on_the_kappa_50_bowl_against_simulate():
+    from momentum_viz import simulate
+    from surfaces import quadratic
+
+    bowl = quadratic(50.0)
+    lam_max = bowl.eigenvalues[1]
+    gammas = [0.1, 0.2, 0.3, 0.5]
+    run = simulate(bowl, "momentum", bowl.start, lr=0.05, momentum=gammas, steps=2000)
+    for i, gamma in enumerate(gammas):
+        advice = divergence_advice("momentum", 0.05, gamma, lam_max)
+        # by hand: (2 + 2γ)/50 = 0.044, 0.048, 0.052, 0.060
+        assert advice.lr_limit == pytest.approx((2 + 2 * gamma) / 50)
+        assert advice.diverges == (gamma < 0.25) == bool(run.diverged_at[i] >= 0), gamma
+        assert not advice.lower_momentum_helps
+        assert advice.stable_momenta == pytest.approx((0.25, 1.0))  # γ > 0.05·50/2 − 1
+    assert run.minimum.tolist() == [-1, -1, 0, 0]
+    assert "raise γ above 0.25" in divergence_advice("momentum", 0.05, 0.1, lam_max).message
+
+
+def test_divergence_advice_nesterov_lowering_momentum_helps_against_simulate():
+    from momentum_viz import simulate
+    from surfaces import quadratic
+
+    bowl = quadratic(50.0)
+    lam_max = bowl.eigenvalues[1]
+    # α = 0.03: αλmax = 1.5, stable for γ < (2 − 1.5)/(3 − 2) = 0.5
+    gammas = [0.9, 0.6, 0.4, 0.1]
+    run = simulate(bowl, "nesterov", bowl.start, lr=0.03, momentum=gammas, steps=2000)
+    for i, gamma in enumerate(gammas):
+        advice = divergence_advice("nesterov", 0.03, gamma, lam_max)
+        assert advice.lr_limit == pytest.approx((2 + 2 * gamma) / ((1 + 2 * gamma) * 50))
+        assert advice.diverges == (gamma > 0.5) == bool(run.diverged_at[i] >= 0), gamma
+        assert advice.lower_momentum_helps
+        assert advice.stable_momenta == pytest.approx((0.0, 0.5))
+    assert "lower γ below 0.5" in divergence_advice("nesterov", 0.03, 0.9, lam_max).message
+    # too large for every γ: αλmax = 2.5 ≥ 2
+    assert math.isnan(divergence_advice("nesterov", 0.05, 0.5, lam_max).stable_momenta[1])
+
+
+def test_divergence_advice_sgd_and_flat_or_negative_curvature():
+    sgd = divergence_advice("sgd", 0.05, 0.9, 50.0)  # SGD ignores γ: 2/50 = 0.04
+    assert sgd.lr_limit == pytest.approx(0.04) and sgd.diverges
+    assert not sgd.lower_momentum_helps and math.isnan(sgd.stable_momenta[0])
+    assert not divergence_advice("sgd", 0.03, 0.0, 50.0).diverges
+    saddle = divergence_advice("momentum", 0.05, 0.5, -1.0)
+    assert saddle.lr_limit == math.inf and not saddle.diverges
+    with pytest.raises(ValueError, match="method"):
+        divergence_advice("adam", 0.05, 0.5, 1.0)
+
+
+def test_effective_lr_is_the_terminal_step_on_a_constant_slope():
+    # v ← γv + αg with g = 1 from v = 0: v_t = α(1 − γ^t)/(1 − γ) → α/(1 − γ)
+    lr, gamma, v = 1e-3, 0.99, 0.0
+    for _ in range(5000):
+        v = gamma * v + lr * 1.0
+    assert effective_lr(lr, gamma) == pytest.approx(0.1)
+    assert v == pytest.approx(effective_lr(lr, gamma), rel=1e-12)
+    np.testing.assert_allclose(effective_lr(0.1, np.array([0.0, 0.5, 0.9])), [0.1, 0.2, 1.0])

@@ -11,7 +11,8 @@ surface's default number of steps and no Python loop runs over the cells.
 * :func:`basin_map`: fixed α and γ, a grid of start points over ``surface.bounds``;
   each cell holds the index of the minimum the run ends at (−1 none, −2 diverged).
 * :func:`stability_boundary`: on a quadratic with largest eigenvalue λ_max, the largest
-  stable step α = (2 + 2γ)/λ_max for each γ (the line to draw over a parameter map).
+  stable step α for each γ (the line to draw over a parameter map): (2 + 2γ)/λ_max for
+  heavy ball, (2 + 2γ)/((1 + 2γ)λ_max) for Nesterov, 2/λ_max for SGD.
 
 Pure NumPy: no Streamlit here; :mod:`momentum_viz.map_figures` draws the maps.
 
@@ -91,7 +92,9 @@ class ParameterMap:
         steps, noise, seed, tol: the settings every run used.
         lrs: the α of each column, shape (n_lr,), increasing.
         momenta: the γ of each row, shape (n_mom,), increasing.
-        converged_at: first step within ``tol`` of a listed minimum, −1 for never.
+        converged_at: the step from which the run stays within ``tol`` of the minimum
+            it ends at (settled, see :class:`~momentum_viz.numerics.optimizer.Run`), −1
+            when it ends at no minimum; so CONVERGED cells always have ``minimum ≥ 0``.
         diverged: whether the run diverged (left the divergence box or overflowed).
         minimum: index into ``surface.minima`` of the minimum the run ends at, −1 none.
         reached_global: ``minimum`` is a global minimum.
@@ -143,7 +146,9 @@ class BasinMap:
         xs, ys: the start coordinates of each column / row.
         basin: index of the minimum the run from that start ends at, BASIN_NONE (−1)
             if none, BASIN_DIVERGED (−2) if it diverged.
-        converged_at: first step within ``tol`` of a listed minimum, −1 for never.
+        converged_at: the step from which the run stays within ``tol`` of the minimum
+            it ends at (settled), −1 when it ends at none: ``converged_at ≥ 0`` exactly
+            where ``basin ≥ 0``.
     """
 
     surface: str
@@ -285,19 +290,36 @@ def parameter_map(
     )
 
 
-def stability_boundary(lam_max: float, momenta: np.typing.ArrayLike) -> np.ndarray:
-    """The largest stable step α = (2 + 2γ)/λ_max for each γ, on a quadratic.
+def stability_boundary(
+    lam_max: float, momenta: np.typing.ArrayLike, method: Method = "momentum"
+) -> np.ndarray:
+    r"""The largest stable step α for each γ on a quadratic with largest eigenvalue λ_max.
 
-    Heavy-ball momentum (and SGD, γ = 0) is stable for α < (2 + 2γ)/λ_max and diverges
-    beyond (the same limit as :func:`momentum_viz.theory.max_stable_lr`); draw the
-    result over a parameter map of a quadratic bowl (``surface.eigenvalues[1]``).
-    It is not the boundary for Nesterov (whose limit is lower for large γ).
+    .. math:: α_{max} = \begin{cases} 2/λ_{max} & \text{"sgd"} \\
+              (2 + 2γ)/λ_{max} & \text{"momentum" (heavy ball)} \\
+              (2 + 2γ)/\bigl((1 + 2γ)\,λ_{max}\bigr) & \text{"nesterov"} \end{cases}
+
+    The run is stable for α below the line and diverges beyond it (the limits of
+    :func:`~momentum_viz.numerics.theory.max_stable_lr` and
+    :func:`~momentum_viz.numerics.theory.nesterov_max_stable_lr`); draw it over a
+    parameter map of a quadratic bowl (``surface.eigenvalues[1]``) for the map's method.
+    Heavy ball's limit grows with γ; Nesterov's is below SGD's 2/λ_max for *every*
+    γ > 0 and falls towards (4/3)/λ_max as γ → 1. "sgd" ignores γ (one value per row).
 
     >>> stability_boundary(4.0, [0.0, 0.9]).round(12).tolist()
     [0.5, 0.95]
+    >>> stability_boundary(4.0, [0.0, 0.5], "nesterov").round(12).tolist()  # 2/4, 1.5/4
+    [0.5, 0.375]
+    >>> stability_boundary(4.0, [0.0, 0.5], "sgd").tolist()
+    [0.5, 0.5]
     """
     lam = check_real("lam_max", lam_max, low=0.0, strict=True)
     gamma = check_momentum(momenta, "momenta")
+    method = check_method(method)
+    if method == "sgd":
+        return np.full(gamma.shape, 2.0 / lam)
+    if method == "nesterov":
+        return (2.0 + 2.0 * gamma) / ((1.0 + 2.0 * gamma) * lam)
     return (2.0 + 2.0 * gamma) / lam
 
 

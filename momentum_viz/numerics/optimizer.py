@@ -38,7 +38,6 @@ they agree.
 
 from __future__ import annotations
 
-import math
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -89,8 +88,12 @@ class Run:
         positions: θ at each recorded step, shape (T, 2) or (T, N, 2).
         velocities: v at each recorded step (zero at step 0), same shape.
         losses: J(θ) at each recorded step, shape (T,) or (T, N).
-        converged_at: first step within ``tol`` of a listed minimum, −1 for never;
-            an int, or an int array of shape (N,).
+        converged_at: the step from which the run *settles*: the first step t such that
+            θ_s stays within ``tol`` of ``minimum`` for every s ≥ t up to the last step
+            (not the first visit: a run that passes through the tol-ball and leaves it
+            again is not converged then). −1 when the run ends at no listed minimum
+            (``minimum == -1``, which includes every diverged run). An int, or an int
+            array of shape (N,).
         diverged_at: first step that left the divergence box or was not finite, −1
             for never; the run stays frozen at its last point inside the box from then on.
         minimum: index into ``surface.minima`` of the minimum the run ends within
@@ -201,11 +204,34 @@ def _divergence_box(surface: Surface) -> tuple[float, float, float, float]:
     )
 
 
-def _nearest_listed_minimum(surface: Surface, point: np.ndarray, tol: float) -> int:
+def _within(dx, dy, tol: float):
+    """‖(dx, dy)‖ ≤ tol, computed as dx² + dy² ≤ tol² — the one test both runners use.
+
+    Written once so :func:`reference_run` (floats) and :func:`simulate` (arrays, the same
+    IEEE operations in the same order) can never disagree at the tol boundary.
+    """
+    return dx * dx + dy * dy <= tol * tol
+
+
+def _listed_minimum_at(surface: Surface, point: np.ndarray, tol: float) -> int:
+    """Index of the first listed minimum within ``tol`` of ``point``, −1 for none."""
     for index, minimum in enumerate(surface.minima):
-        if math.dist(point, minimum.point) <= tol:
+        mx, my = minimum.point
+        if _within(float(point[0]) - mx, float(point[1]) - my, tol):
             return index
     return -1
+
+
+def _settled_step(surface: Surface, positions: np.ndarray, index: int, tol: float) -> int:
+    """The first step t with every θ_s, s ≥ t, within ``tol`` of minimum ``index``; −1 if
+    ``index`` is −1. Read backwards from the end: the settled streak is the tail."""
+    if index < 0:
+        return -1
+    mx, my = surface.minima[index].point
+    t = len(positions)
+    while t > 0 and _within(float(positions[t - 1][0]) - mx, float(positions[t - 1][1]) - my, tol):
+        t -= 1
+    return t  # == len(positions) cannot happen: the last point is within tol
 
 
 def reference_run(
@@ -233,7 +259,6 @@ def reference_run(
     theta = np.array(start, dtype=float)
     v = np.zeros(2)
     positions, velocities = [theta.copy()], [v.copy()]
-    converged_at = 0 if _nearest_listed_minimum(surface, theta, tol) >= 0 else -1
     diverged_at = -1
     for t in range(1, steps + 1):
         if diverged_at < 0:
@@ -252,11 +277,11 @@ def reference_run(
                 diverged_at, v = t, np.zeros(2)  # frozen at the last point inside the box
         positions.append(theta.copy())
         velocities.append(v.copy())
-        if converged_at < 0 and diverged_at < 0:
-            if _nearest_listed_minimum(surface, theta, tol) >= 0:
-                converged_at = t
     positions_arr = np.array(positions)
-    final = -1 if diverged_at >= 0 else _nearest_listed_minimum(surface, theta, tol)
+    # Converged = settled: the run ends within tol of a minimum and stays there from
+    # converged_at on; a diverged run ends at no minimum.
+    final = -1 if diverged_at >= 0 else _listed_minimum_at(surface, theta, tol)
+    converged_at = _settled_step(surface, positions_arr, final, tol)
     return Run(
         method=method,
         positions=positions_arr,
@@ -287,8 +312,8 @@ def _integrate_block(
     vx_buf: np.ndarray,
     vy_buf: np.ndarray,
     path: bool,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Integrate one block of B runs in place; return (converged_at, diverged_at).
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Integrate one block of B runs in place; return (converged_at, diverged_at, minimum).
 
     With ``path`` the position/velocity buffers hold every step (T rows); otherwise
     they hold one chunk (``_CHUNK + 1`` rows) and row 0 carries the state between chunks.
@@ -312,8 +337,8 @@ class _Block(NamedTuple):
     vy: np.ndarray
     lr: np.ndarray  # shape (B,); set to 0 with mom to freeze a diverged run
     mom: np.ndarray
-    converged_at: np.ndarray  # shape (B,), −1 until known
-    diverged_at: np.ndarray
+    last_out: np.ndarray  # shape (n_minima, B): last step outside tol of each minimum, −1
+    diverged_at: np.ndarray  # shape (B,), −1 until known
 
 
 def _freeze_diverged(
@@ -340,27 +365,50 @@ def _freeze_diverged(
         block.mom[col] = 0.0
 
 
-def _mark_converged(
+def _track_settling(
     block: _Block, minima: list[tuple[float, float]], tol: float, base: int, rows: int, first: int
 ) -> None:
-    """Record the first step within ``tol`` of a listed minimum, for runs not yet there."""
-    pending = (block.converged_at < 0) & (block.diverged_at < 0)
-    if not pending.any():
-        return
-    xs, ys = block.px[base : base + rows], block.py[base : base + rows]
-    tol2 = tol * tol
-    close = np.zeros(xs.shape, dtype=bool)
-    for mx, my in minima:
-        dx = xs - mx
-        dy = ys - my
-        np.multiply(dx, dx, out=dx)
-        np.multiply(dy, dy, out=dy)
-        np.add(dx, dy, out=dx)
-        close |= dx <= tol2
-    hit = close.any(axis=0) & pending
-    if hit.any():
-        cols = np.flatnonzero(hit)
-        block.converged_at[cols] = first + np.argmax(close[:, cols], axis=0)
+    """Update ``last_out[k]``, the last step so far *outside* tol of minimum k, per run.
+
+    Rows base… hold steps first…. Where a run is outside at the chunk's last row, that
+    row is its latest outside step; only runs inside at the last row (few, except near
+    the end of converging sweeps) need the earlier rows of the chunk looked at. So the
+    common case costs one distance per run and minimum per chunk, not one per step.
+    """
+    last = base + rows - 1
+    x_last, y_last = block.px[last], block.py[last]
+    for k, (mx, my) in enumerate(minima):
+        out_k = block.last_out[k]
+        inside = _within(x_last - mx, y_last - my, tol)
+        np.copyto(out_k, first + rows - 1, where=~inside)
+        if rows == 1 or not inside.any():
+            continue
+        cols = np.flatnonzero(inside)
+        far = ~_within(block.px[base:last, cols] - mx, block.py[base:last, cols] - my, tol)
+        left = far.any(axis=0)
+        if left.any():
+            # the last far row of each column: rows − 2 − (index of the first in reverse)
+            row = (rows - 2) - np.argmax(far[::-1, left], axis=0)
+            out_k[cols[left]] = first + row
+
+
+def _settled(
+    last_out: np.ndarray, diverged_at: np.ndarray, steps: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(converged_at, minimum) per run from ``last_out`` (shape (n_minima, B)).
+
+    The run ends at the first listed minimum k it is within tol of at the last step
+    (``last_out[k] < steps``) and has settled there from ``last_out[k] + 1`` on;
+    diverged runs and runs ending at no minimum get −1 for both.
+    """
+    n_runs = diverged_at.shape[0]
+    minimum = np.full(n_runs, -1, dtype=np.int64)
+    converged_at = np.full(n_runs, -1, dtype=np.int64)
+    for k in reversed(range(last_out.shape[0])):  # reversed: the first listed wins
+        ends_here = (last_out[k] < steps) & (diverged_at < 0)
+        minimum[ends_here] = k
+        converged_at[ends_here] = last_out[k, ends_here] + 1
+    return converged_at, minimum
 
 
 def _integrate_block_unchecked(
@@ -373,13 +421,13 @@ def _integrate_block_unchecked(
     px[0], py[0] = x0, y0
     vx_buf[0] = 0.0
     vy_buf[0] = 0.0
-    converged_at = np.full(n_runs, -1, dtype=np.int64)
+    last_out = np.full((len(minima), n_runs), -1, dtype=np.int64)
     diverged_at = np.full(n_runs, -1, dtype=np.int64)
-    block = _Block(px, py, vx_buf, vy_buf, lr, mom, converged_at, diverged_at)
+    block = _Block(px, py, vx_buf, vy_buf, lr, mom, last_out, diverged_at)
 
     def check(base: int, rows: int, first_step: int) -> None:
         _freeze_diverged(block, box, base, rows, first_step)
-        _mark_converged(block, minima, tol, base, rows, first_step)
+        _track_settling(block, minima, tol, base, rows, first_step)
 
     check(0, 1, 0)
     grad_into = surface.grad_into
@@ -413,15 +461,8 @@ def _integrate_block_unchecked(
         if not path:
             for buf in (px, py, vx_buf, vy_buf):
                 buf[0] = buf[rows]
-    return converged_at, diverged_at
-
-
-def _final_minimum(surface: Surface, x: np.ndarray, y: np.ndarray, tol: float) -> np.ndarray:
-    result = np.full(x.shape, -1, dtype=np.int64)
-    for index in reversed(range(len(surface.minima))):  # reversed: the first listed wins
-        mx, my = surface.minima[index].point
-        result[np.hypot(x - mx, y - my) <= tol] = index
-    return result
+    converged_at, minimum = _settled(last_out, diverged_at, steps)
+    return converged_at, diverged_at, minimum
 
 
 def simulate(
@@ -474,23 +515,23 @@ def simulate(
     inside the box, so no NaN or inf reaches the output and no warning is emitted.
     """
     args = _checked_args(surface, method, start, lr, momentum, steps, noise, seed, tol, record)
-    final, converged_at, diverged_at, path_buffers = _run_blocks(args, workers)
-    return _assemble(args, final, converged_at, diverged_at, path_buffers)
+    final, outcome, path_buffers = _run_blocks(args, workers)
+    return _assemble(args, final, outcome, path_buffers)
 
 
 def _run_blocks(
     args: _Args, workers: int | None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, tuple[np.ndarray, ...] | None]:
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...] | None]:
     """Integrate every run, in blocks of ``_BLOCK`` runs spread over a thread pool.
 
-    Returns the final (x, y, vx, vy), shape (4, N); converged_at and diverged_at, shape
-    (N,); and with record="path" the (T, N) buffers of x, y, vx, vy at every step.
+    Returns the final (x, y, vx, vy), shape (4, N); the outcome (converged_at,
+    diverged_at, minimum), an int array of shape (3, N); and with record="path" the
+    (T, N) buffers of x, y, vx, vy at every step.
     """
     n_runs = args.x0.shape[0]
     rows = args.steps + 1 if args.path else _CHUNK + 1
     path_buffers = tuple(np.empty((rows, n_runs)) for _ in range(4)) if args.path else None
-    converged_at = np.empty(n_runs, dtype=np.int64)
-    diverged_at = np.empty(n_runs, dtype=np.int64)
+    outcome = np.empty((3, n_runs), dtype=np.int64)
     final = np.empty((4, n_runs))  # x, y, vx, vy after the last step
 
     def work(lo: int, hi: int) -> None:
@@ -498,12 +539,11 @@ def _run_blocks(
             bufs = tuple(buf[:, lo:hi] for buf in path_buffers)
         else:
             bufs = tuple(np.empty((rows, hi - lo)) for _ in range(4))
-        conv, div = _integrate_block(
+        outcome[:, lo:hi] = _integrate_block(
             args.surface, args.method == "nesterov", args.x0[lo:hi], args.y0[lo:hi],
             args.lr[lo:hi].copy(), args.momentum[lo:hi].copy(), args.steps,
             args.noise_seq, args.tol, *bufs, args.path,
         )  # fmt: skip
-        converged_at[lo:hi], diverged_at[lo:hi] = conv, div
         last = args.steps if args.path else 0  # summary: each chunk's last row → row 0
         for j, buf in enumerate(bufs):
             final[j, lo:hi] = buf[last]
@@ -517,14 +557,13 @@ def _run_blocks(
         # NumPy ufuncs release the GIL, so threads over blocks use every core.
         with ThreadPoolExecutor(n_workers) as pool:
             list(pool.map(lambda b: work(*b), blocks))
-    return final, converged_at, diverged_at, path_buffers
+    return final, outcome, path_buffers
 
 
 def _assemble(
     args: _Args,
     final: np.ndarray,
-    converged_at: np.ndarray,
-    diverged_at: np.ndarray,
+    outcome: np.ndarray,
     path_buffers: tuple[np.ndarray, ...] | None,
 ) -> Run:
     """The :class:`Run`: arrays stacked as (T, [N,] 2), read-only; scalars for one run."""
@@ -538,8 +577,7 @@ def _assemble(
         positions = np.stack([start, np.stack([final[0], final[1]], axis=-1)])
         velocities = np.stack([np.zeros((n_runs, 2)), np.stack([final[2], final[3]], axis=-1)])
     losses = args.surface.value(positions)
-    minimum = _final_minimum(args.surface, final[0], final[1], args.tol)
-    minimum[diverged_at >= 0] = -1
+    converged_at, diverged_at, minimum = outcome
 
     if not args.batch:
         return Run(

@@ -54,6 +54,7 @@ from .validation import (
     as_float_array,
     check_curvature,
     check_lr,
+    check_method,
     check_momentum,
     check_real,
     check_whole,
@@ -62,18 +63,28 @@ from .validation import (
 
 __all__ = [
     "REGIMES",
+    "DivergenceAdvice",
     "EigenAnalysis",
     "Regime",
     "TheoryReport",
     "analyse",
     "critical_momentum",
+    "divergence_advice",
+    "effective_lr",
     "local_eigenvalues",
     "max_stable_lr",
     "measured_rate",
     "momentum_rate",
     "momentum_roots",
     "momentum_stable",
+    "nesterov_max_stable_lr",
+    "nesterov_rate",
+    "nesterov_regime",
+    "nesterov_roots",
+    "nesterov_stable",
     "optimal_momentum_params",
+    "optimal_nesterov_params",
+    "optimal_nesterov_rate",
     "optimal_rates",
     "optimal_sgd_lr",
     "regime",
@@ -319,6 +330,189 @@ def regime(lr: float, momentum: float, lam: float, *, tol: float = 1e-9) -> Regi
     return "monotone" if b > 0 else "oscillating (sign flips)"
 
 
+# --- Nesterov ----------------------------------------------------------------------------------
+
+
+def _nesterov_terms(
+    alpha: np.ndarray, gamma: np.ndarray, lam: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """q = 1 − αλ, b = (1 + γ)q, c = γq and D = b² − 4c = q((1 + γ)²q − 4γ)."""
+    q = 1.0 - alpha * lam
+    b = (1.0 + gamma) * q
+    c = gamma * q
+    disc = q * ((1.0 + gamma) ** 2 * q - 4.0 * gamma)
+    return q, b, c, disc
+
+
+def _nesterov_real_dominant(
+    alpha: np.ndarray, gamma: np.ndarray, lam: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """b, c, D and |σ₁|, the dominant root's modulus *if* the roots are real (D ≥ 0).
+
+    As for heavy ball (:func:`_real_dominant`), |σ₁| is taken through p(±1), with
+    p(σ) = σ² − bσ + c = (σ − σ₁)(σ − σ₂): p(1) = αλ and p(−1) = 1 + (1 + 2γ)(1 − αλ), so
+
+        |σ₁| = 1 − p(s)/(1 − s·σ₂),   s = sign(b),  σ₂ = c/σ₁
+
+    is < 1 exactly when 0 < αλ < (2 + 2γ)/(1 + 2γ) holds in floating point. Where
+    1 − s·σ₂ is not positive (λ ≪ 0, far outside the stable range) the plain
+    (|b| + √D)/2 is kept. Entries with D < 0 are meaningless.
+    """
+    q, b, c, disc = _nesterov_terms(alpha, gamma, lam)
+    rough = 0.5 * (np.abs(b) + np.sqrt(np.maximum(disc, 0.0)))
+    sign = np.where(b < 0, -1.0, 1.0)
+    c_b = np.broadcast_to(c, rough.shape)
+    small = np.divide(c_b, sign * rough, out=np.zeros_like(rough), where=rough > 0)
+    gap = 1.0 - sign * small
+    a_lam = alpha * lam
+    p_s = np.where(b < 0, 1.0 + (1.0 + 2.0 * gamma) * q, a_lam)
+    refined = 1.0 - np.divide(p_s, gap, out=np.zeros_like(rough), where=gap > 0)
+    dominant = np.where((gap > 0) & (rough > 0), refined, rough)
+    return b, c, disc, dominant
+
+
+def nesterov_roots(
+    lr: ArrayLike, momentum: ArrayLike, lam: ArrayLike
+) -> tuple[complex | np.ndarray, complex | np.ndarray]:
+    r"""The two roots of Nesterov's σ² − (1 + γ)(1 − αλ)σ + γ(1 − αλ) = 0, dominant first.
+
+    With our convention (gradient at the look-ahead point θ − γv, see
+    :mod:`~momentum_viz.numerics.optimizer`) the error along curvature λ obeys
+
+    .. math:: e_{t+1} = (1 − αλ)\bigl((1 + γ)\,e_t − γ\,e_{t−1}\bigr),
+
+    whose characteristic polynomial is the one above (Lessard, Recht & Packard 2016,
+    "Analysis and design of optimization algorithms via integral quadratic
+    constraints", SIAM J. Optim. 26(1)). Real roots: σ₁ with |σ₁| refined as in
+    :func:`nesterov_rate`, σ₂ = γ(1 − αλ)/σ₁; complex roots: b/2 ± i√(−D)/2 with
+    b = (1 + γ)(1 − αλ), D = b² − 4γ(1 − αλ). Returned as complex numbers (arrays when
+    the arguments broadcast to one).
+
+    αλ = 0.5, γ = 0.5: b = 0.75, c = 0.25, D = 0.5625 − 1 < 0, so a complex pair of
+    modulus √c = 0.5:
+
+    >>> s1, s2 = nesterov_roots(0.05, 0.5, 10.0)
+    >>> round(s1.real, 12), round(abs(s1), 12), s1 == s2.conjugate()
+    (0.375, 0.5, True)
+    >>> [round(r.real, 12) for r in nesterov_roots(0.1, 0.0, 30.0)]   # SGD: 1 − αλ, 0
+    [-2.0, 0.0]
+    """
+    alpha = check_lr(lr)
+    gamma = check_momentum(momentum)
+    lam_arr = check_curvature(lam)
+    with np.errstate(over="ignore", invalid="ignore"):
+        b, c, disc, dominant = _nesterov_real_dominant(alpha, gamma, lam_arr)
+        real = disc >= 0
+        sq = np.sqrt(np.abs(disc))
+        big = np.where(b < 0, -dominant, dominant)
+        small = np.divide(
+            np.broadcast_to(c, big.shape), big, out=np.zeros_like(big), where=big != 0
+        )
+        half_b, half_sq = 0.5 * b, 0.5 * sq
+    first = np.empty(b.shape, dtype=complex)
+    second = np.empty(b.shape, dtype=complex)
+    first.real = np.where(real, big, half_b)
+    first.imag = np.where(real, 0.0, half_sq)
+    second.real = np.where(real, small, half_b)
+    second.imag = np.where(real, 0.0, -half_sq)
+    return _out(first), _out(second)
+
+
+def nesterov_rate(lr: ArrayLike, momentum: ArrayLike, lam: ArrayLike) -> FloatOrArray:
+    r"""Per-step rate of Nesterov's method along curvature λ: ρ = max |σᵢ|.
+
+    .. math:: ρ = \begin{cases} \sqrt{γ(1 − αλ)} & D < 0 \text{ (complex roots)} \\
+              (|b| + \sqrt{D})/2 & D ≥ 0 \end{cases}
+              \qquad b = (1 + γ)(1 − αλ),\; D = b² − 4γ(1 − αλ)
+
+    ρ < 1 exactly when 0 < αλ < (2 + 2γ)/(1 + 2γ) (:func:`nesterov_stable`). For γ = 0
+    it is exactly :func:`sgd_rate`. Broadcasts over all three arguments, never warns.
+
+    >>> round(nesterov_rate(0.05, 0.5, 10.0), 12)      # complex pair, √(0.5·0.5)
+    0.5
+    >>> round(nesterov_rate(0.1, 0.0, 5.0), 12)        # SGD: |1 − 0.5|
+    0.5
+    >>> nesterov_rate(0.1, 0.5, [15.0, 0.0]).round(12).tolist()  # αλ = 1.5 = 3/2: ρ = 1
+    [1.0, 1.0]
+    """
+    alpha = check_lr(lr)
+    gamma = check_momentum(momentum)
+    lam_arr = check_curvature(lam)
+    with np.errstate(over="ignore", invalid="ignore"):
+        _, c, disc, real_rate = _nesterov_real_dominant(alpha, gamma, lam_arr)
+        rate = np.where(disc < 0, np.sqrt(np.abs(c)), real_rate)
+        rate = np.where(gamma == 0, np.abs(1.0 - alpha * lam_arr), rate)
+    return _out(rate)
+
+
+def nesterov_stable(lr: ArrayLike, momentum: ArrayLike, lam_max: ArrayLike) -> bool | np.ndarray:
+    """Whether Nesterov's step size is stable: αλ_max < (2 + 2γ)/(1 + 2γ).
+
+    From the Jury conditions on σ² − bσ + c: p(1) = αλ > 0, |c| < 1 and
+    p(−1) = 1 + (1 + 2γ)(1 − αλ) > 0. The limit is below SGD's 2 for every γ > 0 and
+    falls to 4/3 as γ → 1: unlike heavy ball (2 + 2γ, growing with γ), more momentum
+    *lowers* Nesterov's largest stable step. Step-size condition only.
+
+    >>> nesterov_stable(0.149, 0.5, 10.0), nesterov_stable(0.15, 0.5, 10.0)  # limit 1.5
+    (True, False)
+    """
+    alpha = check_lr(lr)
+    gamma = check_momentum(momentum)
+    lam_arr = check_curvature(lam_max, "lam_max")
+    with np.errstate(over="ignore"):
+        return _out(alpha * lam_arr * (1.0 + 2.0 * gamma) < 2.0 + 2.0 * gamma)
+
+
+def nesterov_max_stable_lr(momentum: ArrayLike, lam_max: ArrayLike) -> FloatOrArray:
+    """Nesterov's step-size limit (2 + 2γ)/((1 + 2γ)λ_max); ``inf`` for λ_max ≤ 0.
+
+    >>> round(nesterov_max_stable_lr(0.5, 10.0), 12), nesterov_max_stable_lr(0.0, 4.0)
+    (0.15, 0.5)
+    >>> round(nesterov_max_stable_lr(0.9, 50.0), 6)    # 3.8/(2.8·50), the κ = 50 bowl
+    0.027143
+    """
+    gamma = check_momentum(momentum)
+    lam_arr = check_curvature(lam_max, "lam_max")
+    shape = np.broadcast_shapes(gamma.shape, lam_arr.shape)
+    num = np.broadcast_to((2.0 + 2.0 * gamma) / (1.0 + 2.0 * gamma), shape)
+    out = np.full(shape, np.inf)
+    with np.errstate(over="ignore"):
+        np.divide(num, lam_arr, out=out, where=lam_arr > 0)
+    return _out(out)
+
+
+def nesterov_regime(lr: float, momentum: float, lam: float, *, tol: float = 1e-9) -> Regime:
+    """Qualitative behaviour of Nesterov's error along curvature λ: one of :data:`REGIMES`.
+
+    ``"divergent"`` when not 0 < αλ < (2 + 2γ)/(1 + 2γ); ``"critically damped"`` at a
+    double root — √(αλ) = (1 − γ)/(1 + γ) (root 2γ/(1 + γ) ≥ 0), or αλ = 1 (root 0) —
+    within ``tol``; ``"oscillating (complex roots)"`` when D < 0 (0 < 1 − αλ <
+    4γ/(1 + γ)²); ``"monotone"`` for real positive roots (αλ < ((1 − γ)/(1 + γ))²);
+    ``"oscillating (sign flips)"`` for αλ > 1 (real roots of opposite signs, the
+    negative one dominant). With γ = 0 it agrees with :func:`regime`.
+
+    >>> nesterov_regime(0.01, 0.5, 1.0), nesterov_regime(0.05, 0.5, 10.0)
+    ('monotone', 'oscillating (complex roots)')
+    >>> nesterov_regime(0.1, 0.5, 12.0), nesterov_regime(0.1, 0.5, 15.0)
+    ('oscillating (sign flips)', 'divergent')
+    >>> nesterov_regime(1.0 / 9.0, 0.5, 1.0)        # √(αλ) = 1/3 = (1 − 0.5)/(1 + 0.5)
+    'critically damped'
+    """
+    alpha = float(check_lr(lr))
+    gamma = float(check_momentum(momentum))
+    lam_f = float(check_curvature(lam))
+    a_lam = alpha * lam_f
+    if not 0.0 < a_lam * (1.0 + 2.0 * gamma) < 2.0 + 2.0 * gamma:
+        return "divergent"
+    root_a_lam = math.sqrt(a_lam)
+    if abs(root_a_lam - (1.0 - gamma) / (1.0 + gamma)) <= tol or abs(root_a_lam - 1.0) <= tol:
+        return "critically damped"
+    _, b, _, disc = _nesterov_terms(np.float64(alpha), np.float64(gamma), np.float64(lam_f))
+    if disc < 0:
+        return "oscillating (complex roots)"
+    return "monotone" if b > 0 else "oscillating (sign flips)"
+
+
 # --- stability ------------------------------------------------------------------------------
 
 
@@ -367,6 +561,119 @@ def max_stable_lr(momentum: ArrayLike, lam_max: ArrayLike) -> FloatOrArray:
     with np.errstate(over="ignore"):
         np.divide(num, lam_arr, out=out, where=lam_arr > 0)
     return _out(out)
+
+
+# --- advice when a run diverges ---------------------------------------------------------------
+
+
+def effective_lr(lr: ArrayLike, momentum: ArrayLike) -> FloatOrArray:
+    r"""The effective step α/(1 − γ): the step momentum settles to on a constant slope.
+
+    With a constant gradient g the velocity obeys v ← γv + αg, whose fixed point is
+    v = αg/(1 − γ): on a long, even slope momentum moves like SGD with step α/(1 − γ).
+    (Nesterov, whose look-ahead gradient is the same g there, too.)
+
+    >>> round(effective_lr(1e-3, 0.99), 12)    # γ = 0.99 at α = 1e-3 is SGD at 0.1 on a slope
+    0.1
+    >>> effective_lr(0.1, [0.0, 0.5]).round(12).tolist()
+    [0.1, 0.2]
+    """
+    alpha = check_lr(lr)
+    gamma = check_momentum(momentum)
+    return _out(alpha / (1.0 - gamma))
+
+
+class DivergenceAdvice(NamedTuple):
+    """What the local quadratic model says about a step size that diverges.
+
+    Attributes:
+        method: "sgd", "momentum" or "nesterov".
+        lr_limit: the α bound at this γ for this method near this point (α must stay
+            below it): 2/λmax, (2 + 2γ)/λmax or (2 + 2γ)/((1 + 2γ)λmax); ``inf`` when
+            λmax ≤ 0 (no step size overshoots: divergence there is not the step's fault).
+        diverges: α ≥ ``lr_limit``: the step size alone makes the run diverge here.
+        lower_momentum_helps: lowering γ raises ``lr_limit`` (Nesterov, γ > 0); never
+            for heavy ball (its bound *grows* with γ) or SGD (no γ).
+        stable_momenta: the γ in [0, 1) for which this α is stable, as (low, high):
+            heavy ball γ > αλmax/2 − 1; Nesterov γ < (2 − αλmax)/(2αλmax − 2) when
+            αλmax > 1; (nan, nan) when none is (α too large for any γ).
+        message: one sentence with the numbers, for people.
+    """
+
+    method: str
+    lr_limit: float
+    diverges: bool
+    lower_momentum_helps: bool
+    stable_momenta: tuple[float, float]
+    message: str
+
+
+def divergence_advice(method: str, lr: float, momentum: float, lam_max: float) -> DivergenceAdvice:
+    r"""Advice for a step size that overshoots, from the quadratic model near a point.
+
+    The step-size limits on a quadratic with largest eigenvalue λmax are
+
+    .. math:: α < \frac{2}{λ_{max}} \;(\text{SGD}), \qquad
+              α < \frac{2 + 2γ}{λ_{max}} \;(\text{heavy ball}), \qquad
+              α < \frac{2 + 2γ}{(1 + 2γ)\,λ_{max}} \;(\text{Nesterov}),
+
+    (:func:`max_stable_lr`, :func:`nesterov_max_stable_lr`). Heavy ball's grows with γ,
+    so "lower γ" is wrong advice for its step-size divergence: *raising* γ can help.
+    Nesterov's falls with γ, so lowering γ helps there. On a curved, non-quadratic
+    surface a run can also diverge by overshooting where λmax is larger than at the
+    point analysed; the advice is only as good as the local model.
+
+    κ = 50 bowl (λmax = 50), α = 0.05: heavy ball needs α < (2 + 2γ)/50, i.e. γ > 0.25:
+
+    >>> a = divergence_advice("momentum", 0.05, 0.1, 50.0)
+    >>> round(a.lr_limit, 12), a.diverges, a.lower_momentum_helps, a.stable_momenta
+    (0.044, True, False, (0.25, 1.0))
+    >>> divergence_advice("momentum", 0.05, 0.3, 50.0).diverges
+    False
+    >>> a = divergence_advice("nesterov", 0.03, 0.9, 50.0)    # αλ = 1.5: γ < 0.5
+    >>> round(a.lr_limit, 6), a.diverges, a.lower_momentum_helps, a.stable_momenta
+    (0.027143, True, True, (0.0, 0.5))
+    """
+    method = check_method(method)
+    alpha = float(check_lr(lr))
+    gamma = 0.0 if method == "sgd" else float(check_momentum(momentum))
+    lam = float(check_curvature(lam_max, "lam_max"))
+    a_lam = alpha * lam
+    nan = math.nan
+    if method == "sgd":
+        limit = float(max_stable_lr(0.0, lam))
+        momenta = (0.0, 1.0) if a_lam < 2.0 else (nan, nan)
+        helps = False
+    elif method == "momentum":
+        limit = float(max_stable_lr(gamma, lam))
+        low = max(0.0, 0.5 * a_lam - 1.0)
+        momenta = (low, 1.0) if low < 1.0 else (nan, nan)
+        helps = False
+    else:
+        limit = float(nesterov_max_stable_lr(gamma, lam))
+        if a_lam <= 1.0:
+            momenta = (0.0, 1.0)
+        elif a_lam < 2.0:
+            momenta = (0.0, min(1.0, (2.0 - a_lam) / (2.0 * a_lam - 2.0)))
+        else:
+            momenta = (nan, nan)
+        helps = gamma > 0 and lam > 0
+    diverges = alpha >= limit
+    name = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}[method]
+    if lam <= 0:
+        message = (
+            f"λmax = {_fmt(lam)} ≤ 0 here: no step size overshoots; the run moves away "
+            "along a direction of negative curvature"
+        )
+    elif not diverges:
+        message = f"{name} is stable here: α = {_fmt(alpha)} < {_fmt(limit)}"
+    else:
+        message = f"{name} overshoots here: α = {_fmt(alpha)} needs to be below {_fmt(limit)}"
+        if method == "momentum" and not math.isnan(momenta[0]):
+            message += f", or raise γ above {_fmt(momenta[0])} (lowering γ does not help)"
+        elif method == "nesterov" and helps and not math.isnan(momenta[1]):
+            message += f", or lower γ below {_fmt(momenta[1])}"
+    return DivergenceAdvice(method, limit, diverges, helps, momenta, message)
 
 
 # --- optimal parameters (Polyak's heavy ball) -------------------------------------------------
@@ -427,6 +734,40 @@ def optimal_rates(lam_min: float, lam_max: float) -> tuple[float, float]:
     return (hi - lo) / (hi + lo), (s_hi - s_lo) / (s_hi + s_lo)
 
 
+def optimal_nesterov_params(lam_min: float, lam_max: float) -> tuple[float, float]:
+    r"""Nesterov's tuned parameters (α, γ) for eigenvalues in [λ_min, λ_max].
+
+    .. math:: α = \frac{4}{3λ_{max} + λ_{min}}, \qquad
+              γ = \frac{\sqrt{3κ + 1} − 2}{\sqrt{3κ + 1} + 2}, \quad κ = λ_{max}/λ_{min}
+
+    (Lessard, Recht & Packard 2016, SIAM J. Optim. 26(1)), with the rate
+    :func:`optimal_nesterov_rate`, 1 − 2/√(3κ + 1): a double root at λ_min. These are
+    *not* heavy ball's α*, γ* (Nesterov at those diverges when κ is large).
+
+    κ = 50 (λ = 1, 50): α = 4/151, √151 ≈ 12.288:
+
+    >>> a, g = optimal_nesterov_params(1.0, 50.0)
+    >>> round(a * 151, 12), round(g, 4)
+    (4.0, 0.72)
+    """
+    lo, hi = _check_spectrum(lam_min, lam_max)
+    root = math.sqrt(3.0 * hi / lo + 1.0)
+    return 4.0 / (3.0 * hi + lo), (root - 2.0) / (root + 2.0)
+
+
+def optimal_nesterov_rate(lam_min: float, lam_max: float) -> float:
+    """The rate 1 − 2/√(3κ + 1) of :func:`optimal_nesterov_params` (κ = 50: 0.837).
+
+    Between SGD's best (κ − 1)/(κ + 1) and heavy ball's (√κ − 1)/(√κ + 1): about
+    √(3κ)/2 steps per factor e.
+
+    >>> round(optimal_nesterov_rate(1.0, 50.0), 4), optimal_nesterov_rate(1.0, 1.0)
+    (0.8372, 0.0)
+    """
+    lo, hi = _check_spectrum(lam_min, lam_max)
+    return 1.0 - 2.0 / math.sqrt(3.0 * hi / lo + 1.0)
+
+
 # --- local quadratic model -----------------------------------------------------------------------
 
 
@@ -461,6 +802,8 @@ class EigenAnalysis(NamedTuple):
     sgd_regime: Regime
     momentum_rate: float
     momentum_regime: Regime
+    nesterov_rate: float
+    nesterov_regime: Regime
 
 
 @dataclass(frozen=True)
@@ -469,7 +812,9 @@ class TheoryReport:
 
     ``directions`` is sorted by λ (ascending). Overall rates are the maxima over the
     directions (the slowest direction wins). The ``optimal_*`` fields and
-    ``condition_number`` are ``None`` unless every eigenvalue is > 0.
+    ``condition_number`` are ``None`` unless every eigenvalue is > 0. ``optimal_lr``,
+    ``optimal_momentum`` are heavy ball's; ``optimal_nesterov_*`` Nesterov's own.
+    All of it describes the (local) quadratic model only.
     """
 
     lr: float
@@ -491,6 +836,12 @@ class TheoryReport:
     optimal_momentum: float | None
     optimal_momentum_rate: float | None
     warnings: tuple[str, ...]
+    nesterov_rate: float
+    nesterov_stable: bool
+    nesterov_max_lr: float
+    optimal_nesterov_lr: float | None
+    optimal_nesterov_momentum: float | None
+    optimal_nesterov_rate: float | None
 
     @property
     def sgd_converges(self) -> bool:
@@ -502,15 +853,21 @@ class TheoryReport:
         """Stable step and positive definite: every direction has ρ < 1."""
         return self.momentum_stable and self.positive_definite
 
+    @property
+    def nesterov_converges(self) -> bool:
+        """Stable step and positive definite: every direction has ρ < 1."""
+        return self.nesterov_stable and self.positive_definite
+
 
 def _fmt(x: float) -> str:
     return f"{x:.3g}".replace("-", "−")
 
 
 def _directions(alpha: float, gamma: float, lams: np.ndarray) -> tuple[EigenAnalysis, ...]:
-    """Rate and regime of SGD and momentum along each eigen-direction (sorted λ)."""
+    """Rate and regime of SGD, momentum and Nesterov along each eigen-direction (sorted λ)."""
     sgd_rates = np.atleast_1d(sgd_rate(alpha, lams))
     mom_rates = np.atleast_1d(momentum_rate(alpha, gamma, lams))
+    nes_rates = np.atleast_1d(nesterov_rate(alpha, gamma, lams))
     return tuple(
         EigenAnalysis(
             lam=float(lam),
@@ -518,8 +875,10 @@ def _directions(alpha: float, gamma: float, lams: np.ndarray) -> tuple[EigenAnal
             sgd_regime=regime(alpha, 0.0, float(lam)),
             momentum_rate=float(m),
             momentum_regime=regime(alpha, gamma, float(lam)),
+            nesterov_rate=float(n),
+            nesterov_regime=nesterov_regime(alpha, gamma, float(lam)),
         )
-        for lam, s, m in zip(lams, sgd_rates, mom_rates, strict=True)
+        for lam, s, m, n in zip(lams, sgd_rates, mom_rates, nes_rates, strict=True)
     )
 
 
@@ -543,7 +902,8 @@ def _curvature_warnings(lams: np.ndarray) -> list[str]:
 
 
 def _stability_warnings(alpha: float, gamma: float, lam_max: float) -> list[str]:
-    """Warnings for a step too large for SGD (αλmax ≥ 2) or momentum (≥ 2 + 2γ)."""
+    """Warnings for a step too large for SGD (αλmax ≥ 2), momentum (≥ 2 + 2γ) or
+    Nesterov (≥ (2 + 2γ)/(1 + 2γ))."""
     warnings = []
     a_lam_max = alpha * lam_max
     if not sgd_stable(alpha, lam_max):
@@ -557,11 +917,17 @@ def _stability_warnings(alpha: float, gamma: float, lam_max: float) -> list[str]
             f"α·λmax = {_fmt(a_lam_max)} ≥ 2 + 2γ = {_fmt(limit)}: momentum diverges "
             f"(it needs α < (2 + 2γ)/λmax = {_fmt(limit / lam_max)})"
         )
+    if not nesterov_stable(alpha, gamma, lam_max):
+        limit = (2.0 + 2.0 * gamma) / (1.0 + 2.0 * gamma)
+        warnings.append(
+            f"α·λmax = {_fmt(a_lam_max)} ≥ (2 + 2γ)/(1 + 2γ) = {_fmt(limit)}: Nesterov "
+            f"diverges (it needs α < {_fmt(limit / lam_max)})"
+        )
     return warnings
 
 
 def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
-    """Analyse SGD and momentum with step α = ``lr`` and γ = ``momentum``.
+    """Analyse SGD, heavy-ball momentum and Nesterov with step α = ``lr``, γ = ``momentum``.
 
     ``eigenvalues`` are those of the (local) Hessian: a 1-D sequence of finite numbers of
     any sign (use :func:`local_eigenvalues` for a 2×2 Hessian). Never raises for λ ≤ 0:
@@ -575,10 +941,19 @@ def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
     ([1.0, 10.0], 0.9, 0.5)
     >>> r.sgd_max_lr, round(r.momentum_max_lr, 12), r.warnings
     (0.2, 0.3, ())
-    >>> for w in analyse(0.3, 0.1, [1.0, 10.0]).warnings:   # αλ_max = 3 ≥ 2 and ≥ 2.2
+    >>> for w in analyse(0.3, 0.1, [1.0, 10.0]).warnings:   # αλ_max = 3 ≥ 2, 2.2, 1.83
     ...     print(w)
     α·λmax = 3 ≥ 2: plain SGD diverges (it needs α < 2/λmax = 0.2)
     α·λmax = 3 ≥ 2 + 2γ = 2.2: momentum diverges (it needs α < (2 + 2γ)/λmax = 0.22)
+    α·λmax = 3 ≥ (2 + 2γ)/(1 + 2γ) = 1.83: Nesterov diverges (it needs α < 0.183)
+
+    Nesterov's limit is below SGD's for every γ > 0: at α = 0.14, γ = 0.5, λ = 10 the
+    heavy ball is stable (1.4 < 3) and Nesterov too (1.4 < 1.5), at α = 0.16 only
+    heavy ball is (1.6 ≥ 1.5):
+
+    >>> r = analyse(0.16, 0.5, [1.0, 10.0])
+    >>> r.momentum_stable, r.nesterov_stable, round(r.nesterov_max_lr, 12)
+    (True, False, 0.15)
     >>> r = analyse(0.1, 0.5, [-0.3, 1.0])
     >>> r.positive_definite, r.optimal_lr, r.directions[0].momentum_regime
     (False, None, 'divergent')
@@ -597,9 +972,13 @@ def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
     positive_definite = lam_min > 0
     s_stable = bool(sgd_stable(alpha, lam_max))
     m_stable = bool(momentum_stable(alpha, gamma, lam_max))
+    n_stable = bool(nesterov_stable(alpha, gamma, lam_max))
     warnings = _curvature_warnings(lams) + _stability_warnings(alpha, gamma, lam_max)
 
+    opt_nes_lr = opt_nes_mom = opt_nes_rate = None
     if positive_definite:
+        opt_nes_lr, opt_nes_mom = optimal_nesterov_params(lam_min, lam_max)
+        opt_nes_rate = optimal_nesterov_rate(lam_min, lam_max)
         opt_lr, opt_mom = optimal_momentum_params(lam_min, lam_max)
         opt_sgd_rate, opt_mom_rate = optimal_rates(lam_min, lam_max)
         opt_sgd_lr: float | None = optimal_sgd_lr(lam_min, lam_max)
@@ -627,6 +1006,12 @@ def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
         optimal_momentum=opt_mom,
         optimal_momentum_rate=opt_mom_rate,
         warnings=tuple(warnings),
+        nesterov_rate=max(d.nesterov_rate for d in directions),
+        nesterov_stable=n_stable,
+        nesterov_max_lr=float(nesterov_max_stable_lr(gamma, lam_max)),
+        optimal_nesterov_lr=opt_nes_lr,
+        optimal_nesterov_momentum=opt_nes_mom,
+        optimal_nesterov_rate=opt_nes_rate,
     )
 
 
@@ -639,37 +1024,55 @@ def measured_rate(
     skip: int = 0,
     min_points: int = 5,
     loss_min: float = 0.0,
-    window: tuple[float, float] = (1e-12, 1e-1),
+    window: tuple[float, float] = (1e-8, 1e-1),
+    converged_at: int | None = None,
+    max_residual: float = 0.5,
+    floor_margin: float = 1e3,
 ) -> float:
-    """Estimate the per-step rate ρ of the *error* from a loss curve.
+    r"""Estimate the asymptotic per-step rate ρ of the *error* from the tail of a loss curve.
 
     Near a minimum the excess loss L_t − L* is quadratic in the error, so it decays like
     C·ρ^{2t}. This returns ρ = exp(s/2), where s is the least-squares slope of
-    log(L_t − L*) against t — the rate of the error, directly comparable with
-    :func:`sgd_rate`, :func:`momentum_rate` and ``TheoryReport.*_rate``.
+    log(L_t − L*) against t over the curve's *tail* (the asymptotic, linear phase) —
+    the rate of the error, directly comparable with :func:`sgd_rate`,
+    :func:`momentum_rate`, :func:`nesterov_rate` and ``TheoryReport.*_rate``.
 
     How the points are chosen:
 
-    1. drop the first ``skip`` losses and subtract ``loss_min`` (L*, 0 for the quadratic
-       bowls);
+    1. drop the first ``skip`` losses and subtract ``loss_min`` (L*, 0 for the bowls);
     2. oscillating runs make the loss dip towards zero between peaks, so only the points
-       of the *upper envelope* are used: those at least as large as every later one
-       (the running maximum taken from the end);
-    3. keep those whose excess lies between ``window[0]`` and ``window[1]`` times the
-       largest excess: this skips the initial transient (faster directions dying out)
-       and the floating-point noise floor.
+       of the *upper envelope* are used: those at least as large as every later one;
+    3. drop the early phase above ``window[1]`` times the largest excess, and the floor
+       the curve ends on (rounding, or noise): points within ``floor_margin`` of the
+       final envelope level;
+    4. of what remains, fit the tail: the lower half of its range in log(excess)
+       (at least the last ``min_points`` points). The early phase of a run on a
+       non-quadratic surface is nonlinear; only the tail is governed by the Hessian at
+       the minimum (e.g. Himmelblau, SGD at its defaults: 0.676, not 0.626 from a fit
+       starting at the top).
 
-    Returns NaN, without warning, when fewer than ``min_points`` points remain (too
-    short a run, a loss that never falls by the factor ``window[1]``, an instant
-    convergence) or when the curve contains non-finite values (a divergent run). A
-    divergent but finite curve also gives NaN: only decay is measured.
+    Returns NaN, without warning — blank, not a misleading number — when:
+
+    * ``converged_at`` is given and negative (the run did not settle; pass
+      ``Run.converged_at``);
+    * the curve has non-finite values (diverged), or fewer than ``min_points`` points
+      remain (too short, instant convergence);
+    * the excess did not fall to ``window[0]`` times its largest value: no settled
+      decay to measure (a run still far off, a noisy run rattling at a noise floor,
+      a growing loss);
+    * the tail is not geometric: the standard deviation of the residuals of log(excess)
+      about the fitted line exceeds ``max_residual`` (noise). Where the tail has at
+      least ``min_points`` local maxima (an oscillating loss) only those count, so the
+      staircase envelope of a slowly rotating spiral is not mistaken for noise.
 
     Caveat: at a double root (critical damping, optimal parameters) the error behaves
     like t·ρ^t, and the polynomial factor makes the estimate slightly too large.
 
-    >>> round(measured_rate([0.81 ** t for t in range(60)]), 12)  # loss 0.81^t = (0.9²)^t
+    >>> round(measured_rate([0.81 ** t for t in range(120)]), 12)  # loss 0.81^t = (0.9²)^t
     0.9
     >>> measured_rate([1.0, 0.5, 0.25])                       # too few points
+    nan
+    >>> measured_rate([0.81 ** t for t in range(120)], converged_at=-1)  # not settled
     nan
     """
     arr = as_float_array("losses", losses, "a 1-D sequence of numbers")
@@ -681,20 +1084,42 @@ def measured_rate(
     if not 0.0 < floor_frac < ceil_frac <= 1.0:
         raise reject("window", "a pair (low, high) with 0 < low < high ≤ 1", window)
     loss_min_f = check_real("loss_min", loss_min)
+    if converged_at is not None:
+        converged_at = check_whole("converged_at", converged_at, -1)
+    max_residual = check_real("max_residual", max_residual, low=0.0, strict=True)
+    floor_margin = check_real("floor_margin", floor_margin, low=1.0)
 
     excess = arr[skip:] - loss_min_f
+    if converged_at is not None and converged_at < 0:
+        return math.nan
     if excess.size < min_points or not np.isfinite(excess).all():
         return math.nan
     envelope = np.maximum.accumulate(excess[::-1])[::-1]
     top = envelope[0]
-    if not top > 0:
+    floor = max(float(envelope[-1]), 0.0)
+    if not top > 0 or floor > floor_frac * top:
         return math.nan
     steps = np.arange(excess.size, dtype=float)
-    use = (excess == envelope) & (excess >= floor_frac * top) & (excess <= ceil_frac * top)
+    use = (excess == envelope) & (excess > floor_margin * floor) & (excess > 0)
+    use &= excess <= ceil_frac * top
     if np.count_nonzero(use) < min_points:
         return math.nan
+    # local maxima of the excess: the peaks of an oscillating loss (a slow spiral's
+    # envelope is a staircase whose flanks fall below the line; its peaks do not)
+    peak = np.ones(excess.size, dtype=bool)
+    peak[1:] &= excess[1:] >= excess[:-1]
+    peak[:-1] &= excess[:-1] >= excess[1:]
     t = steps[use]
     y = np.log(excess[use])
+    peak = peak[use]
+    tail = y <= 0.5 * (y.max() + y.min())
+    tail[-min_points:] = True
+    t, y, peak = t[tail], y[tail], peak[tail]
     t_centred = t - t.mean()
     slope = float(np.dot(t_centred, y - y.mean()) / np.dot(t_centred, t_centred))
+    residual = y - y.mean() - slope * t_centred
+    if np.count_nonzero(peak) >= min_points:
+        residual = residual[peak]
+    if float(np.std(residual)) > max_residual:
+        return math.nan
     return math.exp(0.5 * slope)
