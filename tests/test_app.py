@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,8 @@ def test_diverging_lr_shows_warning_not_exception():
     at.select_slider(key="lr").set_value(0.1).run()
     assert not at.exception
     errors = [e.value for e in at.error]
-    assert any("diverged at step" in e and "lower α or γ" in e for e in errors), errors
+    # SGD at α = 0.1 on Rosenbrock: the advice names the α bound, with a number.
+    assert any("SGD diverged at step" in e and "needs to be below" in e for e in errors), errors
     spec = _map_spec(at)
     assert spec["layout"]["xaxis"]["range"] == list(SURFACES["rosenbrock"].bounds[0])
 
@@ -192,3 +194,54 @@ def test_scenario_link_reopens_the_scenario():
     at = _app(scenario=key)
     assert at.selectbox(key="scenario").value == key
     assert at.selectbox(key="surface").value == scenario.settings.surface
+
+
+# --- divergence advice (issue 11, item 2) ------------------------------------------------
+
+
+def _diverging(surface_name: str, method: str, lr: float, momentum: float):
+    from momentum_viz.app.settings import Settings, surface_of
+    from momentum_viz.app.tabs.race import divergence_note
+
+    settings = Settings(surface=surface_name, lr=lr, momentum=momentum)
+    surface = surface_of(settings)
+    settings = replace(settings, x0=surface.start[0], y0=surface.start[1], steps=surface.steps)
+    run = simulate(surface, method, surface.start, lr=lr, momentum=momentum, steps=surface.steps)
+    assert run.diverged_at > 0
+    return divergence_note(method, run, surface, settings), surface, settings
+
+
+def _settles(surface, settings, method, **change) -> bool:
+    kwargs = dict(lr=settings.lr, momentum=settings.momentum, steps=settings.steps) | change
+    run = simulate(surface, method, (settings.x0, settings.y0), **kwargs)
+    return run.diverged_at < 0 and run.converged_at >= 0
+
+
+def test_heavy_ball_step_size_divergence_is_not_told_to_lower_gamma():
+    # κ = 50 bowl, α = 0.05, γ = 0.1: heavy ball needs α < (2 + 2γ)/λmax = 0.044, which
+    # grows with γ: γ > αλmax/2 − 1 = 0.25 is stable. Lowering γ would not help.
+    note, surface, settings = _diverging("quadratic", "momentum", 0.05, 0.1)
+    assert "lower α or γ" not in note and "Try a lower γ" not in note
+    assert "needs to be below 0.044" in note and "raise γ above 0.25" in note
+    # The advice holds against the runs themselves:
+    assert _settles(surface, settings, "momentum", momentum=0.3)
+    assert _settles(surface, settings, "momentum", lr=0.043)
+    assert not _settles(surface, settings, "momentum", momentum=0.0)
+
+
+def test_overshoot_on_a_curved_valley_is_told_to_lower_gamma():
+    # Rosenbrock, α = 1e-3: γ = 0.995 diverges although α is within the local bound at
+    # every point the run crossed; γ = 0.99 settles at the minimum (step 1,543), 0.95
+    # within the default 1,000 steps.
+    note, surface, settings = _diverging("rosenbrock", "momentum", 1e-3, 0.995)
+    assert "is stable here" in note and "Try a lower γ" in note
+    assert _settles(surface, settings, "momentum", momentum=0.99, steps=2000)
+    assert _settles(surface, settings, "momentum", momentum=0.95)
+
+
+def test_nesterov_limit_is_below_heavy_balls():
+    # Same bowl and α: Nesterov's bound (2 + 2γ)/((1 + 2γ)λmax) falls with γ.
+    note, surface, settings = _diverging("quadratic", "nesterov", 0.03, 0.9)
+    assert "needs to be below 0.0271" in note and "lower γ below 0.5" in note
+    assert _settles(surface, settings, "nesterov", momentum=0.45)
+    assert _settles(surface, settings, "momentum")  # heavy ball is fine at these values

@@ -60,6 +60,34 @@ def summarize(surface: Surface, run: Run) -> RunSummary:
     )
 
 
+def steepest_curvature(surface: Surface, run: Run) -> float:
+    """The largest Hessian eigenvalue λmax at the points a single run visited on the map.
+
+    Only points inside ``surface.bounds`` and before the run diverged count: this is the
+    stiffest curvature the run met where a student can see it, the λmax that bounds its
+    step size (:func:`momentum_viz.numerics.theory.divergence_advice`).
+
+    >>> from momentum_viz import simulate
+    >>> from surfaces import quadratic
+    >>> bowl = quadratic(50.0)
+    >>> run = simulate(bowl, "sgd", bowl.start, lr=0.01, steps=5)
+    >>> round(steepest_curvature(bowl, run), 9)   # the bowl's λmax, everywhere
+    50.0
+    """
+    if run.positions.ndim != 2:
+        raise ValueError(
+            f"steepest_curvature takes a single run; got positions of shape {run.positions.shape}"
+        )
+    end = run.diverged_at if run.diverged_at >= 0 else len(run.positions)
+    points = run.positions[:end]
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    x, y = points[:, 0], points[:, 1]
+    points = points[(x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)]
+    if len(points) == 0:
+        points = run.positions[:1]  # the start, clamped inside by the app
+    return float(np.linalg.eigvalsh(surface.hessian(points))[:, -1].max())
+
+
 def format_number(value: float) -> str:
     """Compact, readable number for a metric: 3 significant digits, scientific when tiny."""
     if not math.isfinite(value):

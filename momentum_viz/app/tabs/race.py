@@ -10,8 +10,11 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import streamlit as st
 
+from surfaces import Surface
+
 from ...numerics.optimizer import Run
-from ...numerics.summary import RunSummary, format_number, summarize
+from ...numerics.summary import RunSummary, format_number, steepest_curvature, summarize
+from ...numerics.theory import divergence_advice, effective_lr
 from ...views.curves import loss_figure
 from ...views.export import animation_html, trajectories_csv
 from ...views.style import METHOD_LABELS
@@ -19,26 +22,78 @@ from .. import state
 from ..compute import race_figure_for
 from ..settings import Settings, surface_of
 
+# One sentence a lecturer can say; the rest behind an expander.
+EXPLANATION_LEAD = (
+    "**What momentum does:** it keeps a velocity, so every step carries on part of the last one."
+)
 EXPLANATION = """
-**What momentum does.** Plain gradient descent (SGD) steps straight downhill from
-wherever it stands. Momentum keeps a *velocity* $v$: every step adds the new gradient to
-what is left of the old ones, so the point keeps rolling through small bumps and shallow
-dips, and speeds up along narrow valleys where the gradients agree. Because γ < 1, old
-gradients fade: after $k$ steps a gradient counts only $γ^k$ as much. Too much momentum
-(γ close to 1) overshoots and oscillates for a long time. Nesterov momentum looks ahead:
-it takes the gradient at $θ - γv$, where the velocity is about to carry it, and so brakes
-earlier.
+Plain gradient descent (SGD) steps straight downhill from wherever it stands. Momentum
+keeps a *velocity* $v$: every step adds the new gradient to what is left of the old ones,
+so the point keeps rolling through small bumps and shallow dips, and speeds up along
+narrow valleys where the gradients agree. Because γ < 1, old gradients fade: after $k$
+steps a gradient counts only $γ^k$ as much. Too much momentum (γ close to 1) overshoots
+and oscillates for a long time. Nesterov momentum takes the gradient at $θ - γv$, where
+the velocity is about to carry it.
 """
 
 
-def update_rule_latex(lr: float, momentum: float) -> str:
-    """The momentum update with the current α and γ filled in (two aligned lines)."""
+def update_rule_latex(lr: float, momentum: float, methods: tuple[str, ...] = ()) -> str:
+    """The update rules of the methods on screen, with the current α and γ filled in.
+
+    Heavy ball takes the gradient at θ, Nesterov at the look-ahead point θ − γv; SGD is
+    the same rule with γ = 0. With no method picked, heavy ball's rule is shown.
+    """
+    gamma = rf"\underbrace{{{momentum:.4g}}}_{{\gamma}}"
+    alpha = rf"\underbrace{{{lr:.3g}}}_{{\alpha}}"
+    lines = []
+    if "momentum" in methods or not methods:
+        lines.append(rf"v_{{t+1}} &= {gamma}\,v_t + {alpha}\,\nabla J(\theta_t)")
+    if "nesterov" in methods:
+        lines.append(
+            rf"v_{{t+1}} &= {gamma}\,v_t + {alpha}\,\nabla J(\theta_t - \gamma v_t)"
+            r"&&\text{(Nesterov)}"
+        )
+    if "sgd" in methods:
+        lines.append(rf"v_{{t+1}} &= {alpha}\,\nabla J(\theta_t) &&\text{{(SGD: }}\gamma = 0)")
+    lines.append(r"\theta_{t+1} &= \theta_t - v_{t+1}")
+    return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
+
+
+def effective_step_caption(lr: float, momentum: float) -> str:
+    """α/(1 − γ): the step momentum settles to on a steady slope, in one sentence."""
+    step = effective_lr(lr, momentum)
     return (
-        r"\begin{aligned}"
-        rf"v_{{t+1}} &= \underbrace{{{momentum:.4g}}}_{{\gamma}}\,v_t"
-        rf" + \underbrace{{{lr:.3g}}}_{{\alpha}}\,\nabla J(\theta_t) \\"
-        r"\theta_{t+1} &= \theta_t - v_{t+1}"
-        r"\end{aligned}"
+        f"Effective step on a steady slope: α/(1 − γ) = {format_number(step)}, "
+        f"{step / lr:.3g}× α. Where the slope stays the same, momentum moves like SGD with "
+        "this step: fast on long slopes, and it overshoots where the slope turns."
+    )
+
+
+def divergence_note(method: str, run: Run, surface: Surface, settings: Settings) -> str:
+    """Why a run diverged and what would help, from the local quadratic model.
+
+    The model is taken at the stiffest point the run crossed on the map (largest λmax):
+    that curvature bounds the step size (see :func:`divergence_advice`). When α is within
+    the bound there, the step size alone is not the cause: the run carried too much
+    speed to follow a curved surface, and a lower γ is the thing to try.
+    """
+    label = METHOD_LABELS[method]
+    gamma = 0.0 if method == "sgd" else settings.momentum
+    lam_max = steepest_curvature(surface, run)
+    advice = divergence_advice(method, settings.lr, gamma, lam_max)
+    head = f"**{label} diverged at step {run.diverged_at}.** "
+    where = f"At the steepest point it crossed on the map (λmax = {format_number(lam_max)}): "
+    if advice.diverges:
+        return head + where + advice.message + "."
+    if method == "sgd":
+        return (
+            head + where + advice.message + ", so it left the map where the surface is "
+            "steeper still: lower α."
+        )
+    return (
+        head + where + advice.message + f", so the step size alone is not the cause: with "
+        f"γ = {settings.momentum:.4g} it carried too much speed to follow the curved "
+        "surface. Try a lower γ."
     )
 
 
@@ -79,10 +134,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     fig = race_figure_for(settings)
     for method, run in runs.items():
         if run.diverged_at >= 0:
-            st.error(
-                f"{METHOD_LABELS[method]} diverged at step {run.diverged_at}: lower α or γ.",
-                icon="⚠️",
-            )
+            st.error(divergence_note(method, run, surface, settings), icon="⚠️")
     map_col, side_col = st.columns([3, 2], gap="medium")
     with map_col:
         st.plotly_chart(
@@ -99,10 +151,14 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
             st.plotly_chart(loss_figure(losses, offset=offset), key="losses")
         else:
             st.info("Pick at least one method in the sidebar to see it run.")
-        st.latex(update_rule_latex(settings.lr, settings.momentum))
+        st.latex(update_rule_latex(settings.lr, settings.momentum, tuple(runs)))
+        if any(method != "sgd" for method in runs):
+            st.caption(effective_step_caption(settings.lr, settings.momentum))
     if runs:
         st.table(outcome_table(settings, runs), hide_index=True, border="horizontal")
-    st.markdown(EXPLANATION)
+    st.markdown(EXPLANATION_LEAD)
+    with st.expander("More: what momentum does"):
+        st.markdown(EXPLANATION)
     _exports(settings, runs, fig.figure)
 
 
