@@ -7,6 +7,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -141,16 +142,20 @@ def test_theory_tab_and_optimal_button_on_the_quadratic():
     # Lazy tabs: only the open one is drawn, and the button is in it.
     assert [bool(t.children) for t in at.tabs] == [label == "Theory" for label in labels]
     theory = at.tabs[labels.index("Theory")]
-    buttons = [b for b in theory.button if b.label == "Use optimal α, γ"]
+    buttons = [b for b in theory.button if b.label == "Use heavy ball's optimal α, γ"]
     assert buttons, [b.label for b in at.button]
     buttons[0].click().run()
     assert not at.exception
-    # κ = DEFAULT_KAPPA (λ = 1 … κ): α* = (2 / (1 + √κ))², γ* = ((√κ − 1)/(√κ + 1))², by hand.
+    # κ = DEFAULT_KAPPA (λ = 1 … κ): α* = (2 / (1 + √κ))², γ* = ((√κ − 1)/(√κ + 1))², by hand,
+    # stored exactly (not rounded), so the slow direction reads as critically damped (the
+    # fast one sits on the sign-flip side of its boundary: αλmax > 1 there).
     root = DEFAULT_KAPPA**0.5
-    assert at.select_slider(key="lr").value == pytest.approx((2 / (1 + root)) ** 2)
+    assert at.select_slider(key="lr").value == pytest.approx((2 / (1 + root)) ** 2, rel=1e-12)
     assert at.select_slider(key="momentum").value == pytest.approx(
-        ((root - 1) / (root + 1)) ** 2, abs=1e-6
+        ((root - 1) / (root + 1)) ** 2, rel=1e-12
     )
+    regimes = at.dataframe[0].value["heavy ball"].tolist()
+    assert regimes[0] == "critically damped", regimes
 
 
 @pytest.mark.parametrize("surface", ["multiwell", "quadratic", "rosenbrock"])
@@ -245,3 +250,66 @@ def test_nesterov_limit_is_below_heavy_balls():
     assert "needs to be below 0.0271" in note and "lower γ below 0.5" in note
     assert _settles(surface, settings, "nesterov", momentum=0.45)
     assert _settles(surface, settings, "momentum")  # heavy ball is fine at these values
+
+
+# --- the optimum is offered where it holds (issue 11, item 1) -----------------------------
+
+
+def _theory(**query) -> AppTest:
+    at = _app(**query)
+    at.session_state["view"] = "Theory"
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _click_and_race(at: AppTest, label: str) -> dict[str, dict[str, str]]:
+    (button,) = [b for b in at.button if b.label == label]
+    button.click().run()
+    at.session_state["view"] = "Race on the map"
+    at.run()
+    assert not at.exception
+    return _outcomes(at)
+
+
+@pytest.mark.parametrize("surface", ["rosenbrock", "beale"])
+def test_optimum_of_a_minimums_model_is_demonstrated_near_that_minimum(surface):
+    # From the default start, heavy ball's α*, γ* (from the Hessian at the minimum)
+    # diverge on these surfaces; the button therefore moves the start near the minimum,
+    # says so, and the run it sets up settles there.
+    s = SURFACES[surface]
+    lam_min, lam_max = np.linalg.eigvalsh(s.hessian(np.array(s.global_minimum.point)))
+    root_min, root_max = lam_min**0.5, lam_max**0.5
+    lr_star = (2 / (root_min + root_max)) ** 2
+    gamma_star = ((root_max - root_min) / (root_max + root_min)) ** 2
+    from_default = simulate(s, "momentum", s.start, lr=lr_star, momentum=gamma_star, steps=s.steps)
+    assert from_default.diverged_at > 0  # the reason for moving the start
+    at = _theory(surface=surface, methods="momentum")
+    labels = [b.label for b in at.button]
+    assert "Use heavy ball's optimal α, γ" not in labels
+    texts = " ".join(c.value for c in at.caption)
+    assert "near the minimum" in texts and "do not settle there" in texts
+    rows = _click_and_race(at, "Use heavy ball's optimal α, γ near the minimum")
+    assert at.select_slider(key="lr").value == pytest.approx(lr_star, rel=1e-9)
+    assert rows["Momentum"]["converged"].startswith("step ")
+    assert rows["Momentum"]["reached"].startswith("global minimum")
+
+
+def test_heavy_ball_optimum_warns_that_nesterov_diverges_with_it():
+    # κ = 50 bowl: heavy ball's α* = 0.0614, γ* = 0.566 make Nesterov diverge (its limit
+    # (2 + 2γ)/((1 + 2γ)λmax) ≈ 0.029 < α*); the warning says so before the
+    # button, and Nesterov's own optimum gets its own button, which settles.
+    at = _theory(surface="quadratic", methods="momentum,nesterov")
+    warnings = [w.value for w in at.warning]
+    assert any("Nesterov diverges at step" in w for w in warnings), warnings
+    rows = _click_and_race(at, "Use Nesterov's optimal α, γ")
+    lr = at.select_slider(key="lr").value
+    assert lr == pytest.approx(4 / (3 * DEFAULT_KAPPA + 1), rel=1e-12)  # 4/(3λmax + λmin)
+    assert rows["Nesterov"]["converged"].startswith("step ")
+
+
+def test_measured_rate_is_blank_when_the_run_is_noisy():
+    at = _theory(scenario="noisy-gradients")
+    table = at.dataframe[-1].value
+    assert set(table["measured ρ"]) == {"—"}, table
+    assert "None" not in table.to_string()

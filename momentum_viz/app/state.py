@@ -87,10 +87,16 @@ def on_map_select() -> None:
         st.session_state["y0"] = round(min(max(float(y), ymin), ymax), 4)
 
 
-def on_use_optimal(lr: float, momentum: float) -> None:
-    """The theory tab's "Use optimal α, γ" button."""
+def on_use_optimal(lr: float, momentum: float, start: tuple[float, float] | None) -> None:
+    """The theory tab's "Use … optimal α, γ" buttons (and the start they were checked from).
+
+    The values are stored exactly (the sliders insert them into their stops): rounded, a
+    critically damped direction would read "oscillating" in the table.
+    """
     st.session_state["lr"] = lr
-    st.session_state["momentum"] = round(momentum, 6)
+    st.session_state["momentum"] = momentum
+    if start is not None:
+        st.session_state["x0"], st.session_state["y0"] = start
 
 
 def on_parameter_map_select() -> None:

@@ -2,15 +2,25 @@
 
 On a quadratic every eigen-direction of the Hessian converges on its own, so the tab
 takes the eigenvalues (exact for the bowl, of a local quadratic model elsewhere) and shows,
-top to bottom: the rate and regime of each direction, the stability limits of α, the
-optimal α and γ (with a button to use them), and the predicted rate beside the one
-measured from the run's loss curve.
+top to bottom: the rate and regime of each direction for SGD, heavy ball and Nesterov, the
+stability limits of α, the optimal α and γ of the model (with buttons that use them only
+where a run shows what they promise), and the predicted rate beside the one measured
+from the run's loss curve.
+
+Everything here describes the *local quadratic model*. Far from the point where it is
+taken the surface is not that bowl, so the optimal values are demonstrated where they hold:
+from the current start if a run from there settles at the model's minimum with them,
+else from a start near that minimum, else not offered at all.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from dataclasses import replace
+from typing import NamedTuple
 
+import numpy as np
 import streamlit as st
 
 from ...numerics.optimizer import Run
@@ -24,11 +34,35 @@ from ...numerics.theory import (
 )
 from ...views.style import METHOD_LABELS
 from .. import state
+from ..compute import runs_for
 from ..settings import Settings, surface_of
 
+LEAD = (
+    "Near a minimum every surface looks like a bowl, and on a bowl theory predicts each "
+    "method's rate exactly."
+)
+HOW_IT_WORKS = (
+    "On a quadratic, every eigen-direction with curvature λ evolves on its own: SGD "
+    "multiplies the error by $1 - αλ$ per step. Heavy ball's error follows "
+    "$e_{t+1} = (1 + γ - αλ)e_t - γe_{t-1}$, Nesterov's "
+    "$e_{t+1} = (1 + γ)(1 - αλ)e_t - γ(1 - αλ)e_{t-1}$; the rate is the largest |σ| "
+    "among the roots of $σ^2 - (1 + γ - αλ)σ + γ = 0$ and "
+    "$σ^2 - (1 + γ)(1 - αλ)σ + γ(1 - αλ) = 0$."
+)
 
-def _theory_point(settings: Settings, runs: dict[str, Run]) -> tuple[str, tuple[float, float]]:
-    """Where the local quadratic model is taken, and a sentence saying so."""
+
+class Model(NamedTuple):
+    """Where the quadratic model is taken and what it is."""
+
+    where: str  # a phrase for people, e.g. "at the global minimum (3, 2)"
+    eigenvalues: Sequence[float]
+    loss_min: float  # J at the model's point
+    point: tuple[float, float]
+    minimum: int | None  # index into surface.minima when the model is taken at one
+
+
+def _theory_point(settings: Settings, runs: dict[str, Run]) -> tuple[str, int | None]:
+    """The radio's choice: the phrase for people and the minimum's index (None: start)."""
     surface = surface_of(settings)
     choice = st.radio(
         "Local quadratic model at",
@@ -37,37 +71,41 @@ def _theory_point(settings: Settings, runs: dict[str, Run]) -> tuple[str, tuple[
         key="theory_point",
     )
     if choice == "the start point" or not runs:
-        return "at the start point", (settings.x0, settings.y0)
+        return "at the start point", None
     run = runs.get("momentum") or next(iter(runs.values()))
-    summary = summarize(surface, run)
-    minimum = surface.minima[summary.nearest_minimum]
+    index = summarize(surface, run).nearest_minimum
+    minimum = surface.minima[index]
     kind = "global" if minimum.is_global else "local"
-    return f"at the {kind} minimum ({minimum.point[0]:.3g}, {minimum.point[1]:.3g})", minimum.point
+    return f"at the {kind} minimum ({minimum.point[0]:.3g}, {minimum.point[1]:.3g})", index
 
 
-def _quadratic_model(
-    settings: Settings, runs: dict[str, Run]
-) -> tuple[str, Sequence[float], float]:
-    """The eigenvalues the theory uses, where they come from, and the model's minimum loss."""
+def quadratic_model(settings: Settings, runs: dict[str, Run]) -> Model:
+    """The model the tab analyses: the bowl itself, or the surface's Hessian at a point."""
     surface = surface_of(settings)
     if surface.eigenvalues is not None:
-        return "exact for this quadratic bowl (eigenvalues of A)", surface.eigenvalues, 0.0
-    where, point = _theory_point(settings, runs)
+        return Model("of this bowl (exact)", surface.eigenvalues, 0.0, (0.0, 0.0), 0)
+    where, index = _theory_point(settings, runs)
+    point = (settings.x0, settings.y0) if index is None else surface.minima[index].point
     eigenvalues = local_eigenvalues(surface.hessian(point))
-    where = f"local quadratic model {where} (eigenvalues of the Hessian there)"
-    return where, eigenvalues, float(surface.value(point))
+    return Model(where, eigenvalues, float(surface.value(point)), point, index)
 
 
 def _directions(settings: Settings, report: TheoryReport) -> None:
-    """One row per eigen-direction: its rates and regimes, and the critical γ."""
+    """One row per eigen-direction: rates and regimes of the three methods."""
     rows = [
         {
-            "λ": d.lam,
-            "SGD rate |1 − αλ|": d.sgd_rate,
-            "SGD regime": d.sgd_regime,
-            "momentum rate max|σ|": d.momentum_rate,
-            "momentum regime": d.momentum_regime,
-            "critical γ = (1 − √(αλ))²": float(critical_momentum(settings.lr, d.lam)),
+            "λ": format_number(d.lam),
+            "SGD rate |1 − αλ|": format_number(d.sgd_rate),
+            "SGD": d.sgd_regime,
+            "heavy ball rate": format_number(d.momentum_rate),
+            "heavy ball": d.momentum_regime,
+            "Nesterov rate": format_number(d.nesterov_rate),
+            "Nesterov": d.nesterov_regime,
+            # For αλ < 1 this γ separates monotone from oscillating (critical damping);
+            # for 1 < αλ < 4 it separates sign flips from complex roots.
+            "heavy ball roots turn complex at γ = (1 − √(αλ))²": format_number(
+                float(critical_momentum(settings.lr, d.lam))
+            ),
         }
         for d in report.directions
     ]
@@ -75,72 +113,195 @@ def _directions(settings: Settings, report: TheoryReport) -> None:
 
 
 def _stability(settings: Settings, report: TheoryReport) -> None:
-    """α·λmax beside the largest stable α of SGD and of momentum."""
-    cols = st.columns(3)
+    """α·λmax beside the largest stable α of SGD, heavy ball and Nesterov."""
+    cols = st.columns(4)
     cols[0].metric("α·λmax", format_number(settings.lr * report.lam_max))
     cols[1].metric("SGD stable if α <", format_number(report.sgd_max_lr), help="α·λmax < 2")
     cols[2].metric(
-        "momentum stable if α <", format_number(report.momentum_max_lr), help="α·λmax < 2 + 2γ"
+        "heavy ball stable if α <",
+        format_number(report.momentum_max_lr),
+        help="α·λmax < 2 + 2γ: the limit grows with γ",
+    )
+    cols[3].metric(
+        "Nesterov stable if α <",
+        format_number(report.nesterov_max_lr),
+        help="α·λmax < (2 + 2γ)/(1 + 2γ): below SGD's 2 for every γ > 0",
     )
 
 
-def _optimum(report: TheoryReport) -> None:
-    """The optimal α*, γ* and their rate against the best SGD, with a button to use them."""
+# --- the optimum, offered only where it shows what it promises ------------------------------
+
+
+class Offer(NamedTuple):
+    """A button that sets α and γ (and maybe the start) to a model's optimal values."""
+
+    method: str  # whose optimum: "momentum" (heavy ball) or "nesterov"
+    lr: float
+    momentum: float
+    start: tuple[float, float] | None  # None: keep the current start
+    outcomes: dict[str, str]  # per method on screen, what happens with these values
+
+
+def _outcome(run: Run, steps: int, target: int) -> str:
+    if run.diverged_at >= 0:
+        return f"diverges at step {run.diverged_at}"
+    if run.converged_at >= 0 and run.minimum == target:
+        return f"settles at the minimum at step {run.converged_at}"
+    if run.converged_at >= 0:
+        return "settles in another minimum"
+    return f"does not settle in {steps} steps"
+
+
+def near_minimum_start(settings: Settings, model: Model) -> tuple[float, float]:
+    """A start close to the model's minimum, off along its slow direction.
+
+    Close enough (a tenth of the plotted span) for the quadratic model to describe the
+    run, and off along the slow eigenvector, where the difference momentum makes shows.
+    """
+    surface = surface_of(settings)
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    _, vectors = np.linalg.eigh(surface.hessian(np.array(model.point)))
+    slow, fast = vectors[:, 0], vectors[:, 1]
+    offset = 0.1 * min(xmax - xmin, ymax - ymin) * (slow + 0.3 * fast)
+    x = float(np.clip(model.point[0] + offset[0], xmin, xmax))
+    y = float(np.clip(model.point[1] + offset[1], ymin, ymax))
+    return round(x, 4), round(y, 4)
+
+
+def optimum_offer(
+    settings: Settings, model: Model, method: str, lr: float, momentum: float
+) -> Offer | None:
+    """The button for ``method``'s optimum, or None where no run shows what it promises.
+
+    The optimum is promised for the model's minimum: it is offered from the current
+    start when ``method``'s run from there settles at that minimum with these values,
+    else from a start near the minimum when it settles from there, else not at all.
+    """
+    if model.minimum is None:
+        return None
+    trial = replace(settings, lr=lr, momentum=momentum)
+    methods = tuple(dict.fromkeys((*settings.methods, method)))
+    for start in (None, near_minimum_start(settings, model)):
+        moved = trial if start is None else replace(trial, x0=start[0], y0=start[1])
+        runs = runs_for(replace(moved, methods=methods))
+        outcomes = {m: _outcome(r, moved.steps, model.minimum) for m, r in runs.items()}
+        if outcomes[method].startswith("settles at the minimum"):
+            shown = {m: o for m, o in outcomes.items() if m in settings.methods}
+            return Offer(method, lr, momentum, start, shown)
+    return None
+
+
+def _offer_text(offer: Offer) -> str:
+    whose = "heavy ball's" if offer.method == "momentum" else "Nesterov's"
+    where = (
+        "from the current start"
+        if offer.start is None
+        else f"from ({offer.start[0]:.3g}, {offer.start[1]:.3g}) near the minimum (from the "
+        "current start they do not settle there: the model holds only near its minimum)"
+    )
+    outcomes = "; ".join(f"{METHOD_LABELS[m]} {o}" for m, o in offer.outcomes.items())
+    return f"With {whose} optimal values, {where}: {outcomes}."
+
+
+def _optimum(settings: Settings, report: TheoryReport, model: Model) -> None:
+    """The model's optimal α, γ for heavy ball and Nesterov, and buttons where they hold."""
+    if model.minimum is None:
+        st.caption(
+            "The optimal α and γ belong to a model taken at a minimum: pick "
+            "“the minimum nearest to where the run ends” above to see them."
+        )
+        return
     if report.optimal_lr is None or report.optimal_momentum is None:
+        st.info("The model has no minimum here (its Hessian is not positive definite).")
         return
     st.markdown(
-        f"**Optimal settings** for condition number κ = {report.condition_number:.4g}: "
-        f"α* = (2 / (√λmin + √λmax))² = **{report.optimal_lr:.4g}**, "
-        f"γ* = ((√κ − 1)/(√κ + 1))² = **{report.optimal_momentum:.4g}**. "
-        f"They give the rate (√κ − 1)/(√κ + 1) = **{report.optimal_momentum_rate:.4g}** "
-        f"per step, against (κ − 1)/(κ + 1) = **{report.optimal_sgd_rate:.4g}** for the "
-        f"best plain SGD step α = 2/(λmin + λmax) = {report.optimal_sgd_lr:.4g}."
+        f"**Optimal for the quadratic model {model.where}** (κ = "
+        f"{report.condition_number:.4g}): heavy ball α* = **{report.optimal_lr:.4g}**, "
+        f"γ* = **{report.optimal_momentum:.4g}** (rate {report.optimal_momentum_rate:.4g}); "
+        f"Nesterov α = **{report.optimal_nesterov_lr:.4g}**, "
+        f"γ = **{report.optimal_nesterov_momentum:.4g}** "
+        f"(rate {report.optimal_nesterov_rate:.4g}); plain SGD at its best α = "
+        f"{report.optimal_sgd_lr:.4g}: rate {report.optimal_sgd_rate:.4g}."
     )
-    st.button(
-        "Use optimal α, γ",
-        on_click=state.on_use_optimal,
-        args=(report.optimal_lr, report.optimal_momentum),
-        type="primary",
-    )
-
-
-def _predicted_vs_measured(
-    report: TheoryReport, runs: dict[str, Run], model_loss_min: float
-) -> None:
-    """Per method, the predicted rate ρ beside the one fitted to its loss curve."""
-    st.markdown("**Predicted rate beside the rate measured from the run's loss curve**")
-    predicted = {"sgd": report.sgd_rate, "momentum": report.momentum_rate}
-    rows = [
-        {
-            "method": METHOD_LABELS[method],
-            "predicted ρ": predicted.get(method, float("nan")),
-            "measured ρ": measured_rate(run.losses, loss_min=model_loss_min),
-        }
-        for method, run in runs.items()
-    ]
-    if rows:
-        st.dataframe(rows, hide_index=True, width="stretch")
-        st.caption(
-            "ρ is the factor by which the error shrinks per step (loss shrinks by ρ²). "
-            "Measured ρ fits the loss curve's decay; it is blank when the run did not settle "
-            "(too few steps, diverged, or converged into another minimum). The theory is "
-            "for heavy-ball momentum; Nesterov has no predicted value here."
+    candidates = [("momentum", report.optimal_lr, report.optimal_momentum)]
+    if "nesterov" in settings.methods:
+        candidates.append(
+            ("nesterov", report.optimal_nesterov_lr, report.optimal_nesterov_momentum)
         )
+    for method, lr, momentum in candidates:
+        offer = optimum_offer(settings, model, method, lr, momentum)
+        whose = "heavy ball's" if method == "momentum" else "Nesterov's"
+        if offer is None:
+            st.caption(f"No start shown here settles at the minimum with {whose} values.")
+            continue
+        bad = any(not o.startswith("settles at the minimum") for o in offer.outcomes.values())
+        (st.warning if bad else st.caption)(_offer_text(offer))
+        st.button(
+            f"Use {whose} optimal α, γ" + ("" if offer.start is None else " near the minimum"),
+            key=f"use_optimal_{method}",
+            on_click=state.on_use_optimal,
+            args=(offer.lr, offer.momentum, offer.start),
+            type="primary" if method == "momentum" else "secondary",
+        )
+
+
+def predicted_and_measured(
+    report: TheoryReport, runs: dict[str, Run], model: Model
+) -> list[dict[str, str]]:
+    """Per method, the predicted rate ρ beside the one fitted to its loss curve's tail.
+
+    The measured rate is "—" (blank) when the run did not settle at the model's minimum:
+    it diverged, ended elsewhere or not at all, or its loss did not decay geometrically
+    (noise).
+    """
+    predicted = {
+        "sgd": report.sgd_rate,
+        "momentum": report.momentum_rate,
+        "nesterov": report.nesterov_rate,
+    }
+    rows = []
+    for method, run in runs.items():
+        at_model = model.minimum is not None and run.minimum == model.minimum
+        rate = math.nan
+        if at_model:
+            rate = measured_rate(
+                run.losses, loss_min=model.loss_min, converged_at=int(run.converged_at)
+            )
+        rows.append(
+            {
+                "method": METHOD_LABELS[method],
+                "predicted ρ": format_number(predicted[method]),
+                "measured ρ": format_number(rate),
+            }
+        )
+    return rows
+
+
+def _predicted_vs_measured(report: TheoryReport, runs: dict[str, Run], model: Model) -> None:
+    rows = predicted_and_measured(report, runs, model)
+    if not rows:
+        return
+    st.markdown("**Predicted rate beside the rate measured from the run's loss curve**")
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption(
+        "ρ is the factor by which the error shrinks per step (the loss shrinks by ρ²). "
+        "Measured ρ fits the tail of the loss curve; it shows — when the run did not settle "
+        "at the model's minimum (diverged, ended elsewhere, too few steps) or its loss did "
+        "not shrink steadily (noise)."
+    )
 
 
 def render(settings: Settings, runs: dict[str, Run]) -> None:
     """Convergence theory next to the live run: rates, regimes, stability, optimum."""
-    where, eigenvalues, model_loss_min = _quadratic_model(settings, runs)
-    report = analyse(settings.lr, settings.momentum, eigenvalues)
-    st.markdown(
-        f"On a quadratic, every eigen-direction with curvature λ evolves on its own: SGD "
-        f"multiplies the error by $1 - αλ$ per step; momentum's error follows "
-        f"$e_{{t+1}} = (1 + γ - αλ)e_t - γe_{{t-1}}$, whose rate is the largest |σ| among "
-        f"the roots of $σ^2 - (1 + γ - αλ)σ + γ = 0$. Here: {where}."
-    )
+    st.markdown(LEAD)
+    model = quadratic_model(settings, runs)
+    report = analyse(settings.lr, settings.momentum, model.eigenvalues)
+    st.caption(f"Model: the Hessian {model.where}, eigenvalues λ of the table below.")
+    with st.expander("How the theory works"):
+        st.markdown(HOW_IT_WORKS)
     for warning in report.warnings:
         st.warning(warning, icon="⚠️")
     _directions(settings, report)
     _stability(settings, report)
-    _optimum(report)
-    _predicted_vs_measured(report, runs, model_loss_min)
+    _optimum(settings, report, model)
+    _predicted_vs_measured(report, runs, model)
