@@ -313,3 +313,35 @@ def test_measured_rate_is_blank_when_the_run_is_noisy():
     table = at.dataframe[-1].value
     assert set(table["measured ρ"]) == {"—"}, table
     assert "None" not in table.to_string()
+
+
+def test_nesterov_parameter_map_draws_nesterovs_own_limit():
+    # κ = 50 bowl: Nesterov is stable for α < (2 + 2γ)/((1 + 2γ)λmax), e.g. 0.02714 at
+    # γ = 0.9, far below heavy ball's (2 + 2γ)/λmax = 0.076 there. The dashed line must be
+    # Nesterov's, and the title names the surface as the sidebar does.
+    at = _app(surface="quadratic")
+    at.session_state["view"] = "(α, γ) map"
+    at.session_state["map_method"] = "nesterov"
+    at.run()
+    assert not at.exception
+    spec = _map_spec(at)
+    (line,) = [t for t in spec["data"] if t.get("name") == "stability limit"]
+    assert "(1 + 2γ)" in line["hovertemplate"]
+    # The y axis holds γ via momentum_coordinate, x holds log10 α: check one row by hand.
+    from momentum_viz.views.map_figures import lr_coordinate, momentum_coordinate
+
+    xs, ys = _decoded(line["x"]), _decoded(line["y"])
+    row = int(np.argmin(np.abs(ys - momentum_coordinate(0.9))))
+    gamma = 1 - 10 ** (-ys[row]) if ys[row] > 0 else 0.0
+    assert xs[row] == pytest.approx(float(lr_coordinate((2 + 2 * gamma) / ((1 + 2 * gamma) * 50))))
+    assert "Rotated quadratic bowl" in spec["layout"]["title"]["text"]
+    assert "(1 + 2γ)" in " ".join(c.value for c in at.caption)
+
+
+def _decoded(values) -> np.ndarray:
+    """A plotly.js array as sent: a list, or a typed array {"dtype", "bdata"}."""
+    if isinstance(values, dict):
+        import base64
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values, dtype=float)

@@ -45,6 +45,7 @@ from .style import (
 from .surface_layer import minima_traces
 
 __all__ = [
+    "STABILITY_LIMITS",
     "basin_map_figure",
     "lr_coordinate",
     "momentum_coordinate",
@@ -271,6 +272,14 @@ def _cell_traces(
     return traces
 
 
+#: The stability limit each method's dashed line draws, as people read it.
+STABILITY_LIMITS = {
+    "sgd": "α = 2/λmax",
+    "momentum": "α = (2 + 2γ)/λmax",
+    "nesterov": "α = (2 + 2γ)/((1 + 2γ)λmax)",
+}
+
+
 def _boundary_trace(
     pmap: ParameterMap, boundary: np.typing.ArrayLike, ys: np.ndarray
 ) -> go.Scatter:
@@ -287,7 +296,7 @@ def _boundary_trace(
         mode="lines",
         name="stability limit",
         line={"color": "black", "width": 2.5, "dash": "dash"},
-        hovertemplate="stability limit α = (2 + 2γ)/λmax<extra></extra>",
+        hovertemplate=f"stability limit {STABILITY_LIMITS[pmap.method]}<extra></extra>",
         showlegend=True,
     )
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from ...numerics.maps import stability_boundary
 from ...numerics.optimizer import Run
-from ...views.map_figures import parameter_map_figure
+from ...views.map_figures import STABILITY_LIMITS, parameter_map_figure
 from ...views.style import METHOD_LABELS
 from .. import state
 from ..compute import compute_parameter_map
@@ -32,9 +32,14 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         settings.steps, settings.noise, settings.seed,
     )  # fmt: skip
     boundary = None
-    if surface.eigenvalues is not None and method == "momentum":
-        boundary = stability_boundary(max(surface.eigenvalues), pmap.momenta)
-    fig = parameter_map_figure(pmap, current=(settings.lr, settings.momentum), boundary=boundary)
+    if surface.eigenvalues is not None:  # exact on the bowl; a local model elsewhere
+        boundary = stability_boundary(max(surface.eigenvalues), pmap.momenta, method=method)
+    fig = parameter_map_figure(
+        pmap,
+        current=(settings.lr, settings.momentum),
+        boundary=boundary,
+        title=f"{METHOD_LABELS[method]} on {surface.title}",
+    )
     st.plotly_chart(
         fig,
         key="parameter_map",
@@ -46,6 +51,6 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         f"Every cell is one run of {settings.steps} steps from ({settings.x0:.3g}, "
         f"{settings.y0:.3g}): its colour is the step at which it converged. The bottom row "
         "(γ = 0) is plain SGD. Click a cell to use its α and γ."
-        + (" The dashed line is the theoretical stability limit α = (2 + 2γ)/λmax." if boundary
-           is not None else "")
+        + (f" The dashed line is the theoretical stability limit {STABILITY_LIMITS[method]}."
+           if boundary is not None else "")
     )  # fmt: skip
