@@ -348,3 +348,15 @@ def _decoded(values) -> np.ndarray:
 
         return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
     return np.asarray(values, dtype=float)
+
+
+def test_update_rule_shows_the_methods_on_screen():
+    from momentum_viz.app.tabs.race import update_rule_latex
+
+    look_ahead = r"\nabla J(\theta - \gamma v)"
+    both = update_rule_latex(0.05, 0.9, ("momentum", "nesterov"))
+    assert look_ahead in both and r"\gamma = 0.9" in both and r"\alpha = 0.05" in both
+    assert look_ahead not in update_rule_latex(0.05, 0.9, ("sgd", "momentum"))
+    at = _app(methods="sgd,nesterov")
+    (latex,) = [m.value for m in at.latex if r"\leftarrow" in m.value]
+    assert look_ahead in latex and r"\text{Momentum: }" not in latex

@@ -38,24 +38,22 @@ the velocity is about to carry it.
 
 
 def update_rule_latex(lr: float, momentum: float, methods: tuple[str, ...] = ()) -> str:
-    """The update rules of the methods on screen, with the current α and γ filled in.
+    """The update rules of the methods on screen, under the current α and γ.
 
     Heavy ball takes the gradient at θ, Nesterov at the look-ahead point θ − γv; SGD is
-    the same rule with γ = 0. With no method picked, heavy ball's rule is shown.
+    the same rule with γ = 0. With no method picked, heavy ball's rule is shown. Short
+    lines, values once at the top: the formula must fit the column beside the map.
     """
-    gamma = rf"\underbrace{{{momentum:.4g}}}_{{\gamma}}"
-    alpha = rf"\underbrace{{{lr:.3g}}}_{{\alpha}}"
-    lines = []
+    lines = [rf"&\gamma = {momentum:.4g},\quad \alpha = {lr:.3g}"]
     if "momentum" in methods or not methods:
-        lines.append(rf"v_{{t+1}} &= {gamma}\,v_t + {alpha}\,\nabla J(\theta_t)")
+        lines.append(r"\text{Momentum: }\ v &\leftarrow \gamma v + \alpha \nabla J(\theta)")
     if "nesterov" in methods:
         lines.append(
-            rf"v_{{t+1}} &= {gamma}\,v_t + {alpha}\,\nabla J(\theta_t - \gamma v_t)"
-            r"&&\text{(Nesterov)}"
+            r"\text{Nesterov: }\ v &\leftarrow \gamma v + \alpha \nabla J(\theta - \gamma v)"
         )
     if "sgd" in methods:
-        lines.append(rf"v_{{t+1}} &= {alpha}\,\nabla J(\theta_t) &&\text{{(SGD: }}\gamma = 0)")
-    lines.append(r"\theta_{t+1} &= \theta_t - v_{t+1}")
+        lines.append(r"\text{SGD: }\ v &\leftarrow \alpha \nabla J(\theta)")
+    lines.append(r"\theta &\leftarrow \theta - v")
     return r"\begin{aligned}" + r" \\ ".join(lines) + r"\end{aligned}"
 
 
