@@ -14,7 +14,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from ..numerics.optimizer import Run
-from . import sidebar
+from . import sidebar, streamlit_internals  # noqa: F401 (pandas before any script thread)
 from .compute import runs_for
 from .scenarios import SCENARIOS
 from .settings import Settings, surface_of, to_query_params

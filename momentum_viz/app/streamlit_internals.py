@@ -1,0 +1,27 @@
+"""Every reliance on how the Streamlit server runs scripts, in one place.
+
+Streamlit runs each session's script on its own thread, and a class opening the link
+together starts many of them at once on a fresh server. Anything a script initialises
+lazily can then be seen half-done by another thread:
+
+* plotly.py checks its optional dependencies with
+  ``_plotly_utils.optional_imports.get_module("pandas", should_load=False)``, which is a
+  bare ``sys.modules`` lookup. While one thread is still executing ``import pandas``
+  (Streamlit imports it lazily on a script's first chart or table), another thread finds the
+  half-initialised module there and fails with ``AttributeError: partially initialized
+  module 'pandas' has no attribute 'Series'`` (plotly.py issue #2433). Importing pandas
+  here, at module import, closes the window: a module is imported under Python's
+  per-module import lock, so every script thread that imports the page waits until this
+  module, and pandas with it, is complete.
+
+:func:`momentum_viz.app.server.warm_up` goes further and runs the page's computations once
+before the server accepts its first visitor.
+"""
+
+from __future__ import annotations
+
+# Imported for their side effect (fully initialised before any script thread uses them);
+# plotly.io and plotly.graph_objects are loaded lazily by plotly's own __getattr__.
+import pandas  # noqa: F401
+import plotly.graph_objects
+import plotly.io  # noqa: F401
