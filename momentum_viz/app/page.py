@@ -9,6 +9,7 @@ in :data:`TABS`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import streamlit as st
@@ -23,6 +24,11 @@ from .tabs import basin_map, parameter_map, race, surface3d, theory
 
 Tab = Callable[[Settings, dict[str, Run]], None]
 
+# Every ASCII punctuation character may be backslash-escaped in CommonMark, and escaping all
+# of them leaves no Markdown syntax at all: no link, image, heading, emphasis, HTML,
+# Streamlit's :colour[...] directives or $maths$.
+_MARKDOWN_SPECIAL = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
+
 # The tabs in the order the page shows them; the labels are also the values of the
 # "view" widget.
 TABS: dict[str, Tab] = {
@@ -34,6 +40,19 @@ TABS: dict[str, Tab] = {
 }
 
 
+def plain_markdown(text: str) -> str:
+    r"""``text`` as Markdown that renders as exactly that text, on one line.
+
+    Notes quote what a link carries, and a link is written by anyone: nothing in it may
+    turn into a link, an image or a heading on the projector.
+
+    >>> print(plain_markdown("# Hi [there](https://x.example)"))
+    \# Hi \[there\]\(https\:\/\/x\.example\)
+    """
+    one_line = " ".join(text.split())
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line)
+
+
 def header(settings: Settings, notes: list[str]) -> None:
     """Title, notes about the link, the scenario's advice and the surface's formula."""
     surface = surface_of(settings)
@@ -43,7 +62,7 @@ def header(settings: Settings, notes: list[str]) -> None:
         " move α and γ in the sidebar and watch the race change."
     )
     for note in notes:
-        st.info(f"Link: {note}", icon="🔗")
+        st.info(plain_markdown(f"Link: {note}"), icon="🔗")
     if settings.scenario in SCENARIOS:
         scenario = SCENARIOS[settings.scenario]
         st.success(f"**{scenario.title}.** {scenario.watch}")
