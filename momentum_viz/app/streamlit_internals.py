@@ -14,6 +14,13 @@ lazily can then be seen half-done by another thread:
   per-module import lock, so every script thread that imports the page waits until this
   module, and pandas with it, is complete.
 
+The readiness probe relies on one hidden option, ``server.scriptHealthCheckEnabled``
+(.streamlit/config.toml): Streamlit 1.67 then serves ``/_stcore/script-health-check``,
+which runs the main script in a throwaway ``AppSession`` and answers 200 "ok" or 503
+"error" (streamlit/runtime/runtime.py ``does_script_run_without_error``). Its description
+calls it "an experimental Streamlit internal API"; no upstream issue tracks making it
+public. tests/test_server.py checks both answers, so an upgrade that drops it fails there.
+
 :func:`momentum_viz.app.server.warm_up` goes further and runs the page's computations once
 before the server accepts its first visitor.
 """
