@@ -32,3 +32,31 @@ from __future__ import annotations
 import pandas  # noqa: F401
 import plotly.graph_objects
 import plotly.io  # noqa: F401
+
+
+def widget_keys_from_browser() -> set[str]:
+    """User keys of the widgets whose values the browser sent with this script run.
+
+    A page that reconnects to a restarted server (new pod, out-of-memory kill, scale-down)
+    gets a new session, and its first run carries the values of every widget on the page,
+    which are newer than the address bar (the move that triggered the run is among them).
+    Streamlit offers no public way to tell those runs apart, so this reads the session
+    state's pending widget values (``SessionState._new_widget_state``, whose ids end in
+    ``-<user key>``; streamlit/runtime/state/session_state.py, common.py). Keyed widgets of
+    Streamlit 1.67 keep one id per key (``key_as_main_identity``), so the ids match the
+    new session's widgets. No upstream issue; tests/test_browser.py's reconnect test fails
+    if this stops working. Returns an empty set if the internals have moved.
+    """
+    try:
+        from streamlit.runtime.scriptrunner_utils.script_run_context import (
+            get_script_run_ctx,
+        )
+        from streamlit.runtime.state.common import user_key_from_element_id
+
+        ctx = get_script_run_ctx()
+        if ctx is None:
+            return set()
+        ids = list(ctx.session_state._state._new_widget_state.keys())
+    except (ImportError, AttributeError):
+        return set()
+    return {key for wid in ids if (key := user_key_from_element_id(wid)) is not None}
