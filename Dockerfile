@@ -10,8 +10,12 @@ FROM python:3.12-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
-    HOME=/home/app
+    HOME=/home/app \
+    MALLOC_ARENA_MAX=2
 
+# MALLOC_ARENA_MAX=2: every Streamlit script run is a thread, and glibc gives threads their
+# own malloc arenas (up to 8 per core) that keep freed memory; with 2 arenas RSS after 300
+# distinct-setting sessions was 398 MiB instead of 416 MiB (README, "Serving a class").
 WORKDIR /app
 
 # Dependencies first: this layer is rebuilt only when requirements.txt changes.

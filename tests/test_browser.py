@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from _server import free_port, start_streamlit, wait_for_app
@@ -192,3 +193,22 @@ def test_first_move_after_a_server_restart_sticks(page, tmp_path):
         page.wait_for_timeout(500)
         assert slider.get_attribute("aria-valuetext") == "0.85", second.log_tail()
         assert "momentum=0.85" in page.url
+
+
+def test_hostile_link_shows_text_not_markup(page, streamlit_process):
+    """Issue 13's links: a heading and phishing link in a name, an image in ``methods``."""
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    query = (
+        "?%0A%0A%23%20Class%20cancelled%20%E2%80%94%20submit%20your%20password%20at%20"
+        "%5Bthis%20page%5D(https://evil.example)%0A%0A=1"
+        "&methods=![x](https://evil.example/track.png)"
+    )
+    page.goto(streamlit_process.url + "/" + query)
+    wait_for_app(page, server=streamlit_process)
+    alerts = page.locator('[data-testid="stAlert"]')
+    text = " ".join(alerts.all_inner_texts())
+    assert "Class cancelled" in text and "track.png" in text, text
+    for selector in ("a", "img", "h1", "h2", "h3"):
+        assert alerts.locator(selector).count() == 0, selector
+    assert not [url for url in requests if urlsplit(url).hostname == "evil.example"], requests

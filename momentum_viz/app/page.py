@@ -24,11 +24,6 @@ from .tabs import basin_map, parameter_map, race, surface3d, theory
 
 Tab = Callable[[Settings, dict[str, Run]], None]
 
-# Every ASCII punctuation character may be backslash-escaped in CommonMark, and escaping all
-# of them leaves no Markdown syntax at all: no link, image, heading, emphasis, HTML,
-# Streamlit's :colour[...] directives or $maths$.
-_MARKDOWN_SPECIAL = re.compile(r"""([!"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])""")
-
 # The tabs in the order the page shows them; the labels are also the values of the
 # "view" widget.
 TABS: dict[str, Tab] = {
@@ -40,17 +35,22 @@ TABS: dict[str, Tab] = {
 }
 
 
-def plain_markdown(text: str) -> str:
-    r"""``text`` as Markdown that renders as exactly that text, on one line.
+def code_span(text: str) -> str:
+    """``text`` as one Markdown code span: shown exactly as written, on one line.
 
     Notes quote what a link carries, and a link is written by anyone: nothing in it may
-    turn into a link, an image or a heading on the projector.
+    turn into a link, an image or a heading on the projector. Inside a code span Markdown
+    parses nothing (backslash escapes are not enough: GitHub-flavoured Markdown, which
+    Streamlit renders, still turns an escaped ``https\\:\\/\\/…`` into a link). The fence is
+    one backtick longer than the longest run of backticks in the text.
 
-    >>> print(plain_markdown("# Hi [there](https://x.example)"))
-    \# Hi \[there\]\(https\:\/\/x\.example\)
+    >>> print(code_span("[there](https://x.example) `a`"))
+    `` [there](https://x.example) `a` ``
     """
     one_line = " ".join(text.split())
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", one_line)
+    longest = max((len(run) for run in re.findall(r"`+", one_line)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {one_line} {fence}"
 
 
 def header(settings: Settings, notes: list[str]) -> None:
@@ -62,7 +62,7 @@ def header(settings: Settings, notes: list[str]) -> None:
         " move α and γ in the sidebar and watch the race change."
     )
     for note in notes:
-        st.info(plain_markdown(f"Link: {note}"), icon="🔗")
+        st.info(f"Link: {code_span(note)}", icon="🔗")
     if settings.scenario in SCENARIOS:
         scenario = SCENARIOS[settings.scenario]
         st.success(f"**{scenario.title}.** {scenario.watch}")
