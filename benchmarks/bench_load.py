@@ -26,6 +26,18 @@ session failed (or p95 exceeded ``--max-p95``), 2 on a setup error (app missing,
 not healthy, warm-up failed).  Memory is VmRSS of the server process from /proc; with
 ``--url`` pass ``--server-pid`` to get it.
 
+Two more modes:
+
+* ``--cold-start`` (same as ``--no-warmup``): no warm-up session, so the sessions are the
+  first visitors of the server (a class opening the link together on a new pod);
+* ``--flood N``: N sessions with distinct settings (``--flood-batch`` at a time), each
+  closed after its page has loaded; RSS is printed as the flood goes and for
+  ``--settle`` seconds afterwards, while the closed sessions expire.
+
+``--app serve.py`` runs the server as the Docker image does; ``--server-arg`` adds
+``streamlit run`` options (e.g. ``--server-arg=--server.disconnectedSessionTTL=10``); the
+environment (e.g. ``MALLOC_ARENA_MAX=2``) is passed on to the server.
+
 Run (from the project root)::
 
     .venv/bin/python benchmarks/bench_load.py                    # app.py, 40 sessions
@@ -122,7 +134,7 @@ class Server:
             self.log.close()
 
 
-def start_server(app: Path, timeout: float) -> Server:
+def start_server(app: Path, timeout: float, extra: list[str] | None = None) -> Server:
     port = free_port()
     argv = [
         sys.executable,
@@ -135,6 +147,7 @@ def start_server(app: Path, timeout: float) -> Server:
         "--server.address=127.0.0.1",
         "--server.fileWatcherType=none",
         "--browser.gatherUsageStats=false",
+        *(extra or []),
     ]
     log = tempfile.TemporaryFile(prefix="bench-load-server-")
     process = subprocess.Popen(
@@ -310,6 +323,51 @@ async def run_benchmark(args: argparse.Namespace, pid: int | None) -> Report:
     return Report(outcomes, rss, cpu, t1 - t0, t3 - t2, t3 - t0, warmup)
 
 
+# -- flood: many distinct settings, sessions closed ---------------------------------------
+async def _visit(args: argparse.Namespace, query: str) -> str | None:
+    """One session loads the page with this query string, then leaves; an error or None."""
+    s = StreamlitSession(
+        args.url, timeout=args.timeout, run_timeout=args.session_timeout, query_string=query
+    )
+    try:
+        async with s:
+            _check(await s.rerun(), "page load")
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"[:200]
+    return None
+
+
+async def run_flood(args: argparse.Namespace, pid: int | None) -> bool:
+    """``--flood N``: N sessions, each with its own settings (seed i, gradient noise on, so
+    every one computes new runs and a new race map), ``--flood-batch`` at a time, each
+    closed after its page has loaded. RSS is printed before, after each tenth of the
+    flood, and while the closed sessions expire (``--settle`` seconds, which should exceed
+    the server's ``server.disconnectedSessionTTL``, 120 s by default)."""
+    n, batch = args.flood, args.flood_batch
+    print(f"Flood: {n} distinct-setting sessions, {batch} at a time, each closed after loading")
+    print(f"  RSS cold                         {_mib(rss_kib(pid))}")
+    errors: list[str] = []
+    t0 = time.perf_counter()
+    for start in range(0, n, batch):
+        queries = [f"noise=0.1&seed={i}" for i in range(start, min(start + batch, n))]
+        results = await asyncio.gather(*(_visit(args, q) for q in queries))
+        errors += [r for r in results if r]
+        done = start + len(queries)
+        if done % max(batch, n // 10) == 0 or done == n:
+            print(f"  RSS after {done:4d} sessions        {_mib(rss_kib(pid))}")
+    print(f"  flood wall time                  {time.perf_counter() - t0:7.1f} s")
+    peak = rss_kib(pid)
+    t1 = time.perf_counter()
+    while (elapsed := time.perf_counter() - t1) < args.settle:
+        await asyncio.sleep(min(30.0, args.settle - elapsed))
+        print(f"  RSS {time.perf_counter() - t1:5.0f} s after the flood    {_mib(rss_kib(pid))}")
+    print(f"  sessions failed                  {len(errors)} / {n}")
+    for err in sorted(set(errors))[:3]:
+        print(f"  FAILED: {err}")
+    print(f"  RSS at the end of the flood / after settling: {_mib(peak)} / {_mib(rss_kib(pid))}")
+    return not errors
+
+
 # -- the report --------------------------------------------------------------------------
 def percentile(values: list[float], q: float) -> float:
     """Linear-interpolated percentile (q in [0, 100]) of a non-empty list."""
@@ -414,9 +472,26 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--session-timeout", type=float, default=300.0, help="per-phase timeout (s)")
     p.add_argument("--startup-timeout", type=float, default=60.0)
     p.add_argument("--no-warmup", dest="warmup", action="store_false")
+    p.add_argument(
+        "--cold-start",
+        action="store_true",
+        help="no warm-up session: the sessions are the server's first visitors (with a "
+        "server this benchmark starts, nothing has run before them)",
+    )
+    p.add_argument("--flood", type=int, default=0, help="flood mode: N distinct-setting sessions")
+    p.add_argument("--flood-batch", type=int, default=10, help="flood: sessions at a time")
+    p.add_argument("--settle", type=float, default=150.0, help="flood: seconds to watch RSS after")
+    p.add_argument(
+        "--server-arg",
+        action="append",
+        default=[],
+        help="extra `streamlit run` option for the server this benchmark starts (repeatable)",
+    )
     p.add_argument("--target-p95", type=float, default=2.0, help="target shown in the verdict")
     p.add_argument("--max-p95", type=float, help="also exit 1 if p95 exceeds this (s)")
     args = p.parse_args(argv)
+    if args.cold_start:
+        args.warmup = False
     if args.sessions < 1 or args.moves < 1:
         p.error("--sessions and --moves must be >= 1")
     return args
@@ -438,12 +513,14 @@ def main(argv: list[str] | None = None) -> int:
             app.relative_to(PROJECT_ROOT) if app.is_relative_to(PROJECT_ROOT) else app
         )
         try:
-            server = start_server(app, args.startup_timeout)
+            server = start_server(app, args.startup_timeout, args.server_arg)
         except RuntimeError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
         args.url = server.url
     try:
+        if args.flood:
+            return 0 if asyncio.run(run_flood(args, server.pid)) else 1
         try:
             report = asyncio.run(run_benchmark(args, server.pid))
         except Exception as exc:  # the warm-up failed: nothing to measure

@@ -18,6 +18,7 @@ can never block on a full pipe, and the tail of the log is quoted in every error
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 import subprocess
@@ -30,6 +31,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import IO, TYPE_CHECKING, NoReturn
 
 if TYPE_CHECKING:  # Playwright is only needed by wait_for_app, and only for its type.
@@ -235,6 +237,19 @@ def _wait_healthy(server: StreamlitServer, argv: Sequence[str], timeout: float) 
         f"(last: {last_error}).\nCommand: {' '.join(argv)}\n"
         f"Server output (tail):\n{server.log_tail()}"
     )
+
+
+def load_st_client() -> ModuleType:
+    """Import benchmarks/_st_client.py, the websocket protocol client (not a package)."""
+    name = "_st_client"
+    if name not in sys.modules:
+        path = PROJECT_ROOT / "benchmarks" / "_st_client.py"
+        spec = importlib.util.spec_from_file_location(name, path)
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[name] = module
+        spec.loader.exec_module(module)
+    return sys.modules[name]
 
 
 def wait_for_app(

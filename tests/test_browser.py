@@ -6,11 +6,13 @@ Skipped with a reason where no browser is installed; under CI=true a missing bro
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
-from _server import wait_for_app
+from _server import free_port, start_streamlit, wait_for_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -169,3 +171,45 @@ def test_clicking_a_parameter_map_cell_sets_alpha_and_gamma(page, streamlit_proc
     assert float(lr_text) == pytest.approx(target["lr"], rel=0.15), (lr_text, target)
     assert float(gamma_text) == pytest.approx(target["momentum"], abs=0.05), (gamma_text, target)
     assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_first_move_after_a_server_restart_sticks(page, tmp_path):
+    """The page reconnects to a restarted server; its first γ move is not undone by the link.
+
+    The new session's first run carries the page's widget values, the move included; the
+    address bar still holds the old γ and must not win (issue 13: the move snapped back).
+    """
+    port = free_port()
+    env = dict(os.environ, HOME=str(tmp_path))
+    slider = page.locator('input[type="range"][aria-label="Momentum γ"]')
+    with start_streamlit(port=port, env=env) as first:
+        _open(page, first.url + "/?surface=multiwell", first)
+        assert slider.get_attribute("aria-valuetext") == "0.9"
+    with start_streamlit(port=port, env=env) as second:
+        page.wait_for_timeout(3000)  # the page reconnects by itself (it retries every ~1 s)
+        slider.focus()
+        slider.press("ArrowLeft")  # 0.9 → 0.85, the next stop down
+        page.wait_for_timeout(1500)
+        wait_for_app(page, server=second)
+        page.wait_for_timeout(500)
+        assert slider.get_attribute("aria-valuetext") == "0.85", second.log_tail()
+        assert "momentum=0.85" in page.url
+
+
+def test_hostile_link_shows_text_not_markup(page, streamlit_process):
+    """Issue 13's links: a heading and phishing link in a name, an image in ``methods``."""
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    query = (
+        "?%0A%0A%23%20Class%20cancelled%20%E2%80%94%20submit%20your%20password%20at%20"
+        "%5Bthis%20page%5D(https://evil.example)%0A%0A=1"
+        "&methods=![x](https://evil.example/track.png)"
+    )
+    page.goto(streamlit_process.url + "/" + query)
+    wait_for_app(page, server=streamlit_process)
+    alerts = page.locator('[data-testid="stAlert"]')
+    text = " ".join(alerts.all_inner_texts())
+    assert "Class cancelled" in text and "track.png" in text, text
+    for selector in ("a", "img", "h1", "h2", "h3"):
+        assert alerts.locator(selector).count() == 0, selector
+    assert not [url for url in requests if urlsplit(url).hostname == "evil.example"], requests

@@ -10,14 +10,12 @@ project root with XSRF and CORS protection explicitly on, as deployed.
 from __future__ import annotations
 
 import asyncio
-import importlib.util
 import os
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from _server import PROJECT_ROOT, start_streamlit
+from _server import load_st_client, start_streamlit
 
 TINY_APP = """\
 import streamlit as st
@@ -30,21 +28,8 @@ st.text(f"gamma={gamma:.3f} flag={flag} lr={lr:g} methods={'+'.join(methods)}")
 """
 
 
-def _load_client():
-    """Import benchmarks/_st_client.py (benchmarks/ is not a package)."""
-    name = "_st_client"
-    if name not in sys.modules:
-        path = PROJECT_ROOT / "benchmarks" / "_st_client.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 async def _drive(url: str) -> list[list[str]]:
-    client = _load_client()
+    client = load_st_client()
     sessions = [client.StreamlitSession(url, timeout=10, run_timeout=15) for _ in range(2)]
     try:
         await asyncio.gather(*(s.connect() for s in sessions))

@@ -148,3 +148,23 @@ def test_slider_stops_cover_the_ranges_readably():
     assert math.isclose(gaps[0.999], 0.001) and gaps[0.55] == pytest.approx(0.05)
     for name in SURFACES:  # every default α is a stop, so the slider shows it exactly
         assert SURFACES[name].lr in LR_STOPS or name == "quadratic"
+
+
+@pytest.mark.parametrize("raw", ["٠.٥", "０.５", "1_0"])
+def test_numbers_in_other_digits_are_refused_with_a_note(raw):
+    # float() would read all of these (٠.٥ is 0.5); a link is written in ASCII digits.
+    settings, notes = from_query_params({"momentum": raw})
+    assert settings.momentum == SURFACES["rosenbrock"].momentum
+    assert len(notes) == 1 and "ASCII digits" in notes[0], notes
+
+
+def test_seed_note_gives_the_exact_bound():
+    settings, notes = from_query_params({"seed": "1e12"})
+    assert settings.seed == 2**31 - 1
+    assert "2147483647" in notes[0] and "e+" not in notes[0], notes
+
+
+def test_a_huge_value_is_quoted_short():
+    _, notes = from_query_params({"surface": "x" * 100_000, "lr": "9" * 100_000})
+    assert len(notes) == 2 and all(len(note) < 200 for note in notes), notes
+    assert "100,000 characters" in notes[0]

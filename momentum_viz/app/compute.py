@@ -22,6 +22,8 @@ from .settings import Settings, surface_of
 # Frames of the animated race map: enough for smooth motion, few enough to keep the
 # chart's JSON small at 2,000 steps.
 MAX_FRAMES = 200
+# Race maps kept in memory (see compute_race_figure).
+RACE_FIGURES_CACHED = 8
 
 
 def _run_args(settings: Settings) -> dict[str, Any]:
@@ -63,8 +65,12 @@ def runs_for(settings: Settings) -> dict[str, Run]:
 # A resource cache, not a data cache: the figure is shared read-only by every session
 # (nothing mutates it; st.plotly_chart copies it with to_dict), so a class moving the same
 # slider to the same value pays for building the animation once, and no session pays to
-# unpickle a copy.
-@st.cache_resource(max_entries=32, show_spinner=False)
+# unpickle a copy. Sized by memory: one entry holds about 12 MiB (the plotly figure, kept
+# for the HTML export, 11 MiB; its encoded dict 1.3 MiB), and st.cache_resource has no
+# byte limit, so 8 entries bound it to ~100 MiB (32 took a flood of distinct settings to
+# ~400 MiB). A setting that fell out costs ~0.1 s to rebuild. The TTL gives the memory
+# back after a lesson.
+@st.cache_resource(max_entries=RACE_FIGURES_CACHED, ttl=3600, show_spinner=False)
 def compute_race_figure(
     surface: str,
     kappa: float,

@@ -9,12 +9,13 @@ in :data:`TABS`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import streamlit as st
 
 from ..numerics.optimizer import Run
-from . import sidebar
+from . import sidebar, streamlit_internals  # noqa: F401 (pandas before any script thread)
 from .compute import runs_for
 from .scenarios import SCENARIOS
 from .settings import Settings, surface_of, to_query_params
@@ -34,6 +35,24 @@ TABS: dict[str, Tab] = {
 }
 
 
+def code_span(text: str) -> str:
+    """``text`` as one Markdown code span: shown exactly as written, on one line.
+
+    Notes quote what a link carries, and a link is written by anyone: nothing in it may
+    turn into a link, an image or a heading on the projector. Inside a code span Markdown
+    parses nothing (backslash escapes are not enough: GitHub-flavoured Markdown, which
+    Streamlit renders, still turns an escaped ``https\\:\\/\\/…`` into a link). The fence is
+    one backtick longer than the longest run of backticks in the text.
+
+    >>> print(code_span("[there](https://x.example) `a`"))
+    `` [there](https://x.example) `a` ``
+    """
+    one_line = " ".join(text.split())
+    longest = max((len(run) for run in re.findall(r"`+", one_line)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {one_line} {fence}"
+
+
 def header(settings: Settings, notes: list[str]) -> None:
     """Title, notes about the link, the scenario's advice and the surface's formula."""
     surface = surface_of(settings)
@@ -43,7 +62,7 @@ def header(settings: Settings, notes: list[str]) -> None:
         " move α and γ in the sidebar and watch the race change."
     )
     for note in notes:
-        st.info(f"Link: {note}", icon="🔗")
+        st.info(f"Link: {code_span(note)}", icon="🔗")
     if settings.scenario in SCENARIOS:
         scenario = SCENARIOS[settings.scenario]
         st.success(f"**{scenario.title}.** {scenario.watch}")

@@ -27,6 +27,14 @@ from ..numerics.ranges import LR_RANGE, MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE,
 
 DEFAULT_METHODS = ("sgd", "momentum")
 
+# Streamlit ignores a query string of more than 1,000 parameters or 512 Ki characters
+# (streamlit/runtime/state/query_params.py), so the script would see an empty link and show
+# the defaults without a word. The server (momentum_viz.app.server) redirects such a link
+# to ``/?<IGNORED_LINK>=1``, and this parameter turns into a note.
+IGNORED_LINK = "link-ignored"
+MAX_LINK_FIELDS = 1000
+MAX_LINK_CHARS = 512 * 1024
+
 
 def _per_decade(mantissas: tuple[float, ...], decades: range) -> tuple[float, ...]:
     """m·10^e for every decade e and mantissa m, as printed (0.3, not 0.30000000000000004)."""
@@ -97,21 +105,64 @@ def clamp(value: float, lo: float, hi: float) -> float:
 
 
 def _fmt(value: float) -> str:
+    """A bound or value as a reader types it: whole numbers exactly (2147483647, not 2.1e+09)."""
+    if float(value).is_integer() and abs(value) < 1e15:
+        return str(int(value))
     return f"{value:g}"
 
 
+# What a note may quote of a link: a link is written by anyone, and its text must not
+# fill the page (a 100 KB value) or the list of notes (999 unknown names).
+ECHO_CHARS = 40
+ECHO_ITEMS = 5
+
+
+def echo(raw: str) -> str:
+    """A link value as a note quotes it: ``repr`` (so newlines and quotes show as escapes),
+    cut to :data:`ECHO_CHARS` characters.
+
+    >>> echo("banana")
+    "'banana'"
+    >>> echo("x" * 100)
+    "'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…' (100 characters)"
+    """
+    if len(raw) <= ECHO_CHARS:
+        return repr(raw)
+    return f"{raw[:ECHO_CHARS]!r}"[:-1] + f"…' ({len(raw):,} characters)"
+
+
+def _echo_number(raw: str) -> str:
+    """A value that parsed as a number, quoted as typed (cut like :func:`echo`)."""
+    return raw if len(raw) <= ECHO_CHARS else f"{raw[:ECHO_CHARS]}… ({len(raw):,} characters)"
+
+
+def echo_list(items: list[str]) -> str:
+    """At most :data:`ECHO_ITEMS` quoted items, then how many more there were."""
+    shown = ", ".join(echo(item) for item in items[:ECHO_ITEMS])
+    more = len(items) - ECHO_ITEMS
+    return f"{shown} and {more:,} more" if more > 0 else shown
+
+
 def _parse_float(name: str, raw: str, lo: float, hi: float, notes: list[str]) -> float | None:
+    # float() also reads other scripts' digits ("٠.٥" is 0.5) and "1_000"; a link is
+    # written with ASCII digits, so anything else is refused rather than guessed.
+    if not raw.isascii() or "_" in raw:
+        notes.append(f"{name} = {echo(raw)} is not a number in ASCII digits: ignored.")
+        return None
     try:
         value = float(raw)
     except ValueError:
-        notes.append(f"{name} = {raw!r} is not a number: ignored.")
+        notes.append(f"{name} = {echo(raw)} is not a number: ignored.")
         return None
     if not math.isfinite(value):
-        notes.append(f"{name} = {raw} is not a finite number: ignored.")
+        notes.append(f"{name} = {_echo_number(raw)} is not a finite number: ignored.")
         return None
     if not lo <= value <= hi:
         clamped = clamp(value, lo, hi)
-        notes.append(f"{name} = {raw} is outside [{_fmt(lo)}, {_fmt(hi)}]: using {_fmt(clamped)}.")
+        notes.append(
+            f"{name} = {_echo_number(raw)} is outside [{_fmt(lo)}, {_fmt(hi)}]: "
+            f"using {_fmt(clamped)}."
+        )
         return clamped
     return value
 
@@ -139,7 +190,7 @@ def from_query_params(
         if scenarios is not None and scenario in scenarios:
             base = scenarios[scenario]
         else:
-            notes.append(f"scenario = {scenario!r} is not a known scenario: ignored.")
+            notes.append(f"scenario = {echo(scenario)} is not a known scenario: ignored.")
 
     kappa = DEFAULT_KAPPA if base is None else base.kappa
     if "kappa" in get:
@@ -152,7 +203,7 @@ def from_query_params(
             surface = get["surface"]
         else:
             notes.append(
-                f"surface = {get['surface']!r} is not one of {', '.join(SURFACES)}: "
+                f"surface = {echo(get['surface'])} is not one of {', '.join(SURFACES)}: "
                 f"showing {surface}."
             )
     if base is None or base.surface != surface or base.kappa != kappa:
@@ -165,7 +216,7 @@ def from_query_params(
         unknown = [m for m in wanted if m not in METHODS]
         methods = tuple(m for m in METHODS if m in wanted)
         if unknown:
-            notes.append(f"methods: {', '.join(unknown)} unknown (valid: {', '.join(METHODS)}).")
+            notes.append(f"methods: {echo_list(unknown)} unknown (valid: {', '.join(METHODS)}).")
         if methods:
             settings = replace(settings, methods=methods)
         else:
@@ -190,13 +241,21 @@ def from_query_params(
             if value is not None:
                 if value != int(value):
                     notes.append(
-                        f"{name} = {get[name]} is not a whole number: using {round(value)}."
+                        f"{name} = {_echo_number(get[name])} is not a whole number: "
+                        f"using {round(value)}."
                     )
                 settings = replace(settings, **{name: round(value)})
     known = {f.name for f in fields(Settings)}
-    for name in get:
-        if name not in known:
-            notes.append(f"{name}: unknown link parameter, ignored.")
+    unknown_names = [name for name in get if name not in known and name != IGNORED_LINK]
+    if unknown_names:
+        noun = "parameter" if len(unknown_names) == 1 else f"{len(unknown_names):,} parameters"
+        notes.append(f"unknown link {noun} ignored: {echo_list(unknown_names)}.")
+    if IGNORED_LINK in get:
+        notes.append(
+            "the link carried more parameters or characters than a link may "
+            f"({_fmt(MAX_LINK_FIELDS)} parameters, {_fmt(MAX_LINK_CHARS)} characters): "
+            "it was ignored, showing the defaults."
+        )
     return settings, notes
 
 

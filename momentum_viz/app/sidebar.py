@@ -34,7 +34,7 @@ def _scenario_and_surface() -> None:
     """The guided scenario (it sets every control), the surface and, for the bowl, κ."""
     sb = st.sidebar
     options = ["", *SCENARIOS]
-    if st.session_state.get("scenario") not in options:
+    if state.value_of("scenario") not in options:
         st.session_state["scenario"] = ""
     sb.selectbox(
         "Scenario",
@@ -54,7 +54,7 @@ def _scenario_and_surface() -> None:
     if st.session_state["surface"] == "quadratic":
         sb.select_slider(
             "Condition number κ",
-            _stops_with(KAPPA_STOPS, st.session_state["kappa"]),
+            _stops_with(KAPPA_STOPS, state.value_of("kappa")),
             key="kappa",
             format_func=lambda k: f"{k:g}",
             help=f"λmax / λmin of the bowl, {KAPPA_RANGE[0]:g} … {KAPPA_RANGE[1]:g}.",
@@ -73,14 +73,14 @@ def _optimizer_controls() -> None:
     )
     sb.select_slider(
         "Learning rate α",
-        _stops_with(LR_STOPS, st.session_state["lr"]),
+        _stops_with(LR_STOPS, state.value_of("lr")),
         key="lr",
         format_func=lambda v: f"{v:.3g}",
         help="Log scale, 1e-5 … 1.",
     )
     sb.select_slider(
         "Momentum γ",
-        _stops_with(MOMENTUM_STOPS, st.session_state["momentum"]),
+        _stops_with(MOMENTUM_STOPS, state.value_of("momentum")),
         key="momentum",
         format_func=lambda v: f"{v:.4g}",
         help="0 is plain SGD; finer steps towards 1, where small changes matter.",
@@ -88,7 +88,7 @@ def _optimizer_controls() -> None:
     sb.slider("Steps", *STEPS_RANGE, step=10, key="steps")
     sb.select_slider(
         "Gradient noise σ",
-        _stops_with(NOISE_STOPS, st.session_state["noise"]),
+        _stops_with(NOISE_STOPS, state.value_of("noise")),
         key="noise",
         format_func=lambda v: f"{v:g}",
         help="Standard deviation of Gaussian noise added to every gradient; 0 = deterministic.",

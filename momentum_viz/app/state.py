@@ -10,6 +10,7 @@ before the script). Keeping every writer in one module makes that rule easy to c
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import asdict, fields
 
 import streamlit as st
@@ -17,19 +18,37 @@ import streamlit as st
 from ..numerics.optimizer import METHODS
 from .scenarios import SCENARIO_SETTINGS, SCENARIOS
 from .settings import Settings, defaults_for, from_query_params, surface_of
+from .streamlit_internals import widget_keys_from_browser
 
 _FIELDS = tuple(f.name for f in fields(Settings))
+_LINK = "_link_settings"  # the settings the address bar held on the session's first run
 
 
-def _store(settings: Settings) -> None:
-    """Write settings into the widgets' session state (callbacks and first run only)."""
+def _store(settings: Settings, keep: Collection[str] = ()) -> None:
+    """Write settings into the widgets' session state (callbacks and first run only).
+
+    Widgets named in ``keep`` are left alone.
+    """
     for name, value in asdict(settings).items():
-        st.session_state[name] = list(value) if name == "methods" else value
+        if name not in keep:
+            st.session_state[name] = list(value) if name == "methods" else value
+
+
+def value_of(name: str) -> object:
+    """A setting as the widgets hold it now, before or after its widget is drawn.
+
+    On a reconnecting page's first run the values the browser sent are not readable by
+    key until their widgets are drawn; until then the address bar's value stands in (it is
+    what the page showed before the move, so the slider's stops are the page's stops).
+    """
+    if name in st.session_state:
+        return st.session_state[name]
+    return getattr(st.session_state[_LINK], name)
 
 
 def current_settings() -> Settings:
     """The settings the widgets hold now."""
-    values = {name: st.session_state[name] for name in _FIELDS}
+    values = {name: value_of(name) for name in _FIELDS}
     values["methods"] = tuple(m for m in METHODS if m in (values["methods"] or ()))
     return Settings(**values)
 
@@ -37,13 +56,18 @@ def current_settings() -> Settings:
 def init_state() -> list[str]:
     """On a session's first run, load the settings from the address bar.
 
+    A page that reconnects after a server restart starts a new session whose first run
+    already carries its widgets' values; those win over the address bar (which is older:
+    it holds the view before the move that started this run).
+
     Returns notes about link values that were clamped or dropped: on the first run only,
     so each note is shown once.
     """
     if "_initialized" in st.session_state:
         return []
     settings, notes = from_query_params(st.query_params.to_dict(), scenarios=SCENARIO_SETTINGS)
-    _store(settings)
+    st.session_state[_LINK] = settings
+    _store(settings, keep=widget_keys_from_browser())
     st.session_state["_initialized"] = True
     return notes
 

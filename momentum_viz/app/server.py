@@ -1,0 +1,117 @@
+"""The server around the page: warm-up before the first visitor, readiness, HTTP headers.
+
+``serve.py`` (the command the Dockerfile runs) wraps ``app.py`` in Streamlit's ASGI
+``st.App`` with the three pieces defined here:
+
+* :func:`lifespan` runs :func:`warm_up` once, after Streamlit's runtime has started and
+  before the server accepts a connection: every module the script imports is complete
+  and the default view's runs, race map, loss chart, table and downloads have been built
+  (the caches keep the runs and the map). A class opening the link together on a fresh
+  pod then meets a warm server, not a race between first imports (issue 13).
+* Readiness is Streamlit's ``/_stcore/script-health-check`` (turned on in
+  .streamlit/config.toml; see :mod:`.streamlit_internals`): it runs ``app.py`` in a
+  throwaway session and answers 200 only if the script finished without an exception.
+* :class:`SecurityHeaders` adds the headers Streamlit does not send (no framing by other
+  sites, no MIME sniffing, no referrer), hides ``/_stcore/metrics`` (cache names, sizes
+  and session counts are nobody's business outside the pod) and turns a link Streamlit
+  would silently drop into one the page reports (:data:`~.settings.IGNORED_LINK`).
+
+Pure ASGI (no Streamlit page code runs here), so it costs nothing per script run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+
+from .settings import IGNORED_LINK, MAX_LINK_CHARS, MAX_LINK_FIELDS, Settings
+
+_LOGGER = logging.getLogger(__name__)
+HIDDEN_PATHS = ("/_stcore/metrics",)
+# Sent with every HTTP response (the page, its scripts, health): the page may not be put
+# in another site's frame (clickjacking a projector session), the browser may not guess
+# content types, and links out of the app carry no address.
+HEADERS = {
+    "x-frame-options": "DENY",
+    "content-security-policy": "frame-ancestors 'none'",
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "no-referrer",
+}
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+
+def warm_up(settings: Settings | None = None) -> None:
+    """Build everything the default page builds, once, outside any session."""
+    from ..views.curves import loss_figure
+    from ..views.export import trajectories_csv
+    from . import page  # noqa: F401 (imports every module the script imports)
+    from .compute import race_figure_for, runs_for
+    from .settings import surface_of
+    from .tabs.race import outcome_table
+
+    settings = settings or Settings()
+    runs = runs_for(settings)
+    race_figure_for(settings).to_dict()
+    offset = min(m.value for m in surface_of(settings).minima)
+    loss_figure({m: r.losses for m, r in runs.items()}, offset=offset).to_dict()
+    outcome_table(settings, runs)
+    trajectories_csv(runs)
+
+
+@asynccontextmanager
+async def lifespan(_app: object) -> AsyncIterator[None]:
+    """Warm up before serving; a failed warm-up stops the server (the pod restarts)."""
+    await asyncio.to_thread(warm_up)
+    _LOGGER.info("momentum-viz: warm-up done, ready to serve")
+    yield
+
+
+def _oversized(query_string: bytes) -> bool:
+    """True for a link Streamlit ignores (too many parameters or characters)."""
+    return len(query_string) > MAX_LINK_CHARS or query_string.count(b"&") + 1 > MAX_LINK_FIELDS
+
+
+class SecurityHeaders:
+    """ASGI middleware: security headers, hidden paths, oversized links redirected."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # the websocket: Streamlit checks Origin and Host
+            await self.app(scope, receive, send)
+            return
+        path = scope.get("path", "")
+        if path in HIDDEN_PATHS:
+            response: Response = PlainTextResponse("Not Found", status_code=404)
+        elif path == "/" and _oversized(scope.get("query_string", b"")):
+            response = RedirectResponse(f"/?{IGNORED_LINK}=1", status_code=303)
+        else:
+            response = None  # type: ignore[assignment]
+        if response is not None:
+            response.headers.update(HEADERS)
+            await response(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.decode("latin-1").lower() not in HEADERS
+                ]
+                headers += [(k.encode(), v.encode()) for k, v in HEADERS.items()]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -1,0 +1,12 @@
+"""momentum-viz as a server: ``streamlit run serve.py`` (what the Docker image runs).
+
+The same page as ``streamlit run app.py``, wrapped in Streamlit's ASGI ``st.App`` so the
+server warms up before its first visitor and sends security headers. See momentum_viz/app/server.py.
+"""
+
+import streamlit as st
+from starlette.middleware import Middleware
+
+from momentum_viz.app.server import SecurityHeaders, lifespan
+
+app = st.App("app.py", lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
