@@ -3,8 +3,8 @@
 A :class:`Scenario` sets every control of the app (its :class:`Settings`, with
 ``scenario`` set to its key) and tells the student, in one or two plain sentences, what
 to watch for. :data:`SCENARIOS` lists them in the order the app shows them; every claim
-in a ``watch`` text is checked against :func:`momentum_viz.core.simulate` by
-``tests/test_scenarios.py``, so it stays true when the code changes.
+in a ``watch`` text is checked against :func:`momentum_viz.numerics.optimizer.simulate`
+by ``tests/test_scenarios.py``, so it stays true when the code changes.
 
 Pure Python: no Streamlit here.
 
@@ -121,7 +121,7 @@ _TOO_MUCH = Scenario(
         "With γ = 0.99 the ball keeps almost all of its speed: it overshoots the minimum "
         "by nearly as far as it started and is still swinging back and forth after 500 "
         "steps, while plain SGD arrives at about step 400. Set γ to 0.8 and momentum "
-        "arrives in about 55 steps."
+        "arrives in about 75 steps."
     ),
 )
 
@@ -169,8 +169,8 @@ _NOISY = Scenario(
     ),
     watch=(
         "On the way down, each momentum step averages the last ten or so noisy gradients, "
-        "so its path runs smoothly to the bottom while SGD's zig-zags (about 97% of "
-        "momentum's steps point downhill, only about 70% of SGD's). At the bottom there "
+        "so its path runs smoothly to the bottom while SGD's zig-zags (about 96% of "
+        "momentum's steps point downhill, only about 68% of SGD's). At the bottom there "
         "is no slope left to average, and momentum's longer strides make it rattle "
         "around in a wider cloud than SGD's."
     ),
