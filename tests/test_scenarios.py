@@ -136,6 +136,39 @@ def test_escape_sgd_stays_in_a_local_minimum_momentum_reaches_the_global_one():
     assert sgd.converged_at < mom.converged_at  # SGD settles first: it "stays there"
 
 
+def test_escape_works_only_for_a_band_of_gamma_and_not_for_nesterov():
+    s = SCENARIOS["escape-local-minimum"].settings
+    assert (s.lr, s.momentum, s.steps) == (0.3, 0.9, 300)  # "γ = 0.9", "300 steps"
+    _says(
+        "escape-local-minimum",
+        "only for γ between about 0.84 and 0.95",
+        "at 0.8 momentum stays in the shallow well",
+        "above 0.95 it has not settled after 300 steps",
+        "Nesterov at γ = 0.9 stays in the shallow well",
+    )
+    minima = surface_of(s).minima
+    shallow = _run(s, "sgd").minimum  # "the shallow well" SGD stays in
+    assert not minima[shallow].is_global
+
+    # Every γ on a 0.001 grid, one batched call.
+    gammas = np.round(np.arange(0.0, 0.9995, 0.001), 3)
+    run = _run(s, "momentum", momentum=gammas, record="summary")
+    is_global = np.array([m >= 0 and minima[m].is_global for m in run.minimum])
+    band = np.flatnonzero(is_global)
+    assert band.size and np.all(np.diff(band) == 1)  # one band: "only for γ between"
+    assert 0.835 <= gammas[band[0]] <= 0.85  # "about 0.84" (measured 0.841)
+    assert 0.945 <= gammas[band[-1]] <= 0.955  # "and 0.95" (measured 0.951)
+    assert np.all(run.converged_at[band] >= 0)
+    at_08 = int(np.flatnonzero(np.isclose(gammas, 0.8))[0])
+    assert run.minimum[at_08] == shallow  # "at 0.8 momentum stays in the shallow well"
+    above = gammas > 0.955
+    assert np.all(run.converged_at[above] == -1)  # "above 0.95 it has not settled"
+    assert np.all(run.diverged_at[above] == -1)
+
+    nesterov = _run(s, "nesterov")  # "Nesterov at γ = 0.9 stays in the shallow well"
+    assert nesterov.minimum == shallow and nesterov.converged_at >= 0
+
+
 def test_valley_momentum_is_many_times_faster_than_sgd():
     s = SCENARIOS["narrow-valley"].settings
     mom = _run(s, "momentum")
