@@ -44,10 +44,12 @@ def _run(settings: Settings, method: str, **overrides):
     return simulate(surface_of(settings), method, (settings.x0, settings.y0), **kwargs)
 
 
-def _says(key: str, *phrases: str) -> None:
-    """The scenario's watch text quotes exactly what the test asserts."""
+def _says(key: str, *phrases: str, lead: tuple[str, ...] = ()) -> None:
+    """The scenario's watch text (and its lead) quote exactly what the test asserts."""
     for phrase in phrases:
         assert phrase in SCENARIOS[key].watch, phrase
+    for phrase in lead:
+        assert phrase in SCENARIOS[key].lead, phrase
 
 
 def _eigen(settings: Settings) -> tuple[np.ndarray, np.ndarray]:
@@ -120,6 +122,22 @@ def test_watch_is_one_or_two_plain_sentences(key):
     assert len(watch) <= 360
 
 
+NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+@pytest.mark.parametrize("key", list(SCENARIOS))
+def test_lead_is_one_short_sentence_backed_by_the_watch_text(key):
+    lead, watch = SCENARIOS[key].lead, SCENARIOS[key].watch
+    sentences = [p for p in re.split(r"[.!?](?:\s+|$)", lead.strip()) if p]
+    assert len(sentences) == 1, sentences
+    assert lead.endswith(".") and lead[0].isupper()
+    assert "\n" not in lead and "  " not in lead
+    assert len(lead.split()) <= 20, len(lead.split())
+    # Every figure the lecturer says is one the watch text quotes, so the claim tests
+    # below (written against the watch texts) assert the lead's figures too.
+    assert set(NUMBER.findall(lead)) <= set(NUMBER.findall(watch))
+
+
 # --- the claims ------------------------------------------------------------------------------
 
 
@@ -136,7 +154,7 @@ def test_escape_sgd_stays_in_a_local_minimum_momentum_reaches_the_global_one():
     assert sgd.converged_at < mom.converged_at  # SGD settles first: it "stays there"
 
 
-def test_escape_works_only_for_a_band_of_gamma_and_not_for_nesterov():
+def test_escape_works_only_for_a_band_of_gamma_and_nesterov_stays():
     s = SCENARIOS["escape-local-minimum"].settings
     assert (s.lr, s.momentum, s.steps) == (0.3, 0.9, 300)  # "γ = 0.9", "300 steps"
     _says(
@@ -145,6 +163,7 @@ def test_escape_works_only_for_a_band_of_gamma_and_not_for_nesterov():
         "at 0.8 momentum stays in the shallow well",
         "above 0.95 it has not settled after 300 steps",
         "Nesterov at γ = 0.9 stays in the shallow well",
+        lead=("only for γ between about 0.84 and 0.95",),
     )
     minima = surface_of(s).minima
     shallow = _run(s, "sgd").minimum  # "the shallow well" SGD stays in
@@ -206,7 +225,11 @@ def test_too_much_momentum_overshoots_and_keeps_swinging():
     moderate = _run(s, "momentum", momentum=0.8)
     slow_moderate = _slow_coordinate(s, moderate.positions)
     assert 65 <= moderate.converged_at <= 85  # "about 75 steps" (settled: 76)
-    _says("too-much-momentum", "Set γ to 0.8 and momentum arrives in about 75 steps")
+    _says(
+        "too-much-momentum",
+        "Set γ to 0.8 and momentum arrives in about 75 steps",
+        lead=("at γ = 0.8 it settles in about 75",),
+    )
     assert np.max(-np.sign(start) * slow_moderate) <= 0.1 * abs(start)
 
     sgd = _run(s, "sgd")

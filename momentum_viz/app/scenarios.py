@@ -1,10 +1,11 @@
 """Guided scenarios: ready-made views that each show one thing about momentum.
 
 A :class:`Scenario` sets every control of the app (its :class:`Settings`, with
-``scenario`` set to its key) and tells the student, in one or two plain sentences, what
-to watch for. :data:`SCENARIOS` lists them in the order the app shows them; every claim
-in a ``watch`` text is checked against :func:`momentum_viz.numerics.optimizer.simulate`
-by ``tests/test_scenarios.py``, so it stays true when the code changes.
+``scenario`` set to its key), gives a lecturer one short sentence to say (``lead``) and
+tells the student, in one or two plain sentences, what to watch for (``watch``).
+:data:`SCENARIOS` lists them in the order the app shows them. Every claim in a ``lead``
+or ``watch`` text is checked against :func:`momentum_viz.numerics.optimizer.simulate` by
+``tests/test_scenarios.py``, so it stays true when the code changes.
 
 Pure Python: no Streamlit here.
 
@@ -38,12 +39,15 @@ class Scenario:
         title: shown in the scenario selector.
         settings: every control of the view, with ``settings.scenario == key``.
         watch: one or two sentences telling the student what to look for.
+        lead: one sentence of at most 20 words a lecturer can say aloud (the app shows
+            it first and ``watch`` behind an expander).
     """
 
     key: str
     title: str
     settings: Settings
     watch: str
+    lead: str
 
 
 def _bowl_start(kappa: float) -> tuple[float, float]:
@@ -76,6 +80,10 @@ _ESCAPE = Scenario(
         "shallow well, above 0.95 it has not settled after 300 steps), and Nesterov at "
         "γ = 0.9 stays in the shallow well."
     ),
+    lead=(
+        "Momentum rolls over a ridge that traps plain SGD, but only for γ between about "
+        "0.84 and 0.95."
+    ),
 )
 
 _ROSENBROCK = SURFACES["rosenbrock"]
@@ -101,6 +109,7 @@ _VALLEY = Scenario(
         "(it needs about 17,700). Momentum builds up speed along the valley and arrives "
         "after about 500 steps, some 35 times sooner."
     ),
+    lead="In a narrow curved valley momentum arrives about 35 times sooner than plain SGD.",
 )
 
 _TOO_MUCH = Scenario(
@@ -125,6 +134,7 @@ _TOO_MUCH = Scenario(
         "steps, while plain SGD arrives at about step 400. Set γ to 0.8 and momentum "
         "arrives in about 75 steps."
     ),
+    lead="At γ = 0.99 momentum still swings after 500 steps; at γ = 0.8 it settles in about 75.",
 )
 
 _LAM_MIN, _LAM_MAX = quadratic(DEFAULT_KAPPA).eigenvalues
@@ -149,6 +159,10 @@ _ILL = Scenario(
         "With the theory's optimal α* ≈ 0.061 and γ* ≈ 0.57 momentum reaches the minimum "
         "in about 40 steps. Plain SGD diverges at this α (it needs α < 2/λmax = 0.04), "
         "and even with its best step size, α ≈ 0.039, it needs about 205 steps."
+    ),
+    lead=(
+        "Tuned by theory, momentum settles in about 40 steps; plain SGD, even at its best "
+        "step size, needs about 205."
     ),
 )
 
@@ -175,6 +189,10 @@ _NOISY = Scenario(
         "momentum's steps point downhill, only about 68% of SGD's). At the bottom there "
         "is no slope left to average, and momentum's longer strides make it rattle "
         "around in a wider cloud than SGD's."
+    ),
+    lead=(
+        "With noisy gradients momentum heads downhill far more reliably than SGD, but "
+        "rattles in a wider cloud at the bottom."
     ),
 )
 
