@@ -331,3 +331,46 @@ def test_noisy_gradients_momentum_rattles_in_a_wider_cloud_at_the_bottom():
         settled = run.positions[2000:] - np.array(surface.global_minimum.point)  # (T, 2, 2)
         rms = np.sqrt(np.mean(np.sum(settled**2, axis=-1), axis=0))
         assert rms[1] >= 2.0 * rms[0], (seed, rms)
+
+
+# --- where momentum does not help --------------------------------------------------------------
+
+
+def test_momentum_rolls_through_the_global_well_into_a_worse_one():
+    s = SCENARIOS["rolls-past-global-minimum"].settings
+    assert s.surface == "multiwell" and s.momentum == 0.9
+    _says(
+        "rolls-past-global-minimum",
+        "(J = −2.05)",
+        "momentum (γ = 0.9)",
+        "near (−0.43, −2.09), at J = −1.21",
+        "Lower γ to 0.8 and momentum stops in the global well",
+    )
+    surface = surface_of(s)
+    minima = surface.minima
+    best = surface.global_minimum
+    assert s.x0 > best.point[0]  # "starting right of the deep global well"
+
+    sgd, mom = _run(s, "sgd"), _run(s, "momentum")
+    assert sgd.diverged_at == -1 and mom.diverged_at == -1
+    assert minima[sgd.minimum].is_global
+    assert 0 < sgd.converged_at <= 10  # "within a few steps"
+    assert round(float(sgd.losses[-1]), 2) == -2.05  # "(J = −2.05)"
+
+    worse = minima[mom.minimum]
+    assert mom.minimum >= 0 and not worse.is_global and worse.value > best.value
+    assert math.dist(worse.point, (-0.43, -2.09)) < 0.01  # "near (−0.43, −2.09)"
+    assert round(float(mom.losses[-1]), 2) == -1.21  # "at J = −1.21"
+    assert mom.converged_at >= 0
+
+    # "arrives so fast that it rolls straight through": it passes close to the global
+    # minimum within the first steps, faster than SGD ever moves, and leaves again.
+    dist = np.hypot(*(mom.positions - np.array(best.point)).T)
+    speed = np.linalg.norm(mom.velocities, axis=1)
+    closest = int(np.argmin(dist[:20]))
+    assert dist[closest] < 0.25
+    assert speed[closest] > 1.5 * np.linalg.norm(sgd.velocities, axis=1).max()
+    assert np.all(dist[closest + 3 :] > 1.0)
+
+    lower = _run(s, "momentum", momentum=0.8)  # "Lower γ to 0.8 … stops in the global well"
+    assert lower.minimum >= 0 and minima[lower.minimum].is_global

@@ -3,9 +3,11 @@
 A :class:`Scenario` sets every control of the app (its :class:`Settings`, with
 ``scenario`` set to its key), gives a lecturer one short sentence to say (``lead``) and
 tells the student, in one or two plain sentences, what to watch for (``watch``).
-:data:`SCENARIOS` lists them in the order the app shows them. Every claim in a ``lead``
-or ``watch`` text is checked against :func:`momentum_viz.numerics.optimizer.simulate` by
-``tests/test_scenarios.py``, so it stays true when the code changes.
+:data:`SCENARIOS` lists them in the order the app shows them: the five lessons of the
+blog post first, then the cases where its claims fail (momentum rolls past the best
+minimum). Every claim in a ``lead`` or ``watch`` text is checked
+against :func:`momentum_viz.numerics.optimizer.simulate` by ``tests/test_scenarios.py``,
+so it stays true when the code changes.
 
 Pure Python: no Streamlit here.
 
@@ -196,7 +198,40 @@ _NOISY = Scenario(
     ),
 )
 
-SCENARIOS: dict[str, Scenario] = {s.key: s for s in (_ESCAPE, _VALLEY, _TOO_MUCH, _ILL, _NOISY)}
+# --- where the blog post's claims fail ---------------------------------------------------------
+
+_PAST_START = (2.87, -0.20)
+_PAST = Scenario(
+    key="rolls-past-global-minimum",
+    title="Momentum rolls past the best minimum",
+    settings=Settings(
+        surface="multiwell",
+        kappa=DEFAULT_KAPPA,
+        methods=("sgd", "momentum"),
+        lr=0.3,
+        momentum=0.9,
+        steps=300,
+        noise=0.0,
+        seed=0,
+        x0=_PAST_START[0],
+        y0=_PAST_START[1],
+        scenario="rolls-past-global-minimum",
+    ),
+    watch=(
+        "Starting right of the deep global well, plain SGD settles in it within a few "
+        "steps (J = −2.05), but momentum (γ = 0.9) arrives so fast that it rolls straight "
+        "through and ends in the worse well near (−0.43, −2.09), at J = −1.21. Lower γ "
+        "to 0.8 and momentum stops in the global well too."
+    ),
+    lead=(
+        "Momentum can overshoot the best minimum: here it rolls straight through the "
+        "global well into a worse one."
+    ),
+)
+
+SCENARIOS: dict[str, Scenario] = {
+    s.key: s for s in (_ESCAPE, _VALLEY, _TOO_MUCH, _ILL, _NOISY, _PAST)
+}
 
 #: key → Settings, the form :func:`momentum_viz.settings.from_query_params` takes.
 SCENARIO_SETTINGS: dict[str, Settings] = {key: s.settings for key, s in SCENARIOS.items()}
