@@ -27,6 +27,7 @@ from momentum_viz.app.settings import (
     to_query_params,
 )
 from momentum_viz.numerics.optimizer import METHODS, simulate
+from momentum_viz.numerics.theory import analyse, local_eigenvalues
 from surfaces import KAPPA_RANGE, SURFACES
 
 SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -374,3 +375,96 @@ def test_momentum_rolls_through_the_global_well_into_a_worse_one():
 
     lower = _run(s, "momentum", momentum=0.8)  # "Lower γ to 0.8 … stops in the global well"
     assert lower.minimum >= 0 and minima[lower.minimum].is_global
+
+
+def _crossings(values: np.ndarray) -> int:
+    return int(np.count_nonzero(np.diff(np.sign(values)) != 0))
+
+
+def test_himmelblau_momentum_is_slower_as_the_local_theory_predicts():
+    s = SCENARIOS["momentum-slower-himmelblau"].settings
+    surface = surface_of(s)
+    defaults = SURFACES["himmelblau"]
+    assert s.surface == "himmelblau" and s.noise == 0.0
+    assert (s.lr, s.momentum, s.steps) == (defaults.lr, defaults.momentum, defaults.steps)
+    assert (s.x0, s.y0) == defaults.start
+    assert s.momentum == 0.8  # "with γ = 0.8"
+    _says(
+        "momentum-slower-himmelblau",
+        "with γ = 0.8",
+        "curvatures 65 and 81",
+        "settles after 75 steps, plain SGD after 36",
+        "0.89 per step with momentum, by 0.68 without",
+        lead=("γ = 0.8 needs 75 steps where plain SGD needs 36",),
+    )
+
+    sgd, mom = _run(s, "sgd"), _run(s, "momentum")
+    assert sgd.minimum == mom.minimum >= 0  # "both reach" the same minimum
+    point = np.array(surface.minima[mom.minimum].point)
+    upper_left = [m for m in surface.minima if m.point[0] < 0 and m.point[1] > 0]
+    assert len(upper_left) == 1 and tuple(point) == upper_left[0].point  # "upper-left"
+    assert mom.converged_at == 75 and sgd.converged_at == 36  # "after 75 steps", "after 36"
+
+    lam_min, lam_max = local_eigenvalues(surface.hessian(point))
+    assert (round(lam_min), round(lam_max)) == (65, 81)  # "curvatures 65 and 81"
+    assert lam_max / lam_min < 1.3  # "almost a round bowl"
+
+    # Closed forms: SGD contracts by max |1 − αλ|; heavy ball with complex roots
+    # (γ above the critical momentum (1 − √(αλ))² in both directions) by √γ.
+    alpha, gamma = s.lr, s.momentum
+    assert all(gamma > (1.0 - math.sqrt(alpha * lam)) ** 2 for lam in (lam_min, lam_max))
+    sgd_rate = max(abs(1.0 - alpha * lam) for lam in (lam_min, lam_max))
+    mom_rate = math.sqrt(gamma)
+    report = analyse(alpha, gamma, [lam_min, lam_max])
+    assert report.sgd_rate == pytest.approx(sgd_rate, rel=1e-9)
+    assert report.momentum_rate == pytest.approx(mom_rate, rel=1e-9)
+    assert round(mom_rate, 2) == 0.89 and round(sgd_rate, 2) == 0.68  # "0.89", "0.68"
+
+    # "swings back and forth across the minimum": near it, momentum crosses the minimum
+    # along both eigen-directions again and again.
+    _, vectors = np.linalg.eigh(surface.hessian(point))
+    offsets = (mom.positions - point) @ vectors
+    near = int(np.flatnonzero(np.hypot(*(mom.positions - point).T) < 0.5)[0])
+    assert min(_crossings(offsets[near:, k]) for k in range(2)) >= 10
+
+
+def test_round_bowl_momentum_only_adds_overshoot():
+    s = SCENARIOS["momentum-slower-round-bowl"].settings
+    assert s.surface == "quadratic" and s.kappa == 1.0  # "a round bowl (κ = 1)"
+    assert (s.lr, s.momentum) == (0.1, 0.9)  # "γ = 0.9" (α = 0.1)
+    _says(
+        "momentum-slower-round-bowl",
+        "(κ = 1)",
+        "With γ = 0.9",
+        "about 150 steps against SGD's 78",
+        "0.95 per step with momentum, by 0.90 without",
+        lead=("settles in about 150 steps, SGD in 78",),
+    )
+    (lam_min, lam_max), _ = _eigen(s)
+    assert lam_min == pytest.approx(lam_max)
+
+    sgd, mom = _run(s, "sgd"), _run(s, "momentum")
+    assert sgd.converged_at == 78  # "SGD's 78"
+    assert 140 <= mom.converged_at <= 160 and mom.converged_at < s.steps  # "about 150"
+
+    # "every SGD step points straight at the minimum (the origin)"
+    steps = np.diff(sgd.positions[: sgd.converged_at + 1], axis=0)
+    to_min = -sgd.positions[: sgd.converged_at]
+    cos = np.sum(steps * to_min, axis=1) / (
+        np.linalg.norm(steps, axis=1) * np.linalg.norm(to_min, axis=1)
+    )
+    assert np.all(cos > 1.0 - 1e-9)
+
+    # "momentum overshoots and swings back and forth": along the start direction it
+    # passes the minimum by over half its starting distance and crosses it many times.
+    start = np.array([s.x0, s.y0])
+    along = mom.positions @ (start / np.linalg.norm(start))
+    assert -along.min() >= 0.5 * along[0]
+    assert _crossings(along) >= 10
+    assert np.all(sgd.positions @ start > 0)  # SGD never overshoots
+
+    # Theory: SGD contracts by |1 − αλ| = 0.9, momentum (complex roots) by √γ ≈ 0.95.
+    report = analyse(s.lr, s.momentum, [lam_min, lam_max])
+    assert report.sgd_rate == pytest.approx(abs(1.0 - s.lr * lam_max), rel=1e-9)
+    assert report.momentum_rate == pytest.approx(math.sqrt(s.momentum), rel=1e-9)
+    assert round(report.sgd_rate, 2) == 0.90 and round(report.momentum_rate, 2) == 0.95
