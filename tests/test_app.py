@@ -322,11 +322,7 @@ def test_nesterov_parameter_map_draws_nesterovs_own_limit():
     # κ = 50 bowl: Nesterov is stable for α < (2 + 2γ)/((1 + 2γ)λmax), e.g. 0.02714 at
     # γ = 0.9, far below heavy ball's (2 + 2γ)/λmax = 0.076 there. The dashed line must be
     # Nesterov's, and the title names the surface as the sidebar does.
-    at = _app(surface="quadratic")
-    at.session_state["view"] = "(α, γ) map"
-    at.session_state["map_method"] = "nesterov"
-    at.run()
-    assert not at.exception
+    at = _app(surface="quadratic", view="parameter-map", map_method="nesterov")
     spec = _map_spec(at)
     (line,) = [t for t in spec["data"] if t.get("name") == "stability limit"]
     assert "(1 + 2γ)" in line["hovertemplate"]
@@ -360,3 +356,33 @@ def test_update_rule_shows_the_methods_on_screen():
     at = _app(methods="sgd,nesterov")
     (latex,) = [m.value for m in at.latex if r"\leftarrow" in m.value]
     assert look_ahead in latex and r"\text{Momentum: }" not in latex
+
+
+# --- links reopen the view (issue 11, item 9) ---------------------------------------------
+
+
+def test_link_reopens_tab_map_method_and_theory_point():
+    at = _app(surface="multiwell", view="parameter-map", map_method="nesterov")
+    assert [bool(t.children) for t in at.tabs] == [label == "(α, γ) map" for label in TAB_LABELS]
+    assert at.radio(key="map_method").value == "nesterov"
+    assert _map_spec(at)["layout"]["title"]["text"].startswith("Nesterov on")
+    at = _app(surface="multiwell", view="theory", theory_point="start")
+    assert at.radio(key="theory_point").value == "start"
+    assert any("at the start point" in c.value for c in at.caption)
+
+
+def test_view_choices_follow_the_user_into_the_address_bar():
+    at = _app(surface="multiwell")
+    at.session_state["view"] = "(α, γ) map"
+    at.run()
+    at.radio(key="map_method").set_value("nesterov").run()
+    assert at.query_params["view"] == "parameter-map"
+    assert at.query_params["map_method"] == "nesterov"
+    # The map's radio is not drawn on another tab, but its choice stays in the link and
+    # comes back with the tab.
+    at.session_state["view"] = "Race on the map"
+    at.run()
+    assert "view" not in at.query_params and at.query_params["map_method"] == "nesterov"
+    at.session_state["view"] = "(α, γ) map"
+    at.run()
+    assert at.radio(key="map_method").value == "nesterov"

@@ -14,9 +14,12 @@ from hypothesis import strategies as st
 from momentum_viz.app.settings import (
     LR_RANGE,
     LR_STOPS,
+    MAP_METHODS,
     MOMENTUM_RANGE,
     MOMENTUM_STOPS,
     STEPS_RANGE,
+    THEORY_POINTS,
+    VIEWS,
     Settings,
     defaults_for,
     from_query_params,
@@ -37,9 +40,15 @@ from surfaces import SURFACES
     seed=st.integers(0, 2**31 - 1),
     fx=st.floats(0, 1),
     fy=st.floats(0, 1),
+    view=st.sampled_from(list(VIEWS)),
+    map_method=st.sampled_from(MAP_METHODS),
+    theory_point=st.sampled_from(list(THEORY_POINTS)),
 )
 @hyp_settings(max_examples=60, deadline=None)
-def test_query_params_round_trip(surface, kappa, methods, lr, momentum, steps, noise, seed, fx, fy):
+def test_query_params_round_trip(
+    surface, kappa, methods, lr, momentum, steps, noise, seed, fx, fy, view, map_method,
+    theory_point,
+):  # fmt: skip
     order = ("sgd", "momentum", "nesterov")
     (xmin, xmax), (ymin, ymax) = SURFACES[surface].bounds
     original = Settings(
@@ -53,6 +62,9 @@ def test_query_params_round_trip(surface, kappa, methods, lr, momentum, steps, n
         seed=seed,
         x0=xmin + fx * (xmax - xmin),
         y0=ymin + fy * (ymax - ymin),
+        view=view,
+        map_method=map_method,
+        theory_point=theory_point,
     )
     params = to_query_params(original)
     assert all(isinstance(v, str) for v in params.values())
@@ -168,3 +180,11 @@ def test_a_huge_value_is_quoted_short():
     _, notes = from_query_params({"surface": "x" * 100_000, "lr": "9" * 100_000})
     assert len(notes) == 2 and all(len(note) < 200 for note in notes), notes
     assert "100,000 characters" in notes[0]
+
+
+def test_view_choices_in_links_are_checked():
+    settings, notes = from_query_params({"view": "theory", "map_method": "adam"})
+    assert settings.view == "theory" and settings.map_method == "momentum"
+    assert notes == ["map_method = 'adam' is not one of momentum, nesterov: ignored."]
+    # Defaults stay out of the link, so everyday links stay short.
+    assert not {"view", "map_method", "theory_point"} & set(to_query_params(Settings()))

@@ -17,7 +17,7 @@ from ..numerics.maps import BasinMap, ParameterMap, basin_map, default_axes, par
 from ..numerics.optimizer import Run, simulate
 from ..views.plotly_internals import SerializedFigure
 from ..views.race import trajectory_figure
-from .settings import Settings, surface_of
+from .settings import VIEW_FIELDS, Settings, surface_of
 
 # Frames of the animated race map: enough for smooth motion, few enough to keep the
 # chart's JSON small at 2,000 steps.
@@ -29,7 +29,8 @@ RACE_FIGURES_CACHED = 8
 def _run_args(settings: Settings) -> dict[str, Any]:
     """The settings that determine the runs, as keyword arguments of the run caches."""
     kwargs = asdict(settings)
-    kwargs.pop("scenario")
+    for name in VIEW_FIELDS:
+        kwargs.pop(name)
     return kwargs
 
 

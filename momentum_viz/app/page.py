@@ -18,7 +18,7 @@ from ..numerics.optimizer import Run
 from . import sidebar, streamlit_internals  # noqa: F401 (pandas before any script thread)
 from .compute import runs_for
 from .scenarios import SCENARIOS
-from .settings import Settings, surface_of, to_query_params
+from .settings import VIEWS, Settings, surface_of, to_query_params
 from .state import init_state
 from .tabs import basin_map, parameter_map, race, surface3d, theory
 
@@ -27,11 +27,11 @@ Tab = Callable[[Settings, dict[str, Run]], None]
 # The tabs in the order the page shows them; the labels are also the values of the
 # "view" widget.
 TABS: dict[str, Tab] = {
-    "Race on the map": race.render,
-    "3-D view": surface3d.render,
-    "Theory": theory.render,
-    "(α, γ) map": parameter_map.render,
-    "Basin map": basin_map.render,
+    VIEWS["race"]: race.render,
+    VIEWS["3d"]: surface3d.render,
+    VIEWS["theory"]: theory.render,
+    VIEWS["parameter-map"]: parameter_map.render,
+    VIEWS["basin-map"]: basin_map.render,
 }
 
 

@@ -58,6 +58,24 @@ MOMENTUM_STOPS = tuple(
 )
 
 
+# What the page shows besides the runs: the open tab, the (α, γ) map's method and where the
+# theory tab takes its quadratic model. Slugs in links, labels on screen.
+VIEWS: dict[str, str] = {
+    "race": "Race on the map",
+    "3d": "3-D view",
+    "theory": "Theory",
+    "parameter-map": "(α, γ) map",
+    "basin-map": "Basin map",
+}
+MAP_METHODS = ("momentum", "nesterov")
+THEORY_POINTS: dict[str, str] = {
+    "minimum": "the minimum nearest to where the run ends",
+    "start": "the start point",
+}
+# Fields that choose what is shown, not what is run: the run caches leave them out.
+VIEW_FIELDS = ("scenario", "view", "map_method", "theory_point")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every user-facing setting of one view of the app."""
@@ -73,6 +91,9 @@ class Settings:
     x0: float = SURFACES["rosenbrock"].start[0]
     y0: float = SURFACES["rosenbrock"].start[1]
     scenario: str = ""  # name of the guided scenario that set this view, if any
+    view: str = "race"  # the open tab, a key of VIEWS
+    map_method: str = "momentum"  # the (α, γ) map's method, one of MAP_METHODS
+    theory_point: str = "minimum"  # where the theory tab's model is taken: THEORY_POINTS
 
 
 def surface_of(settings: Settings) -> Surface:
@@ -245,6 +266,19 @@ def from_query_params(
                         f"using {round(value)}."
                     )
                 settings = replace(settings, **{name: round(value)})
+    choices = {
+        "view": tuple(VIEWS),
+        "map_method": MAP_METHODS,
+        "theory_point": tuple(THEORY_POINTS),
+    }
+    for name, options in choices.items():
+        if name in get:
+            if get[name] in options:
+                settings = replace(settings, **{name: get[name]})
+            else:
+                notes.append(
+                    f"{name} = {echo(get[name])} is not one of {', '.join(options)}: ignored."
+                )
     known = {f.name for f in fields(Settings)}
     unknown_names = [name for name in get if name not in known and name != IGNORED_LINK]
     if unknown_names:
@@ -276,4 +310,8 @@ def to_query_params(settings: Settings) -> dict[str, str]:
         params["kappa"] = repr(settings.kappa)
     if settings.scenario:
         params["scenario"] = settings.scenario
+    defaults = Settings()
+    for name in ("view", "map_method", "theory_point"):  # only when not the default: short
+        if getattr(settings, name) != getattr(defaults, name):
+            params[name] = getattr(settings, name)
     return params

@@ -17,11 +17,18 @@ import streamlit as st
 
 from ..numerics.optimizer import METHODS
 from .scenarios import SCENARIO_SETTINGS, SCENARIOS
-from .settings import Settings, defaults_for, from_query_params, surface_of
+from .settings import VIEWS, Settings, defaults_for, from_query_params, surface_of
 from .streamlit_internals import widget_keys_from_browser
 
 _FIELDS = tuple(f.name for f in fields(Settings))
 _LINK = "_link_settings"  # the settings the address bar held on the session's first run
+
+
+# Widgets drawn only inside their tab. Streamlit forgets a widget's value in a run that
+# does not draw it, so each also keeps its value under "_<name>", which lasts; the
+# widget is restored from it before it is drawn (restore) and updates it (remember).
+_IN_TABS = ("map_method", "theory_point")
+_VIEW_SLUGS = {label: slug for slug, label in VIEWS.items()}
 
 
 def _store(settings: Settings, keep: Collection[str] = ()) -> None:
@@ -30,8 +37,30 @@ def _store(settings: Settings, keep: Collection[str] = ()) -> None:
     Widgets named in ``keep`` are left alone.
     """
     for name, value in asdict(settings).items():
-        if name not in keep:
-            st.session_state[name] = list(value) if name == "methods" else value
+        if name in keep:
+            continue
+        if name == "methods":
+            value = list(value)
+        elif name == "view":
+            value = VIEWS[value]  # the tabs widget holds the label
+        elif name in _IN_TABS:
+            st.session_state[f"_{name}"] = value
+        st.session_state[name] = value
+
+
+def restore(name: str) -> None:
+    """Before drawing a widget that lives in a tab: give it the value it last had.
+
+    Written every time: after a run that did not draw the widget, its key may still be
+    listed in the session state while the widget itself comes back with its default.
+    """
+    if f"_{name}" in st.session_state:
+        st.session_state[name] = st.session_state[f"_{name}"]
+
+
+def remember(name: str) -> None:
+    """``on_change`` of a widget that lives in a tab: keep its value for later runs."""
+    st.session_state[f"_{name}"] = st.session_state[name]
 
 
 def value_of(name: str) -> object:
@@ -41,8 +70,9 @@ def value_of(name: str) -> object:
     key until their widgets are drawn; until then the address bar's value stands in (it is
     what the page showed before the move, so the slider's stops are the page's stops).
     """
-    if name in st.session_state:
-        return st.session_state[name]
+    for key in (name, f"_{name}"):
+        if key in st.session_state:
+            return st.session_state[key]
     return getattr(st.session_state[_LINK], name)
 
 
@@ -50,6 +80,8 @@ def current_settings() -> Settings:
     """The settings the widgets hold now."""
     values = {name: value_of(name) for name in _FIELDS}
     values["methods"] = tuple(m for m in METHODS if m in (values["methods"] or ()))
+    view = values["view"]
+    values["view"] = view if view in VIEWS else _VIEW_SLUGS.get(view, "race")
     return Settings(**values)
 
 
@@ -78,7 +110,9 @@ def init_state() -> list[str]:
 def on_surface_change() -> None:
     """A new surface starts from its own defaults; methods, noise and seed carry over."""
     s = current_settings()
-    _store(defaults_for(s.surface, s.kappa, methods=s.methods, noise=s.noise, seed=s.seed))
+    keep = {"methods": s.methods, "noise": s.noise, "seed": s.seed}
+    keep |= {"view": s.view, "map_method": s.map_method, "theory_point": s.theory_point}
+    _store(defaults_for(s.surface, s.kappa, **keep))
 
 
 def on_reset() -> None:

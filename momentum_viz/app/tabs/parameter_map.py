@@ -14,17 +14,20 @@ from ...views.map_figures import STABILITY_LIMITS, parameter_map_figure
 from ...views.style import METHOD_LABELS
 from .. import state
 from ..compute import compute_parameter_map
-from ..settings import Settings, surface_of
+from ..settings import MAP_METHODS, Settings, surface_of
 
 
 def render(settings: Settings, runs: dict[str, Run]) -> None:
     """Steps to converge over the whole (α, γ) plane, from the current start."""
+    state.restore("map_method")
     method = st.radio(
         "Method",
-        ["momentum", "nesterov"],
+        list(MAP_METHODS),
         format_func=METHOD_LABELS.get,
         horizontal=True,
         key="map_method",
+        on_change=state.remember,
+        args=("map_method",),
     )
     surface = surface_of(settings)
     pmap = compute_parameter_map(

@@ -35,7 +35,7 @@ from ...numerics.theory import (
 from ...views.style import METHOD_LABELS
 from .. import state
 from ..compute import runs_for
-from ..settings import Settings, surface_of
+from ..settings import THEORY_POINTS, Settings, surface_of
 
 LEAD = (
     "Near a minimum every surface looks like a bowl, and on a bowl theory predicts each "
@@ -64,13 +64,17 @@ class Model(NamedTuple):
 def _theory_point(settings: Settings, runs: dict[str, Run]) -> tuple[str, int | None]:
     """The radio's choice: the phrase for people and the minimum's index (None: start)."""
     surface = surface_of(settings)
+    state.restore("theory_point")
     choice = st.radio(
         "Local quadratic model at",
-        ["the minimum nearest to where the run ends", "the start point"],
+        list(THEORY_POINTS),
+        format_func=THEORY_POINTS.get,
         horizontal=True,
         key="theory_point",
+        on_change=state.remember,
+        args=("theory_point",),
     )
-    if choice == "the start point" or not runs:
+    if choice == "start" or not runs:
         return "at the start point", None
     run = runs.get("momentum") or next(iter(runs.values()))
     index = summarize(surface, run).nearest_minimum
