@@ -191,8 +191,28 @@ def test_scenario_sets_every_control_and_explains():
         assert at.select_slider(key="momentum").value == pytest.approx(scenario.settings.momentum)
         assert at.select_slider(key="lr").value == pytest.approx(scenario.settings.lr)
         assert at.slider(key="steps").value == scenario.settings.steps
-        assert any(scenario.watch[:40] in s.value for s in at.success)
+        assert any(scenario.lead in s.value for s in at.success)
+        assert any(scenario.watch[:40] in m.value for m in at.markdown)  # in the expander
         assert at.query_params["scenario"] == key
+
+
+def test_scenario_text_goes_away_once_its_settings_are_left():
+    # Escape scenario at γ = 0.6: momentum stays in the shallow well, so the banner that
+    # says it reaches the global one must not stay on screen (issue 11, item 8).
+    from momentum_viz.app.scenarios import SCENARIOS
+
+    scenario = SCENARIOS["escape-local-minimum"]
+    at = _app(scenario=scenario.key)
+    assert any(scenario.lead in s.value for s in at.success)
+    at.select_slider(key="momentum").set_value(0.6).run()
+    assert _outcomes(at)["Momentum"]["reached"].startswith("local minimum")
+    assert not any(scenario.lead in s.value for s in at.success)
+    assert not any(scenario.watch[:40] in m.value for m in at.markdown)
+    assert any("γ 0.9 → 0.6" in i.value for i in at.info)
+    (back,) = [b for b in at.button if b.label == "Back to the scenario"]
+    back.click().run()
+    assert at.select_slider(key="momentum").value == pytest.approx(0.9)
+    assert any(scenario.lead in s.value for s in at.success)
 
 
 def test_scenario_link_reopens_the_scenario():

@@ -15,9 +15,9 @@ from collections.abc import Callable
 import streamlit as st
 
 from ..numerics.optimizer import Run
-from . import sidebar, streamlit_internals  # noqa: F401 (pandas before any script thread)
+from . import sidebar, state, streamlit_internals  # noqa: F401 (pandas before any script thread)
 from .compute import runs_for
-from .scenarios import SCENARIOS
+from .scenarios import SCENARIOS, changes_from
 from .settings import VIEWS, Settings, surface_of, to_query_params
 from .state import init_state
 from .tabs import basin_map, parameter_map, race, surface3d, theory
@@ -53,6 +53,23 @@ def code_span(text: str) -> str:
     return f"{fence} {one_line} {fence}"
 
 
+def _scenario_note(settings: Settings) -> None:
+    """The scenario's lead and what to watch for; once the view has left the scenario's
+    settings, a note saying what changed instead (the text would no longer match)."""
+    scenario = SCENARIOS[settings.scenario]
+    changed = changes_from(scenario, settings)
+    if not changed:
+        st.success(f"**{scenario.title}.** {scenario.lead}")
+        with st.expander("What to watch for"):
+            st.markdown(scenario.watch)
+        return
+    st.info(
+        f"You have changed {'; '.join(changed)} since the scenario “{scenario.title}”. "
+        "Its notes describe its own settings, so they are hidden until you go back."
+    )
+    st.button("Back to the scenario", on_click=state.on_scenario_change)
+
+
 def header(settings: Settings, notes: list[str]) -> None:
     """Title, notes about the link, the scenario's advice and the surface's formula."""
     surface = surface_of(settings)
@@ -64,8 +81,7 @@ def header(settings: Settings, notes: list[str]) -> None:
     for note in notes:
         st.info(f"Link: {code_span(note)}", icon="🔗")
     if settings.scenario in SCENARIOS:
-        scenario = SCENARIOS[settings.scenario]
-        st.success(f"**{scenario.title}.** {scenario.watch}")
+        _scenario_note(settings)
     with st.expander(f"**{surface.title}** — {surface.description}"):
         st.latex(surface.latex)
 

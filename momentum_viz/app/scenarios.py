@@ -286,5 +286,46 @@ SCENARIOS: dict[str, Scenario] = {
     s.key: s for s in (_ESCAPE, _VALLEY, _TOO_MUCH, _ILL, _NOISY, _PAST, _SLOWER, _ROUND)
 }
 
+# How a changed setting is named when the page says the user left a scenario's view.
+_CHANGE_LABELS = {
+    "surface": "surface",
+    "kappa": "κ",
+    "methods": "methods",
+    "lr": "α",
+    "momentum": "γ",
+    "steps": "steps",
+    "noise": "σ",
+    "seed": "seed",
+}
+
+
+def changes_from(scenario: Scenario, settings: Settings) -> list[str]:
+    """What ``settings`` changed of the scenario's view, e.g. ``["γ 0.9 → 0.6"]``.
+
+    Empty while the view is the scenario's own (the open tab and the map's choices do not
+    count: they change what is shown, not the runs the scenario's text describes).
+
+    >>> escape = SCENARIOS["escape-local-minimum"]
+    >>> from dataclasses import replace
+    >>> changes_from(escape, replace(escape.settings, momentum=0.6, view="theory"))
+    ['γ 0.9 → 0.6']
+    """
+    own = scenario.settings
+    changed = []
+    for name, label in _CHANGE_LABELS.items():
+        before, after = getattr(own, name), getattr(settings, name)
+        if before != after:
+            if name == "methods":
+                before, after = ", ".join(before), ", ".join(after)
+            elif isinstance(before, float):
+                before, after = f"{before:.4g}", f"{after:.4g}"
+            changed.append(f"{label} {before} → {after}")
+    if (own.x0, own.y0) != (settings.x0, settings.y0):
+        changed.append(
+            f"start ({own.x0:.3g}, {own.y0:.3g}) → ({settings.x0:.3g}, {settings.y0:.3g})"
+        )
+    return changed
+
+
 #: key → Settings, the form :func:`momentum_viz.settings.from_query_params` takes.
 SCENARIO_SETTINGS: dict[str, Settings] = {key: s.settings for key, s in SCENARIOS.items()}
