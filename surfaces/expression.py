@@ -542,9 +542,16 @@ def _numpy_function(sp: Any, x: Any, y: Any, exprs: list[Any]) -> Callable[..., 
     """``lambdify`` the expressions to one NumPy function returning a list of arrays.
 
     DiracDelta (the second derivative of abs) is zero almost everywhere, and NumPy has
-    none: it is replaced by 0.
+    none: it is replaced by 0. Exact numbers beyond 2**53 become floats: printed as Python
+    ints, NumPy would make object arrays of them (sin(17**20) fails).
     """
     exprs = [e.replace(sp.DiracDelta, lambda *args: sp.Integer(0)) for e in exprs]
+    exprs = [
+        e.xreplace(
+            {n: sp.Float(n) for n in e.atoms(sp.Rational) if max(abs(n.p), abs(n.q)) > 2**53}
+        )
+        for e in exprs
+    ]
     return sp.lambdify([x, y], exprs, modules="numpy", cse=True)
 
 
