@@ -1,13 +1,15 @@
 """Loss surfaces for momentum-viz: value, gradient and Hessian, written out analytically.
 
 ``SURFACES`` maps each name to its :class:`Surface`, in the order the app lists them;
-:func:`get_surface` looks one up; :func:`quadratic` builds other quadratic bowls.
+:func:`get_surface` looks one up; :func:`quadratic` builds other quadratic bowls;
+:func:`from_expression` builds one from a formula a user types (parsed safely, never run).
 """
 
 from __future__ import annotations
 
 from ._base import Minimum, Surface
 from .classic import BEALE, HIMMELBLAU, ROSENBROCK, SIX_HUMP_CAMEL, STYBLINSKI_TANG
+from .expression import ExpressionError, from_expression
 from .multiwell import MULTIWELL
 from .quadratic import DEFAULT_KAPPA, KAPPA_RANGE, quadratic
 
@@ -42,8 +44,10 @@ __all__ = [
     "DEFAULT_KAPPA",
     "KAPPA_RANGE",
     "SURFACES",
+    "ExpressionError",
     "Minimum",
     "Surface",
+    "from_expression",
     "get_surface",
     "quadratic",
 ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -71,10 +71,11 @@ class Surface:
     log_scale: bool = True  # contour levels log-spaced (values span orders of magnitude)
     # The arguments of the factory that built this surface, as (name, value) pairs; with
     # ``name`` they identify it (see :attr:`key`). Empty for the fixed surfaces.
-    params: tuple[tuple[str, float], ...] = ()
+    # Values are numbers, or for a custom surface its formula text and bounds: hashable.
+    params: tuple[tuple[str, Hashable], ...] = ()
 
     @property
-    def key(self) -> tuple[str, tuple[tuple[str, float], ...]]:
+    def key(self) -> tuple[str, tuple[tuple[str, Hashable], ...]]:
         """What identifies the surface: ``(name, params)``."""
         return (self.name, self.params)
 
@@ -115,8 +116,15 @@ class Surface:
 
     @property
     def global_minimum(self) -> Minimum:
-        """The first listed global minimum."""
-        return next(m for m in self.minima if m.is_global)
+        """The first listed global minimum.
+
+        Raises ValueError for a surface with no minimum in its bounds (``minima == ()``,
+        possible for a custom surface), rather than leaking StopIteration.
+        """
+        for m in self.minima:
+            if m.is_global:
+                return m
+        raise ValueError(f"surface {self.title!r} has no minimum inside its bounds")
 
 
 def polish_minima(
