@@ -513,7 +513,14 @@ def _scalar_path(
     for t in range(steps):
         # γ v, also the Nesterov look-ahead offset (reference_run: gamma * v, the same product)
         mvx, mvy = gamma * vx, gamma * vy
-        gx, gy = grad(x - mvx, y - mvy) if nesterov else grad(x, y)
+        ax, ay = (x - mvx, y - mvy) if nesterov else (x, y)
+        try:
+            gx, gy = grad(ax, ay)
+        except ArithmeticError:
+            # Python floats raise where NumPy returns inf or NaN (1.0 / 0.0, ** overflowing):
+            # this one gradient as reference_run evaluates it, on an array (diverging, most
+            # likely, which the box test below detects).
+            gx, gy = surface.grad(np.array([ax, ay]))
         # float(): a grad_fn calling NumPy (multiwell's np.exp) returns NumPy scalars, whose
         # arithmetic would make the rest of the loop ~4× slower; the value is unchanged.
         gx, gy = float(gx), float(gy)
@@ -546,26 +553,20 @@ def _outcome_of_path(
     return -1, -1
 
 
-def _single_run(args: _Args) -> Run | None:
-    """The :class:`Run` of one unbatched run by the scalar loop, or None for the batched
-    path to take the run: when ``grad_fn`` raises an ArithmeticError on Python floats
-    where NumPy returns inf or NaN (``1.0 / 0.0``, ``**`` overflowing), which the
-    batched path and reference_run handle as divergence."""
+def _single_run(args: _Args) -> Run:
+    """The :class:`Run` of one unbatched run, by the scalar loop."""
     steps, surface = args.steps, args.surface
     noise = None
     if args.noise_seq is not None:
         noise = (args.noise_seq[:, 0].tolist(), args.noise_seq[:, 1].tolist())
     start = (float(args.x0[0]), float(args.y0[0]))
-    try:
-        # np.errstate: a grad_fn calling NumPy functions (multiwell's np.exp) would warn
-        # where a diverging run overflows; the divergence is detected, not warned about.
-        with np.errstate(all="ignore"):
-            path = _scalar_path(
-                surface, args.method == "nesterov", start, float(args.lr[0]),
-                float(args.momentum[0]), steps, noise,
-            )  # fmt: skip
-    except ArithmeticError:
-        return None
+    # np.errstate: a grad_fn calling NumPy functions (multiwell's np.exp) would warn where
+    # a diverging run overflows; the divergence is detected, not warned about.
+    with np.errstate(all="ignore"):
+        path = _scalar_path(
+            surface, args.method == "nesterov", start, float(args.lr[0]),
+            float(args.momentum[0]), steps, noise,
+        )  # fmt: skip
     done = len(path.xs)  # steps + 1, or the steps before divergence
     positions = np.empty((steps + 1, 2))
     velocities = np.zeros((steps + 1, 2))  # a diverged run has v = 0 from then on
@@ -645,9 +646,7 @@ def simulate(
     """
     args = _checked_args(surface, method, start, lr, momentum, steps, noise, seed, tol, record)
     if not args.batch:  # one start, scalar α and γ: what the app runs on every move
-        single = _single_run(args)
-        if single is not None:
-            return single
+        return _single_run(args)
     final, outcome, path_buffers = _run_blocks(args, workers)
     return _assemble(args, final, outcome, path_buffers)
 
