@@ -181,3 +181,15 @@ def test_arithmetic_error_on_floats_gives_numpys_answer(start):
         ref = reference_run(surface, "momentum", start, **kwargs)
     _assert_identical(run, ref)
     assert run.diverged_at == (1 if start[0] == 0.0 else -1)
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_a_run_that_diverges_from_a_minimum_ends_at_no_minimum(method):
+    # From the bowl's minimum, gradient noise of σ = 1e6 throws the first step far out of
+    # the box: frozen at the start, on the minimum, yet diverged, so no minimum.
+    bowl = quadratic(10.0)
+    kwargs = dict(lr=0.1, momentum=0.5, steps=30, noise=1e6, seed=1)
+    fast = simulate(bowl, method, (0.0, 0.0), **kwargs)
+    _assert_identical(fast, reference_run(bowl, method, (0.0, 0.0), **kwargs))
+    assert fast.diverged_at == 1 and (fast.minimum, fast.converged_at) == (-1, -1)
+    np.testing.assert_array_equal(fast.positions, 0.0)
