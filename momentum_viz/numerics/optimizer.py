@@ -28,7 +28,7 @@ for reading, and :func:`simulate`, the runner every view uses. :func:`simulate` 
 integrators, as PyTorch's optimizers keep a single-tensor loop beside the fused
 "foreach" one: a batched one for N runs (contiguous x/y arrays, in-place ufuncs,
 cache-sized blocks on a thread pool) and, for a single unbatched run, a scalar loop on
-Python floats (:func:`_single_run`; see the note there). The tests check that all of
+Python floats (:func:`_single_run`; see the note above it). The tests check that all of
 them agree.
 
 >>> run = simulate("rosenbrock", "momentum", (-1.5, 2.0), lr=1e-3, momentum=0.95,
@@ -474,7 +474,7 @@ def _integrate_block_unchecked(
 # Note (why two integrators): the batched integrator above pays a fixed cost of about a
 # dozen NumPy calls per step whatever the number of runs: nothing next to 65,536 runs,
 # but 10-20 ms per 1,000 steps for the one run per method the app computes on every
-# slider move, where a loop on Python floats takes 0.4-1.8 ms (benchmarks/bench_single.py).
+# slider move, where a loop on Python floats takes 0.5-2 ms (benchmarks/bench_single.py).
 # So, as PyTorch keeps a readable single-tensor loop beside its fused "foreach" one,
 # simulate sends one unbatched run here. The loop calls ``surface.grad_fn``, the very
 # function reference_run evaluates (on 0-d arrays there, whose arithmetic is the same
@@ -641,7 +641,7 @@ def simulate(
 
     One unbatched run (start of shape (2,), scalar ``lr`` and ``momentum``) is integrated
     by a scalar loop on Python floats, equal to :func:`reference_run` bit for bit and
-    about 30 times faster than the batched integrator at N = 1; any batch, even of one
+    20-30 times faster than the batched integrator at N = 1; any batch, even of one
     run, by the batched integrator (see the note above :func:`_single_run`).
     """
     args = _checked_args(surface, method, start, lr, momentum, steps, noise, seed, tol, record)
