@@ -24,9 +24,12 @@ noise :math:`\sigma > 0` the gradient is :math:`g_t + \sigma \varepsilon_t`,
    offset from ours by :math:`\gamma v`.
 
 Two implementations live here: :func:`reference_run`, a short per-run loop written
-for reading, and :func:`simulate`, the batched runner every view uses (contiguous x/y
-arrays, in-place ufuncs, cache-sized blocks on a thread pool). The tests check that
-they agree.
+for reading, and :func:`simulate`, the runner every view uses. :func:`simulate` has two
+integrators, as PyTorch's optimizers keep a single-tensor loop beside the fused
+"foreach" one: a batched one for N runs (contiguous x/y arrays, in-place ufuncs,
+cache-sized blocks on a thread pool) and, for a single unbatched run, a scalar loop on
+Python floats (:func:`_single_run`; see the note above it). The tests check that all of
+them agree.
 
 >>> run = simulate("rosenbrock", "momentum", (-1.5, 2.0), lr=1e-3, momentum=0.95,
 ...                steps=1000)
@@ -39,6 +42,7 @@ they agree.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
@@ -465,6 +469,127 @@ def _integrate_block_unchecked(
     return converged_at, diverged_at, minimum
 
 
+# --- the scalar path for one run -------------------------------------------------------
+#
+# Note (why two integrators): the batched integrator above pays a fixed cost of about a
+# dozen NumPy calls per step whatever the number of runs: nothing next to 65,536 runs,
+# but 10-20 ms per 1,000 steps for the one run per method the app computes on every
+# slider move, where a loop on Python floats takes 0.5-2 ms (benchmarks/bench_single.py).
+# So, as PyTorch keeps a readable single-tensor loop beside its fused "foreach" one,
+# simulate sends one unbatched run here. The loop calls ``surface.grad_fn``, the very
+# function reference_run evaluates (on 0-d arrays there, whose arithmetic is the same
+# IEEE double arithmetic), with the same operations in the same order, so its path
+# equals reference_run's bit for bit; the batched path's in-place gradient kernels may
+# round differently in the last bit. Settling and losses are computed afterwards over
+# the whole path, vectorized, with the batched path's definitions and tie rules
+# (``_within``, the first listed minimum wins, a diverged run ends at no minimum).
+
+
+class _ScalarPath(NamedTuple):
+    """The steps a scalar run took before it stopped (at the end or at divergence)."""
+
+    xs: list[float]  # θ at steps 0…len − 1
+    ys: list[float]
+    vxs: list[float]  # v at the same steps
+    vys: list[float]
+    diverged_at: int  # the step that left the box (len(xs) then), −1 for never
+
+
+def _scalar_path(
+    surface: Surface,
+    nesterov: bool,
+    start: tuple[float, float],
+    lr: float,
+    gamma: float,
+    steps: int,
+    noise: tuple[Sequence[float], Sequence[float]] | None,
+) -> _ScalarPath:
+    """The update rule step by step on Python floats, stopping at divergence."""
+    grad = surface.grad_fn
+    cx, cy, hx, hy = _divergence_box(surface)
+    x, y = start
+    vx = vy = 0.0
+    xs, ys, vxs, vys = [x], [y], [vx], [vy]
+    for t in range(steps):
+        # γ v, also the Nesterov look-ahead offset (reference_run: gamma * v, the same product)
+        mvx, mvy = gamma * vx, gamma * vy
+        ax, ay = (x - mvx, y - mvy) if nesterov else (x, y)
+        try:
+            gx, gy = grad(ax, ay)
+        except ArithmeticError:
+            # Python floats raise where NumPy returns inf or NaN (1.0 / 0.0, ** overflowing):
+            # this one gradient as reference_run evaluates it, on an array (diverging, most
+            # likely, which the box test below detects).
+            gx, gy = surface.grad(np.array([ax, ay]))
+        # float(): a grad_fn calling NumPy (multiwell's np.exp) returns NumPy scalars, whose
+        # arithmetic would make the rest of the loop ~4× slower; the value is unchanged.
+        gx, gy = float(gx), float(gy)
+        if noise is not None:
+            gx, gy = gx + noise[0][t], gy + noise[1][t]
+        vx, vy = mvx + lr * gx, mvy + lr * gy
+        x_new, y_new = x - vx, y - vy
+        if not (abs(x_new - cx) <= hx and abs(y_new - cy) <= hy):  # False for NaN too
+            return _ScalarPath(xs, ys, vxs, vys, t + 1)
+        x, y = x_new, y_new
+        xs.append(x)
+        ys.append(y)
+        vxs.append(vx)
+        vys.append(vy)
+    return _ScalarPath(xs, ys, vxs, vys, -1)
+
+
+def _outcome_of_path(
+    surface: Surface, px: np.ndarray, py: np.ndarray, diverged_at: int, tol: float
+) -> tuple[int, int]:
+    """(converged_at, minimum) of one finished path, as reference_run and _settled define
+    them: the first listed minimum the last point is within ``tol`` of, and the step after
+    the last one outside it; (−1, −1) for a diverged run or one that ends at no minimum."""
+    if diverged_at >= 0:
+        return -1, -1
+    for index, (mx, my) in enumerate(m.point for m in surface.minima):
+        if _within(px[-1] - mx, py[-1] - my, tol):  # first listed wins
+            outside = np.flatnonzero(~_within(px - mx, py - my, tol))
+            return (int(outside[-1]) + 1 if outside.size else 0), index
+    return -1, -1
+
+
+def _single_run(args: _Args) -> Run:
+    """The :class:`Run` of one unbatched run, by the scalar loop."""
+    steps, surface = args.steps, args.surface
+    noise = None
+    if args.noise_seq is not None:
+        noise = (args.noise_seq[:, 0].tolist(), args.noise_seq[:, 1].tolist())
+    start = (float(args.x0[0]), float(args.y0[0]))
+    # np.errstate: a grad_fn calling NumPy functions (multiwell's np.exp) would warn where
+    # a diverging run overflows; the divergence is detected, not warned about.
+    with np.errstate(all="ignore"):
+        path = _scalar_path(
+            surface, args.method == "nesterov", start, float(args.lr[0]),
+            float(args.momentum[0]), steps, noise,
+        )  # fmt: skip
+    done = len(path.xs)  # steps + 1, or the steps before divergence
+    positions = np.empty((steps + 1, 2))
+    velocities = np.zeros((steps + 1, 2))  # a diverged run has v = 0 from then on
+    positions[:done, 0], positions[:done, 1] = path.xs, path.ys
+    velocities[:done, 0], velocities[:done, 1] = path.vxs, path.vys
+    positions[done:] = positions[done - 1]  # frozen at the last point inside the box
+    converged_at, minimum = _outcome_of_path(
+        surface, positions[:, 0], positions[:, 1], path.diverged_at, args.tol
+    )
+    if not args.path:  # record="summary": the start and the final state
+        positions, velocities = positions[[0, -1]], velocities[[0, -1]]
+    return Run(
+        method=args.method,
+        positions=readonly(positions),
+        velocities=readonly(velocities),
+        losses=readonly(surface.value(positions)),
+        converged_at=converged_at,
+        diverged_at=path.diverged_at,
+        minimum=minimum,
+        steps=steps,
+    )
+
+
 def simulate(
     surface: Surface | str,
     method: Method,
@@ -501,7 +626,7 @@ def simulate(
         tol: distance to a listed minimum that counts as converged.
         record: "path" keeps every step (T = steps + 1); "summary" keeps only the start
             and the final state (T = 2), for large sweeps.
-        workers: threads for large batches (default: one per CPU).
+        workers: threads for large batches (default: one per CPU; unused by one run).
 
     Returns:
         A :class:`Run`; with any batched input, arrays gain an N axis after T.
@@ -513,8 +638,15 @@ def simulate(
     A run diverges at the first step whose point is not finite or leaves a box 1000
     times the size of ``surface.bounds``; from then on it stays frozen at its last point
     inside the box, so no NaN or inf reaches the output and no warning is emitted.
+
+    One unbatched run (start of shape (2,), scalar ``lr`` and ``momentum``) is integrated
+    by a scalar loop on Python floats, equal to :func:`reference_run` bit for bit and
+    20-30 times faster than the batched integrator at N = 1; any batch, even of one
+    run, by the batched integrator (see the note above :func:`_single_run`).
     """
     args = _checked_args(surface, method, start, lr, momentum, steps, noise, seed, tol, record)
+    if not args.batch:  # one start, scalar α and γ: what the app runs on every move
+        return _single_run(args)
     final, outcome, path_buffers = _run_blocks(args, workers)
     return _assemble(args, final, outcome, path_buffers)
 
