@@ -28,9 +28,23 @@ from momentum_viz.app.settings import (
 )
 from surfaces import SURFACES
 
+# Formulas a custom surface may carry in a link: with minima, without, with characters
+# a URL encodes (spaces, +, *, /, parentheses).
+CUSTOM_EXPRESSIONS = [
+    "sin(3*x) * cos(3*y) + 0.1*(x**2 + y**2)",
+    "(1 - x)**2 + 100*(y - x**2)**2",
+    "x + y",
+    "-x**2 - y**2",
+    "log(x) + y**2",
+    "exp(-x/2) * (x**2 + y**2)",
+]
+
 
 @given(
-    surface=st.sampled_from(list(SURFACES)),
+    surface=st.sampled_from([*SURFACES, "custom"]),
+    expr=st.sampled_from(CUSTOM_EXPRESSIONS),
+    lows=st.tuples(st.sampled_from([-3.0, -2.5, 0.5]), st.sampled_from([-4.0, -1.0])),
+    spans=st.tuples(st.sampled_from([4.0, 6.5]), st.sampled_from([2.0, 6.0])),
     kappa=st.floats(1, 1000),
     methods=st.lists(st.sampled_from(["sgd", "momentum", "nesterov"]), min_size=1, unique=True),
     lr=st.floats(*LR_RANGE),
@@ -46,12 +60,19 @@ from surfaces import SURFACES
 )
 @hyp_settings(max_examples=60, deadline=None)
 def test_query_params_round_trip(
-    surface, kappa, methods, lr, momentum, steps, noise, seed, fx, fy, view, map_method,
-    theory_point,
+    surface, expr, lows, spans, kappa, methods, lr, momentum, steps, noise, seed, fx, fy, view,
+    map_method, theory_point,
 ):  # fmt: skip
     order = ("sgd", "momentum", "nesterov")
-    (xmin, xmax), (ymin, ymax) = SURFACES[surface].bounds
+    custom = {}
+    if surface == "custom":
+        (xmin, ymin), (dx, dy) = lows, spans
+        xmax, ymax = xmin + dx, ymin + dy
+        custom = {"expr": expr, "xmin": xmin, "xmax": xmax, "ymin": ymin, "ymax": ymax}
+    else:
+        (xmin, xmax), (ymin, ymax) = SURFACES[surface].bounds
     original = Settings(
+        **custom,
         surface=surface,
         kappa=kappa if surface == "quadratic" else 50.0,
         methods=tuple(m for m in order if m in methods),
@@ -178,7 +199,8 @@ def test_seed_note_gives_the_exact_bound():
 
 def test_a_huge_value_is_quoted_short():
     _, notes = from_query_params({"surface": "x" * 100_000, "lr": "9" * 100_000})
-    assert len(notes) == 2 and all(len(note) < 200 for note in notes), notes
+    # The quote is cut; the rest of a note is the list of valid surfaces (~160 characters).
+    assert len(notes) == 2 and all(len(note) < 250 for note in notes), notes
     assert "100,000 characters" in notes[0]
 
 

@@ -13,17 +13,35 @@ from typing import Any
 
 import streamlit as st
 
+from surfaces import Surface
+
 from ..numerics.maps import BasinMap, ParameterMap, basin_map, default_axes, parameter_map
 from ..numerics.optimizer import Run, simulate
 from ..views.plotly_internals import SerializedFigure
 from ..views.race import trajectory_figure
-from .settings import VIEW_FIELDS, Settings, surface_of
+from .settings import CUSTOM_FIELDS, DEFAULT_BOUND_VALUES, VIEW_FIELDS, Settings, surface_of
 
 # Frames of the animated race map: enough for smooth motion, few enough to keep the
 # chart's JSON small at 2,000 steps.
 MAX_FRAMES = 200
 # Race maps kept in memory (see compute_race_figure).
 RACE_FIGURES_CACHED = 8
+
+
+def _surface(
+    surface: str, kappa: float, expr: str, xmin: float, xmax: float, ymin: float, ymax: float
+) -> Surface:
+    """The Surface these plain arguments name (a custom one is cached by its formula)."""
+    settings = Settings(
+        surface=surface, kappa=kappa, expr=expr, xmin=xmin, xmax=xmax, ymin=ymin, ymax=ymax
+    )
+    return surface_of(settings)
+
+
+def surface_args(settings: Settings) -> dict[str, Any]:
+    """The settings that name the surface, as keyword arguments of the map caches."""
+    names = ("surface", "kappa", *CUSTOM_FIELDS)
+    return {name: getattr(settings, name) for name in names}
 
 
 def _run_args(settings: Settings) -> dict[str, Any]:
@@ -46,10 +64,14 @@ def compute_runs(
     seed: int,
     x0: float,
     y0: float,
+    expr: str = "",
+    xmin: float = DEFAULT_BOUND_VALUES[0],
+    xmax: float = DEFAULT_BOUND_VALUES[1],
+    ymin: float = DEFAULT_BOUND_VALUES[2],
+    ymax: float = DEFAULT_BOUND_VALUES[3],
 ) -> dict[str, Run]:
     """One run per method, all from the same start with the same noise (cached)."""
-    settings = Settings(surface=surface, kappa=kappa, lr=lr, momentum=momentum, steps=steps)
-    s = surface_of(settings)
+    s = _surface(surface, kappa, expr, xmin, xmax, ymin, ymax)
     return {
         method: simulate(
             s, method, (x0, y0), lr=lr, momentum=momentum, steps=steps, noise=noise, seed=seed
@@ -83,10 +105,16 @@ def compute_race_figure(
     seed: int,
     x0: float,
     y0: float,
+    expr: str = "",
+    xmin: float = DEFAULT_BOUND_VALUES[0],
+    xmax: float = DEFAULT_BOUND_VALUES[1],
+    ymin: float = DEFAULT_BOUND_VALUES[2],
+    ymax: float = DEFAULT_BOUND_VALUES[3],
 ) -> SerializedFigure:
     """The animated map of the runs for these settings (cached, shared, serialized once)."""
-    runs = compute_runs(surface, kappa, methods, lr, momentum, steps, noise, seed, x0, y0)
-    s = surface_of(Settings(surface=surface, kappa=kappa))
+    custom = (expr, xmin, xmax, ymin, ymax)
+    runs = compute_runs(surface, kappa, methods, lr, momentum, steps, noise, seed, x0, y0, *custom)
+    s = _surface(surface, kappa, *custom)
     paths = {method: run.positions for method, run in runs.items()}
     return SerializedFigure(trajectory_figure(s, paths, max_frames=MAX_FRAMES, start=(x0, y0)))
 
@@ -106,9 +134,14 @@ def compute_parameter_map(
     steps: int,
     noise: float,
     seed: int,
+    expr: str = "",
+    xmin: float = DEFAULT_BOUND_VALUES[0],
+    xmax: float = DEFAULT_BOUND_VALUES[1],
+    ymin: float = DEFAULT_BOUND_VALUES[2],
+    ymax: float = DEFAULT_BOUND_VALUES[3],
 ) -> ParameterMap:
     """One batched run per (α, γ) cell from the current start (cached)."""
-    s = surface_of(Settings(surface=surface, kappa=kappa))
+    s = _surface(surface, kappa, expr, xmin, xmax, ymin, ymax)
     lrs, momenta = default_axes(s)
     return parameter_map(
         s, method, (x0, y0), lrs=lrs, momenta=momenta, steps=steps, noise=noise, seed=seed
@@ -125,7 +158,12 @@ def compute_basin_map(
     steps: int,
     noise: float,
     seed: int,
+    expr: str = "",
+    xmin: float = DEFAULT_BOUND_VALUES[0],
+    xmax: float = DEFAULT_BOUND_VALUES[1],
+    ymin: float = DEFAULT_BOUND_VALUES[2],
+    ymax: float = DEFAULT_BOUND_VALUES[3],
 ) -> BasinMap:
     """One batched run per start point of a grid over the surface (cached)."""
-    s = surface_of(Settings(surface=surface, kappa=kappa))
+    s = _surface(surface, kappa, expr, xmin, xmax, ymin, ymax)
     return basin_map(s, method, lr=lr, momentum=momentum, steps=steps, noise=noise, seed=seed)

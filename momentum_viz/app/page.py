@@ -9,7 +9,6 @@ in :data:`TABS`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import streamlit as st
@@ -18,7 +17,7 @@ from ..numerics.optimizer import Run
 from . import sidebar, state, streamlit_internals  # noqa: F401 (pandas before any script thread)
 from .compute import runs_for
 from .scenarios import SCENARIOS, changes_from
-from .settings import VIEWS, Settings, surface_of, to_query_params
+from .settings import VIEWS, Settings, code_span, surface_of, to_query_params
 from .state import init_state
 from .tabs import basin_map, parameter_map, race, surface3d, theory
 
@@ -33,24 +32,6 @@ TABS: dict[str, Tab] = {
     VIEWS["parameter-map"]: parameter_map.render,
     VIEWS["basin-map"]: basin_map.render,
 }
-
-
-def code_span(text: str) -> str:
-    """``text`` as one Markdown code span: shown exactly as written, on one line.
-
-    Notes quote what a link carries, and a link is written by anyone: nothing in it may
-    turn into a link, an image or a heading on the projector. Inside a code span Markdown
-    parses nothing (backslash escapes are not enough: GitHub-flavoured Markdown, which
-    Streamlit renders, still turns an escaped ``https\\:\\/\\/…`` into a link). The fence is
-    one backtick longer than the longest run of backticks in the text.
-
-    >>> print(code_span("[there](https://x.example) `a`"))
-    `` [there](https://x.example) `a` ``
-    """
-    one_line = " ".join(text.split())
-    longest = max((len(run) for run in re.findall(r"`+", one_line)), default=0)
-    fence = "`" * (longest + 1)
-    return f"{fence} {one_line} {fence}"
 
 
 def _scenario_note(settings: Settings) -> None:
@@ -82,7 +63,9 @@ def header(settings: Settings, notes: list[str]) -> None:
         st.info(f"Link: {code_span(note)}", icon="🔗")
     if settings.scenario in SCENARIOS:
         _scenario_note(settings)
-    with st.expander(f"**{surface.title}** — {surface.description}"):
+    # A custom surface's title is the formula a user typed: a code span, never Markdown.
+    title = code_span(surface.title) if surface.name == "custom" else f"**{surface.title}**"
+    with st.expander(f"{title} — {surface.description}"):
         st.latex(surface.latex)
 
 

@@ -15,17 +15,36 @@ True
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 
-from surfaces import DEFAULT_KAPPA, KAPPA_RANGE, SURFACES, Surface, quadratic
+from surfaces import (
+    DEFAULT_KAPPA,
+    KAPPA_RANGE,
+    SURFACES,
+    ExpressionError,
+    Surface,
+    from_expression,
+    quadratic,
+)
+from surfaces.expression import DEFAULT_BOUNDS, MAX_BOUND
 
 from ..numerics.optimizer import METHODS
 from ..numerics.ranges import LR_RANGE, MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE, STEPS_RANGE
 
 DEFAULT_METHODS = ("sgd", "momentum")
+
+# The surface a user types (surfaces.from_expression): its name in links and the selector,
+# the formula it starts with, and the Settings fields that belong to it alone.
+CUSTOM = "custom"
+CUSTOM_TITLE = "Your own J(x, y)"
+DEFAULT_EXPRESSION = "sin(3*x) * cos(3*y) + 0.1*(x**2 + y**2)"
+BOUND_FIELDS = ("xmin", "xmax", "ymin", "ymax")
+CUSTOM_FIELDS = ("expr", *BOUND_FIELDS)
+DEFAULT_BOUND_VALUES = (*DEFAULT_BOUNDS[0], *DEFAULT_BOUNDS[1])
 
 # Streamlit ignores a query string of more than 1,000 parameters or 512 Ki characters
 # (streamlit/runtime/state/query_params.py), so the script would see an empty link and show
@@ -94,21 +113,56 @@ class Settings:
     view: str = "race"  # the open tab, a key of VIEWS
     map_method: str = "momentum"  # the (α, γ) map's method, one of MAP_METHODS
     theory_point: str = "minimum"  # where the theory tab's model is taken: THEORY_POINTS
+    # The formula and plotted box of the "custom" surface; "" and ±3 for the others.
+    expr: str = ""
+    xmin: float = DEFAULT_BOUND_VALUES[0]
+    xmax: float = DEFAULT_BOUND_VALUES[1]
+    ymin: float = DEFAULT_BOUND_VALUES[2]
+    ymax: float = DEFAULT_BOUND_VALUES[3]
+
+    @property
+    def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
+        """The custom surface's box, ((xmin, xmax), (ymin, ymax))."""
+        return ((self.xmin, self.xmax), (self.ymin, self.ymax))
+
+
+def surface_title(name: str) -> str:
+    """The selector's label of a surface name (the custom one has no fixed formula)."""
+    return CUSTOM_TITLE if name == CUSTOM else SURFACES[name].title
 
 
 def surface_of(settings: Settings) -> Surface:
-    """The Surface object the settings select (the quadratic bowl is built with κ)."""
+    """The Surface object the settings select (the quadratic bowl is built with κ, a
+    custom surface from its formula and bounds: cached by ``from_expression``).
+
+    Raises ``surfaces.ExpressionError`` for a custom formula that is refused; the app
+    checks a formula before it stores it, so only a programming error gets there.
+    """
     if settings.surface == "quadratic":
         return quadratic(kappa=settings.kappa)
+    if settings.surface == CUSTOM:
+        return from_expression(settings.expr, settings.bounds)
     return SURFACES[settings.surface]
 
 
-def defaults_for(surface_name: str, kappa: float = DEFAULT_KAPPA, **keep: object) -> Settings:
+def defaults_for(
+    surface_name: str,
+    kappa: float = DEFAULT_KAPPA,
+    *,
+    expr: str = DEFAULT_EXPRESSION,
+    bounds: tuple[tuple[float, float], tuple[float, float]] = DEFAULT_BOUNDS,
+    **keep: object,
+) -> Settings:
     """The starting view of a surface: its start point, α, γ and steps.
 
-    ``keep`` carries over settings that are not the surface's (methods, noise, seed).
+    ``expr`` and ``bounds`` are the custom surface's formula and box (ignored for the
+    others). ``keep`` carries over settings that are not the surface's (methods, noise,
+    seed).
     """
     base = Settings(surface=surface_name, kappa=kappa)
+    if surface_name == CUSTOM:
+        (xmin, xmax), (ymin, ymax) = bounds
+        base = replace(base, expr=expr, xmin=xmin, xmax=xmax, ymin=ymin, ymax=ymax)
     surface = surface_of(base)
     return replace(
         base,
@@ -150,6 +204,24 @@ def echo(raw: str) -> str:
     if len(raw) <= ECHO_CHARS:
         return repr(raw)
     return f"{raw[:ECHO_CHARS]!r}"[:-1] + f"…' ({len(raw):,} characters)"
+
+
+def code_span(text: str) -> str:
+    """``text`` as one Markdown code span: shown exactly as written, on one line.
+
+    Notes quote what a link carries, and a link is written by anyone: nothing in it may
+    turn into a link, an image or a heading on the projector. Inside a code span Markdown
+    parses nothing (backslash escapes are not enough: GitHub-flavoured Markdown, which
+    Streamlit renders, still turns an escaped ``https\\:\\/\\/…`` into a link). The fence is
+    one backtick longer than the longest run of backticks in the text.
+
+    >>> print(code_span("[there](https://x.example) `a`"))
+    `` [there](https://x.example) `a` ``
+    """
+    one_line = " ".join(text.split())
+    longest = max((len(run) for run in re.findall(r"`+", one_line)), default=0)
+    fence = "`" * (longest + 1)
+    return f"{fence} {one_line} {fence}"
 
 
 def _echo_number(raw: str) -> str:
@@ -220,16 +292,36 @@ def from_query_params(
 
     surface = base.surface if base is not None else "rosenbrock"
     if "surface" in get:
-        if get["surface"] in SURFACES:
+        if get["surface"] in SURFACES or get["surface"] == CUSTOM:
             surface = get["surface"]
         else:
             notes.append(
-                f"surface = {echo(get['surface'])} is not one of {', '.join(SURFACES)}: "
-                f"showing {surface}."
+                f"surface = {echo(get['surface'])} is not one of {', '.join(SURFACES)}, "
+                f"{CUSTOM}: showing {surface}."
             )
-    if base is None or base.surface != surface or base.kappa != kappa:
+    expr, bounds = DEFAULT_EXPRESSION, DEFAULT_BOUNDS
+    if surface == CUSTOM:
+        custom = _custom_from_link(get, notes)
+        if custom is None:
+            surface = base.surface if base is not None else "rosenbrock"
+            notes[-1] += f" Showing {surface}."
+        else:
+            expr, bounds = custom
+    else:
+        named = [name for name in CUSTOM_FIELDS if name in get]
+        if named:
+            notes.append(f"{', '.join(named)}: used only with surface = custom: ignored.")
+    if (
+        base is None
+        or base.surface != surface
+        or base.kappa != kappa
+        or (surface == CUSTOM and (base.expr, base.bounds) != (expr, bounds))
+    ):
         keep = {} if base is None else {"methods": base.methods, "noise": base.noise}
-        base = replace(defaults_for(surface, kappa, **keep), scenario=base.scenario if base else "")
+        base = replace(
+            defaults_for(surface, kappa, expr=expr, bounds=bounds, **keep),
+            scenario=base.scenario if base else "",
+        )
     settings = base
 
     if "methods" in get:
@@ -293,6 +385,38 @@ def from_query_params(
     return settings, notes
 
 
+def _custom_from_link(
+    get: Mapping[str, str], notes: list[str]
+) -> tuple[str, tuple[tuple[float, float], tuple[float, float]]] | None:
+    """A custom surface's formula and bounds from a link, or None (with a note saying
+    why, as its last note) when the formula is refused.
+
+    A missing formula is the default one; a bound that is not a number is dropped, and a
+    pair that is not increasing falls back to the default pair, each with a note.
+    """
+    expr = get.get("expr", DEFAULT_EXPRESSION)
+    values = list(DEFAULT_BOUND_VALUES)
+    for i, name in enumerate(BOUND_FIELDS):
+        if name in get:
+            parsed = _parse_float(name, get[name], -MAX_BOUND, MAX_BOUND, notes)
+            values[i] = values[i] if parsed is None else parsed
+    for i, axis in ((0, "x"), (2, "y")):
+        if not values[i] < values[i + 1]:
+            lo, hi = DEFAULT_BOUND_VALUES[i : i + 2]
+            notes.append(
+                f"{axis}min = {_fmt(values[i])} is not below {axis}max = {_fmt(values[i + 1])}: "
+                f"using {_fmt(lo)} … {_fmt(hi)}."
+            )
+            values[i : i + 2] = lo, hi
+    bounds = ((values[0], values[1]), (values[2], values[3]))
+    try:
+        from_expression(expr, bounds)
+    except ExpressionError as err:
+        notes.append(f"expr = {echo(expr)} is refused: column {err.column}: {err.reason}.")
+        return None
+    return expr, bounds
+
+
 def to_query_params(settings: Settings) -> dict[str, str]:
     """The settings as address-bar parameters (short, exact, human-readable)."""
     params = {
@@ -308,6 +432,11 @@ def to_query_params(settings: Settings) -> dict[str, str]:
     }
     if settings.surface == "quadratic":
         params["kappa"] = repr(settings.kappa)
+    if settings.surface == CUSTOM:
+        params["expr"] = settings.expr
+        for name, default in zip(BOUND_FIELDS, DEFAULT_BOUND_VALUES, strict=True):
+            if getattr(settings, name) != default:  # only when not the default: short
+                params[name] = repr(getattr(settings, name))
     if settings.scenario:
         params["scenario"] = settings.scenario
     defaults = Settings()

@@ -9,19 +9,25 @@ from __future__ import annotations
 import streamlit as st
 
 from surfaces import KAPPA_RANGE, SURFACES
+from surfaces.expression import FUNCTIONS, MAX_BOUND, MAX_LENGTH
 
 from ..numerics.optimizer import METHODS
 from ..views.style import METHOD_LABELS
 from . import state
 from .scenarios import SCENARIOS
 from .settings import (
+    CUSTOM,
+    CUSTOM_FIELDS,
+    DEFAULT_EXPRESSION,
     KAPPA_STOPS,
     LR_STOPS,
     MOMENTUM_STOPS,
     NOISE_STOPS,
     STEPS_RANGE,
     Settings,
+    code_span,
     surface_of,
+    surface_title,
 )
 
 
@@ -46,11 +52,13 @@ def _scenario_and_surface() -> None:
     )
     sb.selectbox(
         "Surface",
-        list(SURFACES),
+        [*SURFACES, CUSTOM],
         key="surface",
-        format_func=lambda name: SURFACES[name].title,
+        format_func=surface_title,
         on_change=state.on_surface_change,
     )
+    if st.session_state["surface"] == CUSTOM:
+        _custom_surface()
     if st.session_state["surface"] == "quadratic":
         sb.select_slider(
             "Condition number κ",
@@ -58,6 +66,47 @@ def _scenario_and_surface() -> None:
             key="kappa",
             format_func=lambda k: f"{k:g}",
             help=f"λmax / λmin of the bowl, {KAPPA_RANGE[0]:g} … {KAPPA_RANGE[1]:g}.",
+        )
+
+
+def _custom_surface() -> None:
+    """The formula J(x, y) and its plotted box, applied together with "Apply".
+
+    The inputs are drafts: only a formula that :func:`surfaces.from_expression` accepts
+    becomes the surface; a refused one is reported here, with its column and reason, and
+    the surface stays as it was.
+    """
+    for name in CUSTOM_FIELDS:  # a form shown again starts from the applied values
+        if state.DRAFT + name not in st.session_state:
+            st.session_state[state.DRAFT + name] = state.value_of(name)
+    form = st.sidebar.form("custom_surface", border=False)
+    form.text_input(
+        "J(x, y) =",
+        key=state.DRAFT + "expr",
+        max_chars=MAX_LENGTH,
+        help=(
+            f"For example `{DEFAULT_EXPRESSION}` or `(1 - x)**2 + 100*(y - x**2)**2`. "
+            "Python syntax: `+ - * / **`, the numbers pi and e, and the functions "
+            f"{', '.join(FUNCTIONS)}."
+        ),
+    )
+    col_lo, col_hi = form.columns(2)
+    for axis in ("x", "y"):
+        for col, end in ((col_lo, "min"), (col_hi, "max")):
+            col.number_input(
+                f"{axis} {end}",
+                -MAX_BOUND,
+                MAX_BOUND,
+                step=0.5,
+                key=f"{state.DRAFT}{axis}{end}",
+            )
+    form.form_submit_button("Apply", on_click=state.on_apply_custom, width="stretch")
+    reason = st.session_state.get(state.ERROR)
+    if reason is not None:
+        st.sidebar.error(
+            f"Not applied: {code_span(reason)}. The surface stays "
+            f"{code_span('J(x, y) = ' + str(state.value_of('expr')))}.",
+            icon="⚠️",
         )
 
 

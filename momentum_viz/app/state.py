@@ -15,9 +15,21 @@ from dataclasses import asdict, fields
 
 import streamlit as st
 
+from surfaces import ExpressionError, from_expression
+
 from ..numerics.optimizer import METHODS
 from .scenarios import SCENARIO_SETTINGS, SCENARIOS
-from .settings import VIEWS, Settings, defaults_for, from_query_params, surface_of
+from .settings import (
+    CUSTOM,
+    CUSTOM_FIELDS,
+    DEFAULT_BOUND_VALUES,
+    DEFAULT_EXPRESSION,
+    VIEWS,
+    Settings,
+    defaults_for,
+    from_query_params,
+    surface_of,
+)
 from .streamlit_internals import widget_keys_from_browser
 
 _FIELDS = tuple(f.name for f in fields(Settings))
@@ -30,15 +42,28 @@ _LINK = "_link_settings"  # the settings the address bar held on the session's f
 _IN_TABS = ("map_method", "theory_point")
 _VIEW_SLUGS = {label: slug for slug, label in VIEWS.items()}
 
+# The custom surface's form in the sidebar edits drafts ("draft_expr", "draft_xmin", ...);
+# "Apply" checks them and only then stores them as the settings "expr", "xmin", ... (plain
+# state, no widget: they last while another surface is shown, so choosing "custom" again
+# brings back the last formula). A refusal is kept under ERROR for the sidebar to show.
+DRAFT = "draft_"
+ERROR = "_custom_error"
+
 
 def _store(settings: Settings, keep: Collection[str] = ()) -> None:
     """Write settings into the widgets' session state (callbacks and first run only).
 
-    Widgets named in ``keep`` are left alone.
+    Widgets named in ``keep`` are left alone. The custom surface's formula and bounds are
+    written only with a custom surface (other surfaces leave the last formula in place),
+    and then into the form's drafts too.
     """
+    if settings.surface != CUSTOM:
+        keep = {*keep, *CUSTOM_FIELDS}
     for name, value in asdict(settings).items():
         if name in keep:
             continue
+        if name in CUSTOM_FIELDS:
+            st.session_state[DRAFT + name] = value
         if name == "methods":
             value = list(value)
         elif name == "view":
@@ -82,7 +107,23 @@ def current_settings() -> Settings:
     values["methods"] = tuple(m for m in METHODS if m in (values["methods"] or ()))
     view = values["view"]
     values["view"] = view if view in VIEWS else _VIEW_SLUGS.get(view, "race")
+    if values["surface"] != CUSTOM:  # the formula in memory is not part of this view
+        values.update(zip(CUSTOM_FIELDS, ("", *DEFAULT_BOUND_VALUES), strict=True))
+    elif not values["expr"]:  # "custom" picked before any formula was stored (a reconnect)
+        values["expr"] = DEFAULT_EXPRESSION
     return Settings(**values)
+
+
+def _custom_memory() -> dict[str, object]:
+    """The last custom formula and bounds this session applied (the defaults if none)."""
+    expr = st.session_state.get("expr") or ""
+    if not expr:
+        return {"expr": DEFAULT_EXPRESSION}
+    values = [
+        st.session_state.get(name, d)
+        for name, d in zip(CUSTOM_FIELDS[1:], DEFAULT_BOUND_VALUES, strict=True)
+    ]
+    return {"expr": expr, "bounds": ((values[0], values[1]), (values[2], values[3]))}
 
 
 def init_state() -> list[str]:
@@ -107,12 +148,47 @@ def init_state() -> list[str]:
 # --- sidebar callbacks ---------------------------------------------------------------
 
 
+def _kept(s: Settings) -> dict[str, object]:
+    """What a new surface carries over: methods, noise, seed and the view's choices."""
+    keep: dict[str, object] = {"methods": s.methods, "noise": s.noise, "seed": s.seed}
+    return keep | {"view": s.view, "map_method": s.map_method, "theory_point": s.theory_point}
+
+
 def on_surface_change() -> None:
-    """A new surface starts from its own defaults; methods, noise and seed carry over."""
+    """A new surface starts from its own defaults; methods, noise and seed carry over.
+
+    The custom surface comes back with the last formula this session applied.
+    """
     s = current_settings()
-    keep = {"methods": s.methods, "noise": s.noise, "seed": s.seed}
-    keep |= {"view": s.view, "map_method": s.map_method, "theory_point": s.theory_point}
-    _store(defaults_for(s.surface, s.kappa, **keep))
+    st.session_state.pop(ERROR, None)
+    custom = _custom_memory() if s.surface == CUSTOM else {}
+    _store(defaults_for(s.surface, s.kappa, **custom, **_kept(s)))
+
+
+def on_apply_custom() -> None:
+    """The custom surface's "Apply": build the drafted formula on the drafted bounds.
+
+    A refused formula (or bounds that are not increasing) leaves the surface as it was and
+    keeps the reason under :data:`ERROR`; an accepted one loads its defaults (start, α, γ,
+    steps), as choosing a surface does.
+    """
+    expr = str(st.session_state.get(DRAFT + "expr") or "").strip()
+    xmin, xmax, ymin, ymax = (
+        float(st.session_state.get(DRAFT + name, d))
+        for name, d in zip(CUSTOM_FIELDS[1:], DEFAULT_BOUND_VALUES, strict=True)
+    )
+    for axis, lo, hi in (("x", xmin, xmax), ("y", ymin, ymax)):
+        if not lo < hi:
+            st.session_state[ERROR] = f"{axis} min ({lo:g}) must be below {axis} max ({hi:g})"
+            return
+    bounds = ((xmin, xmax), (ymin, ymax))
+    try:
+        from_expression(expr, bounds)
+    except ExpressionError as err:
+        st.session_state[ERROR] = f"column {err.column}: {err.reason}"
+        return
+    st.session_state.pop(ERROR, None)
+    _store(defaults_for(CUSTOM, expr=expr, bounds=bounds, **_kept(current_settings())))
 
 
 def on_reset() -> None:

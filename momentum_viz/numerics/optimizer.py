@@ -356,6 +356,14 @@ def _freeze_diverged(
     if xs.min() >= cx - hx and xs.max() <= cx + hx and ys.min() >= cy - hy and ys.max() <= cy + hy:
         return
     inside = (np.abs(xs - cx) <= hx) & (np.abs(ys - cy) <= hy)
+    # A frozen run stays put only where its gradient is finite: where it is NaN (a custom
+    # surface's sqrt(x) at x < 0) the product 0·NaN moves it to NaN. Put it back.
+    again = ~inside.all(axis=0) & (block.diverged_at >= 0)
+    for col in np.flatnonzero(again):
+        block.px[base : base + rows, col] = block.px[base - 1, col]
+        block.py[base : base + rows, col] = block.py[base - 1, col]
+        block.vx[base : base + rows, col] = 0.0
+        block.vy[base : base + rows, col] = 0.0
     newly = ~inside.all(axis=0) & (block.diverged_at < 0)
     for col in np.flatnonzero(newly):
         row = int(np.argmin(inside[:, col]))  # first row outside

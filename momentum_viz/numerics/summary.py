@@ -20,8 +20,8 @@ class RunSummary:
     """The per-method numbers shown beside the map."""
 
     final_loss: float
-    distance_to_minimum: float  # to the nearest listed minimum
-    nearest_minimum: int  # index into surface.minima
+    distance_to_minimum: float  # to the nearest listed minimum; nan when none is listed
+    nearest_minimum: int  # index into surface.minima; -1 when none is listed
     converged_at: int  # -1: not converged
     diverged_at: int  # -1: did not diverge
     reached: str  # "global minimum", "local minimum", or "" when no minimum was reached
@@ -43,15 +43,18 @@ def summarize(surface: Surface, run: Run) -> RunSummary:
             f"summarize takes a single run; got positions of shape {run.positions.shape}"
         )
     final = run.positions[-1]
-    minima = np.array([m.point for m in surface.minima])
-    distances = np.hypot(minima[:, 0] - final[0], minima[:, 1] - final[1])
-    nearest = int(np.argmin(distances))
+    nearest, distance = -1, math.nan  # a surface may list no minimum (a custom one)
+    if surface.minima:
+        minima = np.array([m.point for m in surface.minima])
+        distances = np.hypot(minima[:, 0] - final[0], minima[:, 1] - final[1])
+        nearest = int(np.argmin(distances))
+        distance = float(distances[nearest])
     reached = ""
     if run.minimum >= 0:
         reached = "global minimum" if surface.minima[run.minimum].is_global else "local minimum"
     return RunSummary(
         final_loss=float(run.losses[-1]),
-        distance_to_minimum=float(distances[nearest]),
+        distance_to_minimum=distance,
         nearest_minimum=nearest,
         converged_at=int(run.converged_at),
         diverged_at=int(run.diverged_at),
@@ -65,7 +68,8 @@ def steepest_curvature(surface: Surface, run: Run) -> float:
 
     Only points inside ``surface.bounds`` and before the run diverged count: this is the
     stiffest curvature the run met where a student can see it, the λmax that bounds its
-    step size (:func:`momentum_viz.numerics.theory.divergence_advice`).
+    step size (:func:`momentum_viz.numerics.theory.divergence_advice`). Points where the
+    Hessian is not finite are left out; nan if no point is left.
 
     >>> from momentum_viz import simulate
     >>> from surfaces import quadratic
@@ -85,7 +89,31 @@ def steepest_curvature(surface: Surface, run: Run) -> float:
     points = points[(x >= xmin) & (x <= xmax) & (y >= ymin) & (y <= ymax)]
     if len(points) == 0:
         points = run.positions[:1]  # the start, clamped inside by the app
-    return float(np.linalg.eigvalsh(surface.hessian(points))[:, -1].max())
+    hessians = surface.hessian(points)
+    # Where J is not defined (a custom log(x) at x < 0) the Hessian is not finite: no
+    # curvature there. nan when the run met none at all.
+    hessians = hessians[np.isfinite(hessians).all(axis=(-2, -1))]
+    if len(hessians) == 0:
+        return math.nan
+    return float(np.linalg.eigvalsh(hessians)[:, -1].max())
+
+
+def undefined_at_end(surface: Surface, run: Run) -> bool:
+    """Whether a single run ends where J or ∇J is not a finite number.
+
+    A diverged run is frozen at its last point inside the divergence box; when that point
+    lies where a custom surface is not defined (log(x) at x < 0) or overflows, the next
+    step could not be taken: that, not the step size, is why it stopped.
+
+    >>> from momentum_viz import simulate
+    >>> from surfaces import from_expression
+    >>> s = from_expression("sqrt(x) + y**2", bounds=((-2, 3), (-3, 3)))
+    >>> run = simulate(s, "sgd", (0.5, 1.0), lr=0.5, steps=10)
+    >>> run.diverged_at >= 0, undefined_at_end(s, run)
+    (True, True)
+    """
+    last = run.positions[-1]
+    return not (np.isfinite(surface.value(last)) and np.isfinite(surface.grad(last)).all())
 
 
 def format_number(value: float) -> str:

@@ -43,13 +43,18 @@ def surface3d_figure(
         raise ValueError(f"resolution must be at least 2, got {resolution}")
     xs, ys, values = sample_grid(surface, resolution, resolution)
     height_of, z_title = _height_scale(surface, values)
+    # Where J is not a finite number (a custom surface's log(x) at x < 0, an overflow)
+    # the mesh has a hole: plotly draws no cell at NaN.
     z = height_of(values)
-    z_range = (float(z.min()), float(z.max()))
+    z[~np.isfinite(z)] = np.nan
+    finite = z[np.isfinite(z)] if np.isfinite(z).any() else np.zeros(1)
+    z_range = (float(finite.min()), float(finite.max()))
     lift = 0.01 * (z_range[1] - z_range[0])
     traces: list[go.Surface | go.Scatter3d] = [_mesh_trace(xs, ys, z)]
     for order, (method, path) in enumerate(arrays.items()):
         traces.extend(_path_traces(method, order, path, height_of(surface.value(path)) + lift))
-    traces.append(_global_minima_trace(surface, height_of, lift))
+    if any(m.is_global for m in surface.minima):  # a custom surface may list none
+        traces.append(_global_minima_trace(surface, height_of, lift))
     layout = _scene_layout(surface, z_title, (z_range[0], z_range[1] + 2 * lift), height)
     # The traces are validated as they are built; the layout is not (validating the
     # template alone costs ~15 ms); the tests rebuild the figure with validation and compare.
@@ -66,7 +71,9 @@ def _height_scale(surface: Surface, values: np.ndarray) -> tuple[_Heights, str]:
     j_min = color_transform(surface).j_min
     # The map's tiny log offset would turn the valley floor, sampled on a coarse mesh,
     # into a row of spikes; 1 % of the typical height keeps the floor smooth in 3-D.
-    delta = float(f"{0.01 * max(float(np.median(values - j_min)), 1e-10):.1g}")
+    finite = values[np.isfinite(values)]
+    typical = float(np.median(finite - j_min)) if finite.size else 0.0
+    delta = float(f"{0.01 * max(typical, 1e-10):.1g}")
     return ColorTransform(j_min, delta, (0.0, 1.0)), f"log₁₀(J − J* + {delta:g})"
 
 

@@ -72,9 +72,20 @@ def sample_grid(surface: Surface, nx: int, ny: int) -> tuple[np.ndarray, np.ndar
 
 @lru_cache(maxsize=32)
 def color_transform(surface: Surface) -> ColorTransform:
-    """Return the J → colour-coordinate transform shared by the map, iso-lines and 3-D view."""
+    """Return the J → colour-coordinate transform shared by the map, iso-lines and 3-D view.
+
+    J* is the global minimum's value, or the lowest J sampled on the bounds for a surface
+    that lists no minimum (a custom one); only finite samples count (a custom J may be
+    undefined or infinite in parts of the bounds).
+    """
     _, _, values = sample_grid(surface, 201, 201)
-    j_min = min(m.value for m in surface.minima if m.is_global)
+    values = values[np.isfinite(values)]
+    if values.size == 0:  # from_expression refuses such a surface; stay drawable anyway
+        values = np.zeros(1)
+    if surface.minima:
+        j_min = min(m.value for m in surface.minima if m.is_global)
+    else:
+        j_min = float(values.min())
     typical = float(np.median(values - j_min))
     # log_scale: delta far below typical values, so decades of J get equal colour room.
     # Otherwise delta ~ a quarter of the typical height: near-linear in the wells.
@@ -86,6 +97,9 @@ def color_transform(surface: Surface) -> ColorTransform:
 
 
 # --- Background image -------------------------------------------------------------------
+
+#: The colour of the map where J is not a number (NaN): a neutral grey, outside the scale.
+UNDEFINED_RGB = (200, 200, 200)
 
 
 def _colorscale_lut(colorscale: list[list[float | str]], n: int = 256) -> np.ndarray:
@@ -104,8 +118,11 @@ def _surface_image(surface: Surface, resolution: int) -> str:
     xs = xmin + centres * (xmax - xmin)
     ys = ymax - centres * (ymax - ymin)
     values = surface.value(np.stack(np.meshgrid(xs, ys), axis=-1))
-    levels = np.rint(transform.unit(transform(values)) * 255.0).astype(np.intp)
+    unit = transform.unit(transform(values))
+    defined = ~np.isnan(unit)  # J = ±inf is the end of the scale; NaN has no colour
+    levels = np.rint(np.where(defined, unit, 0.0) * 255.0).astype(np.intp)
     rgb = _colorscale_lut(MAP_COLORSCALE)[levels]
+    rgb[~defined] = UNDEFINED_RGB
     buffer = io.BytesIO()
     Image.fromarray(rgb, mode="RGB").save(buffer, format="PNG", optimize=True)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
@@ -114,7 +131,8 @@ def _surface_image(surface: Surface, resolution: int) -> str:
 def surface_image(surface: Surface, resolution: int = 300) -> str:
     """Return the surface painted as a ``resolution``² PNG, as a ``data:image/png`` URI.
 
-    Pixel colours follow :func:`color_transform` through :data:`MAP_COLORSCALE`; the image
+    Pixel colours follow :func:`color_transform` through :data:`MAP_COLORSCALE`, and
+    :data:`UNDEFINED_RGB` where J is not a number (a custom log(x) at x < 0); the image
     covers ``surface.bounds`` exactly (row 0 at y max) and is meant to be stretched onto them.
     """
     if resolution < 2:

@@ -11,13 +11,19 @@ import streamlit as st
 from ...numerics.optimizer import Run
 from ...views.map_figures import basin_map_figure
 from ...views.style import METHOD_LABELS
-from ..compute import compute_basin_map
+from ..compute import compute_basin_map, surface_args
 from ..settings import Settings, surface_of
 
 
 def render(settings: Settings, runs: dict[str, Run]) -> None:
     """Which minimum each start point reaches, SGD beside momentum."""
     surface = surface_of(settings)
+    if not surface.minima:
+        st.info(
+            "This surface has no minimum inside its bounds, so no start point ends at one: "
+            "there are no basins to map."
+        )
+        return
     if len(surface.minima) < 2:
         st.info(
             "This surface has a single minimum, so every start that converges ends there. "
@@ -27,8 +33,8 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     cols = st.columns(2)
     for col, method in zip(cols, ("sgd", "momentum"), strict=True):
         bmap = compute_basin_map(
-            settings.surface, settings.kappa, method, settings.lr, settings.momentum,
-            settings.steps, settings.noise, settings.seed,
+            method=method, lr=settings.lr, momentum=settings.momentum, steps=settings.steps,
+            noise=settings.noise, seed=settings.seed, **surface_args(settings),
         )  # fmt: skip
         label = METHOD_LABELS[method]
         title = f"{label} (α = {settings.lr:.3g}" + (

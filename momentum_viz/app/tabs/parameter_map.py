@@ -13,7 +13,7 @@ from ...numerics.optimizer import Run
 from ...views.map_figures import STABILITY_LIMITS, parameter_map_figure
 from ...views.style import METHOD_LABELS
 from .. import state
-from ..compute import compute_parameter_map
+from ..compute import compute_parameter_map, surface_args
 from ..settings import MAP_METHODS, Settings, surface_of
 
 
@@ -31,8 +31,8 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     )
     surface = surface_of(settings)
     pmap = compute_parameter_map(
-        settings.surface, settings.kappa, method, settings.x0, settings.y0,
-        settings.steps, settings.noise, settings.seed,
+        method=method, x0=settings.x0, y0=settings.y0, steps=settings.steps,
+        noise=settings.noise, seed=settings.seed, **surface_args(settings),
     )  # fmt: skip
     boundary = None
     if surface.eigenvalues is not None:  # exact on the bowl; a local model elsewhere

@@ -7,13 +7,21 @@ downloads of what is on screen.
 
 from __future__ import annotations
 
+import math
+
 import plotly.graph_objects as go
 import streamlit as st
 
 from surfaces import Surface
 
 from ...numerics.optimizer import Run
-from ...numerics.summary import RunSummary, format_number, steepest_curvature, summarize
+from ...numerics.summary import (
+    RunSummary,
+    format_number,
+    steepest_curvature,
+    summarize,
+    undefined_at_end,
+)
 from ...numerics.theory import divergence_advice, effective_lr
 from ...views.curves import loss_figure
 from ...views.export import animation_html, trajectories_csv
@@ -21,6 +29,9 @@ from ...views.style import METHOD_LABELS
 from .. import state
 from ..compute import race_figure_for
 from ..settings import Settings, surface_of
+
+# The outcome table's distance for a surface that lists no minimum (a custom one).
+NO_MINIMUM = "no minimum inside the bounds"
 
 # One sentence a lecturer can say; the rest behind an expander.
 EXPLANATION_LEAD = (
@@ -77,12 +88,30 @@ def divergence_note(method: str, run: Run, surface: Surface, settings: Settings)
     """
     label = METHOD_LABELS[method]
     gamma = 0.0 if method == "sgd" else settings.momentum
-    lam_max = steepest_curvature(surface, run)
-    advice = divergence_advice(method, settings.lr, gamma, lam_max)
     head = f"**{label} diverged at step {run.diverged_at}.** "
+    lam_max = steepest_curvature(surface, run)
+    if undefined_at_end(surface, run) or not math.isfinite(lam_max):
+        x, y = run.positions[-1]
+        return (
+            head + f"It reached ({x:.3g}, {y:.3g}), where J or its gradient is not a finite "
+            "number (e.g. the log or square root of a negative number, or an overflow), so "
+            "it could not take another step."
+        )
+    if lam_max <= 0:
+        return (
+            head + f"Nowhere on its path does the surface curve upwards (λmax = "
+            f"{format_number(lam_max)}): the run went downhill and met no minimum, and no "
+            "choice of α or γ changes that."
+        )
+    advice = divergence_advice(method, settings.lr, gamma, lam_max)
     where = f"At the steepest point it crossed on the map (λmax = {format_number(lam_max)}): "
     if advice.diverges:
         return head + where + advice.message + "."
+    if not surface.minima and run.losses[-1] < run.losses[0]:
+        return (
+            head + where + advice.message + ", so the step size alone is not the cause: this "
+            "surface has no minimum inside its bounds, and the run went downhill off the map."
+        )
     if method == "sgd":
         return (
             head + where + advice.message + ", so it left the map where the surface is "
@@ -110,6 +139,9 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
     rows = []
     for method, run in runs.items():
         summary = summarize(surface, run)
+        distance = format_number(summary.distance_to_minimum)
+        if not surface.minima:
+            distance = NO_MINIMUM
         reached = "—"
         if summary.reached:
             value = surface.minima[run.minimum].value
@@ -118,7 +150,7 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
             {
                 "method": METHOD_LABELS[method],
                 "final loss": format_number(summary.final_loss),
-                "distance to nearest minimum": format_number(summary.distance_to_minimum),
+                "distance to nearest minimum": distance,
                 "converged": _converged(summary),
                 "reached": reached,
             }
@@ -144,7 +176,8 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         )
     with side_col:
         if runs:
-            offset = min(m.value for m in surface.minima)
+            # J − J* on surfaces with a minimum; J itself on one without (a custom one).
+            offset = min((m.value for m in surface.minima), default=0.0)
             losses = {method: run.losses for method, run in runs.items()}
             st.plotly_chart(loss_figure(losses, offset=offset), key="losses")
         else:

@@ -51,6 +51,13 @@ HOW_IT_WORKS = (
 )
 
 
+# Said on a surface that lists no minimum (a custom one) when the model is asked for at one.
+NO_MINIMUM = (
+    "This surface has no minimum inside its bounds to analyse: the model below is taken at "
+    "the start point instead."
+)
+
+
 class Model(NamedTuple):
     """Where the quadratic model is taken and what it is."""
 
@@ -76,6 +83,9 @@ def _theory_point(settings: Settings, runs: dict[str, Run]) -> tuple[str, int | 
     )
     if choice == "start" or not runs:
         return "at the start point", None
+    if not surface.minima:  # a custom surface may list none
+        st.info(NO_MINIMUM)
+        return "at the start point", None
     run = runs.get("momentum") or next(iter(runs.values()))
     index = summarize(surface, run).nearest_minimum
     minimum = surface.minima[index]
@@ -83,14 +93,20 @@ def _theory_point(settings: Settings, runs: dict[str, Run]) -> tuple[str, int | 
     return f"at the {kind} minimum ({minimum.point[0]:.3g}, {minimum.point[1]:.3g})", index
 
 
-def quadratic_model(settings: Settings, runs: dict[str, Run]) -> Model:
-    """The model the tab analyses: the bowl itself, or the surface's Hessian at a point."""
+def quadratic_model(settings: Settings, runs: dict[str, Run]) -> Model | None:
+    """The model the tab analyses: the bowl itself, or the surface's Hessian at a point.
+
+    None where the Hessian is not a finite matrix (a custom J undefined at the start).
+    """
     surface = surface_of(settings)
     if surface.eigenvalues is not None:
         return Model("of this bowl (exact)", surface.eigenvalues, 0.0, (0.0, 0.0), 0)
     where, index = _theory_point(settings, runs)
     point = (settings.x0, settings.y0) if index is None else surface.minima[index].point
-    eigenvalues = local_eigenvalues(surface.hessian(point))
+    hessian = surface.hessian(point)
+    if not np.isfinite(hessian).all():
+        return None
+    eigenvalues = local_eigenvalues(hessian)
     return Model(where, eigenvalues, float(surface.value(point)), point, index)
 
 
@@ -226,7 +242,10 @@ def _optimum(settings: Settings, report: TheoryReport, model: Model) -> None:
     """The model's optimal α, γ for heavy ball and Nesterov, and buttons where they hold."""
     if model.minimum is None:
         st.caption(
-            "The optimal α and γ belong to a model taken at a minimum: pick "
+            "The optimal α and γ belong to a model taken at a minimum, and this surface "
+            "has none inside its bounds."
+            if not surface_of(settings).minima
+            else "The optimal α and γ belong to a model taken at a minimum: pick "
             "“the minimum nearest to where the run ends” above to see them."
         )
         return
@@ -314,6 +333,13 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     """Convergence theory next to the live run: rates, regimes, stability, optimum."""
     st.markdown(LEAD)
     model = quadratic_model(settings, runs)
+    if model is None:
+        st.info(
+            f"The Hessian of J is not a finite number at the start point ({settings.x0:.3g}, "
+            f"{settings.y0:.3g}), so there is no quadratic model to take there: move the "
+            "start to where J is defined."
+        )
+        return
     report = analyse(settings.lr, settings.momentum, model.eigenvalues)
     st.caption(f"Model: the Hessian {model.where}, eigenvalues λ of the table below.")
     with st.expander("How the theory works"):
