@@ -73,7 +73,7 @@ THEORY_POINTS: dict[str, str] = {
     "start": "the start point",
 }
 # Fields that choose what is shown, not what is run: the run caches leave them out.
-VIEW_FIELDS = ("scenario", "view", "map_method", "theory_point")
+VIEW_FIELDS = ("scenario", "view", "map_method", "theory_point", "lecture")
 
 
 @dataclass(frozen=True)
@@ -94,6 +94,7 @@ class Settings:
     view: str = "race"  # the open tab, a key of VIEWS
     map_method: str = "momentum"  # the (α, γ) map's method, one of MAP_METHODS
     theory_point: str = "minimum"  # where the theory tab's model is taken: THEORY_POINTS
+    lecture: bool = False  # lecture mode: the map the whole width, larger text
 
 
 def surface_of(settings: Settings) -> Surface:
@@ -279,6 +280,11 @@ def from_query_params(
                 notes.append(
                     f"{name} = {echo(get[name])} is not one of {', '.join(options)}: ignored."
                 )
+    if "lecture" in get:
+        if get["lecture"] in ("0", "1"):
+            settings = replace(settings, lecture=get["lecture"] == "1")
+        else:
+            notes.append(f"lecture = {echo(get['lecture'])} is not 0 or 1: ignored.")
     known = {f.name for f in fields(Settings)}
     unknown_names = [name for name in get if name not in known and name != IGNORED_LINK]
     if unknown_names:
@@ -314,4 +320,6 @@ def to_query_params(settings: Settings) -> dict[str, str]:
     for name in ("view", "map_method", "theory_point"):  # only when not the default: short
         if getattr(settings, name) != getattr(defaults, name):
             params[name] = getattr(settings, name)
+    if settings.lecture:
+        params["lecture"] = "1"
     return params

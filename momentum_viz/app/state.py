@@ -112,6 +112,7 @@ def on_surface_change() -> None:
     s = current_settings()
     keep = {"methods": s.methods, "noise": s.noise, "seed": s.seed}
     keep |= {"view": s.view, "map_method": s.map_method, "theory_point": s.theory_point}
+    keep |= {"lecture": s.lecture}
     _store(defaults_for(s.surface, s.kappa, **keep))
 
 
@@ -124,7 +125,7 @@ def on_scenario_change() -> None:
     """A guided scenario sets every control."""
     key = st.session_state["scenario"]
     if key in SCENARIOS:
-        _store(SCENARIOS[key].settings)
+        _store(SCENARIOS[key].settings, keep=("lecture",))  # how the page is shown stays
 
 
 # --- callbacks of the tabs -----------------------------------------------------------
