@@ -60,8 +60,10 @@ MEASURE_JS = """(gd) => {
     const texts = [];
     for (const t of gd.querySelectorAll('text')) {
         const r = t.getBoundingClientRect();
-        if (!t.textContent.trim() || r.width === 0) continue;
         const cs = getComputedStyle(t);
+        // Hidden text (the slider's transparent step labels) is not chart text.
+        if (!t.textContent.trim() || r.width === 0 || cs.fill.startsWith('rgba(0, 0, 0, 0)')
+            || cs.fillOpacity === '0' || cs.opacity === '0') continue;
         texts.push({
             text: t.textContent.trim().slice(0, 40),
             size: parseFloat(cs.fontSize),
@@ -152,10 +154,20 @@ def contrast(a: str, b: str = "#ffffff") -> float:
     return (la + 0.05) / (lb + 0.05)
 
 
-def _wait(page, timeout: float = 60_000) -> None:
+def _wait(page, timeout: float = 60_000, chart: bool = True) -> None:
     page.wait_for_selector(IDLE, state="attached", timeout=timeout)
-    page.locator(CHART).first.locator(".main-svg").first.wait_for(timeout=timeout)
+    if chart:
+        page.locator(CHART).first.locator(".main-svg").first.wait_for(timeout=timeout)
     page.wait_for_timeout(800)
+
+
+# Elements whose content is wider than their box: cut off, or reachable only by scrolling.
+OVERFLOW_JS = """() => Array.from(document.querySelectorAll(
+        '[data-testid="stTable"], [data-testid="stMarkdownContainer"] table, .katex-display'))
+    .filter((el) => el.getBoundingClientRect().width > 0
+        && el.scrollWidth > el.clientWidth + 1)
+    .map((el) => `${el.getAttribute('data-testid') || el.className}: `
+        + `${el.scrollWidth} px of content in ${el.clientWidth} px`)"""
 
 
 def _fonts(texts: list[dict]) -> str:
@@ -184,7 +196,10 @@ def measure_race(page, url: str, width: int, height: int, shots: Path | None, ta
     _wait(page)
     m = page.locator(CHART).first.evaluate(MEASURE_JS)
     plot = m["plot"]
-    print(f"  race map drawing area: {m['drawing']['w']:.0f} × {m['drawing']['h']:.0f} px")
+    print(
+        f"  race map drawing area: {plot['w']:.0f} × {plot['h']:.0f} px (the map; plot "
+        f"area _fullLayout._size {m['drawing']['w']:.0f} × {m['drawing']['h']:.0f})"
+    )
     print(f"    drawing area on first screen: {_on_screen(plot, height)}")
     print(f"    Play on first screen:         {_on_screen(m['play'], height)}")
     print(f"    legend on first screen:       {_on_screen(m['legend'], height)}")
@@ -198,8 +213,10 @@ def measure_race(page, url: str, width: int, height: int, shots: Path | None, ta
     charts = page.locator(CHART)
     if charts.count() > 1:
         loss = charts.nth(1).evaluate(MEASURE_JS)
-        print(f"  loss chart drawing area: {loss['drawing']['w']:.0f} × {loss['drawing']['h']:.0f}")
+        print(f"  loss chart drawing area: {loss['plot']['w']:.0f} × {loss['plot']['h']:.0f} px")
         print(f"    text: {_fonts(loss['texts'])}")
+    overflow = page.evaluate(OVERFLOW_JS)
+    print(f"  race tab: content wider than its box: {overflow or 'none'}")
     if shots:
         page.screenshot(path=str(shots / f"race-{tag}.png"))
         page.screenshot(path=str(shots / f"race-{tag}-full.png"), full_page=True)
@@ -207,14 +224,16 @@ def measure_race(page, url: str, width: int, height: int, shots: Path | None, ta
 
 def measure_tab(page, url: str, view: str, shots: Path | None, tag: str) -> None:
     page.goto(f"{url}&view={view}")
-    _wait(page, 120_000)
+    _wait(page, 120_000, chart=view != "theory")
+    overflow = page.evaluate(OVERFLOW_JS)
+    print(f"  {view}: content wider than its box: {overflow or 'none'}")
     charts = page.locator(CHART)
     for i in range(charts.count()):
         m = charts.nth(i).evaluate(MEASURE_JS)
         clipped = [t["text"] for t in m["texts"] if t["clipped"]]
         print(
-            f"  {view} chart {i + 1}: drawing area {m['drawing']['w']:.0f} × "
-            f"{m['drawing']['h']:.0f} px; text {_fonts(m['texts'])}"
+            f"  {view} chart {i + 1}: drawing area {m['plot']['w']:.0f} × "
+            f"{m['plot']['h']:.0f} px; text {_fonts(m['texts'])}"
             + (f"; CLIPPED {clipped}" if clipped else "")
         )
     if shots:

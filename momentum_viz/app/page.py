@@ -64,11 +64,11 @@ PAGE_CSS = """
 <style>
 @media (min-width: 700px) {
   [data-testid="stMainBlockContainer"] {
-    padding-top: 0.75rem; padding-left: 2rem; padding-right: 2rem;
+    padding-top: 0.5rem; padding-left: 2rem; padding-right: 2rem;
   }
   [data-testid="stHeader"] { background: transparent; pointer-events: none; }
   [data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
-  [data-testid="stMainBlockContainer"] h1 { padding: 0 4rem 0 0; font-size: 2rem; }
+  [data-testid="stMainBlockContainer"] h1 { padding: 0 4rem 0 0; font-size: 1.8rem; }
 }
 [data-testid="stMainBlockContainer"] .stTabs [data-baseweb="tab-panel"] { padding-top: 0.5rem; }
 </style>

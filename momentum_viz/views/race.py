@@ -230,7 +230,7 @@ def _colorbar_trace(surface: Surface, font_size: int) -> go.Scatter:
                 "tickvals": transform(ticks),
                 "ticktext": [f"{v:.4g}" for v in np.round(ticks, 12)],
                 "thickness": 14,
-                "len": 1.0,
+                "len": 0.9,  # the title above it stays inside the map's height
                 "y": 0.0,
                 "yanchor": "bottom",
                 "xpad": 8,
@@ -261,7 +261,10 @@ def map_margins(font_size: int = FONT_SIZE) -> dict[str, int]:
         "l": round(3.4 * font_size),
         "r": round(5.6 * font_size),
         "t": round(0.7 * font_size),  # half the top tick label pokes above the map
-        "b": round((_CONTROLS_TOP + 2.7) * font_size),
+        "b": round((_CONTROLS_TOP + 3.0) * font_size),
+        # Plotly would grow the margins for the slider, buttons and colour bar (and shrink
+        # the map by as much); they are sized to fit instead.
+        "autoexpand": False,
     }
 
 

@@ -157,11 +157,12 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         else:
             st.info("Pick at least one method in the sidebar to see it run.")
     with side_col:
-        st.latex(update_rule_latex(settings.lr, settings.momentum, tuple(runs)))
         if any(method != "sgd" for method in runs):
             st.caption(effective_step_caption(settings.lr, settings.momentum))
         scenario_note(settings)
         surface_note(settings)
+    # The whole width: in the column beside the loss chart the rule was cut at 1280 px.
+    st.latex(update_rule_latex(settings.lr, settings.momentum, tuple(runs)))
     if runs:
         st.table(outcome_table(settings, runs), hide_index=True, border="horizontal")
     st.markdown(EXPLANATION_LEAD)
