@@ -165,7 +165,7 @@ def _wait(page, timeout: float = 60_000, chart: bool = True) -> None:
 OVERFLOW_JS = """() => Array.from(document.querySelectorAll(
         '[data-testid="stTable"], [data-testid="stMarkdownContainer"] table, .katex-display'))
     .filter((el) => el.getBoundingClientRect().width > 0
-        && el.scrollWidth > el.clientWidth + 1)
+        && el.scrollWidth > el.clientWidth + 3)
     .map((el) => `${el.getAttribute('data-testid') || el.className}: `
         + `${el.scrollWidth} px of content in ${el.clientWidth} px`)"""
 

@@ -29,7 +29,7 @@ RACE_FIGURES_CACHED = 8
 # the first screen of a 1280×720 projector with the sidebar open (the page above the map
 # is ~150 px). Lecture mode drops the title, so the map takes that room too, with larger
 # text.
-MAP_DRAWING_HEIGHT = 460
+MAP_DRAWING_HEIGHT = 452
 LECTURE_DRAWING_HEIGHT = 500
 
 

@@ -69,6 +69,9 @@ PAGE_CSS = """
   [data-testid="stHeader"] { background: transparent; pointer-events: none; }
   [data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
   [data-testid="stMainBlockContainer"] h1 { padding: 0 4rem 0 0; font-size: 1.8rem; }
+  [data-testid="stMainBlockContainer"] [data-testid="stAlertContainer"] {
+    padding: 0.5rem 0.9rem;
+  }
 }
 [data-testid="stMainBlockContainer"] .stTabs [data-baseweb="tab-panel"] { padding-top: 0.5rem; }
 </style>
@@ -76,15 +79,16 @@ PAGE_CSS = """
 
 
 def header(settings: Settings, notes: list[str]) -> None:
-    """Title and one line (the scenario's lead, or how to use the page), notes about the
-    link. Lecture mode shows no title: the map gets the room."""
+    """One line or two above the tabs, so the race map fits a projector's first screen:
+    the scenario's title and lead while its settings hold, else the app's title and how
+    to use the page (lecture mode: nothing but the scenario's lead). Then notes about
+    the link."""
     st.html(PAGE_CSS)
     scenario = SCENARIOS.get(settings.scenario)
-    if not settings.lecture:
-        st.title("Momentum, made visible")
     if scenario is not None and not changes_from(scenario, settings):
         st.success(f"**{scenario.title}.** {scenario.lead}")
     elif not settings.lecture:
+        st.title("Momentum, made visible")
         st.caption(
             "Gradient descent with and without momentum. Press ▶ Play under the map; "
             "move α and γ in the sidebar."

@@ -702,7 +702,7 @@ def _animation_frames(
 
 # Where the row of controls under the map starts, below the plot area, in font sizes
 # (clear of the x tick labels).
-_CONTROLS_TOP = 1.7
+_CONTROLS_TOP = 1.5
 
 
 def _animation_controls(steps: list[int], font_size: int = FONT_SIZE) -> dict:

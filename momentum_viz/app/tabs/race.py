@@ -160,9 +160,9 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         if any(method != "sgd" for method in runs):
             st.caption(effective_step_caption(settings.lr, settings.momentum))
         scenario_note(settings)
-        surface_note(settings)
-    # The whole width: in the column beside the loss chart the rule was cut at 1280 px.
+    # The whole width: in the column beside the loss chart the formulas were cut at 1280 px.
     st.latex(update_rule_latex(settings.lr, settings.momentum, tuple(runs)))
+    surface_note(settings)
     if runs:
         st.table(outcome_table(settings, runs), hide_index=True, border="horizontal")
     st.markdown(EXPLANATION_LEAD)
