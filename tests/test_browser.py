@@ -213,3 +213,67 @@ def test_hostile_link_shows_text_not_markup(page, streamlit_process):
     for selector in ("a", "img", "h1", "h2", "h3"):
         assert alerts.locator(selector).count() == 0, selector
     assert not [url for url in requests if urlsplit(url).hostname == "evil.example"], requests
+
+
+# --- the lecture hall (issue 10, goal 1): geometry at a projector's 1280×720 --------------
+
+_GEOMETRY_JS = """(gd) => {
+    const box = (el) => {
+        const r = el.getBoundingClientRect();
+        return {top: r.top, bottom: r.bottom, left: r.left, right: r.right,
+                width: r.width, height: r.height};
+    };
+    const play = Array.from(gd.querySelectorAll('.updatemenu-button'))
+        .find((b) => b.textContent.includes('Play'));
+    const sizes = Array.from(gd.querySelectorAll('.xtick text, .ytick text, .legendtext'))
+        .map((t) => parseFloat(getComputedStyle(t).fontSize));
+    return {map: box(gd.querySelector('.nsewdrag')), play: box(play),
+            legend: box(gd.querySelector('.legend')), sizes,
+            scroll: document.querySelector('[data-testid="stMain"]').scrollTop};
+}"""
+
+
+@pytest.mark.parametrize(
+    ("width", "height", "min_map", "query"),
+    [
+        (1280, 720, 450, "surface=multiwell&methods=sgd,momentum,nesterov"),
+        (1024, 768, 380, "surface=multiwell&methods=sgd,momentum,nesterov"),
+        # A scenario's two-line lead replaces the title: the map still fits.
+        (1280, 720, 450, "scenario=escape-local-minimum"),
+    ],
+    ids=["1280x720", "1024x768", "1280x720-scenario"],
+)
+def test_race_map_fits_a_projectors_first_screen(
+    page, streamlit_process, width, height, min_map, query
+):
+    """With the sidebar open, the map's drawing area is tall enough, and the map, Play and
+    the legend are on the first screen without scrolling; the chart text is ≥ 18 px."""
+    page.set_viewport_size({"width": width, "height": height})
+    url = f"{streamlit_process.url}/?{query}"
+    _open(page, url, streamlit_process)
+    assert page.locator('[data-testid="stSidebar"]').first.is_visible()
+    geometry = page.locator(MAP).first.evaluate(_GEOMETRY_JS)
+    box = geometry["map"]
+    assert box["height"] >= min_map and box["width"] >= min_map, box
+    for name in ("map", "play", "legend"):
+        part = geometry[name]
+        assert part["top"] >= 0 and part["bottom"] <= height, (name, part)
+        assert part["left"] >= 0 and part["right"] <= width, (name, part)
+    assert geometry["scroll"] == 0
+    assert geometry["sizes"] and min(geometry["sizes"]) >= 18, geometry["sizes"]
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"race-{width}x{height}.png"))
+
+
+def test_lecture_mode_is_kept_in_the_link(page, streamlit_process):
+    page.set_viewport_size({"width": 1280, "height": 720})
+    _open(page, streamlit_process.url + "/?surface=multiwell&lecture=1", streamlit_process)
+    assert page.get_by_role("heading", name="Momentum, made visible").count() == 0
+    geometry = page.locator(MAP).first.evaluate(_GEOMETRY_JS)
+    assert min(geometry["sizes"]) >= 22, geometry["sizes"]
+    assert geometry["play"]["bottom"] <= 720 and geometry["map"]["height"] >= 450, geometry
+    page.get_by_text("Lecture mode").click()
+    page.wait_for_timeout(300)
+    wait_for_app(page, server=streamlit_process)
+    assert "lecture=1" not in page.url
+    assert page.get_by_role("heading", name="Momentum, made visible").count() == 1

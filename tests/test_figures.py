@@ -8,6 +8,7 @@ decoded from the PNG, and the JSON plotly.py actually sends.
 from __future__ import annotations
 
 import base64
+import colorsys
 import io
 import json
 import math
@@ -23,7 +24,7 @@ from PIL import Image
 import surfaces
 from momentum_viz.numerics.optimizer import simulate
 from momentum_viz.views.curves import loss_figure
-from momentum_viz.views.race import Segments, frame_indices, trajectory_figure
+from momentum_viz.views.race import Segments, frame_indices, map_size, trajectory_figure
 from momentum_viz.views.style import (
     CLICK_GRID_NAME,
     FALLBACK_COLORS,
@@ -248,12 +249,25 @@ def test_method_colors_are_distinct_hex_colours():
     # Colour-blind safe: every hue is an Okabe–Ito colour, except SGD's near-black baseline.
     sgd = METHOD_COLORS["sgd"]
     assert max(int(sgd[i : i + 2], 16) for i in (1, 3, 5)) <= 0x30, sgd
-    others = [colour.upper() for method, colour in METHOD_COLORS.items() if method != "sgd"]
+    # Momentum is Okabe–Ito's vermillion darkened (same hue): the original is 1.5–3.2:1 on
+    # the map (issue 10).
+    others = [
+        colour.upper()
+        for method, colour in METHOD_COLORS.items()
+        if method not in ("sgd", "momentum")
+    ]
     assert set(others) | {colour.upper() for colour in FALLBACK_COLORS} <= OKABE_ITO
-    # Dark enough to read on the pale map: WCAG's 3:1 for graphics against its palest colour.
-    palest = relative_luminance(str(MAP_COLORSCALE[-1][1]))
-    for colour in METHOD_COLORS.values():
-        assert (palest + 0.05) / (relative_luminance(colour) + 0.05) >= 3.0, colour
+    hue = lambda c: colorsys.rgb_to_hsv(*(int(c[i : i + 2], 16) / 255 for i in (1, 3, 5)))[0]  # noqa: E731
+    assert abs(hue(METHOD_COLORS["momentum"]) - hue("#D55E00")) * 360 < 5
+    # Dark enough to read on every part of the map: WCAG's 3:1 for graphics against each
+    # colour of its scale (the scale is monotone in luminance, so its stops bound it).
+    for _, stop in MAP_COLORSCALE:
+        background = relative_luminance(str(stop))
+        for colour in METHOD_COLORS.values():
+            assert (background + 0.05) / (relative_luminance(colour) + 0.05) >= 3.0, (
+                colour,
+                stop,
+            )
 
 
 def test_frames_touch_only_trajectory_traces(rosenbrock_run):
@@ -591,7 +605,7 @@ def test_figures_share_no_state():
     first.data[0].line.width = 7
     first.data[-1].marker.size = 1
     second = sent(trajectory_figure(surface, paths))
-    assert second["layout"]["height"] == 600
+    assert second["layout"]["height"] == map_size(surface, 460).height
     assert second["layout"]["xaxis"]["range"] == list(surface.bounds[0])
     assert second["data"][0]["line"]["width"] == 1
     assert second["data"][-1]["marker"]["size"] == 15

@@ -57,11 +57,12 @@ CUSTOM_EXPRESSIONS = [
     view=st.sampled_from(list(VIEWS)),
     map_method=st.sampled_from(MAP_METHODS),
     theory_point=st.sampled_from(list(THEORY_POINTS)),
+    lecture=st.booleans(),
 )
 @hyp_settings(max_examples=60, deadline=None)
 def test_query_params_round_trip(
     surface, expr, lows, spans, kappa, methods, lr, momentum, steps, noise, seed, fx, fy, view,
-    map_method, theory_point,
+    map_method, theory_point, lecture,
 ):  # fmt: skip
     order = ("sgd", "momentum", "nesterov")
     custom = {}
@@ -86,6 +87,7 @@ def test_query_params_round_trip(
         view=view,
         map_method=map_method,
         theory_point=theory_point,
+        lecture=lecture,
     )
     params = to_query_params(original)
     assert all(isinstance(v, str) for v in params.values())
@@ -210,3 +212,12 @@ def test_view_choices_in_links_are_checked():
     assert notes == ["map_method = 'adam' is not one of momentum, nesterov: ignored."]
     # Defaults stay out of the link, so everyday links stay short.
     assert not {"view", "map_method", "theory_point"} & set(to_query_params(Settings()))
+
+
+def test_lecture_mode_in_links():
+    assert from_query_params({"lecture": "1"})[0].lecture is True
+    assert to_query_params(Settings(lecture=True))["lecture"] == "1"
+    assert "lecture" not in to_query_params(Settings())  # off: not in the link
+    settings, notes = from_query_params({"lecture": "yes"})
+    assert settings.lecture is False
+    assert notes == ["lecture = 'yes' is not 0 or 1: ignored."]

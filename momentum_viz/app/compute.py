@@ -18,7 +18,8 @@ from surfaces import Surface
 from ..numerics.maps import BasinMap, ParameterMap, basin_map, default_axes, parameter_map
 from ..numerics.optimizer import Run, simulate
 from ..views.plotly_internals import SerializedFigure
-from ..views.race import trajectory_figure
+from ..views.race import MapSize, map_size, trajectory_figure
+from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE
 from .settings import CUSTOM_FIELDS, DEFAULT_BOUND_VALUES, VIEW_FIELDS, Settings, surface_of
 
 # Frames of the animated race map: enough for smooth motion, few enough to keep the
@@ -26,6 +27,12 @@ from .settings import CUSTOM_FIELDS, DEFAULT_BOUND_VALUES, VIEW_FIELDS, Settings
 MAX_FRAMES = 200
 # Race maps kept in memory (see compute_race_figure).
 RACE_FIGURES_CACHED = 8
+# The race map's drawing area, in px high: the whole map, its Play row and its legend fit
+# the first screen of a 1280×720 projector with the sidebar open (the page above the map
+# is ~150 px). Lecture mode drops the title, so the map takes that room too, with larger
+# text.
+MAP_DRAWING_HEIGHT = 452
+LECTURE_DRAWING_HEIGHT = 500
 
 
 def _surface(
@@ -110,18 +117,42 @@ def compute_race_figure(
     xmax: float = DEFAULT_BOUND_VALUES[1],
     ymin: float = DEFAULT_BOUND_VALUES[2],
     ymax: float = DEFAULT_BOUND_VALUES[3],
+    lecture: bool = False,
 ) -> SerializedFigure:
     """The animated map of the runs for these settings (cached, shared, serialized once)."""
     custom = (expr, xmin, xmax, ymin, ymax)
     runs = compute_runs(surface, kappa, methods, lr, momentum, steps, noise, seed, x0, y0, *custom)
     s = _surface(surface, kappa, *custom)
     paths = {method: run.positions for method, run in runs.items()}
-    return SerializedFigure(trajectory_figure(s, paths, max_frames=MAX_FRAMES, start=(x0, y0)))
+    drawing, font = _map_scale(lecture)
+    return SerializedFigure(
+        trajectory_figure(
+            s,
+            paths,
+            max_frames=MAX_FRAMES,
+            start=(x0, y0),
+            drawing_height=drawing,
+            font_size=font,
+        )
+    )
+
+
+def _map_scale(lecture: bool) -> tuple[int, int]:
+    """The race map's drawing height and font size (px), normal or in lecture mode."""
+    if lecture:
+        return LECTURE_DRAWING_HEIGHT, LECTURE_FONT_SIZE
+    return MAP_DRAWING_HEIGHT, FONT_SIZE
 
 
 def race_figure_for(settings: Settings) -> SerializedFigure:
     """The cached, shared race map for these settings."""
-    return compute_race_figure(**_run_args(settings))
+    return compute_race_figure(**_run_args(settings), lecture=settings.lecture)
+
+
+def race_map_size(settings: Settings) -> MapSize:
+    """The chart size that fits the race map of these settings exactly."""
+    drawing, font = _map_scale(settings.lecture)
+    return map_size(surface_of(settings), drawing, font)
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing the (α, γ) map…")

@@ -16,8 +16,9 @@ import streamlit as st
 from ..numerics.optimizer import Run
 from . import sidebar, state, streamlit_internals  # noqa: F401 (pandas before any script thread)
 from .compute import runs_for
+from .notes import scenario_note, surface_note
 from .scenarios import SCENARIOS, changes_from
-from .settings import VIEWS, Settings, code_span, surface_of, to_query_params
+from .settings import VIEWS, Settings, code_span, to_query_params
 from .state import init_state
 from .tabs import basin_map, parameter_map, race, surface3d, theory
 
@@ -34,39 +35,47 @@ TABS: dict[str, Tab] = {
 }
 
 
-def _scenario_note(settings: Settings) -> None:
-    """The scenario's lead and what to watch for; once the view has left the scenario's
-    settings, a note saying what changed instead (the text would no longer match)."""
-    scenario = SCENARIOS[settings.scenario]
-    changed = changes_from(scenario, settings)
-    if not changed:
-        st.success(f"**{scenario.title}.** {scenario.lead}")
-        with st.expander("What to watch for"):
-            st.markdown(scenario.watch)
-        return
-    st.info(
-        f"You have changed {'; '.join(changed)} since the scenario “{scenario.title}”. "
-        "Its notes describe its own settings, so they are hidden until you go back."
-    )
-    st.button("Back to the scenario", on_click=state.on_scenario_change)
+# The page above the race map is kept to a title line and the tabs (~150 px at 1280×720),
+# so the map, its Play row and its legend fit a projector's first screen. Streamlit 1.67
+# reserves 6rem above the content for its header bar and 5rem on each side in the wide
+# layout; here the bar is see-through (its menu stays clickable) and the content starts
+# right under the top edge. Selectors are Streamlit's data-testid attributes (see
+# streamlit_internals.py); narrow screens keep Streamlit's own spacing.
+PAGE_CSS = """
+<style>
+@media (min-width: 700px) {
+  [data-testid="stMainBlockContainer"] {
+    padding-top: 0.5rem; padding-left: 2rem; padding-right: 2rem;
+  }
+  [data-testid="stHeader"] { background: transparent; pointer-events: none; }
+  [data-testid="stHeader"] button, [data-testid="stHeader"] a { pointer-events: auto; }
+  [data-testid="stMainBlockContainer"] h1 { padding: 0 4rem 0 0; font-size: 1.8rem; }
+  [data-testid="stMainBlockContainer"] [data-testid="stAlertContainer"] {
+    padding: 0.5rem 0.9rem;
+  }
+}
+[data-testid="stMainBlockContainer"] .stTabs [data-baseweb="tab-panel"] { padding-top: 0.5rem; }
+</style>
+"""
 
 
 def header(settings: Settings, notes: list[str]) -> None:
-    """Title, notes about the link, the scenario's advice and the surface's formula."""
-    surface = surface_of(settings)
-    st.title("Momentum, made visible")
-    st.caption(
-        "Gradient descent with and without momentum, side by side. Press ▶ Play on the map;"
-        " move α and γ in the sidebar and watch the race change."
-    )
+    """One line or two above the tabs, so the race map fits a projector's first screen:
+    the scenario's title and lead while its settings hold, else the app's title and how
+    to use the page (lecture mode: nothing but the scenario's lead). Then notes about
+    the link."""
+    st.html(PAGE_CSS)
+    scenario = SCENARIOS.get(settings.scenario)
+    if scenario is not None and not changes_from(scenario, settings):
+        st.success(f"**{scenario.title}.** {scenario.lead}")
+    elif not settings.lecture:
+        st.title("Momentum, made visible")
+        st.caption(
+            "Gradient descent with and without momentum. Press ▶ Play under the map; "
+            "move α and γ in the sidebar."
+        )
     for note in notes:
         st.info(f"Link: {code_span(note)}", icon="🔗")
-    if settings.scenario in SCENARIOS:
-        _scenario_note(settings)
-    # A custom surface's title is the formula a user typed: a code span, never Markdown.
-    title = code_span(surface.title) if surface.name == "custom" else f"**{surface.title}**"
-    with st.expander(f"{title} — {surface.description}"):
-        st.latex(surface.latex)
 
 
 def run_app() -> None:
@@ -85,3 +94,6 @@ def run_app() -> None:
         if tab.open:
             with tab:
                 render(settings, runs)
+                if render is not race.render:  # the race tab places them under its map
+                    scenario_note(settings)
+                    surface_note(settings)

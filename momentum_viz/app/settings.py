@@ -92,7 +92,7 @@ THEORY_POINTS: dict[str, str] = {
     "start": "the start point",
 }
 # Fields that choose what is shown, not what is run: the run caches leave them out.
-VIEW_FIELDS = ("scenario", "view", "map_method", "theory_point")
+VIEW_FIELDS = ("scenario", "view", "map_method", "theory_point", "lecture")
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,7 @@ class Settings:
     xmax: float = DEFAULT_BOUND_VALUES[1]
     ymin: float = DEFAULT_BOUND_VALUES[2]
     ymax: float = DEFAULT_BOUND_VALUES[3]
+    lecture: bool = False  # lecture mode: the map the whole width, larger text
 
     @property
     def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -371,6 +372,11 @@ def from_query_params(
                 notes.append(
                     f"{name} = {echo(get[name])} is not one of {', '.join(options)}: ignored."
                 )
+    if "lecture" in get:
+        if get["lecture"] in ("0", "1"):
+            settings = replace(settings, lecture=get["lecture"] == "1")
+        else:
+            notes.append(f"lecture = {echo(get['lecture'])} is not 0 or 1: ignored.")
     known = {f.name for f in fields(Settings)}
     unknown_names = [name for name in get if name not in known and name != IGNORED_LINK]
     if unknown_names:
@@ -443,4 +449,6 @@ def to_query_params(settings: Settings) -> dict[str, str]:
     for name in ("view", "map_method", "theory_point"):  # only when not the default: short
         if getattr(settings, name) != getattr(defaults, name):
             params[name] = getattr(settings, name)
+    if settings.lecture:
+        params["lecture"] = "1"
     return params

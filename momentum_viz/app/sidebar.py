@@ -155,6 +155,12 @@ def _start_point() -> None:
     col_seed.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
     sb.button("Back to this surface's defaults", on_click=state.on_reset, width="stretch")
     sb.caption("Tip: click the map to start from that point.")
+    sb.toggle(
+        "Lecture mode",
+        key="lecture",
+        help="For a projector: no title, the map as large as the screen allows, larger "
+        "chart text. Close this sidebar (« at its top) to give the map the whole width.",
+    )
 
 
 def render() -> Settings:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 import numpy as np
 import plotly.graph_objects as go
 
-from .style import FONT_SIZE, line_width, method_style, template
+from .style import FONT_SIZE, TEXT_COLOR, line_width, method_style, template
 
 
 def loss_figure(
@@ -68,7 +68,7 @@ def _loss_layout(name: str, log_y: bool, height: int) -> dict:
     return {
         "height": height,
         "template": template("plotly_white"),
-        "font": {"size": FONT_SIZE},
+        "font": {"size": FONT_SIZE, "color": TEXT_COLOR},
         "margin": {"l": 70, "r": 20, "t": 30, "b": 50},
         "xaxis": {"title": {"text": "step"}, "rangemode": "tozero"},
         "yaxis": {

@@ -41,6 +41,7 @@ from .style import (
     CURRENT_PARAMETERS_MARKER,
     FONT_SIZE,
     METHOD_LABELS,
+    TEXT_COLOR,
 )
 from .surface_layer import minima_traces
 
@@ -330,11 +331,11 @@ def _parameter_map_layout(
     return {
         "height": height,
         "template": "plotly_white",
-        "font": {"size": FONT_SIZE},
+        "font": {"size": FONT_SIZE, "color": TEXT_COLOR},
         "title": {
             "text": title or f"{METHOD_LABELS.get(pmap.method, pmap.method)} on {pmap.surface}",
             "x": 0.01,
-            "font": {"size": FONT_SIZE + 2},
+            "font": {"size": FONT_SIZE + 2, "color": TEXT_COLOR},
         },
         "margin": {"l": 70, "r": 20, "t": 50, "b": 60},
         "xaxis": {
@@ -386,16 +387,17 @@ def basin_map_figure(
     *,
     title: str,
     start: tuple[float, float] | None = None,
-    height: int = 520,
+    height: int = 640,
 ) -> go.Figure:
     """Return the basin map of ``bmap``: each start point coloured by where its run ends.
 
     Global minima's basins get saturated colours, local minima's pale ones, runs that
-    end at no minimum white and diverged runs dark grey; the colour bar is the legend.
+    end at no minimum white and diverged runs dark grey; the legend under the map names
+    them (the heatmap's colour bar carries the same labels but is hidden).
     The minima are marked (gold star: global, ✕: local) and, if given, ``start``.
 
-    Traces, in order: the heatmap (name "basins"), "global minimum", "local minimum"
-    (those present), "start".
+    Traces, in order: the heatmap (name "basins"), one legend swatch per category (named by
+    its label, no data), "global minimum", "local minimum" (those present), "start".
     """
     if not isinstance(bmap, BasinMap):
         raise ValueError(f"bmap must be a BasinMap; got {type(bmap).__name__}")
@@ -403,8 +405,11 @@ def basin_map_figure(
         raise ValueError(f"surface must be the Surface the map was computed on ({bmap.surface})")
     if len(surface.minima) <= int(bmap.basin.max()):
         raise ValueError("surface must be the Surface the map was computed on (minima differ)")
+    cats = _basin_categories(bmap, surface)
     fig = go.Figure()
-    fig.add_trace(_basin_heatmap(bmap, _basin_categories(bmap, surface)))
+    fig.add_trace(_basin_heatmap(bmap, cats))
+    for trace in _basin_swatches(cats):
+        fig.add_trace(trace)
     for trace in minima_traces(surface):
         fig.add_trace(trace)
     if start is not None:
@@ -420,6 +425,32 @@ def basin_map_figure(
         )
     fig.update_layout(**_basin_map_layout(surface, title, height))
     return fig
+
+
+def _basin_swatches(cats: list[tuple[int, str, str]]) -> list[go.Scatter]:
+    """Return one legend entry per category: a square of its colour, outlined (so white
+    "no minimum" shows), labelled as the colour bar would be.
+
+    The legend, under the map, replaces the colour bar beside it: in half the page the
+    bar's labels ("local (-0.43, -2.09)") took more width than the map and were cut.
+    """
+    return [
+        go.Scatter(
+            x=[None],
+            y=[None],
+            mode="markers",
+            name=label,
+            legendgroup="basins",
+            marker={
+                "symbol": "square",
+                "size": 16,
+                "color": color,
+                "line": {"color": TEXT_COLOR, "width": 1},
+            },
+            hoverinfo="skip",
+        )
+        for _, label, color in cats
+    ]
 
 
 def _basin_heatmap(bmap: BasinMap, cats: list[tuple[int, str, str]]) -> go.Heatmap:
@@ -447,6 +478,8 @@ def _basin_heatmap(bmap: BasinMap, cats: list[tuple[int, str, str]]) -> go.Heatm
         name="basins",
         text=labels[category],
         hovertemplate="start (%{x:.2f}, %{y:.2f})<br>→ %{text}<extra></extra>",
+        # The legend under the map names the categories (see _basin_swatches).
+        showscale=False,
         colorbar={
             "title": {"text": "ends at"},
             "tickvals": list(range(n)),
@@ -464,11 +497,25 @@ def _basin_map_layout(surface: Surface, title: str, height: int) -> dict:
     return {
         "height": height,
         "template": "plotly_white",
-        "font": {"size": FONT_SIZE},
-        "title": {"text": title, "x": 0.01, "font": {"size": FONT_SIZE + 2}},
-        "margin": {"l": 60, "r": 20, "t": 50, "b": 40},
+        "font": {"size": FONT_SIZE, "color": TEXT_COLOR},
+        "title": {"text": title, "x": 0.01, "font": {"size": FONT_SIZE + 2, "color": TEXT_COLOR}},
+        "margin": {"l": 60, "r": 10, "t": 50, "b": 40},
         "xaxis": {**axis, "range": [xmin, xmax], "title": {"text": "start x"}},
-        "yaxis": {**axis, "range": [ymin, ymax], "title": {"text": "start y"}, "scaleanchor": "x"},
-        "legend": {"orientation": "h", "x": 0.0, "y": -0.16, "yanchor": "top"},
+        "yaxis": {
+            **axis,
+            "range": [ymin, ymax],
+            "title": {"text": "start y"},
+            "scaleanchor": "x",
+            "constraintoward": "top",
+        },
+        # Under the map, wrapping onto as many rows as the column needs (plotly grows the
+        # bottom margin for it); the map keeps the rest of the height.
+        "legend": {
+            "orientation": "h",
+            "x": 0.0,
+            "y": -0.1,
+            "yanchor": "top",
+            "font": {"size": FONT_SIZE, "color": TEXT_COLOR},
+        },
         "hovermode": "closest",
     }

@@ -43,11 +43,13 @@ from .paths import check_paths
 from .plotly_internals import unvalidated_figure
 from .style import (
     CLICK_GRID_NAME,
+    CONTROL_BORDER_COLOR,
     FONT_SIZE,
     ISO_LINE_COLOR,
     ISO_LINES_NAME,
     MAP_COLORSCALE,
     START_MARKER,
+    TEXT_COLOR,
     line_width,
     method_style,
 )
@@ -200,7 +202,7 @@ def _click_grid_trace(surface: Surface, click_grid: int) -> go.Scatter:
     )
 
 
-def _colorbar_trace(surface: Surface) -> go.Scatter:
+def _colorbar_trace(surface: Surface, font_size: int) -> go.Scatter:
     """Return one transparent marker whose only visible part is the map's colour bar.
 
     An image has no colour bar, so one is borrowed from a marker that carries the image's
@@ -222,12 +224,18 @@ def _colorbar_trace(surface: Surface) -> go.Scatter:
             "colorscale": MAP_COLORSCALE,
             "opacity": 0,
             "showscale": True,
+            # In the right margin (see map_margins), as tall as the map.
             "colorbar": {
-                "title": {"text": "J"},
+                "title": {"text": "J", "side": "top"},
                 "tickvals": transform(ticks),
-                "ticktext": [f"{v:.6g}" for v in np.round(ticks, 12)],
+                "ticktext": [f"{v:.4g}" for v in np.round(ticks, 12)],
                 "thickness": 14,
-                "len": 0.75,
+                "len": 0.9,  # the title above it stays inside the map's height
+                "y": 0.0,
+                "yanchor": "bottom",
+                "xpad": 8,
+                "outlinecolor": TEXT_COLOR,
+                "tickfont": {"size": font_size, "color": TEXT_COLOR},
             },
         },
         hoverinfo="skip",
@@ -235,10 +243,60 @@ def _colorbar_trace(surface: Surface) -> go.Scatter:
     )
 
 
-def _map_layout(surface: Surface, height: int) -> go.Layout:
+class MapSize(NamedTuple):
+    """The race map's size in CSS px: the chart to ask for, so the map fills it exactly."""
+
+    width: int
+    height: int
+
+
+def map_margins(font_size: int = FONT_SIZE) -> dict[str, int]:
+    """The map's margins in px: y tick labels on the left, the colour bar on the right,
+    and below the map its x tick labels and one row with Play, Pause and the slider.
+
+    Fixed in px (not left to plotly's automargin), so the drawing area of a chart of
+    :func:`map_size` is exactly the map.
+    """
+    return {
+        "l": round(3.4 * font_size),
+        "r": round(5.6 * font_size),
+        "t": round(0.7 * font_size),  # half the top tick label pokes above the map
+        "b": round((_CONTROLS_TOP + 3.0) * font_size),
+        # Plotly would grow the margins for the slider, buttons and colour bar (and shrink
+        # the map by as much); they are sized to fit instead.
+        "autoexpand": False,
+    }
+
+
+def map_size(surface: Surface, drawing_height: int, font_size: int = FONT_SIZE) -> MapSize:
+    """The chart size whose drawing area is ``drawing_height`` px high and exactly as wide
+    as the surface's bounds at equal scale (no blank band beside the map).
+
+    Give the chart this width (``st.plotly_chart(width=...)``): where the page is
+    narrower, the map shrinks to the page's width and keeps its aspect.
+    """
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    margins = map_margins(font_size)
+    aspect = (xmax - xmin) / (ymax - ymin)
+    return MapSize(
+        round(margins["l"] + drawing_height * aspect + margins["r"]),
+        drawing_height + margins["t"] + margins["b"],
+    )
+
+
+def _map_layout(surface: Surface, drawing_height: int, font_size: int) -> go.Layout:
     """Return the map layout: background image on the bounds, fixed equal-scale axes."""
     (xmin, xmax), (ymin, ymax) = surface.bounds
-    axis = {"showgrid": False, "zeroline": False, "autorange": False, "constrain": "domain"}
+    axis = {
+        "showgrid": False,
+        "zeroline": False,
+        "autorange": False,
+        "constrain": "domain",
+        "ticks": "outside",
+        "ticklen": 4,
+        "tickcolor": TEXT_COLOR,
+        "tickfont": {"size": font_size, "color": TEXT_COLOR},
+    }
     return go.Layout(
         images=[
             {
@@ -255,21 +313,65 @@ def _map_layout(surface: Surface, height: int) -> go.Layout:
                 "layer": "below",
             }
         ],
-        height=height,
+        height=map_size(surface, drawing_height, font_size).height,
         template="plotly_white",
-        font={"size": FONT_SIZE},
-        # No figure title: the page names the surface, and in a narrow column a title
-        # collides with the legend and the mode bar.
-        margin={"l": 60, "r": 20, "t": 40, "b": 40},
+        font={"size": font_size, "color": TEXT_COLOR},
+        # No figure title: the page names the surface. No axis titles either: x and y are
+        # plain coordinates (the hover names them), and the rows they took go to the map.
+        margin=map_margins(font_size),
         # Equal scaling: the gradient is perpendicular to the iso-lines on screen only
-        # when a unit of x is as long as a unit of y.
-        xaxis={**axis, "range": [xmin, xmax], "title": {"text": "x"}},
-        yaxis={**axis, "range": [ymin, ymax], "title": {"text": "y"}, "scaleanchor": "x"},
-        # Above the plot (plotly grows the margin when it wraps): clear of the colour bar
-        # and of the Play/Pause buttons and the slider below.
-        legend={"orientation": "h", "x": 0.0, "xanchor": "left", "y": 1.02, "yanchor": "bottom"},
+        # when a unit of x is as long as a unit of y. Where the chart is narrower than
+        # map_size asked for, the map keeps its aspect and sits on the Play row.
+        xaxis={**axis, "range": [xmin, xmax]},
+        yaxis={**axis, "range": [ymin, ymax], "scaleanchor": "x", "constraintoward": "bottom"},
+        # Inside the map, in the corner the runs leave most free (see _legend_corner):
+        # above the map it took more height than the map itself in a narrow column.
+        legend={
+            "bgcolor": "rgba(255, 255, 255, 0.88)",
+            "bordercolor": CONTROL_BORDER_COLOR,
+            "borderwidth": 1,
+            "font": {"size": font_size, "color": TEXT_COLOR},
+            "tracegroupgap": 2,
+        },
         hovermode="closest",
+        hoverlabel={"font": {"size": font_size}},
     )
+
+
+# The legend's box as a share of the map's width and height, for choosing its corner.
+_LEGEND_SHARE = (0.45, 0.42)
+
+
+def _legend_corner(
+    surface: Surface, arrays: Mapping[str, np.ndarray], start_point: np.ndarray
+) -> dict:
+    """Return the legend position: the map corner that covers the fewest path points.
+
+    The start and the minima count as many points each: the legend must never hide them.
+    Ties go to the first corner of top right, top left, bottom right, bottom left.
+    """
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    points = [path[:: max(1, len(path) // 400)] for path in arrays.values()]
+    marks = np.array([start_point, *(m.point for m in surface.minima)], dtype=float)
+    points.extend([marks] * 25)
+    xy = np.concatenate(points) if points else np.empty((0, 2))
+    u = (xy[:, 0] - xmin) / (xmax - xmin)
+    v = (xy[:, 1] - ymin) / (ymax - ymin)
+    share_u, share_v = _LEGEND_SHARE
+    best, best_count = None, None
+    for right, top in ((True, True), (False, True), (True, False), (False, False)):
+        in_u = u >= 1 - share_u if right else u <= share_u
+        in_v = v >= 1 - share_v if top else v <= share_v
+        count = int(np.count_nonzero(in_u & in_v & (u <= 1) & (u >= 0) & (v <= 1) & (v >= 0)))
+        if best_count is None or count < best_count:
+            best, best_count = (right, top), count
+    right, top = best  # type: ignore[misc]
+    return {
+        "x": 0.995 if right else 0.005,
+        "xanchor": "right" if right else "left",
+        "y": 0.995 if top else 0.005,
+        "yanchor": "top" if top else "bottom",
+    }
 
 
 @dataclass(frozen=True)
@@ -286,15 +388,17 @@ class _StaticMap:
 
 
 @lru_cache(maxsize=32)
-def _static_map(surface: Surface, click_grid: int, height: int) -> _StaticMap:
+def _static_map(
+    surface: Surface, click_grid: int, drawing_height: int, font_size: int
+) -> _StaticMap:
     # Built as validated graph objects (so plotly.py checks every property, once per
     # surface), then turned into the plain dicts that to_dict() would produce.
     under = [_iso_lines_trace(surface), _click_grid_trace(surface, click_grid)]
-    under.append(_colorbar_trace(surface))
+    under.append(_colorbar_trace(surface, font_size))
     return _StaticMap(
         under=tuple(_json_ready(trace.to_plotly_json()) for trace in under),
         minima=tuple(_json_ready(trace.to_plotly_json()) for trace in minima_traces(surface)),
-        layout=_json_ready(_map_layout(surface, height).to_plotly_json()),
+        layout=_json_ready(_map_layout(surface, drawing_height, font_size).to_plotly_json()),
     )
 
 
@@ -394,13 +498,16 @@ def trajectory_figure(
     max_frames: int = 200,
     start: tuple[float, float] | None = None,
     click_grid: int = 40,
-    height: int = 600,
+    drawing_height: int = 460,
+    font_size: int = FONT_SIZE,
 ) -> go.Figure:
     """Return the animated map: the surface, its minima and one trajectory per method.
 
     ``paths`` maps a method name ("sgd", "momentum", "nesterov" or any other) to its
     positions, shape (T, 2) with positions[0] the start; all paths have the same T.
     ``start`` (default: the paths' first point, else ``surface.start``) is marked.
+    The figure is :func:`map_size` high, so that its drawing area (the map) is
+    ``drawing_height`` px high in a chart of :func:`map_size`; its text is ``font_size`` px.
 
     The figure opens on the *finished* runs (slider on the last step), so a screenshot or
     a student who never presses Play sees the whole result. Play replays all runs in
@@ -425,24 +532,24 @@ def trajectory_figure(
     segments = Segments.for_length(n_points)
     columns = {method: np.ascontiguousarray(path.T) for method, path in arrays.items()}
     styles = {method: method_style(method, order) for order, method in enumerate(arrays)}
-    static = _static_map(surface, int(click_grid), int(height))
-    data, trace_ids = _race_traces(
-        static, columns, segments, styles, _start_point(surface, arrays, start)
-    )
+    static = _static_map(surface, int(click_grid), int(drawing_height), int(font_size))
+    start_point = _start_point(surface, arrays, start)
+    data, trace_ids = _race_traces(static, columns, segments, styles, start_point)
 
     layout = dict(static.layout)
+    layout["legend"] = {**layout["legend"], **_legend_corner(surface, arrays, start_point)}
     frames: list[dict] = []
     if n_points > 1:
         steps = [int(step) for step in frame_indices(n_points, max_frames)]
         frames = _animation_frames(columns, trace_ids, segments, steps)
-        layout.update(_animation_controls(steps))
+        layout.update(_animation_controls(steps, int(font_size)))
     outside = [
         styles[method][1] for method, path in arrays.items() if _leaves_bounds(path, surface.bounds)
     ]
     if outside:
         # The axes stay on the bounds (nothing is clipped or rescaled), so say which
         # runs went off the map instead of letting them vanish without a word.
-        layout["annotations"] = [_off_map_note(outside)]
+        layout["annotations"] = [_off_map_note(outside, int(font_size))]
     return unvalidated_figure(data, layout, frames)
 
 
@@ -500,7 +607,7 @@ def _leaves_bounds(path: np.ndarray, bounds: tuple) -> bool:
     return bool(np.any((x < xmin) | (x > xmax) | (y < ymin) | (y > ymax)))
 
 
-def _off_map_note(labels: list[str]) -> dict:
+def _off_map_note(labels: list[str], font_size: int) -> dict:
     """Return the annotation naming the runs that leave the map."""
     return {
         "text": "leaves the map: " + ", ".join(labels),
@@ -512,7 +619,7 @@ def _off_map_note(labels: list[str]) -> dict:
         "yanchor": "top",
         "showarrow": False,
         "bgcolor": "rgba(255, 255, 255, 0.85)",
-        "font": {"size": FONT_SIZE - 2, "color": "#8B0000"},
+        "font": {"size": font_size, "color": "#8B0000"},
     }
 
 
@@ -593,8 +700,15 @@ def _animation_frames(
     return frames
 
 
-def _animation_controls(steps: list[int]) -> dict:
-    """Return the layout's Play/Pause buttons and the step slider over the frames ``steps``."""
+# Where the row of controls under the map starts, below the plot area, in font sizes
+# (clear of the x tick labels).
+_CONTROLS_TOP = 1.5
+
+
+def _animation_controls(steps: list[int], font_size: int = FONT_SIZE) -> dict:
+    """Return the layout's Play/Pause buttons and the step slider over the frames ``steps``:
+    one row right under the map, the buttons first (they must never look disabled: dark
+    text, a 5.7:1 border)."""
     frame_ms = int(np.clip(8000 // len(steps), 30, 150))  # a whole replay takes ~8 s
     play = {
         "frame": {"duration": frame_ms, "redraw": False},
@@ -608,6 +722,10 @@ def _animation_controls(steps: list[int]) -> dict:
         "transition": {"duration": 0},
         "mode": "immediate",
     }
+    top = round(_CONTROLS_TOP * font_size)
+    # The buttons' width: plotly sizes a button to its label (~0.55 em a character)
+    # plus padding.
+    buttons_width = round(2 * (7 * 0.55 * font_size + 22))
     return {
         "updatemenus": [
             {
@@ -617,9 +735,12 @@ def _animation_controls(steps: list[int]) -> dict:
                 "y": 0.0,
                 "xanchor": "left",
                 "yanchor": "top",
-                "pad": {"t": 50, "r": 10},
+                "pad": {"t": top + round(0.9 * font_size), "r": 0},
                 "showactive": False,
-                "font": {"size": FONT_SIZE},
+                "bgcolor": "#ffffff",
+                "bordercolor": CONTROL_BORDER_COLOR,
+                "borderwidth": 1.5,
+                "font": {"size": font_size, "color": TEXT_COLOR},
                 "buttons": [
                     {"label": "▶ Play", "method": "animate", "args": [None, play]},
                     {"label": "‖ Pause", "method": "animate", "args": [[None], jump]},
@@ -629,15 +750,23 @@ def _animation_controls(steps: list[int]) -> dict:
         "sliders": [
             {
                 "active": len(steps) - 1,  # the figure opens on the finished runs
-                # A row of its own under the buttons: side by side they overlap in a
-                # narrow column.
                 "x": 0.0,
                 "len": 1.0,
                 "y": 0.0,
                 "yanchor": "top",
-                "pad": {"t": 95},
-                "currentvalue": {"prefix": "step ", "font": {"size": FONT_SIZE}},
-                "font": {"size": FONT_SIZE - 4},
+                "pad": {"t": top, "l": buttons_width, "r": 0, "b": 0},
+                "currentvalue": {
+                    "prefix": "step ",
+                    "font": {"size": font_size, "color": TEXT_COLOR},
+                    "offset": 4,
+                },
+                # The step labels under the rail are hidden (transparent, 1 px: they would
+                # take a row and overlap); "step n" above the rail says where the replay is.
+                "font": {"size": 1, "color": "rgba(0, 0, 0, 0)"},
+                "bordercolor": CONTROL_BORDER_COLOR,
+                "tickcolor": CONTROL_BORDER_COLOR,
+                "ticklen": 0,
+                "minorticklen": 0,
                 # ``jump`` is shared by every step (one deep copy, same JSON).
                 "steps": [
                     {"label": str(step), "method": "animate", "args": [[str(step)], jump]}

@@ -12,33 +12,46 @@ from functools import lru_cache
 
 import plotly.io as pio
 
-# Okabe–Ito colours (distinguishable with the common colour-vision deficiencies): dark,
-# saturated lines that keep their contrast on the pale map, also on a washed-out projector.
+# Okabe–Ito hues (distinguishable with the common colour-vision deficiencies): dark,
+# saturated lines that keep ≥ 3:1 contrast (WCAG, graphics) against every colour of the
+# map's scale below, also on a washed-out projector. Okabe–Ito's vermillion (#D55E00) is
+# only 3.2:1 even on the map's cream and 1.5:1 on its old blue, so momentum takes a darker
+# vermillion of the same hue.
 METHOD_COLORS: dict[str, str] = {
     "sgd": "#1A1A1A",  # near-black: the plain baseline
-    "momentum": "#D55E00",  # vermillion
+    "momentum": "#B34700",  # dark vermillion
     "nesterov": "#0072B2",  # blue
 }
 METHOD_LABELS: dict[str, str] = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}
-# Dash and marker shape differ too, so the runs stay apart in greyscale or for colour-blind eyes.
-METHOD_DASHES: dict[str, str] = {"sgd": "solid", "momentum": "solid", "nesterov": "dash"}
+# Dash and marker shape differ too, so the runs stay apart in greyscale or for colour-blind
+# eyes: no two methods share a dash or a marker.
+METHOD_DASHES: dict[str, str] = {"sgd": "dot", "momentum": "solid", "nesterov": "dash"}
 METHOD_SYMBOLS: dict[str, str] = {"sgd": "circle", "momentum": "diamond", "nesterov": "square"}
-METHOD_LINE_WIDTHS: dict[str, float] = {"sgd": 3.0, "momentum": 3.5, "nesterov": 3.5}
+METHOD_LINE_WIDTHS: dict[str, float] = {"sgd": 4.0, "momentum": 3.5, "nesterov": 3.5}
 DEFAULT_LINE_WIDTH = 3.0
 # Methods without a style of their own (any name may be passed) cycle through the rest of
 # the Okabe–Ito palette.
 FALLBACK_COLORS = ("#CC79A7", "#E69F00", "#56B4E9", "#009E73")
 
 # A pale scale, light blue (low) to cream (high): valleys still read as water, and every
-# method colour above keeps a strong contrast on it; the iso-lines carry the shape.
+# method colour above keeps ≥ 3:1 on every part of it (its darkest colour has relative
+# luminance 0.62); the iso-lines carry the shape.
 MAP_COLORSCALE: list[list[float | str]] = [
-    [0.0, "#7fa8c9"],
-    [0.35, "#bfd4e3"],
+    [0.0, "#bad1e3"],
+    [0.35, "#d3e2ec"],
     [0.7, "#ece9dc"],
     [1.0, "#f8f5ee"],
 ]
 ISO_LINE_COLOR = "rgba(30, 40, 50, 0.45)"
-FONT_SIZE = 16  # legible from the back of a classroom
+# Chart text: 18 px is legible from the back of a lecture hall at 1280×720; lecture mode
+# goes larger. Dark grey on white (14.8:1), as Streamlit's own text. The figures carry
+# their own fonts and colours: the app draws them with ``theme=None`` (Streamlit's chart
+# theme would replace them by 12–14 px #808495, 3.7:1).
+FONT_SIZE = 18
+LECTURE_FONT_SIZE = 22
+TEXT_COLOR = "#262730"
+# Borders of controls drawn inside a figure (Play/Pause): 5.7:1 on white.
+CONTROL_BORDER_COLOR = "#5a6270"
 
 # Trace names that other code looks traces up by, so they are part of the figures' contract.
 ISO_LINES_NAME = "iso-lines"

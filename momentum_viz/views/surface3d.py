@@ -15,6 +15,7 @@ from .style import (
     GLOBAL_MIN_COLOR,
     ISO_LINE_COLOR,
     MAP_COLORSCALE,
+    TEXT_COLOR,
     method_style,
     template,
 )
@@ -143,7 +144,7 @@ def _scene_layout(
     return {
         "height": height,
         "template": template("plotly_white"),
-        "font": {"size": FONT_SIZE},
+        "font": {"size": FONT_SIZE, "color": TEXT_COLOR},
         "margin": {"l": 0, "r": 0, "t": 30, "b": 0},
         "legend": {"orientation": "h", "x": 0.0, "y": 1.0, "yanchor": "bottom"},
         "scene": {

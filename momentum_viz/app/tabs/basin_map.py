@@ -44,6 +44,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
             st.plotly_chart(
                 basin_map_figure(bmap, surface, title=title, start=(settings.x0, settings.y0)),
                 key=f"basins_{method}",
+                theme=None,
             )
             global_share = sum(
                 share

@@ -46,6 +46,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     st.plotly_chart(
         fig,
         key="parameter_map",
+        theme=None,
         on_select=state.on_parameter_map_select,
         selection_mode="points",
         config={"displaylogo": False},

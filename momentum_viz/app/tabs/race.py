@@ -27,7 +27,8 @@ from ...views.curves import loss_figure
 from ...views.export import animation_html, trajectories_csv
 from ...views.style import METHOD_LABELS
 from .. import state
-from ..compute import race_figure_for
+from ..compute import race_figure_for, race_map_size
+from ..notes import scenario_note, surface_note
 from ..settings import Settings, surface_of
 
 # The outcome table's distance for a surface that lists no minimum (a custom one).
@@ -159,32 +160,42 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
 
 
 def render(settings: Settings, runs: dict[str, Run]) -> None:
-    """The animated map, the loss curves and the per-method outcome."""
+    """The animated map first (with its Play row and legend: the first screen of a
+    projector), then the loss curves and the update rule, the notes, the outcome."""
     surface = surface_of(settings)
     fig = race_figure_for(settings)
+    size = race_map_size(settings)
+    # Exactly the map's width (the page may be narrower: then the map shrinks with it);
+    # theme=None keeps the figure's own 18 px dark text (Streamlit's chart theme would
+    # set 12–14 px grey).
+    st.plotly_chart(
+        fig,
+        key="map",
+        on_select=state.on_map_select,
+        selection_mode="points",
+        width=size.width,
+        theme=None,
+        config={"displaylogo": False, "scrollZoom": False, "edits": {"legendPosition": True}},
+    )
     for method, run in runs.items():
         if run.diverged_at >= 0:
             st.error(divergence_note(method, run, surface, settings), icon="⚠️")
-    map_col, side_col = st.columns([3, 2], gap="medium")
-    with map_col:
-        st.plotly_chart(
-            fig,
-            key="map",
-            on_select=state.on_map_select,
-            selection_mode="points",
-            config={"displaylogo": False, "scrollZoom": False},
-        )
-    with side_col:
+    loss_col, side_col = st.columns([3, 2], gap="medium")
+    with loss_col:
         if runs:
             # J − J* on surfaces with a minimum; J itself on one without (a custom one).
             offset = min((m.value for m in surface.minima), default=0.0)
             losses = {method: run.losses for method, run in runs.items()}
-            st.plotly_chart(loss_figure(losses, offset=offset), key="losses")
+            st.plotly_chart(loss_figure(losses, offset=offset), key="losses", theme=None)
         else:
             st.info("Pick at least one method in the sidebar to see it run.")
-        st.latex(update_rule_latex(settings.lr, settings.momentum, tuple(runs)))
+    with side_col:
         if any(method != "sgd" for method in runs):
             st.caption(effective_step_caption(settings.lr, settings.momentum))
+        scenario_note(settings)
+    # The whole width: in the column beside the loss chart the formulas were cut at 1280 px.
+    st.latex(update_rule_latex(settings.lr, settings.momentum, tuple(runs)))
+    surface_note(settings)
     if runs:
         st.table(outcome_table(settings, runs), hide_index=True, border="horizontal")
     st.markdown(EXPLANATION_LEAD)

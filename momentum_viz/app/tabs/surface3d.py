@@ -13,4 +13,4 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     """The surface in 3-D with every method's path on it."""
     surface = surface_of(settings)
     paths = {method: run.positions for method, run in runs.items()}
-    st.plotly_chart(surface3d_figure(surface, paths), key="surface3d")
+    st.plotly_chart(surface3d_figure(surface, paths), key="surface3d", theme=None)

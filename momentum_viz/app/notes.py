@@ -1,0 +1,44 @@
+"""Notes that belong to the view, shown under the race map or under another tab's chart:
+what to watch for in the scenario (or what changed since it) and the surface's formula.
+
+They used to sit above the tabs, where they pushed the race map off a projector's first
+screen.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from . import state
+from .scenarios import SCENARIOS, changes_from
+from .settings import Settings, code_span, surface_of
+
+
+def scenario_note(settings: Settings) -> None:
+    """What to watch for in the scenario; once the view has left the scenario's settings,
+    a note saying what changed instead (its text would no longer match).
+
+    The header already shows the scenario's lead; this goes under the map.
+    """
+    if settings.scenario not in SCENARIOS:
+        return
+    scenario = SCENARIOS[settings.scenario]
+    changed = changes_from(scenario, settings)
+    if not changed:
+        with st.expander(f"What to watch for: {scenario.title}"):
+            st.markdown(scenario.watch)
+        return
+    st.info(
+        f"You have changed {'; '.join(changed)} since the scenario “{scenario.title}”. "
+        "Its notes describe its own settings, so they are hidden until you go back."
+    )
+    st.button("Back to the scenario", on_click=state.on_scenario_change)
+
+
+def surface_note(settings: Settings) -> None:
+    """The surface's name, description and formula, behind an expander."""
+    surface = surface_of(settings)
+    # A custom surface's title is the formula a user typed: a code span, never Markdown.
+    title = code_span(surface.title) if surface.name == "custom" else f"**{surface.title}**"
+    with st.expander(f"{title} — {surface.description}"):
+        st.latex(surface.latex)
