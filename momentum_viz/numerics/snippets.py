@@ -118,6 +118,12 @@ _FUNCTION_NAMES = {
     "atan": "atan",
 }
 _ATAN = {"pytorch": "atan", "keras": "arctan", "optax": "arctan"}
+# keras.ops functions that keep float64. Keras 3's trigonometric and hyperbolic ops
+# (sin, cos, tan, tanh, sinh, cosh, arctan) cast a float64 input to
+# ``result_type(x.dtype, float)``, which is float32 in Keras 3.15 (checked): a float64
+# run would lose half its digits. The Keras script runs on the JAX backend, so J takes
+# those from jax.numpy instead, as Keras's backend itself would.
+_KERAS_FLOAT64_SAFE = ("exp", "log", "sqrt", "abs")
 
 _FIXED_FORMULAS = {
     "rosenbrock": "(1.0 - x) ** 2 + 100.0 * (y - x * x) ** 2",
@@ -263,7 +269,8 @@ class _ToFramework(ast.NodeTransformer):
         self.generic_visit(node)
         assert isinstance(node.func, ast.Name)
         name = self.atan if node.func.id == "atan" else _FUNCTION_NAMES[node.func.id]
-        node.func = ast.Attribute(value=ast.Name(self.ns, ast.Load()), attr=name, ctx=ast.Load())
+        ns = "jnp" if self.ns == "ops" and node.func.id not in _KERAS_FLOAT64_SAFE else self.ns
+        node.func = ast.Attribute(value=ast.Name(ns, ast.Load()), attr=name, ctx=ast.Load())
         return node
 
     def visit_Name(self, node: ast.Name) -> ast.AST:
@@ -330,8 +337,12 @@ _IMPORTS = {
         'os.environ["KERAS_BACKEND"] = "jax"\n\n'
         "import jax  # noqa: E402\n\n"
         'jax.config.update("jax_enable_x64", True)  # float64 arrays\n\n'
+        "import jax.numpy as jnp  # noqa: E402\n"
         "import keras  # noqa: E402\n"
         "from keras import ops  # noqa: E402\n\n"
+        "# J uses keras.ops where they keep float64 and jax.numpy (the backend Keras runs\n"
+        "# on) for sin, cos, tan, tanh, sinh, cosh and arctan: in Keras 3.15 those ops\n"
+        "# return float32 for a float64 input.\n"
         'keras.config.set_floatx("float64")\n'
     ),
     "optax": (
