@@ -29,8 +29,8 @@ LEAD = (
 
 
 def render(settings: Settings, runs: dict[str, Run]) -> None:
-    """The expander: a method picker (when several are on screen), one tab per
-    framework with its script, and the table of conventions."""
+    """The expander: a method picker (when several are on screen), a framework picker
+    and that framework's script, and the table of conventions."""
     with st.expander(EXPANDER):
         st.caption(LEAD)
         if settings.noise > 0:
@@ -58,16 +58,22 @@ def _scripts(settings: Settings, methods: tuple[str, ...]) -> None:
             horizontal=True,
             key="framework_method",
         )
-    surface = surface_of(settings)
-    tabs = st.tabs([FRAMEWORK_LABELS[f] for f in FRAMEWORKS])
-    for tab, framework in zip(tabs, FRAMEWORKS, strict=True):
-        code = framework_snippet(
-            surface,
-            method,
-            (settings.x0, settings.y0),
-            lr=settings.lr,
-            momentum=settings.momentum,
-            steps=settings.steps,
-            framework=framework,
-        )
-        tab.code(code, language="python")
+    # A radio, not st.tabs: the page's own views are tabs, and nested tabs would mix
+    # with them (and draw three scripts where one is read).
+    framework = st.radio(
+        "Framework",
+        FRAMEWORKS,
+        format_func=FRAMEWORK_LABELS.__getitem__,
+        horizontal=True,
+        key="framework",
+    )
+    code = framework_snippet(
+        surface_of(settings),
+        method,
+        (settings.x0, settings.y0),
+        lr=settings.lr,
+        momentum=settings.momentum,
+        steps=settings.steps,
+        framework=framework,
+    )
+    st.code(code, language="python")
