@@ -30,6 +30,7 @@ from .. import state
 from ..compute import race_figure_for, race_map_size
 from ..notes import scenario_note, surface_note
 from ..settings import Settings, surface_of
+from . import frameworks
 
 # The outcome table's distance for a surface that lists no minimum (a custom one).
 NO_MINIMUM = "no minimum inside the bounds"
@@ -202,6 +203,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     with st.expander("More: what momentum does"):
         st.markdown(EXPLANATION)
     _exports(settings, runs, fig.figure)
+    frameworks.render(settings, runs)
 
 
 def _exports(settings: Settings, runs: dict[str, Run], fig: go.Figure) -> None:
