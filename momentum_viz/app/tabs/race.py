@@ -27,9 +27,10 @@ from ...views.curves import loss_figure
 from ...views.export import animation_html, trajectories_csv
 from ...views.style import METHOD_LABELS
 from .. import state
-from ..compute import race_figure_for, race_map_size
+from ..compute import anatomy_for, race_figure_for, race_map_size
 from ..notes import scenario_note, surface_note
 from ..settings import Settings, surface_of
+from . import anatomy
 
 # The outcome table's distance for a surface that lists no minimum (a custom one).
 NO_MINIMUM = "no minimum inside the bounds"
@@ -164,12 +165,17 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     projector), then the loss curves and the update rule, the notes, the outcome."""
     surface = surface_of(settings)
     fig = race_figure_for(settings)
+    anatomies = None
+    if settings.anatomy and runs:  # a still map at one step, with its arrows
+        shown, anatomies = anatomy_for(settings)
+    else:
+        shown = fig
     size = race_map_size(settings)
     # Exactly the map's width (the page may be narrower: then the map shrinks with it);
     # theme=None keeps the figure's own 18 px dark text (Streamlit's chart theme would
     # set 12–14 px grey).
     st.plotly_chart(
-        fig,
+        shown,
         key="map",
         on_select=state.on_map_select,
         selection_mode="points",
@@ -177,6 +183,9 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         theme=None,
         config={"displaylogo": False, "scrollZoom": False, "edits": {"legendPosition": True}},
     )
+    anatomy.controls(settings)
+    if anatomies is not None:
+        anatomy.numbers(anatomies, settings.anatomy_step)
     for method, run in runs.items():
         if run.diverged_at >= 0:
             st.error(divergence_note(method, run, surface, settings), icon="⚠️")

@@ -1,0 +1,102 @@
+"""The race tab's "anatomy of a step": the toggle, the step-by-step controls and one line
+of numbers per method.
+
+With the toggle on, the race tab shows a still map at step t (see
+:func:`momentum_viz.views.anatomy.anatomy_figure`) instead of the animation; "◀ previous
+step" and "next step ▶" (also the ← and → keys, Streamlit's button shortcuts) and a
+number input move t. Toggle and step live in the link (``anatomy``, ``anatomy_step``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import streamlit as st
+
+from ...numerics.anatomy import StepAnatomy
+from ...numerics.summary import format_number
+from ...views.style import METHOD_LABELS
+from .. import state
+from ..settings import Settings
+
+TOGGLE_LABEL = "Anatomy of a step"
+PREVIOUS_LABEL = "◀ previous step"
+NEXT_LABEL = "next step ▶"
+
+
+def length(vector: np.ndarray) -> str:
+    """A part's length as the page prints it."""
+    return format_number(float(np.hypot(*vector)))
+
+
+def anatomy_line(anatomy: StepAnatomy) -> str:
+    """One line of numbers for one method's step (Markdown)."""
+    label = METHOD_LABELS.get(anatomy.method, anatomy.method)
+    line = (
+        f"**{label}:** |gradient step| = {length(anatomy.gradient_step)}, "
+        f"|carried velocity| = {length(anatomy.carried)}, |move| = {length(anatomy.move)}"
+    )
+    if anatomy.lookahead is not None:
+        x, y = anatomy.lookahead
+        line += f"; gradient taken at the look-ahead point ({x:.3g}, {y:.3g})"
+    if np.hypot(*anatomy.rest) > 1e-9 * max(1.0, float(np.hypot(*anatomy.move))):
+        line += f"; noise or a stop adds {length(anatomy.rest)}"
+    return line
+
+
+def controls(settings: Settings) -> None:
+    """The toggle and, when it is on, the step controls, in one row under the map."""
+    state.restore("anatomy")
+    last = settings.steps - 1
+    if not settings.anatomy:
+        st.toggle(
+            TOGGLE_LABEL,
+            key="anatomy",
+            on_change=state.remember,
+            args=("anatomy",),
+            help="Walk through the race one step at a time, with the arrows each step is made of.",
+        )
+        return
+    toggle_col, prev_col, step_col, next_col = st.columns([3, 2, 2, 2], vertical_alignment="center")
+    with toggle_col:
+        st.toggle(TOGGLE_LABEL, key="anatomy", on_change=state.remember, args=("anatomy",))
+    step = settings.anatomy_step
+    prev_col.button(
+        PREVIOUS_LABEL,
+        key="anatomy_previous",
+        on_click=state.on_anatomy_step,
+        args=(-1, last),
+        disabled=step <= 0,
+        shortcut="Left",
+        width="stretch",
+    )
+    state.show_anatomy_step(step)
+    step_col.number_input(
+        "Step",
+        min_value=0,
+        max_value=last,
+        step=1,
+        key="anatomy_step",
+        on_change=state.remember,
+        args=("anatomy_step",),
+        label_visibility="collapsed",
+        help="The step t shown: the move from θ_t to θ_{t+1}.",
+    )
+    next_col.button(
+        NEXT_LABEL,
+        key="anatomy_next",
+        on_click=state.on_anatomy_step,
+        args=(1, last),
+        disabled=step >= last,
+        shortcut="Right",
+        width="stretch",
+    )
+
+
+def numbers(anatomies: dict[str, StepAnatomy], step: int) -> None:
+    """One line per method: the lengths of its step's parts."""
+    st.markdown(
+        f"Step {step} → {step + 1}: dashed = carried velocity −γv, dotted = gradient "
+        "step −α∇J, solid = the move (their sum), drawn to the map's scale."
+    )
+    for anatomy in anatomies.values():
+        st.markdown(anatomy_line(anatomy))
