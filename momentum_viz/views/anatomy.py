@@ -12,8 +12,11 @@ computed by :func:`momentum_viz.numerics.anatomy.step_anatomy`:
 
 Every arrow is drawn at the map's own scale (one unit of the arrow is one unit of x or
 y), the same for all methods and parts, so the move ends exactly where the run goes
-next. An arrow shorter than :data:`MIN_ARROW_SHARE` of the plotted span is drawn that
-long in its own direction (so it stays visible), and its hover gives the true length.
+next. To make the arrows readable, the map zooms in on them (:func:`zoom_box`: equal
+scale kept, never less than :data:`MIN_ZOOM_SHARE` of the bounds, so the valley stays
+recognisable). An arrow shorter than :data:`MIN_ARROW_SHARE` of the plotted span is
+drawn that long in its own direction (so it stays visible), and its hover gives the
+true length.
 An arrow of length 0 (SGD carries nothing; no method carries anything at step 0) is not
 drawn.
 
@@ -36,11 +39,19 @@ from surfaces import Surface
 
 from ..numerics.anatomy import StepAnatomy
 from .race import trajectory_figure
-from .style import FONT_SIZE, TEXT_COLOR, method_style
+from .style import FONT_SIZE, method_style
 
 # An arrow is drawn at least this share of the plotted span (the larger side of the
-# bounds) long.
-MIN_ARROW_SHARE = 0.04
+# shown box) long.
+MIN_ARROW_SHARE = 0.06
+# The zoomed map shows at least this share of the bounds on each side, and the points of
+# the step take at most 1 / ZOOM_PADDING of the box (room for the legend in a corner).
+MIN_ZOOM_SHARE = 0.3
+ZOOM_PADDING = 2.2
+# The arrowhead annotation's shaft, px.
+_HEAD_SHAFT = 14.0
+# The still map's bottom margin, in font sizes: the x tick labels only.
+_TICKS_ROW = 1.7
 
 
 class PartStyle(NamedTuple):
@@ -98,10 +109,69 @@ def arrow_parts(anatomy: StepAnatomy, min_length: float) -> dict[str, Arrow | No
     }
 
 
-def min_arrow_length(surface: Surface) -> float:
-    """:data:`MIN_ARROW_SHARE` of the larger side of the surface's bounds."""
-    (xmin, xmax), (ymin, ymax) = surface.bounds
+Box = tuple[tuple[float, float], tuple[float, float]]
+
+
+def step_points(anatomies: Mapping[str, StepAnatomy]) -> np.ndarray:
+    """The points a step's arrows join: θ_t, the look-ahead point, θ_{t+1} and the tips,
+    shape (n, 2), finite ones only."""
+    points = []
+    for a in anatomies.values():
+        points += [a.point, a.gradient_at, a.point + a.move, a.gradient_at + a.gradient_step]
+        points.append(a.point + a.carried)
+    xy = np.array(points, dtype=float).reshape(-1, 2)
+    return xy[np.isfinite(xy).all(axis=1)]
+
+
+def zoom_box(bounds: Box, points: np.ndarray) -> Box:
+    """The part of ``bounds`` to show: the same aspect as the bounds (the map keeps its
+    size and equal scale), centred on ``points`` with room around them, at least
+    :data:`MIN_ZOOM_SHARE` of the bounds and inside them.
+
+    >>> zoom_box(((-4, 4), (-2, 2)), np.array([[0.0, 0.0], [0.1, 0.1]]))
+    ((-1.2, 1.2), (-0.6, 0.6))
+    >>> zoom_box(((-4, 4), (-2, 2)), np.array([[-9.0, 0.0], [9.0, 0.0]]))
+    ((-4.0, 4.0), (-2.0, 2.0))
+    """
+    (xmin, xmax), (ymin, ymax) = bounds
+    width, height = xmax - xmin, ymax - ymin
+    if len(points) == 0:
+        return ((float(xmin), float(xmax)), (float(ymin), float(ymax)))
+    lo, hi = points.min(axis=0), points.max(axis=0)
+    share = max((hi[0] - lo[0]) / width, (hi[1] - lo[1]) / height) * ZOOM_PADDING
+    share = min(max(share, MIN_ZOOM_SHARE), 1.0)
+    w, h = share * width, share * height
+    cx = min(max(0.5 * (lo[0] + hi[0]), xmin + w / 2), xmax - w / 2)
+    cy = min(max(0.5 * (lo[1] + hi[1]), ymin + h / 2), ymax - h / 2)
+    return ((float(cx - w / 2), float(cx + w / 2)), (float(cy - h / 2), float(cy + h / 2)))
+
+
+def min_arrow_length(box: Box) -> float:
+    """:data:`MIN_ARROW_SHARE` of the larger side of the shown box."""
+    (xmin, xmax), (ymin, ymax) = box
     return MIN_ARROW_SHARE * max(xmax - xmin, ymax - ymin)
+
+
+def _legend_corner(box: Box, points: np.ndarray) -> dict:
+    """The corner of the shown box whose legend would cover the fewest ``points``."""
+    (xmin, xmax), (ymin, ymax) = box
+    u = (points[:, 0] - xmin) / (xmax - xmin)
+    v = (points[:, 1] - ymin) / (ymax - ymin)
+    inside = (u >= 0) & (u <= 1) & (v >= 0) & (v <= 1)
+    best = min(
+        ((right, top) for top in (True, False) for right in (True, False)),
+        key=lambda c: int(
+            np.count_nonzero(inside & ((u >= 0.5) if c[0] else (u <= 0.5))
+                             & ((v >= 0.5) if c[1] else (v <= 0.5)))
+        ),
+    )  # fmt: skip
+    right, top = best
+    return {
+        "x": 0.995 if right else 0.005,
+        "xanchor": "right" if right else "left",
+        "y": 0.995 if top else 0.005,
+        "yanchor": "top" if top else "bottom",
+    }
 
 
 def _arrow_trace(method: str, part: str, a: Arrow, step: int, order: int) -> dict:
@@ -131,7 +201,7 @@ def _arrow_trace(method: str, part: str, a: Arrow, step: int, order: int) -> dic
 
 
 def _arrowhead(method: str, part: str, a: Arrow, order: int, font_size: int) -> dict:
-    """An annotation that draws only the arrowhead at the tip of ``a`` (a 1 px shaft in
+    """An annotation that draws only the arrowhead at the tip of ``a`` (a short shaft in
     the arrow's direction on screen: the axes have equal scale, y up)."""
     color = method_style(method, order)[0]
     ux, uy = a.drawn / float(np.hypot(*a.drawn))
@@ -143,14 +213,16 @@ def _arrowhead(method: str, part: str, a: Arrow, order: int, font_size: int) -> 
         "y": float(tip[1]),
         "xref": "x",
         "yref": "y",
-        "ax": -float(ux),
-        "ay": float(uy),  # pixels, y down
+        # A shaft of _HEAD_SHAFT px (plotly.js draws no head on a shorter one), hidden
+        # under the head; pixels, y down.
+        "ax": -_HEAD_SHAFT * float(ux),
+        "ay": _HEAD_SHAFT * float(uy),
         "axref": "pixel",
         "ayref": "pixel",
         "text": "",
         "showarrow": True,
         "arrowhead": 2,
-        "arrowsize": max(1.0, 0.09 * font_size * 3.0 / width),
+        "arrowsize": 0.9 * font_size / FONT_SIZE,
         "arrowwidth": width,
         "arrowcolor": color,
         "standoff": 0,
@@ -172,24 +244,6 @@ def _lookahead_trace(anatomy: StepAnatomy, order: int) -> dict:
         "(%{x:.4g}, %{y:.4g}), where the gradient is taken<extra></extra>",
         "meta": {"method": anatomy.method, "role": "anatomy", "part": "lookahead"},
     }
-
-
-def _key_traces() -> list[dict]:
-    """Legend entries for the parts (in grey: the colour belongs to the method)."""
-    return [
-        {
-            "type": "scatter",
-            "x": [None],
-            "y": [None],
-            "mode": "lines",
-            "name": style.label,
-            "legendgroup": "anatomy",
-            "legendrank": 2000 + rank,
-            "line": {"color": TEXT_COLOR, "width": style.width, "dash": style.dash},
-            "hoverinfo": "skip",
-        }
-        for rank, style in enumerate(PARTS.values())
-    ]
 
 
 def anatomy_figure(
@@ -217,7 +271,9 @@ def anatomy_figure(
     fig.frames = []
     fig.layout.updatemenus = []
     fig.layout.sliders = []
-    min_length = min_arrow_length(surface)
+    points = step_points(anatomies)
+    box = zoom_box(surface.bounds, points)
+    min_length = min_arrow_length(box)
     order = {method: i for i, method in enumerate(paths)}
     traces: list[dict] = []
     heads: list[dict] = []
@@ -231,6 +287,18 @@ def anatomy_figure(
     for method, anatomy in anatomies.items():
         if anatomy.lookahead is not None and np.any(anatomy.carried != 0):
             traces.append(_lookahead_trace(anatomy, order.get(method, 0)))
-    fig.add_traces([*traces, *_key_traces()])
+    fig.add_traces(traces)
     fig.layout.annotations = [*fig.layout.annotations, *heads]
+    (x0, x1), (y0, y1) = box
+    drawn = [p for t in traces for p in zip(t["x"], t["y"], strict=True)]
+    for path in cut.values():  # the paths inside the box count too, a few points each
+        drawn.extend(map(tuple, path[:: max(1, len(path) // 50)]))
+    fig.update_layout(
+        xaxis_range=[x0, x1],
+        yaxis_range=[y0, y1],
+        legend=_legend_corner(box, np.array(drawn, dtype=float).reshape(-1, 2)),
+        # No Play row under the map: its room goes (the x tick labels stay).
+        margin_b=round(_TICKS_ROW * font_size),
+        height=fig.layout.height - fig.layout.margin.b + round(_TICKS_ROW * font_size),
+    )
     return fig

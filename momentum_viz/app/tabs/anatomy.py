@@ -29,37 +29,38 @@ def length(vector: np.ndarray) -> str:
 
 
 def anatomy_line(anatomy: StepAnatomy) -> str:
-    """One line of numbers for one method's step (Markdown)."""
+    """The numbers of one method's step (Markdown: its label, then one line a part)."""
     label = METHOD_LABELS.get(anatomy.method, anatomy.method)
-    line = (
-        f"**{label}:** |gradient step| = {length(anatomy.gradient_step)}, "
-        f"|carried velocity| = {length(anatomy.carried)}, |move| = {length(anatomy.move)}"
-    )
-    if anatomy.lookahead is not None:
-        x, y = anatomy.lookahead
-        line += f"; gradient taken at the look-ahead point ({x:.3g}, {y:.3g})"
+    lines = [
+        f"**{label}**",
+        f"|gradient step| = {length(anatomy.gradient_step)}",
+        f"|carried velocity| = {length(anatomy.carried)}",
+        f"|move| = {length(anatomy.move)}",
+    ]
     if np.hypot(*anatomy.rest) > 1e-9 * max(1.0, float(np.hypot(*anatomy.move))):
-        line += f"; noise or a stop adds {length(anatomy.rest)}"
-    return line
+        lines.append(f"noise or a stop: {length(anatomy.rest)}")
+    return "  \n".join(lines)
 
 
 def controls(settings: Settings) -> None:
-    """The toggle and, when it is on, the step controls, in one row under the map."""
+    """The toggle and, when it is on, the step controls in one row (above the map)."""
     state.restore("anatomy")
-    last = settings.steps - 1
+    toggle = {
+        "key": "anatomy",
+        "on_change": state.remember,
+        "args": ("anatomy",),
+        "help": "Walk through the race one step at a time, with the arrows each step is "
+        "made of. The ← and → keys step too.",
+    }
     if not settings.anatomy:
-        st.toggle(
-            TOGGLE_LABEL,
-            key="anatomy",
-            on_change=state.remember,
-            args=("anatomy",),
-            help="Walk through the race one step at a time, with the arrows each step is made of.",
-        )
+        st.toggle(TOGGLE_LABEL, **toggle)
         return
-    toggle_col, prev_col, step_col, next_col = st.columns([3, 2, 2, 2], vertical_alignment="center")
-    with toggle_col:
-        st.toggle(TOGGLE_LABEL, key="anatomy", on_change=state.remember, args=("anatomy",))
+    last = settings.steps - 1
     step = settings.anatomy_step
+    toggle_col, prev_col, step_col, next_col = st.columns(
+        [5, 4, 3, 4], gap="small", vertical_alignment="center"
+    )
+    toggle_col.toggle(TOGGLE_LABEL, **toggle)
     prev_col.button(
         PREVIOUS_LABEL,
         key="anatomy_previous",
@@ -71,7 +72,7 @@ def controls(settings: Settings) -> None:
     )
     state.show_anatomy_step(step)
     step_col.number_input(
-        "Step",
+        "Step t",
         min_value=0,
         max_value=last,
         step=1,
@@ -79,7 +80,7 @@ def controls(settings: Settings) -> None:
         on_change=state.remember,
         args=("anatomy_step",),
         label_visibility="collapsed",
-        help="The step t shown: the move from θ_t to θ_{t+1}.",
+        help="The step shown: the move from θₜ to θₜ₊₁.",
     )
     next_col.button(
         NEXT_LABEL,
@@ -93,10 +94,12 @@ def controls(settings: Settings) -> None:
 
 
 def numbers(anatomies: dict[str, StepAnatomy], step: int) -> None:
-    """One line per method: the lengths of its step's parts."""
+    """Beside the map: which line is which part, then one block per method."""
     st.markdown(
-        f"Step {step} → {step + 1}: dashed = carried velocity −γv, dotted = gradient "
-        "step −α∇J, solid = the move (their sum), drawn to the map's scale."
+        f"Step {step} → {step + 1}: **╌** carried velocity −γv, **┈** gradient step −α∇J, "
+        "**━** move (their sum)",
+        help="Hover an arrow on the map for its exact length; a very short one is drawn "
+        "longer, in its own direction.",
     )
     for anatomy in anatomies.values():
         st.markdown(anatomy_line(anatomy))
