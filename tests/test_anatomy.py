@@ -97,3 +97,86 @@ def test_bad_steps_are_refused(step, message):
     run = simulate("quadratic", "sgd", (2.0, 1.0), lr=0.05, steps=5)
     with pytest.raises(ValueError, match=message):
         step_anatomy("quadratic", run, "sgd", step, lr=0.05, momentum=0.0)
+
+
+# --- the view ----------------------------------------------------------------------------
+
+
+def _figure(step=3, surface="quadratic", steps=20):
+    from momentum_viz.views.anatomy import anatomy_figure
+
+    s = SURFACES[surface]
+    runs = {m: simulate(s, m, s.start, lr=s.lr, momentum=s.momentum, steps=steps) for m in METHODS}
+    parts = {m: step_anatomy(s, r, m, step, lr=s.lr, momentum=s.momentum) for m, r in runs.items()}
+    fig = anatomy_figure(s, {m: r.positions for m, r in runs.items()}, parts, step)
+    return fig.to_dict(), parts
+
+
+def _arrows(spec):
+    return {
+        (t["meta"]["method"], t["meta"]["part"]): t
+        for t in spec["data"]
+        if isinstance(t.get("meta"), dict) and t["meta"].get("role") == "anatomy"
+    }
+
+
+def test_figure_draws_each_part_of_each_method_with_a_head_at_its_tip():
+    from momentum_viz.views.anatomy import min_arrow_length
+
+    spec, parts = _figure()
+    arrows = _arrows(spec)
+    heads = {a["name"]: a for a in spec["layout"]["annotations"] if "name" in a}
+    expected = {(m, p) for m in METHODS for p in ("gradient", "carried", "move")}
+    expected.discard(("sgd", "carried"))  # SGD carries nothing: no arrow
+    expected.add(("nesterov", "lookahead"))
+    assert set(arrows) == expected
+    assert not spec.get("frames") and not spec["layout"].get("sliders")  # a still map
+    box = (tuple(spec["layout"]["xaxis"]["range"]), tuple(spec["layout"]["yaxis"]["range"]))
+    floor = min_arrow_length(box)
+    for (method, part), trace in arrows.items():
+        a = parts[method]
+        if part == "lookahead":
+            np.testing.assert_allclose([trace["x"][0], trace["y"][0]], a.lookahead)
+            continue
+        vector = {"gradient": a.gradient_step, "carried": a.carried, "move": a.move}[part]
+        tail = a.gradient_at if part == "gradient" else a.point
+        xy = np.column_stack([trace["x"], trace["y"]])
+        drawn = xy[-1] - xy[0]
+        true = float(np.hypot(*vector))
+        np.testing.assert_allclose(xy[0], tail)
+        assert trace["meta"]["length"] == pytest.approx(true, rel=1e-12)
+        # Same direction; the true length, or the minimum length for a short arrow.
+        np.testing.assert_allclose(drawn / np.hypot(*drawn), vector / true, atol=1e-12)
+        assert np.hypot(*drawn) == pytest.approx(max(true, floor), rel=1e-12)
+        assert f"{true:.4g}" in trace["hovertemplate"]
+        head = heads[f"anatomy: {method} {part}"]
+        np.testing.assert_allclose([head["x"], head["y"]], xy[-1])
+        assert head["showarrow"] and head["arrowcolor"] == trace["line"]["color"]
+    # The move arrow ends on θ_{t+1} and the Nesterov gradient on it too (when not
+    # lengthened): the parts are drawn at the map's own scale.
+    for method in METHODS:
+        xy = np.column_stack([arrows[(method, "move")]["x"], arrows[(method, "move")]["y"]])
+        if np.hypot(*parts[method].move) >= floor:
+            np.testing.assert_allclose(xy[-1], parts[method].point + parts[method].move)
+
+
+def test_a_tiny_step_is_drawn_at_the_minimum_length_with_its_true_length_in_the_hover():
+    from momentum_viz.views.anatomy import min_arrow_length
+
+    spec, parts = _figure(step=190, steps=200)
+    box = (tuple(spec["layout"]["xaxis"]["range"]), tuple(spec["layout"]["yaxis"]["range"]))
+    arrows = _arrows(spec)
+    trace = arrows[("sgd", "move")]
+    true = float(np.hypot(*parts["sgd"].move))
+    xy = np.column_stack([trace["x"], trace["y"]])
+    assert true < min_arrow_length(box) / 10
+    assert np.hypot(*(xy[-1] - xy[0])) == pytest.approx(min_arrow_length(box))
+    assert "drawn longer" in trace["hovertemplate"]
+    assert f"length {true:.4g}" in trace["hovertemplate"]
+
+
+def test_the_figure_is_valid_plotly():
+    import plotly.graph_objects as go
+
+    spec, _ = _figure()
+    go.Figure(spec)  # validates every property
