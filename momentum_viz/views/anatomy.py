@@ -128,7 +128,7 @@ def zoom_box(bounds: Box, points: np.ndarray) -> Box:
     size and equal scale), centred on ``points`` with room around them, at least
     :data:`MIN_ZOOM_SHARE` of the bounds and inside them.
 
-    >>> zoom_box(((-4, 4), (-2, 2)), np.array([[0.0, 0.0], [0.1, 0.1]]))
+    >>> zoom_box(((-4, 4), (-2, 2)), np.array([[-0.1, -0.1], [0.1, 0.1]]))
     ((-1.2, 1.2), (-0.6, 0.6))
     >>> zoom_box(((-4, 4), (-2, 2)), np.array([[-9.0, 0.0], [9.0, 0.0]]))
     ((-4.0, 4.0), (-2.0, 2.0))
