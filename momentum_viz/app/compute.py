@@ -15,8 +15,10 @@ import streamlit as st
 
 from surfaces import Surface
 
+from ..numerics.anatomy import StepAnatomy, step_anatomy
 from ..numerics.maps import BasinMap, ParameterMap, basin_map, default_axes, parameter_map
 from ..numerics.optimizer import Run, simulate
+from ..views.anatomy import anatomy_figure
 from ..views.plotly_internals import SerializedFigure
 from ..views.race import MapSize, map_size, trajectory_figure
 from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE
@@ -198,3 +200,54 @@ def compute_basin_map(
     """One batched run per start point of a grid over the surface (cached)."""
     s = _surface(surface, kappa, expr, xmin, xmax, ymin, ymax)
     return basin_map(s, method, lr=lr, momentum=momentum, steps=steps, noise=noise, seed=seed)
+
+
+# Step anatomy figures are small (the paths up to one step, no frames) and a lecturer
+# steps back and forth through the first few: keep a few dozen.
+@st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
+def compute_anatomy(
+    surface: str,
+    kappa: float,
+    methods: tuple[str, ...],
+    lr: float,
+    momentum: float,
+    steps: int,
+    noise: float,
+    seed: int,
+    x0: float,
+    y0: float,
+    expr: str = "",
+    xmin: float = DEFAULT_BOUND_VALUES[0],
+    xmax: float = DEFAULT_BOUND_VALUES[1],
+    ymin: float = DEFAULT_BOUND_VALUES[2],
+    ymax: float = DEFAULT_BOUND_VALUES[3],
+    lecture: bool = False,
+    step: int = 0,
+) -> tuple[SerializedFigure, dict[str, StepAnatomy]]:
+    """The still race map at ``step`` with each method's step anatomy drawn, and the
+    anatomies (cached, shared)."""
+    custom = (expr, xmin, xmax, ymin, ymax)
+    runs = compute_runs(surface, kappa, methods, lr, momentum, steps, noise, seed, x0, y0, *custom)
+    s = _surface(surface, kappa, *custom)
+    anatomies = {
+        method: step_anatomy(s, run, method, step, lr=lr, momentum=momentum)
+        for method, run in runs.items()
+    }
+    drawing, font = _map_scale(lecture)
+    fig = anatomy_figure(
+        s,
+        {method: run.positions for method, run in runs.items()},
+        anatomies,
+        step,
+        start=(x0, y0),
+        drawing_height=drawing,
+        font_size=font,
+    )
+    return SerializedFigure(fig), anatomies
+
+
+def anatomy_for(settings: Settings) -> tuple[SerializedFigure, dict[str, StepAnatomy]]:
+    """The cached step-anatomy map and anatomies at the settings' step."""
+    return compute_anatomy(
+        **_run_args(settings), lecture=settings.lecture, step=settings.anatomy_step
+    )

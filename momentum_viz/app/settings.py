@@ -92,7 +92,15 @@ THEORY_POINTS: dict[str, str] = {
     "start": "the start point",
 }
 # Fields that choose what is shown, not what is run: the run caches leave them out.
-VIEW_FIELDS = ("scenario", "view", "map_method", "theory_point", "lecture")
+VIEW_FIELDS = (
+    "scenario",
+    "view",
+    "map_method",
+    "theory_point",
+    "lecture",
+    "anatomy",
+    "anatomy_step",
+)
 
 
 @dataclass(frozen=True)
@@ -120,6 +128,10 @@ class Settings:
     ymin: float = DEFAULT_BOUND_VALUES[2]
     ymax: float = DEFAULT_BOUND_VALUES[3]
     lecture: bool = False  # lecture mode: the map the whole width, larger text
+    # The race tab's "anatomy of a step": on or off, and the step t shown (θ_t → θ_{t+1},
+    # 0 … steps − 1).
+    anatomy: bool = False
+    anatomy_step: int = 0
 
     @property
     def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -377,6 +389,7 @@ def from_query_params(
             settings = replace(settings, lecture=get["lecture"] == "1")
         else:
             notes.append(f"lecture = {echo(get['lecture'])} is not 0 or 1: ignored.")
+    settings = _anatomy_from_link(get, settings, notes)
     known = {f.name for f in fields(Settings)}
     unknown_names = [name for name in get if name not in known and name != IGNORED_LINK]
     if unknown_names:
@@ -389,6 +402,26 @@ def from_query_params(
             "it was ignored, showing the defaults."
         )
     return settings, notes
+
+
+def _anatomy_from_link(get: Mapping[str, str], settings: Settings, notes: list[str]) -> Settings:
+    """The anatomy toggle (0 or 1) and its step, clamped to 0 … steps − 1, from a link."""
+    if "anatomy" in get:
+        if get["anatomy"] in ("0", "1"):
+            settings = replace(settings, anatomy=get["anatomy"] == "1")
+        else:
+            notes.append(f"anatomy = {echo(get['anatomy'])} is not 0 or 1: ignored.")
+    if "anatomy_step" in get:
+        raw = get["anatomy_step"]
+        value = _parse_float("anatomy_step", raw, 0, settings.steps - 1, notes)
+        if value is not None:
+            if value != int(value):
+                notes.append(
+                    f"anatomy_step = {_echo_number(raw)} is not a whole number: "
+                    f"using {round(value)}."
+                )
+            settings = replace(settings, anatomy_step=round(value))
+    return settings
 
 
 def _custom_from_link(
@@ -451,4 +484,8 @@ def to_query_params(settings: Settings) -> dict[str, str]:
             params[name] = getattr(settings, name)
     if settings.lecture:
         params["lecture"] = "1"
+    if settings.anatomy:
+        params["anatomy"] = "1"
+    if settings.anatomy_step:
+        params["anatomy_step"] = str(settings.anatomy_step)
     return params

@@ -39,7 +39,7 @@ _LINK = "_link_settings"  # the settings the address bar held on the session's f
 # Widgets drawn only inside their tab. Streamlit forgets a widget's value in a run that
 # does not draw it, so each also keeps its value under "_<name>", which lasts; the
 # widget is restored from it before it is drawn (restore) and updates it (remember).
-_IN_TABS = ("map_method", "theory_point")
+_IN_TABS = ("map_method", "theory_point", "anatomy", "anatomy_step")
 _VIEW_SLUGS = {label: slug for slug, label in VIEWS.items()}
 
 # The custom surface's form in the sidebar edits drafts ("draft_expr", "draft_xmin", ...);
@@ -111,6 +111,9 @@ def current_settings() -> Settings:
         values.update(zip(CUSTOM_FIELDS, ("", *DEFAULT_BOUND_VALUES), strict=True))
     elif not values["expr"]:  # "custom" picked before any formula was stored (a reconnect)
         values["expr"] = DEFAULT_EXPRESSION
+    values["anatomy"] = bool(values["anatomy"])
+    # The anatomy's step t (θ_t → θ_{t+1}) exists for t < steps: fewer steps pull it back.
+    values["anatomy_step"] = min(max(int(values["anatomy_step"] or 0), 0), values["steps"] - 1)
     return Settings(**values)
 
 
@@ -149,10 +152,11 @@ def init_state() -> list[str]:
 
 
 def _kept(s: Settings) -> dict[str, object]:
-    """What a new surface carries over: methods, noise, seed, the view's choices, lecture."""
+    """What a new surface carries over: methods, noise, seed, the view's choices, lecture
+    mode and the anatomy toggle (its step starts again at 0)."""
     keep: dict[str, object] = {"methods": s.methods, "noise": s.noise, "seed": s.seed}
     keep |= {"view": s.view, "map_method": s.map_method, "theory_point": s.theory_point}
-    return keep | {"lecture": s.lecture}
+    return keep | {"lecture": s.lecture, "anatomy": s.anatomy}
 
 
 def on_surface_change() -> None:
@@ -205,6 +209,19 @@ def on_scenario_change() -> None:
 
 
 # --- callbacks of the tabs -----------------------------------------------------------
+
+
+def show_anatomy_step(step: int) -> None:
+    """Before drawing the anatomy's step input: give it the step the settings hold
+    (already clamped to the run's steps, which may have shrunk since it was set)."""
+    st.session_state["anatomy_step"] = st.session_state["_anatomy_step"] = step
+
+
+def on_anatomy_step(delta: int, last: int) -> None:
+    """The anatomy's "previous step" / "next step" buttons (and ← →): move by ``delta``,
+    within 0 … ``last``."""
+    step = int(value_of("anatomy_step") or 0) + delta
+    show_anatomy_step(min(max(step, 0), last))
 
 
 def on_map_select() -> None:

@@ -8,6 +8,7 @@ downloads of what is on screen.
 from __future__ import annotations
 
 import math
+from contextlib import nullcontext
 
 import plotly.graph_objects as go
 import streamlit as st
@@ -27,13 +28,16 @@ from ...views.curves import loss_figure
 from ...views.export import animation_html, trajectories_csv
 from ...views.style import METHOD_LABELS
 from .. import state
-from ..compute import race_figure_for, race_map_size
+from ..compute import anatomy_for, race_figure_for, race_map_size
 from ..notes import scenario_note, surface_note
 from ..settings import Settings, surface_of
-from . import frameworks
+from . import anatomy, frameworks
 
 # The outcome table's distance for a surface that lists no minimum (a custom one).
 NO_MINIMUM = "no minimum inside the bounds"
+
+# The column beside the map in the anatomy's step-by-step mode (px, as a share of the row).
+ANATOMY_COLUMN_WIDTH = 240
 
 # One sentence a lecturer can say; the rest behind an expander.
 EXPLANATION_LEAD = (
@@ -165,19 +169,37 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     projector), then the loss curves and the update rule, the notes, the outcome."""
     surface = surface_of(settings)
     fig = race_figure_for(settings)
+    anatomies = None
+    if settings.anatomy and runs:  # a still map at one step, with its arrows
+        shown, anatomies = anatomy_for(settings)
+    else:
+        shown = fig
     size = race_map_size(settings)
-    # Exactly the map's width (the page may be narrower: then the map shrinks with it);
-    # theme=None keeps the figure's own 18 px dark text (Streamlit's chart theme would
-    # set 12–14 px grey).
-    st.plotly_chart(
-        fig,
-        key="map",
-        on_select=state.on_map_select,
-        selection_mode="points",
-        width=size.width,
-        theme=None,
-        config={"displaylogo": False, "scrollZoom": False, "edits": {"legendPosition": True}},
-    )
+    # In the anatomy's step-by-step mode its controls go above the map and its numbers
+    # beside it, so map, buttons and numbers share the projector's first screen.
+    if anatomies is not None:
+        anatomy.controls(settings)
+        map_col, side_col = st.columns([size.width, ANATOMY_COLUMN_WIDTH], gap="small")
+    else:
+        map_col = side_col = nullcontext()
+    with map_col:
+        # Exactly the map's width (the page may be narrower: then the map shrinks with
+        # it); theme=None keeps the figure's own 18 px dark text (Streamlit's chart theme
+        # would set 12–14 px grey).
+        st.plotly_chart(
+            shown,
+            key="map",
+            on_select=state.on_map_select,
+            selection_mode="points",
+            width=size.width,
+            theme=None,
+            config={"displaylogo": False, "scrollZoom": False, "edits": {"legendPosition": True}},
+        )
+    with side_col:
+        if anatomies is None:
+            anatomy.controls(settings)
+        else:
+            anatomy.numbers(anatomies, settings.anatomy_step)
     for method, run in runs.items():
         if run.diverged_at >= 0:
             st.error(divergence_note(method, run, surface, settings), icon="⚠️")

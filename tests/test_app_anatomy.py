@@ -1,0 +1,121 @@
+"""The race tab's "anatomy of a step", driven headless with AppTest."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from momentum_viz import simulate
+from momentum_viz.app.settings import Settings, from_query_params, to_query_params
+from momentum_viz.numerics.anatomy import step_anatomy
+from momentum_viz.numerics.summary import format_number
+from surfaces import quadratic
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+METHODS = ("sgd", "momentum", "nesterov")
+LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}
+BOWL = {"surface": "quadratic", "methods": "sgd,momentum,nesterov"}
+
+
+def _app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+def _map_spec(at: AppTest) -> dict:
+    return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def _lines(at: AppTest) -> dict[str, str]:
+    """The numbers beside the map: method label → its block of Markdown."""
+    blocks = {}
+    for md in at.markdown:
+        for method, label in LABELS.items():
+            if md.value.startswith(f"**{label}**"):
+                blocks[method] = md.value
+    return blocks
+
+
+def test_toggle_on_next_step_twice_shows_step_two_with_every_arrow_and_its_numbers():
+    at = _app(**BOWL)
+    assert not at.toggle(key="anatomy").value
+    assert "frames" in _map_spec(at)  # the animation, as before
+    at.toggle(key="anatomy").set_value(True).run()
+    assert at.number_input(key="anatomy_step").value == 0
+    at.button(key="anatomy_next").click().run()
+    at.button(key="anatomy_next").click().run()
+    assert not at.exception
+    assert at.number_input(key="anatomy_step").value == 2
+    assert at.query_params["anatomy"] == "1" and at.query_params["anatomy_step"] == "2"
+
+    spec = _map_spec(at)
+    assert not spec.get("frames")
+    parts = {
+        (t["meta"]["method"], t["meta"]["part"])
+        for t in spec["data"]
+        if isinstance(t.get("meta"), dict) and t["meta"].get("role") == "anatomy"
+    }
+    names = {a.get("name") for a in spec["layout"]["annotations"]}
+    for method in METHODS:
+        for part in ("gradient", "move") + (("carried",) if method != "sgd" else ()):
+            assert (method, part) in parts
+            assert f"anatomy: {method} {part}" in names
+    assert ("nesterov", "lookahead") in parts
+
+    # The numbers are the anatomy function's, for the settings in the link.
+    s = quadratic()
+    lr, momentum = float(at.query_params["lr"]), float(at.query_params["momentum"])
+    start = (float(at.query_params["x0"]), float(at.query_params["y0"]))
+    lines = _lines(at)
+    assert set(lines) == set(METHODS)
+    for method in METHODS:
+        run = simulate(s, method, start, lr=lr, momentum=momentum, steps=s.steps)
+        a = step_anatomy(s, run, method, 2, lr=lr, momentum=momentum)
+        for name, vector in (
+            ("gradient step", a.gradient_step),
+            ("carried velocity", a.carried),
+            ("move", a.move),
+        ):
+            assert f"|{name}| = {format_number(float(np.hypot(*vector)))}" in lines[method]
+
+    at.button(key="anatomy_previous").click().run()
+    assert at.number_input(key="anatomy_step").value == 1
+    at.toggle(key="anatomy").set_value(False).run()
+    assert "frames" in _map_spec(at) and "anatomy" not in at.query_params
+
+
+def test_link_round_trip_reopens_the_anatomy_at_its_step():
+    settings = Settings(anatomy=True, anatomy_step=7)
+    assert from_query_params(to_query_params(settings)) == (settings, [])
+    at = _app(**BOWL, anatomy="1", anatomy_step="5")
+    assert at.toggle(key="anatomy").value
+    assert at.number_input(key="anatomy_step").value == 5
+    assert at.query_params["anatomy_step"] == "5"
+    assert _lines(at)  # the numbers are shown
+    assert not any(i.value.startswith("Link:") for i in at.info)
+
+
+def test_a_bad_step_in_a_link_is_clamped_with_a_note():
+    at = _app(**BOWL, steps="30", anatomy="1", anatomy_step="500")
+    assert at.number_input(key="anatomy_step").value == 29
+    assert any("anatomy_step = 500 is outside [0, 29]: using 29." in i.value for i in at.info)
+    assert at.button(key="anatomy_next").disabled
+    at = _app(**BOWL, anatomy="maybe", anatomy_step="-2")
+    notes = " ".join(i.value for i in at.info)
+    assert "anatomy = 'maybe' is not 0 or 1" in notes and "anatomy_step = -2" in notes
+    assert not at.toggle(key="anatomy").value
+
+
+def test_fewer_steps_pull_the_anatomy_step_back():
+    at = _app(**BOWL, anatomy="1", anatomy_step="150")
+    at.slider(key="steps").set_value(100).run()
+    assert not at.exception
+    assert at.number_input(key="anatomy_step").value == 99
+    assert at.query_params["anatomy_step"] == "99"
