@@ -724,3 +724,39 @@ def test_surface3d_plain_j_on_surfaces_with_negative_values():
     np.testing.assert_allclose(np.asarray(mesh.z), expected)
     assert fig.layout.scene.zaxis.title.text == "J"
     assert math.isclose(xs[0], surface.bounds[0][0]) and math.isclose(ys[-1], surface.bounds[1][1])
+
+
+# --- replay speed (issue 10, goal 7) -----------------------------------------------------
+
+# plotly.js starts each frame at the first display refresh after the previous frame's
+# duration has passed (its loop runs on requestAnimationFrame), so a frame lasts about its
+# duration plus one refresh at 60 Hz; benchmarks/bench_replay.py measures it in Chromium.
+_REFRESH_MS = 1000 / 60
+
+
+@pytest.mark.parametrize("speed", [0.5, 1.0, 2.0])
+@pytest.mark.parametrize("steps", [40, 300, 1000, 2000])
+def test_play_replays_the_whole_run_in_seven_seconds_over_speed(speed, steps):
+    from momentum_viz.app.compute import MAX_FRAMES
+    from momentum_viz.views.race import replay_frames
+
+    surface = surfaces.SURFACES["rosenbrock"]
+    paths = core_paths("rosenbrock", steps=steps)
+    fig = trajectory_figure(
+        surface, paths, max_frames=replay_frames(speed, MAX_FRAMES), click_grid=4, speed=speed
+    )
+    spec = sent(fig)
+    (play,) = [b for b in spec["layout"]["updatemenus"][0]["buttons"] if "Play" in b["label"]]
+    assert play["args"][0] is None  # every frame, from the current one (fromcurrent)
+    options = play["args"][1]
+    assert options["fromcurrent"] is True and options["transition"]["duration"] == 0
+    n_frames = len(spec["frames"])
+    assert n_frames == len(spec["layout"]["sliders"][0]["steps"])
+    duration = options["frame"]["duration"]
+    wanted = 7000 / speed
+    # What the browser shows: each frame its duration plus one refresh.
+    assert n_frames * (duration + _REFRESH_MS) == pytest.approx(wanted, rel=0.03)
+    # Never asked for longer than the whole replay; and no frame shorter than 40 ms in all.
+    assert n_frames * duration <= wanted
+    assert wanted / n_frames >= 40 - 1e-9
+    assert n_frames >= min(steps + 1, 80)  # still a smooth replay

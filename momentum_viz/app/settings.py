@@ -92,7 +92,9 @@ THEORY_POINTS: dict[str, str] = {
     "start": "the start point",
 }
 # Fields that choose what is shown, not what is run: the run caches leave them out.
-VIEW_FIELDS = ("scenario", "view", "map_method", "theory_point", "lecture")
+VIEW_FIELDS = ("scenario", "view", "map_method", "theory_point", "lecture", "speed")
+# How fast the race map replays: 1× is about 7 s whatever the number of steps.
+SPEEDS = (0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -120,6 +122,7 @@ class Settings:
     ymin: float = DEFAULT_BOUND_VALUES[2]
     ymax: float = DEFAULT_BOUND_VALUES[3]
     lecture: bool = False  # lecture mode: the map the whole width, larger text
+    speed: float = 1.0  # replay speed of the race map, one of SPEEDS
 
     @property
     def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -377,6 +380,15 @@ def from_query_params(
             settings = replace(settings, lecture=get["lecture"] == "1")
         else:
             notes.append(f"lecture = {echo(get['lecture'])} is not 0 or 1: ignored.")
+    if "speed" in get:
+        raw = get["speed"]
+        speed = float(raw) if re.fullmatch(r"[0-9]+(\.[0-9]+)?", raw) else None
+        if speed in SPEEDS:
+            settings = replace(settings, speed=speed)
+        else:
+            notes.append(
+                f"speed = {echo(raw)} is not one of {', '.join(f'{v:g}' for v in SPEEDS)}: ignored."
+            )
     known = {f.name for f in fields(Settings)}
     unknown_names = [name for name in get if name not in known and name != IGNORED_LINK]
     if unknown_names:
@@ -451,4 +463,6 @@ def to_query_params(settings: Settings) -> dict[str, str]:
             params[name] = getattr(settings, name)
     if settings.lecture:
         params["lecture"] = "1"
+    if settings.speed != defaults.speed:
+        params["speed"] = f"{settings.speed:g}"
     return params

@@ -500,6 +500,7 @@ def trajectory_figure(
     click_grid: int = 40,
     drawing_height: int = 460,
     font_size: int = FONT_SIZE,
+    speed: float = 1.0,
 ) -> go.Figure:
     """Return the animated map: the surface, its minima and one trajectory per method.
 
@@ -511,7 +512,9 @@ def trajectory_figure(
 
     The figure opens on the *finished* runs (slider on the last step), so a screenshot or
     a student who never presses Play sees the whole result. Play replays all runs in
-    lock-step from step 0 over at most ``max_frames`` frames (after Pause it resumes).
+    lock-step from step 0 over at most ``max_frames`` frames (after Pause it resumes), in
+    about ``REPLAY_MS / speed`` ms whatever the number of frames (see :func:`frame_duration`;
+    :func:`replay_frames` is how many frames a speed can show).
 
     Traces, bottom to top: ``"iso-lines"``, ``"click-grid"`` (``click_grid``² nearly
     invisible markers, so that a click anywhere on the map selects a point: the background
@@ -542,7 +545,7 @@ def trajectory_figure(
     if n_points > 1:
         steps = [int(step) for step in frame_indices(n_points, max_frames)]
         frames = _animation_frames(columns, trace_ids, segments, steps)
-        layout.update(_animation_controls(steps, int(font_size)))
+        layout.update(_animation_controls(steps, int(font_size), float(speed)))
     outside = [
         styles[method][1] for method, path in arrays.items() if _leaves_bounds(path, surface.bounds)
     ]
@@ -700,16 +703,52 @@ def _animation_frames(
     return frames
 
 
+# A whole replay at 1× lasts REPLAY_MS, whatever the number of steps (issue 10, goal 7).
+REPLAY_MS = 7000
+# plotly.js shows the next frame at the first display refresh (requestAnimationFrame) after
+# the frame's duration has passed, and then draws it: measured in Chromium (bench_replay.py),
+# a frame lasts its duration plus 12–24 ms, about one refresh at 60 Hz. 200 frames asked
+# for 35 ms each took 10.6–11.8 s instead of 7; asked for 0 ms, 5.0 s (25 ms a frame).
+REFRESH_MS = 1000 / 60
+# The shortest frame period a replay asks for: below it the frames come late (see above).
+MIN_FRAME_MS = 40
+
+
+def replay_frames(speed: float, max_frames: int) -> int:
+    """How many frames a replay at ``speed`` shows: at most ``max_frames``, and no more than
+    fit in its ``REPLAY_MS / speed`` at one frame every :data:`MIN_FRAME_MS`.
+
+    >>> replay_frames(1, 200), replay_frames(2, 200), replay_frames(0.5, 200), replay_frames(1, 50)
+    (175, 87, 200, 50)
+    """
+    if not (math.isfinite(speed) and speed > 0):
+        raise ValueError(f"speed must be a positive number, got {speed}")
+    return max(2, min(int(max_frames), int(REPLAY_MS / speed // MIN_FRAME_MS)))
+
+
+def frame_duration(n_frames: int, speed: float = 1.0) -> float:
+    """The frame duration (ms) the Play button asks for, so that ``n_frames`` frames take
+    ``REPLAY_MS / speed`` in all: the period minus the refresh plotly.js adds to each frame.
+
+    >>> frame_duration(175), frame_duration(87, 2), frame_duration(200, 0.5)
+    (23.3, 23.6, 53.3)
+    """
+    if not (math.isfinite(speed) and speed > 0):
+        raise ValueError(f"speed must be a positive number, got {speed}")
+    period = REPLAY_MS / speed / max(int(n_frames), 1)
+    return round(max(period - REFRESH_MS, 0.0), 1)
+
+
 # Where the row of controls under the map starts, below the plot area, in font sizes
 # (clear of the x tick labels).
 _CONTROLS_TOP = 1.5
 
 
-def _animation_controls(steps: list[int], font_size: int = FONT_SIZE) -> dict:
+def _animation_controls(steps: list[int], font_size: int = FONT_SIZE, speed: float = 1.0) -> dict:
     """Return the layout's Play/Pause buttons and the step slider over the frames ``steps``:
     one row right under the map, the buttons first (they must never look disabled: dark
-    text, a 5.7:1 border)."""
-    frame_ms = int(np.clip(8000 // len(steps), 30, 150))  # a whole replay takes ~8 s
+    text, a 5.7:1 border). Play replays them all in about ``REPLAY_MS / speed``."""
+    frame_ms = frame_duration(len(steps), speed)
     play = {
         "frame": {"duration": frame_ms, "redraw": False},
         "transition": {"duration": 0},
