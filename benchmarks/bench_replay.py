@@ -9,9 +9,10 @@ animation the app's chart plays), opens it in Chromium (Playwright, Debian's
 35 ms each (7000 / 200, the naive duration), and 200 frames at 0 ms (the drawing floor).
 
 Goal (issue 10, goal 7): 1× replays the whole run in about 7 s (6–8 s), 0.5× in about
-14 s, 2× in about 3.5 s. A frame lasts its duration plus about one display refresh
-(plotly.js starts the next frame at the first requestAnimationFrame after the duration has
-passed, then draws it), which is what the Play button's duration allows for.
+14 s, 2× in about 3.5 s. A frame lasts the first whole number of display refreshes past its
+duration (plotly.js starts the next frame at the first requestAnimationFrame after the
+duration has passed), which is what the Play button's duration allows for (see
+``views.race.frame_duration``).
 
 Run: ``.venv/bin/python benchmarks/bench_replay.py`` (from the project root;
 ``--repeat N`` replays per setting, ``--steps N``).

@@ -728,10 +728,15 @@ def test_surface3d_plain_j_on_surfaces_with_negative_values():
 
 # --- replay speed (issue 10, goal 7) -----------------------------------------------------
 
-# plotly.js starts each frame at the first display refresh after the previous frame's
-# duration has passed (its loop runs on requestAnimationFrame), so a frame lasts about its
-# duration plus one refresh at 60 Hz; benchmarks/bench_replay.py measures it in Chromium.
+# plotly.js starts each frame at the first animation tick (one per display refresh) after the
+# previous frame's duration has passed (plot_api.js, Plotly.animate): at 60 Hz a frame lasts
+# the first whole number of 1000/60 ms past its duration (benchmarks/bench_replay.py measures
+# it in Chromium).
 _REFRESH_MS = 1000 / 60
+
+
+def _shown_ms(duration: float) -> float:
+    return math.floor(duration / _REFRESH_MS + 1) * _REFRESH_MS
 
 
 @pytest.mark.parametrize("speed", [0.5, 1.0, 2.0])
@@ -754,9 +759,9 @@ def test_play_replays_the_whole_run_in_seven_seconds_over_speed(speed, steps):
     assert n_frames == len(spec["layout"]["sliders"][0]["steps"])
     duration = options["frame"]["duration"]
     wanted = 7000 / speed
-    # What the browser shows: each frame its duration plus one refresh.
-    assert n_frames * (duration + _REFRESH_MS) == pytest.approx(wanted, rel=0.03)
-    # Never asked for longer than the whole replay; and no frame shorter than 40 ms in all.
+    # What the browser shows at 60 Hz: each frame the first refresh past its duration.
+    assert n_frames * _shown_ms(duration) == pytest.approx(wanted, rel=0.06)
+    # Never asked for longer than the whole replay; and no frame shorter than two refreshes.
     assert n_frames * duration <= wanted
-    assert wanted / n_frames >= 40 - 1e-9
+    assert _shown_ms(duration) >= 2 * _REFRESH_MS - 1e-9
     assert n_frames >= min(steps + 1, 80)  # still a smooth replay

@@ -705,13 +705,14 @@ def _animation_frames(
 
 # A whole replay at 1× lasts REPLAY_MS, whatever the number of steps (issue 10, goal 7).
 REPLAY_MS = 7000
-# plotly.js shows the next frame at the first display refresh (requestAnimationFrame) after
-# the frame's duration has passed, and then draws it: measured in Chromium (bench_replay.py),
-# a frame lasts its duration plus 12–24 ms, about one refresh at 60 Hz. 200 frames asked
-# for 35 ms each took 10.6–11.8 s instead of 7; asked for 0 ms, 5.0 s (25 ms a frame).
+# plotly.js starts the next frame at the first animation tick (requestAnimationFrame, one per
+# display refresh) after the frame's duration has passed, so a frame lasts a whole number of
+# refreshes, the first one past its duration. Measured in Chromium (benchmarks/
+# bench_replay.py, 1,000 steps, 3 methods): asked for 28, 35 and 58 ms, frames took 33, 50
+# and 67 ms (2, 3 and 4 refreshes at 60 Hz), so 200 frames asked for 35 ms (7000 / 200) took
+# 9.9 s, not 7. Drawing one takes ~25 ms: no frame is shorter than two refreshes.
 REFRESH_MS = 1000 / 60
-# The shortest frame period a replay asks for: below it the frames come late (see above).
-MIN_FRAME_MS = 40
+MIN_FRAME_MS = 2 * REFRESH_MS
 
 
 def replay_frames(speed: float, max_frames: int) -> int:
@@ -719,7 +720,7 @@ def replay_frames(speed: float, max_frames: int) -> int:
     fit in its ``REPLAY_MS / speed`` at one frame every :data:`MIN_FRAME_MS`.
 
     >>> replay_frames(1, 200), replay_frames(2, 200), replay_frames(0.5, 200), replay_frames(1, 50)
-    (175, 87, 200, 50)
+    (200, 104, 200, 50)
     """
     if not (math.isfinite(speed) and speed > 0):
         raise ValueError(f"speed must be a positive number, got {speed}")
@@ -728,15 +729,21 @@ def replay_frames(speed: float, max_frames: int) -> int:
 
 def frame_duration(n_frames: int, speed: float = 1.0) -> float:
     """The frame duration (ms) the Play button asks for, so that ``n_frames`` frames take
-    ``REPLAY_MS / speed`` in all: the period minus the refresh plotly.js adds to each frame.
+    about ``REPLAY_MS / speed`` in all.
 
-    >>> frame_duration(175), frame_duration(87, 2), frame_duration(200, 0.5)
-    (23.3, 23.6, 53.3)
+    Each frame lasts the first whole number of refreshes past its duration (see
+    :data:`REFRESH_MS`), so the duration asks for the number of refreshes nearest the
+    period, half a refresh short of it (clear of the tick on either side; at 120 Hz the
+    same duration gives the same period).
+
+    >>> frame_duration(200), frame_duration(104, 2), frame_duration(200, 0.5), frame_duration(41)
+    (25.0, 25.0, 58.3, 158.3)
     """
     if not (math.isfinite(speed) and speed > 0):
         raise ValueError(f"speed must be a positive number, got {speed}")
     period = REPLAY_MS / speed / max(int(n_frames), 1)
-    return round(max(period - REFRESH_MS, 0.0), 1)
+    refreshes = max(1, round(period / REFRESH_MS))
+    return round((refreshes - 0.5) * REFRESH_MS, 1)
 
 
 # Where the row of controls under the map starts, below the plot area, in font sizes
