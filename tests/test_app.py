@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 from dataclasses import replace
 from pathlib import Path
 
@@ -406,3 +407,35 @@ def test_view_choices_follow_the_user_into_the_address_bar():
     at.session_state["view"] = "(α, γ) map"
     at.run()
     assert at.radio(key="map_method").value == "nesterov"
+
+
+def _play_args(at: AppTest) -> tuple[int, float]:
+    """The race map's frame count and the frame duration its Play button asks for."""
+    spec = _map_spec(at)
+    (play,) = [b for b in spec["layout"]["updatemenus"][0]["buttons"] if "Play" in b["label"]]
+    return len(spec["frames"]), play["args"][1]["frame"]["duration"]
+
+
+def test_replay_speed_changes_play_and_is_kept_in_the_link():
+    at = _app(steps="1000")
+    assert at.segmented_control(key="speed").value == 1.0
+    frames, duration = _play_args(at)
+    assert "speed" not in at.query_params
+    at.segmented_control(key="speed").set_value(2.0).run()
+    assert not at.exception
+    frames_2x, duration_2x = _play_args(at)
+    assert at.query_params["speed"] == "2"
+
+    # Twice as fast: half the time in all (at 60 Hz a frame lasts the first whole refresh
+    # past its duration).
+    def shown(duration: float) -> float:
+        return math.floor(duration * 60 / 1000 + 1) * 1000 / 60
+
+    assert frames_2x * shown(duration_2x) == pytest.approx(frames * shown(duration) / 2, rel=0.06)
+    at.segmented_control(key="speed").set_value(0.5).run()
+    _, duration_half = _play_args(at)
+    assert at.query_params["speed"] == "0.5" and duration_half > duration
+    # A new surface keeps the speed; the link reopens it.
+    at.selectbox(key="surface").set_value("multiwell").run()
+    assert at.segmented_control(key="speed").value == 0.5
+    assert _app(speed="2").segmented_control(key="speed").value == 2.0

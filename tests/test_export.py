@@ -53,3 +53,20 @@ def test_html_is_standalone_and_animated(runs):
     assert get_plotlyjs() in html  # the whole plotly.js bundle of the installed plotly
     assert "<script src=" not in html  # no external script: plotly.js is inline
     assert "addFrames" in html  # the frames travel with the file
+
+
+@pytest.mark.parametrize("speed", [0.5, 1.0, 2.0])
+def test_html_plays_at_the_chosen_speed(runs, speed):
+    import re
+
+    from momentum_viz.views.race import frame_duration, replay_frames
+
+    paths = {m: r.positions for m, r in runs.items()}
+    fig = trajectory_figure(
+        SURFACES["multiwell"], paths, max_frames=replay_frames(speed, 200), speed=speed
+    )
+    html = animation_html(fig)
+    # The only non-zero frame duration in the file is Play's (Pause and the slider jump).
+    durations = {float(d) for d in re.findall(r'"frame":\s*\{"duration":\s*([0-9.]+)', html)}
+    assert durations - {0.0} == {frame_duration(len(fig.frames), speed)}
+    assert len(re.findall(r'"baseframe"|"name":\s*"\d+"', html)) >= len(fig.frames)

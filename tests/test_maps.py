@@ -7,6 +7,7 @@ eigenvalues of the bowl's Hessian.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -578,3 +579,148 @@ def test_basin_map_figure_diverged_and_none_are_distinct():
         basin_map_figure(bmap, SURFACES["rosenbrock"], title="wrong")
     with pytest.raises(ValueError, match="bmap"):
         basin_map_figure(None, s, title="none")
+
+
+# --- categories that survive greyscale (issue 10, goal 6) --------------------------------
+
+
+def _lightness(color: str) -> float:
+    """CIE 1976 L* of an sRGB colour ("#rrggbb" or "rgb(r, g, b)"), from the definitions:
+    sRGB (IEC 61966-2-1) decoded to linear light, relative luminance Y with the Rec. 709
+    primaries and D65 white (Yn = 1), then L* = 116 f(Y) − 16."""
+    if color.startswith("#"):
+        rgb = [int(color[i : i + 2], 16) for i in (1, 3, 5)]
+    else:
+        rgb = [float(v) for v in color[color.index("(") + 1 : color.index(")")].split(",")[:3]]
+    linear = []
+    for value in rgb:
+        c = value / 255
+        linear.append(c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4)
+    y = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    delta = 6 / 29
+    f = y ** (1 / 3) if y > delta**3 else y / (3 * delta**2) + 4 / 29
+    return 116 * f - 16
+
+
+def test_lightness_formula_on_known_values():
+    assert _lightness("#000000") == pytest.approx(0, abs=1e-9)
+    assert _lightness("#ffffff") == pytest.approx(100)
+    assert _lightness("#777777") == pytest.approx(50.03, abs=0.02)  # the textbook mid-grey
+    assert _lightness("rgb(255, 0, 0)") == pytest.approx(53.24, abs=0.02)
+
+
+def _hex(color: str) -> str:
+    return (
+        color
+        if color.startswith("#")
+        else "#{:02x}{:02x}{:02x}".format(
+            *(
+                round(float(v))
+                for v in color[color.index("(") + 1 : color.index(")")].split(",")[:3]
+            )
+        )
+    )
+
+
+def _scale_colours(stops: list, n: int = 64) -> list[str]:
+    """Colours along a continuous part of a colour scale, linear in RGB as plotly draws."""
+    rgb = np.array([[int(_hex(c)[i : i + 2], 16) for i in (1, 3, 5)] for _, c in stops], float)
+    where = np.array([t for t, _ in stops], float)
+    ts = np.linspace(where[0], where[-1], n)
+    channels = [np.interp(ts, where, rgb[:, k]) for k in range(3)]
+    return ["rgb({:.3f}, {:.3f}, {:.3f})".format(*px) for px in zip(*channels, strict=True)]
+
+
+def _apart(a: tuple[list[float], str | None], b: tuple[list[float], str | None]) -> bool:
+    """Two categories stay apart in greyscale: ≥ 10 L* between every pair of their fills,
+    or different pattern symbols (a category without a pattern is "no symbol")."""
+    (light_a, symbol_a), (light_b, symbol_b) = a, b
+    gap = min(abs(x - y) for x in light_a for y in light_b)
+    return gap >= 10 or symbol_a != symbol_b
+
+
+def _patterns(fig: go.Figure) -> dict[str, go.Scatter]:
+    return {
+        tr.name.removeprefix("pattern: "): tr
+        for tr in fig.data
+        if tr.name and tr.name.startswith("pattern: ")
+    }
+
+
+@pytest.mark.parametrize(
+    ("surface", "method"), [("rosenbrock", "momentum"), ("multiwell", "nesterov")]
+)
+def test_parameter_map_categories_survive_greyscale(surface, method):
+    s = SURFACES[surface]
+    lrs, momenta = default_axes(s)
+    pmap = parameter_map(s, method, s.start, lrs=lrs, momenta=momenta, steps=s.steps)
+    fig = parameter_map_figure(pmap, current=(s.lr, s.momentum))
+    heat = _heatmap(fig)
+    scale = [(float(t), c) for t, c in heat.colorscale]
+    # The bands (equal colour at both ends) come first, in the colour bar's order.
+    n_bands = sum(1 for (_, a), (_, b) in zip(scale[::2], scale[1::2], strict=False) if a == b)
+    bands = {label: scale[2 * k][1] for k, label in enumerate(heat.colorbar.ticktext[:n_bands])}
+    local = (pmap.status == CONVERGED) & (pmap.minimum >= 0) & ~pmap.reached_global
+    masks = {"diverged": pmap.status == DIVERGED, "not converged": pmap.status == NOT_CONVERGED}
+    masks["local minimum"] = local
+    bands = {label: color for label, color in bands.items() if masks[label].any()}  # shown
+    patterns = _patterns(fig)
+    categories = {
+        label: ([_lightness(color)], patterns[label].marker.symbol if label in patterns else None)
+        for label, color in bands.items()
+    }
+    categories["converged"] = ([_lightness(c) for c in _scale_colours(scale[2 * n_bands :])], None)
+    print({k: ([round(v, 1) for v in ls][:3], sym) for k, (ls, sym) in categories.items()})
+    for (name_a, a), (name_b, b) in itertools.combinations(categories.items(), 2):
+        assert _apart(a, b), (name_a, name_b, a, b)
+    # The bands also differ in lightness among themselves, and each one present has its
+    # pattern drawn on its own cells only (and named in the legend with the same symbol).
+    for (name_a, (la, _)), (name_b, (lb, _)) in itertools.combinations(categories.items(), 2):
+        if "converged" not in (name_a, name_b):
+            assert abs(la[0] - lb[0]) >= 10, (name_a, name_b)
+    legend = {tr.name: tr for tr in fig.data if tr.legendgroup == "statuses"}
+    for label in bands:
+        trace = patterns[label]
+        rows = np.searchsorted(momentum_coordinate(pmap.momenta), np.asarray(trace.y) - 1e-5)
+        cols = np.searchsorted(lr_coordinate(pmap.lrs), np.asarray(trace.x) - 1e-5)
+        assert masks[label][rows, cols].all(), label
+        assert len(trace.x) >= min(8, masks[label].sum() // 100), label
+        assert legend[label].marker.symbol == trace.marker.symbol
+
+
+def _all_basins(bmap: BasinMap, surface) -> BasinMap:
+    """The map with every category a surface can show: each minimum, none and diverged."""
+    codes = np.array([*range(len(surface.minima)), BASIN_NONE, BASIN_DIVERGED])
+    n = bmap.basin.shape[0]
+    basin = codes[(np.arange(n)[:, None] * len(codes)) // n].repeat(n, axis=1)
+    return dataclasses.replace(bmap, basin=basin)
+
+
+@pytest.mark.parametrize("surface", [n for n, s in SURFACES.items() if len(s.minima) >= 2])
+def test_basin_map_categories_survive_greyscale(surface):
+    s = SURFACES[surface]
+    bmap = basin_map(s, "momentum", lr=s.lr, momentum=s.momentum, steps=s.steps, resolution=32)
+    for shown, strict in (
+        (bmap, surface in ("multiwell", "himmelblau")),
+        (_all_basins(bmap, s), False),
+    ):
+        fig = basin_map_figure(shown, s, title="basins")
+        swatches = {tr.name: tr for tr in fig.data if tr.legendgroup == "basins"}
+        patterns = _patterns(fig)
+        categories = {
+            name: ([_lightness(tr.marker.color)], tr.marker.symbol) for name, tr in swatches.items()
+        }
+        print(surface, {k: (round(v[0][0], 1), v[1]) for k, v in categories.items()})
+        for (name_a, a), (name_b, b) in itertools.combinations(categories.items(), 2):
+            assert _apart(a, b), (surface, name_a, name_b, a, b)
+            # On the maps the lecture shows, the fills alone differ in grey too.
+            if strict:
+                assert abs(a[0][0] - b[0][0]) >= 10, (surface, name_a, name_b, a, b)
+        # The map draws each category's symbol over its cells, as the legend shows it.
+        heat = _heatmap(fig)
+        for name, trace in patterns.items():
+            assert trace.marker.symbol == swatches[name].marker.symbol
+            rows = np.searchsorted(shown.ys, np.asarray(trace.y) - 1e-5)
+            cols = np.searchsorted(shown.xs, np.asarray(trace.x) - 1e-5)
+            assert set(np.asarray(heat.text, dtype=object)[rows, cols]) == {name}
+        assert set(patterns) == set(swatches)

@@ -17,6 +17,7 @@ from momentum_viz.app.settings import (
     MAP_METHODS,
     MOMENTUM_RANGE,
     MOMENTUM_STOPS,
+    SPEEDS,
     STEPS_RANGE,
     THEORY_POINTS,
     VIEWS,
@@ -58,11 +59,12 @@ CUSTOM_EXPRESSIONS = [
     map_method=st.sampled_from(MAP_METHODS),
     theory_point=st.sampled_from(list(THEORY_POINTS)),
     lecture=st.booleans(),
+    speed=st.sampled_from(SPEEDS),
 )
 @hyp_settings(max_examples=60, deadline=None)
 def test_query_params_round_trip(
     surface, expr, lows, spans, kappa, methods, lr, momentum, steps, noise, seed, fx, fy, view,
-    map_method, theory_point, lecture,
+    map_method, theory_point, lecture, speed,
 ):  # fmt: skip
     order = ("sgd", "momentum", "nesterov")
     custom = {}
@@ -88,6 +90,7 @@ def test_query_params_round_trip(
         map_method=map_method,
         theory_point=theory_point,
         lecture=lecture,
+        speed=speed,
     )
     params = to_query_params(original)
     assert all(isinstance(v, str) for v in params.values())
@@ -221,3 +224,16 @@ def test_lecture_mode_in_links():
     settings, notes = from_query_params({"lecture": "yes"})
     assert settings.lecture is False
     assert notes == ["lecture = 'yes' is not 0 or 1: ignored."]
+
+
+def test_replay_speed_in_links():
+    for raw, speed in (("0.5", 0.5), ("1", 1.0), ("2", 2.0), ("2.0", 2.0)):
+        settings, notes = from_query_params({"speed": raw})
+        assert (settings.speed, notes) == (speed, [])
+    assert to_query_params(Settings(speed=0.5))["speed"] == "0.5"
+    assert to_query_params(Settings(speed=2.0))["speed"] == "2"
+    assert "speed" not in to_query_params(Settings())  # 1×: not in the link
+    for raw in ("3", "fast", "-1", "nan", "1e0", "٢"):
+        settings, notes = from_query_params({"speed": raw})
+        assert settings.speed == 1.0
+        assert notes == [f"speed = {raw!r} is not one of 0.5, 1, 2: ignored."]

@@ -20,7 +20,7 @@ from ..numerics.maps import BasinMap, ParameterMap, basin_map, default_axes, par
 from ..numerics.optimizer import Run, simulate
 from ..views.anatomy import anatomy_figure
 from ..views.plotly_internals import SerializedFigure
-from ..views.race import MapSize, map_size, trajectory_figure
+from ..views.race import MapSize, map_size, replay_frames, trajectory_figure
 from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE
 from .settings import CUSTOM_FIELDS, DEFAULT_BOUND_VALUES, VIEW_FIELDS, Settings, surface_of
 
@@ -120,8 +120,11 @@ def compute_race_figure(
     ymin: float = DEFAULT_BOUND_VALUES[2],
     ymax: float = DEFAULT_BOUND_VALUES[3],
     lecture: bool = False,
+    speed: float = 1.0,
 ) -> SerializedFigure:
-    """The animated map of the runs for these settings (cached, shared, serialized once)."""
+    """The animated map of the runs for these settings (cached, shared, serialized once).
+
+    ``speed`` sets how long Play takes (and, above 1×, how many frames it shows)."""
     custom = (expr, xmin, xmax, ymin, ymax)
     runs = compute_runs(surface, kappa, methods, lr, momentum, steps, noise, seed, x0, y0, *custom)
     s = _surface(surface, kappa, *custom)
@@ -131,10 +134,11 @@ def compute_race_figure(
         trajectory_figure(
             s,
             paths,
-            max_frames=MAX_FRAMES,
+            max_frames=replay_frames(speed, MAX_FRAMES),
             start=(x0, y0),
             drawing_height=drawing,
             font_size=font,
+            speed=speed,
         )
     )
 
@@ -148,7 +152,9 @@ def _map_scale(lecture: bool) -> tuple[int, int]:
 
 def race_figure_for(settings: Settings) -> SerializedFigure:
     """The cached, shared race map for these settings."""
-    return compute_race_figure(**_run_args(settings), lecture=settings.lecture)
+    return compute_race_figure(
+        **_run_args(settings), lecture=settings.lecture, speed=settings.speed
+    )
 
 
 def race_map_size(settings: Settings) -> MapSize:

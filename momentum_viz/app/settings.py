@@ -100,7 +100,10 @@ VIEW_FIELDS = (
     "lecture",
     "anatomy",
     "anatomy_step",
+    "speed",
 )
+# How fast the race map replays: 1× is about 7 s whatever the number of steps.
+SPEEDS = (0.5, 1.0, 2.0)
 
 
 @dataclass(frozen=True)
@@ -132,6 +135,7 @@ class Settings:
     # 0 … steps − 1).
     anatomy: bool = False
     anatomy_step: int = 0
+    speed: float = 1.0  # replay speed of the race map, one of SPEEDS
 
     @property
     def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -390,6 +394,15 @@ def from_query_params(
         else:
             notes.append(f"lecture = {echo(get['lecture'])} is not 0 or 1: ignored.")
     settings = _anatomy_from_link(get, settings, notes)
+    if "speed" in get:
+        raw = get["speed"]
+        speed = float(raw) if re.fullmatch(r"[0-9]+(\.[0-9]+)?", raw) else None
+        if speed in SPEEDS:
+            settings = replace(settings, speed=speed)
+        else:
+            notes.append(
+                f"speed = {echo(raw)} is not one of {', '.join(f'{v:g}' for v in SPEEDS)}: ignored."
+            )
     known = {f.name for f in fields(Settings)}
     unknown_names = [name for name in get if name not in known and name != IGNORED_LINK]
     if unknown_names:
@@ -488,4 +501,6 @@ def to_query_params(settings: Settings) -> dict[str, str]:
         params["anatomy"] = "1"
     if settings.anatomy_step:
         params["anatomy_step"] = str(settings.anatomy_step)
+    if settings.speed != defaults.speed:
+        params["speed"] = f"{settings.speed:g}"
     return params

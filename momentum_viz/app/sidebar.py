@@ -23,6 +23,7 @@ from .settings import (
     LR_STOPS,
     MOMENTUM_STOPS,
     NOISE_STOPS,
+    SPEEDS,
     STEPS_RANGE,
     Settings,
     code_span,
@@ -155,6 +156,15 @@ def _start_point() -> None:
     col_seed.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
     sb.button("Back to this surface's defaults", on_click=state.on_reset, width="stretch")
     sb.caption("Tip: click the map to start from that point.")
+    sb.segmented_control(
+        "Replay speed",
+        SPEEDS,
+        key="speed",
+        required=True,  # never none selected
+        format_func=lambda v: f"{v:g}×",
+        help="How fast ▶ Play replays the run on the map: 1× takes about 7 s, "
+        "whatever the number of steps.",
+    )
     sb.toggle(
         "Lecture mode",
         key="lecture",

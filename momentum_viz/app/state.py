@@ -153,10 +153,10 @@ def init_state() -> list[str]:
 
 def _kept(s: Settings) -> dict[str, object]:
     """What a new surface carries over: methods, noise, seed, the view's choices, lecture
-    mode and the anatomy toggle (its step starts again at 0)."""
+    mode, replay speed and the anatomy toggle (its step starts again at 0)."""
     keep: dict[str, object] = {"methods": s.methods, "noise": s.noise, "seed": s.seed}
     keep |= {"view": s.view, "map_method": s.map_method, "theory_point": s.theory_point}
-    return keep | {"lecture": s.lecture, "anatomy": s.anatomy}
+    return keep | {"lecture": s.lecture, "speed": s.speed, "anatomy": s.anatomy}
 
 
 def on_surface_change() -> None:
@@ -205,7 +205,7 @@ def on_scenario_change() -> None:
     """A guided scenario sets every control."""
     key = st.session_state["scenario"]
     if key in SCENARIOS:
-        _store(SCENARIOS[key].settings, keep=("lecture",))  # how the page is shown stays
+        _store(SCENARIOS[key].settings, keep=("lecture", "speed"))  # how the page is shown stays
 
 
 # --- callbacks of the tabs -----------------------------------------------------------

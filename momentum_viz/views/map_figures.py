@@ -47,24 +47,53 @@ from .surface_layer import minima_traces
 
 __all__ = [
     "STABILITY_LIMITS",
+    "STATUS_SYMBOLS",
     "basin_map_figure",
     "lr_coordinate",
     "momentum_coordinate",
     "parameter_map_figure",
 ]
 
-# The maps' own palettes (no other figure shows these categories).
-DIVERGED_COLOR = "#b2182b"
-NOT_CONVERGED_COLOR = "#e8e3d6"
-LOCAL_COLOR = "#c2a5cf"
-# Converged runs: dark (fast) to light (slow) blue.
+# The maps' own palettes (no other figure shows these categories). A category must not be
+# told by colour alone (greyscale print, a washed-out projector, colour-vision deficiency):
+# the categories drawn as bands also carry a pattern of marker symbols (see
+# _pattern_traces), and fills shown together differ in lightness where they can (CIE L*,
+# tests/test_maps.py). L* of each colour in the comments.
+DIVERGED_COLOR = "#b2182b"  # 38.4
+NOT_CONVERGED_COLOR = "#e8e3d6"  # 90.3
+LOCAL_COLOR = "#c2a5cf"  # 71.5
+# Converged runs: dark (fast) to light (slow) blue, L* 20.9 … 86.5. It spans the lightness
+# of every band above, so those carry the patterns.
 CONVERGED_SCALE = ("#08306b", "#2171b5", "#6baed6", "#c6dbef")
+# The (α, γ) map's pattern symbols: converged cells carry none.
+STATUS_SYMBOLS = {"diverged": "x", "not converged": "line-ew", "local minimum": "circle-open"}
 
-# Basin colours: saturated for global minima, pale for local ones.
-GLOBAL_BASIN_COLORS = ("#0072B2", "#009E73", "#D55E00", "#7B3294", "#B8860B", "#1B9E9E")
-LOCAL_BASIN_COLORS = ("#F5C77E", "#F2B5D4", "#EDE08A", "#D9CCE8", "#D8C3A5", "#BFE3E0")
-BASIN_DIVERGED_COLOR = "#3a3a3a"
-BASIN_NONE_COLOR = "#ffffff"
+# Basin colours: saturated for global minima, pale for local ones, ordered so the first
+# few (those a surface has) are ≥ 10 L* apart: global 46.0, 70.6, 35.3, 57.7, then 54.2,
+# 59.1; local 89.1, 72.8, 82.8, then 80.0, 83.8, 87.7. Each basin also has its own marker
+# symbol, in the legend and as a pattern over the map.
+GLOBAL_BASIN_COLORS = ("#0072B2", "#E69F00", "#7B3294", "#009E73", "#D55E00", "#1B9E9E")
+LOCAL_BASIN_COLORS = ("#F0E442", "#E89CC4", "#F5C77E", "#F2B5D4", "#D9CCE8", "#BFE3E0")
+BASIN_DIVERGED_COLOR = "#262626"  # 15.3
+BASIN_NONE_COLOR = "#ffffff"  # 100
+# Symbols of the basins, in order of the minima, then "no minimum" and "diverged" (none
+# of them the minima's star and ✕ or the start's circle).
+BASIN_SYMBOLS = (
+    "diamond",
+    "square",
+    "triangle-up",
+    "triangle-down",
+    "pentagon",
+    "hexagon",
+    "hourglass",
+    "bowtie",
+)
+BASIN_NONE_SYMBOL = "hash-open"
+BASIN_DIVERGED_SYMBOL = "x"
+# The patterns: a marker on a staggered subgrid of the map's cells, about this many along
+# an axis; their traces are named "<PATTERN_NAME>: <category>".
+PATTERN_MARKS = 16
+PATTERN_NAME = "pattern"
 
 _MOMENTUM_TICKS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999)
 
@@ -124,6 +153,77 @@ def _steps_ticks(steps: int) -> list[int]:
     return ticks
 
 
+def _lightness(color: str) -> float:
+    """CIE L* (0 black … 100 white) of a ``#rrggbb`` colour: how light it prints in grey."""
+    channels = np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)]) / 255.0
+    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
+    y = float(linear @ np.array([0.2126, 0.7152, 0.0722]))
+    return 116.0 * y ** (1 / 3) - 16.0 if y > 216 / 24389 else 24389 / 27 * y
+
+
+def _stroke_only(symbol: str) -> bool:
+    """Whether a plotly marker symbol is drawn by its outline alone (no fill)."""
+    return symbol.endswith("-open") or symbol.startswith("line-")
+
+
+def _symbol_marker(symbol: str, fill: str, ink: str, size: int) -> dict:
+    """A marker of ``symbol`` that reads on ``fill``: filled with it and outlined in ``ink``
+    (over a cell of that fill only the outline shows), or stroked in ``ink`` when the
+    symbol has no fill."""
+    if _stroke_only(symbol):
+        return {"symbol": symbol, "size": size, "color": ink, "line": {"color": ink, "width": 2}}
+    return {"symbol": symbol, "size": size, "color": fill, "line": {"color": ink, "width": 1.5}}
+
+
+def _ink(fill: str) -> str:
+    """Near-black on light fills, white on dark ones."""
+    return "#1a1a1a" if _lightness(fill) >= 55 else "#ffffff"
+
+
+def _pattern_cells(shape: tuple[int, int]) -> np.ndarray:
+    """A staggered subgrid of a map's cells (every other row shifted by half a stride):
+    where the pattern markers go, about :data:`PATTERN_MARKS` along each axis."""
+    stride = max(1, round(max(shape) / PATTERN_MARKS))
+    marks = np.zeros(shape, dtype=bool)
+    for k, row in enumerate(range(stride // 2, shape[0], stride)):
+        marks[row, (k % 2) * (stride // 2) + stride // 4 :: stride] = True
+    return marks
+
+
+def _pattern_trace(
+    x_grid: np.ndarray,
+    y_grid: np.ndarray,
+    mask: np.ndarray,
+    marks: np.ndarray,
+    symbol: str,
+    fill: str,
+    category: str,
+    size: int = 9,
+) -> go.Scatter | None:
+    """The pattern of one category (its cells ``mask``): its symbol on the subgrid cells
+    ``marks`` that are of the category, or None when it has no cell. A category too thin
+    for the subgrid still gets a few markers, spread over its own cells."""
+    cells = mask & marks
+    if not cells.any():
+        if not mask.any():
+            return None
+        share = max(1, round(marks.size / max(int(marks.sum()), 1)))
+        flat = np.flatnonzero(mask)
+        cells = np.zeros(mask.shape, dtype=bool)
+        cells.flat[
+            flat[share // 2 :: share] if flat.size > share else flat[flat.size // 2 :][:1]
+        ] = True
+    return go.Scatter(
+        x=x_grid[cells].astype(np.float32),
+        y=y_grid[cells].astype(np.float32),
+        mode="markers",
+        name=f"{PATTERN_NAME}: {category}",
+        marker=_symbol_marker(symbol, fill, _ink(fill), size),
+        hoverinfo="skip",
+        showlegend=False,
+    )
+
+
 def parameter_map_figure(
     pmap: ParameterMap,
     *,
@@ -142,8 +242,10 @@ def parameter_map_figure(
         title: figure title (default: method and surface).
         height: figure height in pixels.
 
-    Traces, in order: the heatmap (name "map", no hover), then one marker trace per
-    status present, named ``"click-grid: diverged"``, ``"click-grid: not converged"``,
+    Traces, in order: the heatmap (name "map", no hover), the patterns of the statuses
+    drawn as bands (:data:`STATUS_SYMBOLS`; named "pattern: diverged", … , no hover),
+    then one legend entry per pattern (named by the status, no data), then one marker
+    trace per status present, named ``"click-grid: diverged"``, ``"click-grid: not converged"``,
     ``"click-grid: converged"`` and ``"click-grid: local minimum"``, each point carrying
     ``customdata = [α, γ, converged_at]`` (converged_at −1 for never) — read α and γ from
     a click's ``customdata[0]`` and ``customdata[1]``. Then the boundary line (name
@@ -157,6 +259,8 @@ def parameter_map_figure(
 
     fig = go.Figure()
     fig.add_trace(_status_heatmap(pmap, xs, ys, local))
+    for trace in _status_patterns(pmap, xs, ys, local):
+        fig.add_trace(trace)
     for trace in _cell_traces(pmap, xs, ys, local):
         fig.add_trace(trace)
     x_edges, y_edges = _cell_edges(xs), _cell_edges(ys)
@@ -224,6 +328,43 @@ def _status_heatmap(
             "len": 0.9,
         },
     )
+
+
+def _status_patterns(
+    pmap: ParameterMap, xs: np.ndarray, ys: np.ndarray, local: np.ndarray
+) -> list[go.Scatter]:
+    """Return the patterns over the banded statuses and their legend entries.
+
+    The bands' colours alone do not tell them from the converged scale (local minimum
+    and 30–100 steps are the same grey), so each status drawn as a band carries its
+    symbol; the legend under the map names the symbols.
+    """
+    x_grid, y_grid = np.meshgrid(xs, ys)
+    marks = _pattern_cells(pmap.status.shape)
+    statuses = [
+        ("diverged", pmap.status == DIVERGED, DIVERGED_COLOR),
+        ("not converged", pmap.status == NOT_CONVERGED, NOT_CONVERGED_COLOR),
+        ("local minimum", local, LOCAL_COLOR),
+    ]
+    patterns, entries = [], []
+    for name, mask, fill in statuses:
+        symbol = STATUS_SYMBOLS[name]
+        trace = _pattern_trace(x_grid, y_grid, mask, marks, symbol, fill, name)
+        if trace is None:
+            continue
+        patterns.append(trace)
+        entries.append(
+            go.Scatter(
+                x=[None],
+                y=[None],
+                mode="markers",
+                name=name,
+                legendgroup="statuses",
+                marker=_symbol_marker(symbol, fill, TEXT_COLOR, 14),
+                hoverinfo="skip",
+            )
+        )
+    return patterns + entries
 
 
 def _cell_traces(
@@ -360,8 +501,9 @@ def _parameter_map_layout(
     }
 
 
-def _basin_categories(bmap: BasinMap, surface: Surface) -> list[tuple[int, str, str]]:
-    """(code, label, colour) per category present: minima in order, then none, diverged."""
+def _basin_categories(bmap: BasinMap, surface: Surface) -> list[tuple[int, str, str, str]]:
+    """(code, label, colour, symbol) per category present: minima in order, then none,
+    diverged."""
     cats = []
     n_global = n_local = 0
     for index, minimum in enumerate(surface.minima):
@@ -374,9 +516,10 @@ def _basin_categories(bmap: BasinMap, surface: Surface) -> list[tuple[int, str, 
             color = LOCAL_BASIN_COLORS[n_local % len(LOCAL_BASIN_COLORS)]
             n_local += 1
             kind = "local"
-        cats.append((index, f"{kind} ({x:.2f}, {y:.2f})", color))
-    cats.append((BASIN_NONE, "no minimum", BASIN_NONE_COLOR))
-    cats.append((BASIN_DIVERGED, "diverged", BASIN_DIVERGED_COLOR))
+        symbol = BASIN_SYMBOLS[index % len(BASIN_SYMBOLS)]
+        cats.append((index, f"{kind} ({x:.2f}, {y:.2f})", color, symbol))
+    cats.append((BASIN_NONE, "no minimum", BASIN_NONE_COLOR, BASIN_NONE_SYMBOL))
+    cats.append((BASIN_DIVERGED, "diverged", BASIN_DIVERGED_COLOR, BASIN_DIVERGED_SYMBOL))
     present = set(np.unique(bmap.basin).tolist())
     return [c for c in cats if c[0] in present]
 
@@ -396,8 +539,13 @@ def basin_map_figure(
     them (the heatmap's colour bar carries the same labels but is hidden).
     The minima are marked (gold star: global, ✕: local) and, if given, ``start``.
 
-    Traces, in order: the heatmap (name "basins"), one legend swatch per category (named by
-    its label, no data), "global minimum", "local minimum" (those present), "start".
+    Each category also has its own marker symbol (:data:`BASIN_SYMBOLS`): its legend
+    swatch has that shape, and the same shape is drawn over its cells on a sparse subgrid,
+    so the basins stay apart in greyscale and for colour-blind eyes.
+
+    Traces, in order: the heatmap (name "basins"), the patterns (named "pattern: <label>",
+    no hover), one legend swatch per category (named by its label, no data), "global
+    minimum", "local minimum" (those present), "start".
     """
     if not isinstance(bmap, BasinMap):
         raise ValueError(f"bmap must be a BasinMap; got {type(bmap).__name__}")
@@ -408,6 +556,12 @@ def basin_map_figure(
     cats = _basin_categories(bmap, surface)
     fig = go.Figure()
     fig.add_trace(_basin_heatmap(bmap, cats))
+    x_grid, y_grid = np.meshgrid(bmap.xs, bmap.ys)
+    marks = _pattern_cells(bmap.basin.shape)
+    for code, label, color, symbol in cats:
+        trace = _pattern_trace(x_grid, y_grid, bmap.basin == code, marks, symbol, color, label)
+        if trace is not None:
+            fig.add_trace(trace)
     for trace in _basin_swatches(cats):
         fig.add_trace(trace)
     for trace in minima_traces(surface):
@@ -427,8 +581,8 @@ def basin_map_figure(
     return fig
 
 
-def _basin_swatches(cats: list[tuple[int, str, str]]) -> list[go.Scatter]:
-    """Return one legend entry per category: a square of its colour, outlined (so white
+def _basin_swatches(cats: list[tuple[int, str, str, str]]) -> list[go.Scatter]:
+    """Return one legend entry per category: its symbol in its colour, outlined (so white
     "no minimum" shows), labelled as the colour bar would be.
 
     The legend, under the map, replaces the colour bar beside it: in half the page the
@@ -441,19 +595,14 @@ def _basin_swatches(cats: list[tuple[int, str, str]]) -> list[go.Scatter]:
             mode="markers",
             name=label,
             legendgroup="basins",
-            marker={
-                "symbol": "square",
-                "size": 16,
-                "color": color,
-                "line": {"color": TEXT_COLOR, "width": 1},
-            },
+            marker=_symbol_marker(symbol, color, TEXT_COLOR, 18),
             hoverinfo="skip",
         )
-        for _, label, color in cats
+        for _, label, color, symbol in cats
     ]
 
 
-def _basin_heatmap(bmap: BasinMap, cats: list[tuple[int, str, str]]) -> go.Heatmap:
+def _basin_heatmap(bmap: BasinMap, cats: list[tuple[int, str, str, str]]) -> go.Heatmap:
     """Return the heatmap of categories ``cats``, one colour band and colour-bar tick each.
 
     The basin codes (minimum index, or the negative codes for none and diverged) are not
@@ -461,13 +610,13 @@ def _basin_heatmap(bmap: BasinMap, cats: list[tuple[int, str, str]]) -> go.Heatm
     category present gets a band of equal width.
     """
     n = len(cats)
-    lookup = {code: k for k, (code, _, _) in enumerate(cats)}
+    lookup = {code: k for k, (code, *_) in enumerate(cats)}
     codes = np.array(sorted(lookup))
     category = np.array([lookup[c] for c in codes])[np.searchsorted(codes, bmap.basin)]
     colorscale: list[list[float | str]] = []
-    for k, (_, _, color) in enumerate(cats):
+    for k, (_, _, color, _) in enumerate(cats):
         colorscale += [[k / n, color], [(k + 1) / n, color]]
-    labels = np.array([label for _, label, _ in cats], dtype=object)
+    labels = np.array([label for _, label, *_ in cats], dtype=object)
     return go.Heatmap(
         x=bmap.xs,
         y=bmap.ys,
@@ -483,7 +632,7 @@ def _basin_heatmap(bmap: BasinMap, cats: list[tuple[int, str, str]]) -> go.Heatm
         colorbar={
             "title": {"text": "ends at"},
             "tickvals": list(range(n)),
-            "ticktext": [label for _, label, _ in cats],
+            "ticktext": [label for _, label, *_ in cats],
             "thickness": 16,
             "len": 0.9,
         },

@@ -500,6 +500,7 @@ def trajectory_figure(
     click_grid: int = 40,
     drawing_height: int = 460,
     font_size: int = FONT_SIZE,
+    speed: float = 1.0,
 ) -> go.Figure:
     """Return the animated map: the surface, its minima and one trajectory per method.
 
@@ -511,7 +512,9 @@ def trajectory_figure(
 
     The figure opens on the *finished* runs (slider on the last step), so a screenshot or
     a student who never presses Play sees the whole result. Play replays all runs in
-    lock-step from step 0 over at most ``max_frames`` frames (after Pause it resumes).
+    lock-step from step 0 over at most ``max_frames`` frames (after Pause it resumes), in
+    about ``REPLAY_MS / speed`` ms whatever the number of frames (see :func:`frame_duration`;
+    :func:`replay_frames` is how many frames a speed can show).
 
     Traces, bottom to top: ``"iso-lines"``, ``"click-grid"`` (``click_grid``² nearly
     invisible markers, so that a click anywhere on the map selects a point: the background
@@ -542,7 +545,7 @@ def trajectory_figure(
     if n_points > 1:
         steps = [int(step) for step in frame_indices(n_points, max_frames)]
         frames = _animation_frames(columns, trace_ids, segments, steps)
-        layout.update(_animation_controls(steps, int(font_size)))
+        layout.update(_animation_controls(steps, int(font_size), float(speed)))
     outside = [
         styles[method][1] for method, path in arrays.items() if _leaves_bounds(path, surface.bounds)
     ]
@@ -700,16 +703,59 @@ def _animation_frames(
     return frames
 
 
+# A whole replay at 1× lasts REPLAY_MS, whatever the number of steps (issue 10, goal 7).
+REPLAY_MS = 7000
+# plotly.js starts the next frame at the first animation tick (requestAnimationFrame, one per
+# display refresh) after the frame's duration has passed, so a frame lasts a whole number of
+# refreshes, the first one past its duration. Measured in Chromium (benchmarks/
+# bench_replay.py, 1,000 steps, 3 methods): asked for 28, 35 and 58 ms, frames took 33, 50
+# and 67 ms (2, 3 and 4 refreshes at 60 Hz), so 200 frames asked for 35 ms (7000 / 200) took
+# 9.9 s, not 7. Drawing one takes ~25 ms: no frame is shorter than two refreshes.
+REFRESH_MS = 1000 / 60
+MIN_FRAME_MS = 2 * REFRESH_MS
+
+
+def replay_frames(speed: float, max_frames: int) -> int:
+    """How many frames a replay at ``speed`` shows: at most ``max_frames``, and no more than
+    fit in its ``REPLAY_MS / speed`` at one frame every :data:`MIN_FRAME_MS`.
+
+    >>> replay_frames(1, 200), replay_frames(2, 200), replay_frames(0.5, 200), replay_frames(1, 50)
+    (200, 104, 200, 50)
+    """
+    if not (math.isfinite(speed) and speed > 0):
+        raise ValueError(f"speed must be a positive number, got {speed}")
+    return max(2, min(int(max_frames), int(REPLAY_MS / speed // MIN_FRAME_MS)))
+
+
+def frame_duration(n_frames: int, speed: float = 1.0) -> float:
+    """The frame duration (ms) the Play button asks for, so that ``n_frames`` frames take
+    about ``REPLAY_MS / speed`` in all.
+
+    Each frame lasts the first whole number of refreshes past its duration (see
+    :data:`REFRESH_MS`), so the duration asks for the number of refreshes nearest the
+    period, half a refresh short of it (clear of the tick on either side; at 120 Hz the
+    same duration gives the same period).
+
+    >>> frame_duration(200), frame_duration(104, 2), frame_duration(200, 0.5), frame_duration(41)
+    (25.0, 25.0, 58.3, 158.3)
+    """
+    if not (math.isfinite(speed) and speed > 0):
+        raise ValueError(f"speed must be a positive number, got {speed}")
+    period = REPLAY_MS / speed / max(int(n_frames), 1)
+    refreshes = max(1, round(period / REFRESH_MS))
+    return round((refreshes - 0.5) * REFRESH_MS, 1)
+
+
 # Where the row of controls under the map starts, below the plot area, in font sizes
 # (clear of the x tick labels).
 _CONTROLS_TOP = 1.5
 
 
-def _animation_controls(steps: list[int], font_size: int = FONT_SIZE) -> dict:
+def _animation_controls(steps: list[int], font_size: int = FONT_SIZE, speed: float = 1.0) -> dict:
     """Return the layout's Play/Pause buttons and the step slider over the frames ``steps``:
     one row right under the map, the buttons first (they must never look disabled: dark
-    text, a 5.7:1 border)."""
-    frame_ms = int(np.clip(8000 // len(steps), 30, 150))  # a whole replay takes ~8 s
+    text, a 5.7:1 border). Play replays them all in about ``REPLAY_MS / speed``."""
+    frame_ms = frame_duration(len(steps), speed)
     play = {
         "frame": {"duration": frame_ms, "redraw": False},
         "transition": {"duration": 0},
