@@ -6,30 +6,20 @@ import itertools
 import json
 import math
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _apptest import open_app as _app
 from streamlit.testing.v1 import AppTest
 
 from momentum_viz import simulate
 from momentum_viz.numerics.summary import format_number
 from surfaces import DEFAULT_KAPPA, SURFACES
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 TAB_LABELS = ("Race on the map", "3-D view", "Theory", "(α, γ) map", "Basin map")
 METHOD_SETS = [
     list(c) for r in (1, 2, 3) for c in itertools.combinations(["sgd", "momentum", "nesterov"], r)
 ]
-
-
-def _app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def _outcomes(at: AppTest) -> dict[str, dict[str, str]]:

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import numpy as np
+from _apptest import open_app as _app
 from streamlit.testing.v1 import AppTest
 
 from momentum_viz import simulate
@@ -14,19 +14,9 @@ from momentum_viz.numerics.anatomy import step_anatomy
 from momentum_viz.numerics.summary import format_number
 from surfaces import quadratic
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 METHODS = ("sgd", "momentum", "nesterov")
 LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}
 BOWL = {"surface": "quadratic", "methods": "sgd,momentum,nesterov"}
-
-
-def _app(**query) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def _map_spec(at: AppTest) -> dict:

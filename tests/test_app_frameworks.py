@@ -2,22 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
+from _apptest import open_app as _app
 from streamlit.testing.v1 import AppTest
 
 from momentum_viz.app.tabs.frameworks import EXPANDER, NOISE_NOTE
-
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
-
-
-def _app(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def _expander(at: AppTest):

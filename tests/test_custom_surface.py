@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import base64
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
+from _apptest import open_app as _app
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
@@ -30,7 +30,6 @@ from momentum_viz.numerics.summary import summarize
 from momentum_viz.views.surface_layer import UNDEFINED_RGB, color_transform, surface_image
 from surfaces import SURFACES, ExpressionError, from_expression
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
 VIEWS = ("race", "3d", "theory", "parameter-map", "basin-map")
 # (formula, extra link values): one with minima, two with none (a plane, a surface
@@ -43,15 +42,6 @@ CUSTOM = {
     "nan-grad": ("sqrt(x) + y**2", {"xmin": "-2", "x0": "0.5", "y0": "1", "lr": "0.5"}),
 }
 HOSTILE = ["__import__('os').system('echo hi')", "9**9**9", "[x](https://evil.example) **y**"]
-
-
-def _app(**query: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
 
 
 def _outcomes(at: AppTest) -> list[dict[str, str]]:

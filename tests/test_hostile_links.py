@@ -8,15 +8,13 @@ no link, image, heading or HTML.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from _apptest import open_app
 from markdown_it import MarkdownIt
 from streamlit.testing.v1 import AppTest
 
 from momentum_viz.app.settings import IGNORED_LINK, from_query_params
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
 PHISHING = "\n\n# Class cancelled — submit your password at [this page](https://evil.example)\n\n"
 HOSTILE: list[dict[str, str]] = [
     {PHISHING: "1"},
@@ -39,12 +37,7 @@ def _tokens(markdown: str) -> set[str]:
 
 
 def _run(query: dict[str, str]) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=60)
-    for key, value in query.items():
-        at.query_params[key] = value
-    at.run()
-    assert not at.exception, [e.message for e in at.exception]
-    return at
+    return open_app(**query)
 
 
 def test_the_checker_sees_markdown():

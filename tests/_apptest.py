@@ -1,0 +1,25 @@
+"""Opening the app in Streamlit's AppTest, shared by the app's test modules.
+
+(pytest puts tests/ on sys.path because the folder has no __init__.py, as for _server.py.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+
+
+def open_app(**query: str) -> AppTest:
+    """The page as a link with these query parameters opens it, after its first run.
+
+    Fails the test if the first run raised.
+    """
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, [e.message for e in at.exception]
+    return at
