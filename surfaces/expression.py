@@ -763,6 +763,9 @@ def _default_lr(hxx: np.ndarray, hxy: np.ndarray, hyy: np.ndarray) -> float:
 # --- The public entry -------------------------------------------------------------------
 
 
+MIN_RELATIVE_WIDTH = 1e-3
+
+
 def _checked_bounds(bounds: Any) -> Bounds:
     try:
         (xmin, xmax), (ymin, ymax) = bounds
@@ -771,11 +774,21 @@ def _checked_bounds(bounds: Any) -> Bounds:
         raise ValueError(
             f"bounds must be ((xmin, xmax), (ymin, ymax)) of numbers; got {bounds!r}"
         ) from None
+    # Rounded to 6 significant digits: links that differ in the last bits of a bound are
+    # the same box, and must not each cost a fresh build (the cache is keyed on bounds).
+    xmin, xmax, ymin, ymax = (float(f"{v:.6g}") for v in (xmin, xmax, ymin, ymax))
     for lo, hi, axis in ((xmin, xmax, "x"), (ymin, ymax, "y")):
         if not (-MAX_BOUND <= lo < hi <= MAX_BOUND):
             raise ValueError(
                 f"bounds of {axis} must satisfy -{MAX_BOUND:g} <= min < max <= {MAX_BOUND:g}; "
                 f"got ({lo:g}, {hi:g})"
+            )
+        # A box far narrower than where it sits makes "left a box 1000× the bounds" mean
+        # nothing (one ordinary step leaves it): the box must be wide for its place.
+        if hi - lo < MIN_RELATIVE_WIDTH * max(1.0, abs(lo), abs(hi)):
+            raise ValueError(
+                f"bounds of {axis} must be at least {MIN_RELATIVE_WIDTH:g} × max(1, |min|, |max|) "
+                f"wide; got ({lo:g}, {hi:g})"
             )
     return ((xmin, xmax), (ymin, ymax))
 

@@ -429,3 +429,19 @@ def test_replay_speed_changes_play_and_is_kept_in_the_link():
     at.selectbox(key="surface").set_value("multiwell").run()
     assert at.segmented_control(key="speed").value == 0.5
     assert _app(speed="2").segmented_control(key="speed").value == 2.0
+
+
+def test_divergence_from_noise_names_the_noise():
+    # Rosenbrock at its default α, γ is stable without noise (momentum settles at step
+    # 503); with σ = 50 momentum leaves the map. The note must not blame γ (issue 11, item 2).
+    from momentum_viz.app.settings import Settings, surface_of
+    from momentum_viz.app.tabs.race import divergence_note
+
+    settings = Settings(noise=50.0)
+    surface = surface_of(settings)
+    kwargs = dict(lr=settings.lr, momentum=settings.momentum, steps=settings.steps)
+    assert simulate(surface, "momentum", surface.start, **kwargs).diverged_at == -1
+    run = simulate(surface, "momentum", surface.start, noise=50.0, **kwargs)
+    assert run.diverged_at > 0
+    note = divergence_note("momentum", run, surface, settings)
+    assert "gradient noise (σ = 50)" in note and "Try a lower γ" not in note

@@ -226,3 +226,11 @@ def test_colour_map_paints_undefined_cells_grey_and_scales_without_minima():
     grey = (rgb == UNDEFINED_RGB).all(axis=-1)
     # Pixel centres at x < 0 (the left half) are undefined; x > 0 are coloured.
     assert grey[:, :20].all() and not grey[:, 20:].any()
+
+
+def test_a_box_too_narrow_for_its_place_is_refused_with_a_note():
+    # x in [-1000, -999.9]: one ordinary step would leave a box 1000× that size, so
+    # "diverged" would mean nothing there (review finding); the link falls back.
+    at = _app(surface="custom", expr="x**2 + y**2", xmin="-1000", xmax="-999.9")
+    assert at.selectbox(key="surface").value == "rosenbrock"
+    assert any("bounds are refused" in i.value and "wide" in i.value for i in at.info)

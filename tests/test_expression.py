@@ -493,3 +493,11 @@ def test_bad_bounds_are_refused(bounds):
 def test_exported_from_the_package():
     assert surfaces.from_expression is from_expression
     assert issubclass(surfaces.ExpressionError, ValueError)
+
+
+def test_bounds_are_rounded_for_the_cache_and_must_be_wide_for_their_place():
+    a = from_expression("x**2 + y**2", ((-2.0, 2.0), (-2.0, 2.0)))
+    b = from_expression("x**2 + y**2", ((-2.0000000000001, 2.0), (-2.0, 2.0)))
+    assert a is b  # one cache entry: the boxes agree to 6 significant digits
+    with pytest.raises(ValueError, match="wide"):
+        from_expression("x**2 + y**2", ((-1000.0, -999.9), (-1.0, 1.0)))

@@ -237,3 +237,16 @@ def test_replay_speed_in_links():
         settings, notes = from_query_params({"speed": raw})
         assert settings.speed == 1.0
         assert notes == [f"speed = {raw!r} is not one of 0.5, 1, 2: ignored."]
+
+
+def test_kappa_in_a_link_is_ignored_off_the_bowl():
+    # A scenario on the three wells with κ = 5 in its link: κ means nothing there, and
+    # taking it used to reset the scenario's α and γ to the surface's defaults.
+    from momentum_viz.app.scenarios import SCENARIO_SETTINGS
+
+    escape = SCENARIO_SETTINGS["escape-local-minimum"]
+    settings, notes = from_query_params(
+        {"scenario": "escape-local-minimum", "kappa": "5"}, scenarios=SCENARIO_SETTINGS
+    )
+    assert settings == escape
+    assert notes == ["kappa: used only with surface = quadratic: ignored."]

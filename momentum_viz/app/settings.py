@@ -328,6 +328,10 @@ def from_query_params(
         named = [name for name in CUSTOM_FIELDS if name in get]
         if named:
             notes.append(f"{', '.join(named)}: used only with surface = custom: ignored.")
+    if surface != "quadratic" and "kappa" in get:
+        # κ belongs to the bowl only; taking it elsewhere would reset a scenario's view.
+        kappa = DEFAULT_KAPPA if base is None else base.kappa
+        notes.append("kappa: used only with surface = quadratic: ignored.")
     if (
         base is None
         or base.surface != surface
@@ -465,6 +469,9 @@ def _custom_from_link(
         from_expression(expr, bounds)
     except ExpressionError as err:
         notes.append(f"expr = {echo(expr)} is refused: column {err.column}: {err.reason}.")
+        return None
+    except ValueError as err:  # the bounds (e.g. a box too narrow for where it sits)
+        notes.append(f"the bounds are refused: {err}.")
         return None
     return expr, bounds
 

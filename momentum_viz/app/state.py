@@ -192,6 +192,9 @@ def on_apply_custom() -> None:
     except ExpressionError as err:
         st.session_state[ERROR] = f"column {err.column}: {err.reason}"
         return
+    except ValueError as err:  # the bounds (e.g. a box too narrow for where it sits)
+        st.session_state[ERROR] = str(err)
+        return
     st.session_state.pop(ERROR, None)
     _store(defaults_for(CUSTOM, expr=expr, bounds=bounds, **_kept(current_settings())))
 

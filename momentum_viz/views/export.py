@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Mapping
+from html import escape
 
 import numpy as np
 import plotly.graph_objects as go
@@ -37,4 +38,4 @@ def trajectories_csv(runs: Mapping[str, Run]) -> str:
 def animation_html(fig: go.Figure, *, title: str = "momentum-viz") -> str:
     """The figure as one HTML file with plotly.js embedded: it plays offline, in slides."""
     html = fig.to_html(include_plotlyjs=True, full_html=True, auto_play=False)
-    return html.replace("<head>", f"<head><title>{title}</title>", 1)
+    return html.replace("<head>", f"<head><title>{escape(title)}</title>", 1)

@@ -113,6 +113,12 @@ def divergence_note(method: str, run: Run, surface: Surface, settings: Settings)
     where = f"At the steepest point it crossed on the map (λmax = {format_number(lam_max)}): "
     if advice.diverges:
         return head + where + advice.message + "."
+    if settings.noise > 0:
+        # The bound is about the gradient; noise of size σ adds α·σ to every step on top.
+        return (
+            head + where + advice.message + f", so the step size alone is not the cause: the "
+            f"gradient noise (σ = {settings.noise:g}) kicked it off. Lower σ, or α."
+        )
     if not surface.minima and run.losses[-1] < run.losses[0]:
         return (
             head + where + advice.message + ", so the step size alone is not the cause: this "

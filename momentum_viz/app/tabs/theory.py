@@ -134,17 +134,34 @@ def direction_rows(settings: Settings, report: TheoryReport) -> list[dict[str, s
 def _directions(settings: Settings, report: TheoryReport) -> None:
     """The per-direction rates, and where heavy ball's roots turn complex."""
     st.dataframe(direction_rows(settings, report), hide_index=True, width="stretch")
-    # For αλ < 1 this γ separates monotone from oscillating (critical damping); for
-    # 1 < αλ < 4 it separates sign flips from complex roots: both are "roots turn complex".
-    critical = ", ".join(
-        f"{format_number(float(critical_momentum(settings.lr, d.lam)))} (λ = "
-        f"{format_number(d.lam)})"
-        for d in report.directions
-    )
+    # For αλ < 1 the γ of complex_from separates monotone from oscillating (critical
+    # damping); for 1 < αλ < 4 it separates sign flips from complex roots.
     st.caption(
-        f"ρ: the factor the error shrinks by per step. Heavy ball's roots turn complex "
-        f"(it starts to spiral) above γ = (1 − √(αλ))² = {critical}."
+        "ρ: the factor the error shrinks by per step. Heavy ball's roots turn complex (it "
+        f"starts to spiral): {complex_from(settings.lr, report)}."
     )
+
+
+def complex_from(lr: float, report: TheoryReport) -> str:
+    """Per direction, the γ above which heavy ball's roots are complex, in words.
+
+    (1 − √(αλ))² for 0 < αλ < 4. For αλ ≥ 4, λ ≤ 0 or αλ = 0 no γ in [0, 1) gives complex
+    roots: the formula's value would be ≥ 1 or undefined, so the text says "never".
+
+    >>> from momentum_viz.numerics.theory import analyse
+    >>> complex_from(1.0, analyse(1.0, 0.5, [1.0, 1000.0]))
+    'above γ = 0 (λ = 1); never (λ = 1000, αλ ≥ 4)'
+    """
+    parts = []
+    for d in report.directions:
+        gamma = float(critical_momentum(lr, d.lam))
+        if math.isfinite(gamma) and gamma < 1.0:
+            parts.append(f"above γ = {format_number(gamma)} (λ = {format_number(d.lam)})")
+        elif d.lam > 0:
+            parts.append(f"never (λ = {format_number(d.lam)}, αλ ≥ 4)")
+        else:
+            parts.append(f"never (λ = {format_number(d.lam)} ≤ 0)")
+    return "; ".join(parts)
 
 
 def _stability(settings: Settings, report: TheoryReport) -> None:
