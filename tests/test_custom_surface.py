@@ -234,3 +234,30 @@ def test_a_box_too_narrow_for_its_place_is_refused_with_a_note():
     at = _app(surface="custom", expr="x**2 + y**2", xmin="-1000", xmax="-999.9")
     assert at.selectbox(key="surface").value == "rosenbrock"
     assert any("bounds are refused" in i.value and "wide" in i.value for i in at.info)
+
+
+def test_maps_of_a_costly_formula_stay_within_the_servers_budget(monkeypatch):
+    # With no time to spare, a custom surface's maps fall to the coarsest grid, and the
+    # tab says why; the built-in surfaces keep their full grid whatever the budget.
+    from momentum_viz.app import compute
+    from momentum_viz.numerics.maps import DEFAULT_BASIN_RESOLUTION, DEFAULT_GRID
+
+    monkeypatch.setattr(compute, "MAP_BUDGET_SECONDS", 1e-9)
+    expr = "sin(2*x) * cos(2*y) + 0.2*(x**2 + y**2)"  # a formula no other test maps
+    at = _app(surface="custom", expr=expr, view="parameter-map")
+    pmap = compute.compute_parameter_map(
+        surface="custom", kappa=50.0, method="momentum", x0=0.5, y0=0.5, steps=50,
+        noise=0.0, seed=0, expr=expr,
+    )  # fmt: skip
+    assert pmap.shape == (compute.MIN_MAP_SIDE, compute.MIN_MAP_SIDE) < (DEFAULT_GRID,) * 2
+    assert any("coarser grid" in c.value for c in at.caption)
+    bmap = compute.compute_basin_map(
+        surface="custom", kappa=50.0, method="sgd", lr=0.01, momentum=0.0, steps=50,
+        noise=0.0, seed=0, expr=expr,
+    )  # fmt: skip
+    assert bmap.shape[0] == compute.MIN_MAP_SIDE < DEFAULT_BASIN_RESOLUTION
+    builtin = compute.compute_parameter_map(
+        surface="himmelblau", kappa=50.0, method="momentum", x0=0.5, y0=0.5, steps=50,
+        noise=0.0, seed=0,
+    )  # fmt: skip
+    assert builtin.shape == (DEFAULT_GRID, DEFAULT_GRID)

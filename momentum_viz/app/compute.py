@@ -8,15 +8,27 @@ never by a widget or a figure. The tabs call these functions and only lay out re
 
 from __future__ import annotations
 
+import math
+import time
 from dataclasses import asdict
+from functools import lru_cache
 from typing import Any
 
+import numpy as np
 import streamlit as st
 
 from surfaces import Surface
 
 from ..numerics.anatomy import StepAnatomy, step_anatomy
-from ..numerics.maps import BasinMap, ParameterMap, basin_map, default_axes, parameter_map
+from ..numerics.maps import (
+    DEFAULT_BASIN_RESOLUTION,
+    DEFAULT_GRID,
+    BasinMap,
+    ParameterMap,
+    basin_map,
+    default_axes,
+    parameter_map,
+)
 from ..numerics.optimizer import Run, simulate
 from ..views.anatomy import anatomy_figure
 from ..views.plotly_internals import SerializedFigure
@@ -163,6 +175,37 @@ def race_map_size(settings: Settings) -> MapSize:
     return map_size(surface_of(settings), drawing, font)
 
 
+# One server process computes every student's maps. A formula typed in the app can cost
+# far more per gradient than the built-in surfaces (a 199-character one made a 120 × 120
+# map of 2,000 steps take 17 s), so maps of custom surfaces get a coarser grid when the
+# full one would take longer than this, estimated from a timed gradient evaluation.
+MAP_BUDGET_SECONDS = 2.0
+MIN_MAP_SIDE = 20  # the coarsest grid still worth reading
+
+
+@lru_cache(maxsize=64)
+def _seconds_per_point_step(surface: Surface) -> float:
+    """Measured cost of one gradient evaluation per point (best of 3 on 4,096 points)."""
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    x, y = np.meshgrid(np.linspace(xmin, xmax, 64), np.linspace(ymin, ymax, 64))
+    best = math.inf
+    for _ in range(3):
+        start = time.perf_counter()
+        surface.grad_fn(x, y)
+        best = min(best, time.perf_counter() - start)
+    # The update itself costs about as much again as a cheap gradient: count it twice.
+    return 2.0 * best / x.size
+
+
+def map_side(surface: Surface, steps: int, default: int) -> int:
+    """Grid side of a map: ``default`` for the built-in surfaces; for a custom one, the
+    largest side (at least MIN_MAP_SIDE) whose runs fit in MAP_BUDGET_SECONDS."""
+    if surface.name != "custom":
+        return default
+    affordable = MAP_BUDGET_SECONDS / (_seconds_per_point_step(surface) * steps)
+    return max(MIN_MAP_SIDE, min(default, math.isqrt(int(min(affordable, 1e9)))))
+
+
 @st.cache_data(max_entries=16, show_spinner="Computing the (α, γ) map…")
 def compute_parameter_map(
     surface: str,
@@ -181,7 +224,8 @@ def compute_parameter_map(
 ) -> ParameterMap:
     """One batched run per (α, γ) cell from the current start (cached)."""
     s = _surface(surface, kappa, expr, xmin, xmax, ymin, ymax)
-    lrs, momenta = default_axes(s)
+    side = map_side(s, steps, DEFAULT_GRID)
+    lrs, momenta = default_axes(s, n_lr=side, n_mom=side)
     return parameter_map(
         s, method, (x0, y0), lrs=lrs, momenta=momenta, steps=steps, noise=noise, seed=seed
     )
@@ -205,7 +249,11 @@ def compute_basin_map(
 ) -> BasinMap:
     """One batched run per start point of a grid over the surface (cached)."""
     s = _surface(surface, kappa, expr, xmin, xmax, ymin, ymax)
-    return basin_map(s, method, lr=lr, momentum=momentum, steps=steps, noise=noise, seed=seed)
+    resolution = map_side(s, steps, DEFAULT_BASIN_RESOLUTION)
+    return basin_map(
+        s, method, lr=lr, momentum=momentum, steps=steps, noise=noise, seed=seed,
+        resolution=resolution,
+    )  # fmt: skip
 
 
 # Step anatomy figures are small (the paths up to one step, no frames) and a lecturer

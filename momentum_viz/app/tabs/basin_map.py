@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ...numerics.maps import DEFAULT_BASIN_RESOLUTION
 from ...numerics.optimizer import Run
 from ...views.map_figures import basin_map_figure
 from ...views.style import METHOD_LABELS
@@ -52,3 +53,8 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
                 if code >= 0 and surface.minima[code].is_global
             )
             st.metric(f"{label}: starts reaching a global minimum", f"{global_share:.0%}")
+            if bmap.shape[0] < DEFAULT_BASIN_RESOLUTION:
+                st.caption(
+                    f"A coarser grid ({bmap.shape[1]} × {bmap.shape[0]} starts): this formula "
+                    "is costly to evaluate, and the server computes every student's maps."
+                )

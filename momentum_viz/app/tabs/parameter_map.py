@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ...numerics.maps import stability_boundary
+from ...numerics.maps import DEFAULT_GRID, stability_boundary
 from ...numerics.optimizer import Run
 from ...views.map_figures import STABILITY_LIMITS, parameter_map_figure
 from ...views.style import METHOD_LABELS
@@ -57,4 +57,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         "(γ = 0) is plain SGD. Click a cell to use its α and γ."
         + (f" The dashed line is the theoretical stability limit {STABILITY_LIMITS[method]}."
            if boundary is not None else "")
+        + (f" A coarser grid ({pmap.shape[1]} × {pmap.shape[0]}): this formula is costly "
+           "to evaluate, and the server computes every student's maps."
+           if pmap.shape[1] < DEFAULT_GRID else "")
     )  # fmt: skip
