@@ -51,3 +51,9 @@ def test_a_custom_surface_gets_its_formula_translated():
     at = _app(surface="custom", expr="sin(3*x) * cos(3*y) + 0.1*(x**2 + y**2)", methods="momentum")
     [torch_code] = [c.value for c in _expander(at).code]
     assert "torch.sin(3 * x) * torch.cos(3 * y)" in torch_code
+
+
+def test_a_diverging_run_says_the_script_goes_on():
+    at = _app(surface="quadratic", methods="momentum", lr="0.05", momentum="0.1")
+    (run_note,) = [c.value for c in at.caption if "the script goes on" in c.value]
+    assert run_note.startswith("This run diverges at step ")

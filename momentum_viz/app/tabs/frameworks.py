@@ -38,7 +38,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         elif not runs:
             st.caption("Pick a method in the sidebar to get its script.")
         else:
-            _scripts(settings, tuple(runs))
+            _scripts(settings, runs)
         st.markdown("**Conventions** (∇J is the gradient, γ the momentum, α the step size)")
         st.table(list(CONVENTIONS), hide_index=True, border="horizontal")
         alpha_ema = settings.lr / (1.0 - settings.momentum)
@@ -48,7 +48,8 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         )
 
 
-def _scripts(settings: Settings, methods: tuple[str, ...]) -> None:
+def _scripts(settings: Settings, runs: dict[str, Run]) -> None:
+    methods = tuple(runs)
     method = methods[0]
     if len(methods) > 1:
         method = st.radio(
@@ -77,3 +78,9 @@ def _scripts(settings: Settings, methods: tuple[str, ...]) -> None:
         framework=framework,
     )
     st.code(code, language="python")
+    if runs[method].diverged_at >= 0:
+        # The app stops a diverged run where it left the box; a framework does not stop.
+        st.caption(
+            f"This run diverges at step {runs[method].diverged_at}: the app stops it there, the "
+            "script goes on and prints inf or nan."
+        )
