@@ -652,6 +652,19 @@ def _find_minima(
                 break
         deadline.check("Newton's method")
         keep = _is_minimum(value_fn, grad_fn, hessian_fn, bounds, px, py, values)
+        # Newton cannot find a minimum at a kink or a cusp (abs(x) + abs(y), a cone): the
+        # Hessian is zero or undefined there. Those guesses get a derivative-free search
+        # and count as minima if a ring around the point is higher.
+        rest = ~keep
+        if rest.any():
+            spacing = float(min(xs[1] - xs[0], ys[1] - ys[0]))
+            kx, ky = _compass_search(
+                value_fn, xs[cells[rest, 1]], ys[cells[rest, 0]], spacing, size
+            )
+            deadline.check("the search for minima at kinks")
+            kink = _higher_all_around(value_fn, bounds, kx, ky, values)
+            px, py = np.concatenate([px[keep], kx[kink]]), np.concatenate([py[keep], ky[kink]])
+            keep = np.ones(px.shape, dtype=bool)
     found: list[tuple[float, float, float]] = []
     for qx, qy in zip(px[keep], py[keep], strict=True):
         if all(math.hypot(qx - fx, qy - fy) > 1e-6 * size for fx, fy, _ in found):
@@ -664,6 +677,78 @@ def _find_minima(
         Minimum((fx, fy), fv, bool(fv - lowest <= 1e-9 * max(1.0, abs(lowest))))
         for fx, fy, fv in found
     )
+
+
+def _compass_search(
+    value_fn: Callable[..., Any],
+    px: np.ndarray,
+    py: np.ndarray,
+    step: float,
+    size: float,
+    iterations: int = 120,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Walk each point downhill over 8 compass directions, halving the step when none is
+    lower, until the step is below 1e-12 of the box: a minimum without derivatives."""
+    px, py = px.astype(float), py.astype(float)
+    h = np.full(px.shape, step)
+    directions = [(dx, dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1) if dx or dy]
+    here = np.asarray(value_fn(px, py), dtype=float) + np.zeros(px.shape)
+    for _ in range(iterations):
+        best, bx, by = here.copy(), px.copy(), py.copy()
+        for dx, dy in directions:
+            cx, cy = px + dx * h, py + dy * h
+            v = np.asarray(value_fn(cx, cy), dtype=float) + np.zeros(px.shape)
+            better = np.isfinite(v) & (v < best)
+            best, bx, by = (
+                np.where(better, v, best),
+                np.where(better, cx, bx),
+                np.where(better, cy, by),
+            )
+        moved = best < here
+        px, py, here = bx, by, best
+        h = np.where(moved, h, 0.5 * h)
+        if (h < 1e-12 * size).all():
+            break
+    return px, py
+
+
+def _higher_all_around(
+    value_fn: Callable[..., Any],
+    bounds: Bounds,
+    px: np.ndarray,
+    py: np.ndarray,
+    values: np.ndarray,
+) -> np.ndarray:
+    """Points inside the bounds where J is finite and every point of a small ring around
+    them is clearly higher: a minimum that need not be smooth.
+
+    The lowest point of the ring is located by refining the angle (golden section), so a
+    flat valley ((x - 2*y)**2), whose ring is only higher where it misses the valley's
+    exact direction, is not taken for a minimum.
+    """
+    (xmin, xmax), (ymin, ymax) = bounds
+    size = max(xmax - xmin, ymax - ymin)
+    finite = values[np.isfinite(values)]
+    spread = float(finite.max() - finite.min()) if finite.size else 0.0
+    inside = (px >= xmin) & (px <= xmax) & (py >= ymin) & (py <= ymax)
+    here = np.asarray(value_fn(px, py), dtype=float) + np.zeros(px.shape)
+    r = 1e-3 * size
+
+    def rise(theta: np.ndarray) -> np.ndarray:
+        ring = value_fn(px + r * np.cos(theta), py + r * np.sin(theta))
+        return np.asarray(ring, dtype=float) + np.zeros(px.shape) - here
+
+    angles = np.linspace(0.0, 2.0 * np.pi, 64, endpoint=False)
+    rises = np.stack([rise(np.full(px.shape, a)) for a in angles])
+    lowest = angles[np.nanargmin(np.where(np.isfinite(rises), rises, np.inf), axis=0)]
+    lo, hi = lowest - 2.0 * np.pi / 64, lowest + 2.0 * np.pi / 64
+    golden = (math.sqrt(5.0) - 1.0) / 2.0
+    for _ in range(40):  # the interval shrinks to 1e-9 of its width
+        a, b = hi - golden * (hi - lo), lo + golden * (hi - lo)
+        left = rise(a) < rise(b)
+        lo, hi = np.where(left, lo, a), np.where(left, b, hi)
+    least = np.minimum(rises.min(axis=0), rise(0.5 * (lo + hi)))
+    return inside & np.isfinite(here) & (least > 1e-9 * max(spread, 1e-300))
 
 
 def _is_minimum(

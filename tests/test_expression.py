@@ -501,3 +501,26 @@ def test_bounds_are_rounded_for_the_cache_and_must_be_wide_for_their_place():
     assert a is b  # one cache entry: the boxes agree to 6 significant digits
     with pytest.raises(ValueError, match="wide"):
         from_expression("x**2 + y**2", ((-1000.0, -999.9), (-1.0, 1.0)))
+
+
+@pytest.mark.parametrize(
+    ("expr", "point"),
+    [
+        ("abs(x) + abs(y)", (0.0, 0.0)),
+        ("sqrt(x**2 + y**2)", (0.0, 0.0)),
+        ("abs(x - 0.5) + abs(y - 0.25)", (0.5, 0.25)),
+        ("(x**2 + y**2)**(1/3)", (0.0, 0.0)),
+        ("abs(x) + y**2", (0.0, 0.0)),
+    ],
+)
+def test_a_minimum_at_a_kink_or_cusp_is_found(expr, point):
+    # Newton cannot see these (the Hessian is zero or undefined at the minimum); the app
+    # would otherwise tell a student "no minimum inside the bounds" (review finding).
+    (minimum,) = from_expression(expr, BOX).minima
+    np.testing.assert_allclose(minimum.point, point, atol=1e-8)
+    assert minimum.is_global
+
+
+@pytest.mark.parametrize("expr", ["(x - 2*y)**2", "(x - y)**2", "(2*x + 0.3*y)**2"])
+def test_a_flat_valley_in_any_direction_has_no_isolated_minimum(expr):
+    assert from_expression(expr, BOX).minima == ()
