@@ -445,3 +445,11 @@ def test_divergence_from_noise_names_the_noise():
     assert run.diverged_at > 0
     note = divergence_note("momentum", run, surface, settings)
     assert "gradient noise (σ = 50)" in note and "Try a lower γ" not in note
+
+
+def test_the_current_alpha_is_on_the_parameter_map_even_far_below_the_default():
+    # On the three wells (default α 0.3) the α axis started at 0.3 / 1e3 = 3e-4, so at
+    # α = 2e-5 the map's "current" ring was silently dropped (review finding).
+    at = _app(surface="multiwell", lr="2e-5", view="parameter-map")
+    spec = _map_spec(at)
+    assert any(t.get("name") == "current (α, γ)" for t in spec["data"])

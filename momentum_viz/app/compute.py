@@ -221,11 +221,17 @@ def compute_parameter_map(
     xmax: float = DEFAULT_BOUND_VALUES[1],
     ymin: float = DEFAULT_BOUND_VALUES[2],
     ymax: float = DEFAULT_BOUND_VALUES[3],
+    lr_decade: int = 0,
 ) -> ParameterMap:
-    """One batched run per (α, γ) cell from the current start (cached)."""
+    """One batched run per (α, γ) cell from the current start (cached).
+
+    ``lr_decade`` is floor(log10(α)) of the current α: the α axis reaches three decades
+    below it (and below the surface's default), so the current α is on the map. A decade,
+    not α itself, so that moving α within a decade reuses the map.
+    """
     s = _surface(surface, kappa, expr, xmin, xmax, ymin, ymax)
     side = map_side(s, steps, DEFAULT_GRID)
-    lrs, momenta = default_axes(s, n_lr=side, n_mom=side)
+    lrs, momenta = default_axes(s, 10.0**lr_decade, n_lr=side, n_mom=side)
     return parameter_map(
         s, method, (x0, y0), lrs=lrs, momenta=momenta, steps=steps, noise=noise, seed=seed
     )

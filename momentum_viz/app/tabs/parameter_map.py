@@ -6,6 +6,8 @@ is also a way to choose α and γ.
 
 from __future__ import annotations
 
+import math
+
 import streamlit as st
 
 from ...numerics.maps import DEFAULT_GRID, stability_boundary
@@ -33,6 +35,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     pmap = compute_parameter_map(
         method=method, x0=settings.x0, y0=settings.y0, steps=settings.steps,
         noise=settings.noise, seed=settings.seed, **surface_args(settings),
+        lr_decade=math.floor(math.log10(settings.lr)),
     )  # fmt: skip
     boundary = None
     if surface.eigenvalues is not None:  # exact on the bowl; a local model elsewhere
