@@ -184,6 +184,27 @@ def _real_dominant(
     return b, disc, 1.0 - dist / gap
 
 
+def _root_pair(
+    b: np.ndarray, c: np.ndarray, disc: np.ndarray, dominant: np.ndarray
+) -> tuple[complex | np.ndarray, complex | np.ndarray]:
+    """The roots of σ² − bσ + c = 0 (discriminant ``disc``), dominant first, as complex.
+
+    Real roots: σ₁ = sign(b)·``dominant`` (its modulus, computed accurately by the caller)
+    and σ₂ = c/σ₁ (no cancellation); complex roots: b/2 ± i√(−D)/2.
+    """
+    real = disc >= 0
+    half_sq = 0.5 * np.sqrt(np.abs(disc))
+    big = np.copysign(dominant, b)
+    small = np.divide(np.broadcast_to(c, big.shape), big, out=np.zeros_like(big), where=big != 0)
+    first = np.empty(b.shape, dtype=complex)
+    second = np.empty(b.shape, dtype=complex)
+    first.real = np.where(real, big, 0.5 * b)
+    first.imag = np.where(real, 0.0, half_sq)
+    second.real = np.where(real, small, 0.5 * b)
+    second.imag = np.where(real, 0.0, -half_sq)
+    return _out(first), _out(second)
+
+
 def momentum_roots(
     lr: ArrayLike, momentum: ArrayLike, lam: ArrayLike
 ) -> tuple[complex | np.ndarray, complex | np.ndarray]:
@@ -210,23 +231,7 @@ def momentum_roots(
     lam_arr = check_curvature(lam)
     with np.errstate(over="ignore"):
         b, disc, dominant = _real_dominant(alpha, gamma, lam_arr)
-        real = disc >= 0
-        sq = np.sqrt(np.abs(disc))
-        big = np.copysign(dominant, b)
-        small = np.divide(
-            np.broadcast_to(gamma, big.shape),
-            big,
-            out=np.zeros_like(big),
-            where=big != 0,
-        )
-        half_b, half_sq = 0.5 * b, 0.5 * sq
-    first = np.empty(b.shape, dtype=complex)
-    second = np.empty(b.shape, dtype=complex)
-    first.real = np.where(real, big, half_b)
-    first.imag = np.where(real, 0.0, half_sq)
-    second.real = np.where(real, small, half_b)
-    second.imag = np.where(real, 0.0, -half_sq)
-    return _out(first), _out(second)
+        return _root_pair(b, gamma, disc, dominant)
 
 
 def momentum_rate(lr: ArrayLike, momentum: ArrayLike, lam: ArrayLike) -> FloatOrArray:
@@ -402,20 +407,7 @@ def nesterov_roots(
     lam_arr = check_curvature(lam)
     with np.errstate(over="ignore", invalid="ignore"):
         b, c, disc, dominant = _nesterov_real_dominant(alpha, gamma, lam_arr)
-        real = disc >= 0
-        sq = np.sqrt(np.abs(disc))
-        big = np.where(b < 0, -dominant, dominant)
-        small = np.divide(
-            np.broadcast_to(c, big.shape), big, out=np.zeros_like(big), where=big != 0
-        )
-        half_b, half_sq = 0.5 * b, 0.5 * sq
-    first = np.empty(b.shape, dtype=complex)
-    second = np.empty(b.shape, dtype=complex)
-    first.real = np.where(real, big, half_b)
-    first.imag = np.where(real, 0.0, half_sq)
-    second.real = np.where(real, small, half_b)
-    second.imag = np.where(real, 0.0, -half_sq)
-    return _out(first), _out(second)
+        return _root_pair(b, c, disc, dominant)
 
 
 def nesterov_rate(lr: ArrayLike, momentum: ArrayLike, lam: ArrayLike) -> FloatOrArray:
