@@ -88,6 +88,13 @@ def remember(name: str) -> None:
     st.session_state[f"_{name}"] = st.session_state[name]
 
 
+def lasting(name: str) -> dict[str, object]:
+    """Restore a widget that lives in a tab, and the arguments that make it remember:
+    ``st.radio(label, options, **lasting("map_method"))``."""
+    restore(name)
+    return {"key": name, "on_change": remember, "args": (name,)}
+
+
 def value_of(name: str) -> object:
     """A setting as the widgets hold it now, before or after its widget is drawn.
 

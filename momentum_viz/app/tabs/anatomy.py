@@ -44,11 +44,8 @@ def anatomy_line(anatomy: StepAnatomy) -> str:
 
 def controls(settings: Settings) -> None:
     """The toggle and, when it is on, the step controls in one row (above the map)."""
-    state.restore("anatomy")
     toggle = {
-        "key": "anatomy",
-        "on_change": state.remember,
-        "args": ("anatomy",),
+        **state.lasting("anatomy"),
         "help": "Walk through the race one step at a time, with the arrows each step is "
         "made of. The ← and → keys step too.",
     }

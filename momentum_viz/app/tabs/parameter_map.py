@@ -21,15 +21,12 @@ from ..settings import MAP_METHODS, Settings, surface_of
 
 def render(settings: Settings, runs: dict[str, Run]) -> None:
     """Steps to converge over the whole (α, γ) plane, from the current start."""
-    state.restore("map_method")
     method = st.radio(
         "Method",
         list(MAP_METHODS),
         format_func=METHOD_LABELS.get,
         horizontal=True,
-        key="map_method",
-        on_change=state.remember,
-        args=("map_method",),
+        **state.lasting("map_method"),
     )
     surface = surface_of(settings)
     pmap = compute_parameter_map(

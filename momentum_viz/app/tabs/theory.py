@@ -71,15 +71,12 @@ class Model(NamedTuple):
 def _theory_point(settings: Settings, runs: dict[str, Run]) -> tuple[str, int | None]:
     """The radio's choice: the phrase for people and the minimum's index (None: start)."""
     surface = surface_of(settings)
-    state.restore("theory_point")
     choice = st.radio(
         "Local quadratic model at",
         list(THEORY_POINTS),
         format_func=THEORY_POINTS.get,
         horizontal=True,
-        key="theory_point",
-        on_change=state.remember,
-        args=("theory_point",),
+        **state.lasting("theory_point"),
     )
     if choice == "start" or not runs:
         return "at the start point", None
