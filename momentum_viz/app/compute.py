@@ -12,7 +12,7 @@ import math
 import time
 from dataclasses import asdict
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import streamlit as st
@@ -31,10 +31,20 @@ from ..numerics.maps import (
 )
 from ..numerics.optimizer import Run, simulate
 from ..views.anatomy import anatomy_figure
+from ..views.live_map import blob_id, family_blob, race_blob, surface_blob
 from ..views.plotly_internals import SerializedFigure
-from ..views.race import MapSize, map_size, replay_frames, trajectory_figure
+from ..views.race import REPLAY_MS, MapSize, map_size, replay_frames, trajectory_figure
 from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE
-from .settings import CUSTOM_FIELDS, DEFAULT_BOUND_VALUES, VIEW_FIELDS, Settings, surface_of
+from .settings import (
+    CUSTOM_FIELDS,
+    DEFAULT_BOUND_VALUES,
+    LR_STOPS,
+    MOMENTUM_STOPS,
+    VIEW_FIELDS,
+    Settings,
+    stops_with,
+    surface_of,
+)
 
 # Frames of the animated race map: enough for smooth motion, few enough to keep the
 # chart's JSON small at 2,000 steps.
@@ -99,6 +109,38 @@ def compute_runs(
         )
         for method in methods
     }
+
+
+class RunKey(NamedTuple):
+    """The settings that determine the runs, as one hashable cache argument (a tuple:
+    Streamlit hashes it field by field)."""
+
+    surface: str
+    kappa: float
+    methods: tuple[str, ...]
+    lr: float
+    momentum: float
+    steps: int
+    noise: float
+    seed: int
+    x0: float
+    y0: float
+    expr: str
+    xmin: float
+    xmax: float
+    ymin: float
+    ymax: float
+
+    @classmethod
+    def of(cls, settings: Settings) -> RunKey:
+        """The key of these settings."""
+        return cls(**_run_args(settings))
+
+    def surface_object(self) -> Surface:
+        """The Surface these settings name."""
+        return _surface(
+            self.surface, self.kappa, self.expr, self.xmin, self.xmax, self.ymin, self.ymax
+        )
 
 
 def runs_for(settings: Settings) -> dict[str, Run]:
@@ -173,6 +215,106 @@ def race_map_size(settings: Settings) -> MapSize:
     """The chart size that fits the race map of these settings exactly."""
     drawing, font = _map_scale(settings.lecture)
     return map_size(surface_of(settings), drawing, font)
+
+
+# --- The live race map (issue 10) -------------------------------------------------------
+# Three kinds of blob (views/live_map.py), each cached on what it depends on: the surface;
+# the paths for every γ stop at this α, and for every α stop at this γ; the runs. Each
+# travels prefixed with its 16-character id, which the race blob names.
+
+
+def _with_id(blob: bytes) -> bytes:
+    return blob_id(blob).encode("ascii") + blob
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def compute_surface_blob(key: RunKey) -> bytes:
+    """The surface's blob (only the surface fields of ``key`` matter; the caller clears
+    the others so that every setting on one surface shares the entry)."""
+    return _with_id(surface_blob(key.surface_object()))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def compute_family_blob(key: RunKey, parameter: str) -> bytes:
+    """The finished paths of every stop of the ``parameter`` slider ("lr" or "momentum"),
+    the other settings as in ``key``: one batched run per method.
+
+    SGD ignores γ, so the γ family leaves it out (the browser keeps its run). The stops
+    are the slider's own (:func:`stops_with`), in its order.
+    """
+    stops = LR_STOPS if parameter == "lr" else MOMENTUM_STOPS
+    values = stops_with(stops, getattr(key, parameter))
+    methods = [m for m in key.methods if not (parameter == "momentum" and m == "sgd")]
+    batch = np.asarray(values)
+    fixed = {"lr": key.lr, "momentum": key.momentum, parameter: batch}
+    s = key.surface_object()
+    paths = {
+        method: simulate(
+            s,
+            method,
+            (key.x0, key.y0),
+            lr=fixed["lr"],
+            momentum=fixed["momentum"],
+            steps=key.steps,
+            noise=key.noise,
+            seed=key.seed,
+        ).positions
+        for method in methods
+    }
+    return _with_id(family_blob(s, parameter, values, paths))
+
+
+def _surface_key(key: RunKey) -> RunKey:
+    """``key`` with everything but the surface set to fixed values."""
+    return key._replace(
+        methods=(), lr=1.0, momentum=0.0, steps=1, noise=0.0, seed=0, x0=0.0, y0=0.0
+    )
+
+
+def _family_key(key: RunKey, parameter: str) -> RunKey:
+    """``key`` for the ``parameter`` family: a value that is one of the slider's stops is
+    replaced by the first stop, since the family (every stop) is the same for all of them.
+    One cache entry per α then serves every γ move, and its blob is byte-identical."""
+    stops = LR_STOPS if parameter == "lr" else MOMENTUM_STOPS
+    if getattr(key, parameter) in stops:
+        return key._replace(**{parameter: stops[0]})
+    return key
+
+
+class LiveMapBlobs(NamedTuple):
+    """What the live race map is sent: the carried blobs (surface, γ family, α family),
+    each prefixed with its id, and the race blob that names them."""
+
+    carried: tuple[bytes, bytes, bytes]
+    race: bytes
+
+
+def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
+    """The blobs of the live race map for these settings; ``label`` is its accessible
+    name. The race blob is small and changes with every move, so it is not cached."""
+    key = RunKey.of(settings)
+    carried = (
+        compute_surface_blob(_surface_key(key)),
+        compute_family_blob(_family_key(key, "momentum"), "momentum"),
+        compute_family_blob(_family_key(key, "lr"), "lr"),
+    )
+    ids = [blob[:16].decode("ascii") for blob in carried]
+    runs = compute_runs(**key._asdict())
+    drawing, font = _map_scale(settings.lecture)
+    race = race_blob(
+        key.surface_object(),
+        {method: run.positions for method, run in runs.items()},
+        lr=settings.lr,
+        momentum=settings.momentum,
+        start=(settings.x0, settings.y0),
+        replay_ms=REPLAY_MS / settings.speed,
+        drawing_height=drawing,
+        font_size=font,
+        surface_id=ids[0],
+        family_ids={"momentum": ids[1], "lr": ids[2]},
+        label=label,
+    )
+    return LiveMapBlobs(carried, race)
 
 
 # One server process computes every student's maps. A formula typed in the app can cost

@@ -55,6 +55,8 @@ PAGE_CSS = """
   }
 }
 [data-testid="stMainBlockContainer"] .stTabs [data-baseweb="tab-panel"] { padding-top: 0.5rem; }
+/* The live map's blob carriers draw nothing (app/live_map.py): no gap for them. */
+.st-key-live_surface, .st-key-live_family_momentum, .st-key-live_family_lr { display: none; }
 </style>
 """
 

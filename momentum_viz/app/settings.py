@@ -77,6 +77,18 @@ MOMENTUM_STOPS = tuple(
 )
 
 
+def stops_with(stops: tuple[float, ...], value: float) -> list[float]:
+    """Slider stops plus the current value, so exact values (links, theory) stay exact.
+
+    The sidebar's α and γ sliders offer exactly these, and the live map's path families
+    are computed for exactly these, in this order (the browser matches them by index).
+
+    >>> stops_with((0.1, 0.5), 0.3), stops_with((0.1, 0.5), 0.5)
+    ([0.1, 0.3, 0.5], [0.1, 0.5])
+    """
+    return sorted({*stops, float(value)})
+
+
 # What the page shows besides the runs: the open tab, the (α, γ) map's method and where the
 # theory tab takes its quadratic model. Slugs in links, labels on screen.
 VIEWS: dict[str, str] = {

@@ -27,14 +27,10 @@ from .settings import (
     STEPS_RANGE,
     Settings,
     code_span,
+    stops_with,
     surface_of,
     surface_title,
 )
-
-
-def _stops_with(stops: tuple[float, ...], value: float) -> list[float]:
-    """Slider stops plus the current value, so exact values (links, theory) stay exact."""
-    return sorted({*stops, float(value)})
 
 
 def _scenario_and_surface() -> None:
@@ -63,7 +59,7 @@ def _scenario_and_surface() -> None:
     if st.session_state["surface"] == "quadratic":
         sb.select_slider(
             "Condition number κ",
-            _stops_with(KAPPA_STOPS, state.value_of("kappa")),
+            stops_with(KAPPA_STOPS, state.value_of("kappa")),
             key="kappa",
             format_func=lambda k: f"{k:g}",
             help=f"λmax / λmin of the bowl, {KAPPA_RANGE[0]:g} … {KAPPA_RANGE[1]:g}.",
@@ -123,14 +119,14 @@ def _optimizer_controls() -> None:
     )
     sb.select_slider(
         "Learning rate α",
-        _stops_with(LR_STOPS, state.value_of("lr")),
+        stops_with(LR_STOPS, state.value_of("lr")),
         key="lr",
         format_func=lambda v: f"{v:.3g}",
         help="Log scale, 1e-5 … 1.",
     )
     sb.select_slider(
         "Momentum γ",
-        _stops_with(MOMENTUM_STOPS, state.value_of("momentum")),
+        stops_with(MOMENTUM_STOPS, state.value_of("momentum")),
         key="momentum",
         format_func=lambda v: f"{v:.4g}",
         help="0 is plain SGD; finer steps towards 1, where small changes matter.",
@@ -138,7 +134,7 @@ def _optimizer_controls() -> None:
     sb.slider("Steps", *STEPS_RANGE, step=10, key="steps")
     sb.select_slider(
         "Gradient noise σ",
-        _stops_with(NOISE_STOPS, state.value_of("noise")),
+        stops_with(NOISE_STOPS, state.value_of("noise")),
         key="noise",
         format_func=lambda v: f"{v:g}",
         help="Standard deviation of Gaussian noise added to every gradient; 0 = deterministic.",

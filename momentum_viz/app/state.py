@@ -10,6 +10,7 @@ before the script). Keeping every writer in one module makes that rule easy to c
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection
 from dataclasses import asdict, fields
 
@@ -235,18 +236,31 @@ def on_anatomy_step(delta: int, last: int) -> None:
 
 
 def on_map_select() -> None:
-    """A click on the race map sets the start point (the nearest click-grid marker)."""
+    """A click on the anatomy's still map sets the start point (the nearest click-grid
+    marker)."""
     event = st.session_state.get("map")
     points = (event or {}).get("selection", {}).get("points", [])
-    if not points:
-        return
-    point = points[-1]
-    s = current_settings()
-    (xmin, xmax), (ymin, ymax) = surface_of(s).bounds
+    if points:
+        _set_start(points[-1])
+
+
+def on_live_map_click() -> None:
+    """A click on the live race map sets the start point (the map sends {"x", "y"})."""
+    result = st.session_state.get("race_map")
+    click = result.get("click") if hasattr(result, "get") else None
+    if isinstance(click, dict):
+        _set_start(click)
+
+
+def _set_start(point: dict) -> None:
+    """Store a clicked point as the start, clamped to the surface's bounds; anything but
+    two finite numbers is ignored (the browser sends it)."""
     x, y = point.get("x"), point.get("y")
-    if isinstance(x, int | float) and isinstance(y, int | float):
-        st.session_state["x0"] = round(min(max(float(x), xmin), xmax), 4)
-        st.session_state["y0"] = round(min(max(float(y), ymin), ymax), 4)
+    if not all(isinstance(v, int | float) and math.isfinite(v) for v in (x, y)):
+        return
+    (xmin, xmax), (ymin, ymax) = surface_of(current_settings()).bounds
+    st.session_state["x0"] = round(min(max(float(x), xmin), xmax), 4)
+    st.session_state["y0"] = round(min(max(float(y), ymin), ymax), 4)
 
 
 def on_use_optimal(lr: float, momentum: float, start: tuple[float, float] | None) -> None:

@@ -8,9 +8,7 @@ downloads of what is on screen.
 from __future__ import annotations
 
 import math
-from contextlib import nullcontext
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from surfaces import Surface
@@ -27,7 +25,7 @@ from ...numerics.theory import divergence_advice, effective_lr
 from ...views.curves import loss_figure
 from ...views.export import animation_html, trajectories_csv
 from ...views.style import METHOD_LABELS
-from .. import state
+from .. import live_map, state
 from ..compute import anatomy_for, race_figure_for, race_map_size
 from ..notes import scenario_note, surface_note
 from ..settings import Settings, surface_of
@@ -174,38 +172,11 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     """The animated map first (with its Play row and legend: the first screen of a
     projector), then the loss curves and the update rule, the notes, the outcome."""
     surface = surface_of(settings)
-    fig = race_figure_for(settings)
-    anatomies = None
-    if settings.anatomy and runs:  # a still map at one step, with its arrows
-        shown, anatomies = anatomy_for(settings)
+    if settings.anatomy and runs:
+        _anatomy_map(settings)
     else:
-        shown = fig
-    size = race_map_size(settings)
-    # In the anatomy's step-by-step mode its controls go above the map and its numbers
-    # beside it, so map, buttons and numbers share the projector's first screen.
-    if anatomies is not None:
+        live_map.render(settings)
         anatomy.controls(settings)
-        map_col, side_col = st.columns([size.width, ANATOMY_COLUMN_WIDTH], gap="small")
-    else:
-        map_col = side_col = nullcontext()
-    with map_col:
-        # Exactly the map's width (the page may be narrower: then the map shrinks with
-        # it); theme=None keeps the figure's own 18 px dark text (Streamlit's chart theme
-        # would set 12–14 px grey).
-        st.plotly_chart(
-            shown,
-            key="map",
-            on_select=state.on_map_select,
-            selection_mode="points",
-            width=size.width,
-            theme=None,
-            config={"displaylogo": False, "scrollZoom": False, "edits": {"legendPosition": True}},
-        )
-    with side_col:
-        if anatomies is None:
-            anatomy.controls(settings)
-        else:
-            anatomy.numbers(anatomies, settings.anatomy_step)
     for method, run in runs.items():
         if run.diverged_at >= 0:
             st.error(divergence_note(method, run, surface, settings), icon="⚠️")
@@ -230,12 +201,37 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     st.markdown(EXPLANATION_LEAD)
     with st.expander("More: what momentum does"):
         st.markdown(EXPLANATION)
-    _exports(settings, runs, fig.figure)
+    _exports(settings, runs)
     frameworks.render(settings, runs)
 
 
-def _exports(settings: Settings, runs: dict[str, Run], fig: go.Figure) -> None:
-    """CSV of the trajectories and the animation as an offline HTML file."""
+def _anatomy_map(settings: Settings) -> None:
+    """The anatomy's step-by-step mode: a still Plotly map at one step with its arrows,
+    its controls above and its numbers beside it, so map, buttons and numbers share the
+    projector's first screen."""
+    shown, anatomies = anatomy_for(settings)
+    size = race_map_size(settings)
+    anatomy.controls(settings)
+    map_col, side_col = st.columns([size.width, ANATOMY_COLUMN_WIDTH], gap="small")
+    with map_col:
+        # theme=None keeps the figure's own 18 px dark text (Streamlit's chart theme would
+        # set 12–14 px grey). A click sets the start point.
+        st.plotly_chart(
+            shown,
+            key="map",
+            on_select=state.on_map_select,
+            selection_mode="points",
+            width=size.width,
+            theme=None,
+            config={"displaylogo": False, "scrollZoom": False},
+        )
+    with side_col:
+        anatomy.numbers(anatomies, settings.anatomy_step)
+
+
+def _exports(settings: Settings, runs: dict[str, Run]) -> None:
+    """CSV of the trajectories and the animation as an offline HTML file (the Plotly
+    figure, built only when the file is asked for)."""
     if not runs:
         return
     name = f"momentum-viz-{settings.surface}"
@@ -249,7 +245,7 @@ def _exports(settings: Settings, runs: dict[str, Run], fig: go.Figure) -> None:
     )
     col_html.download_button(
         "Download animation (HTML, plays offline)",
-        data=lambda: animation_html(fig, title=name),
+        data=lambda: animation_html(race_figure_for(settings).figure, title=name),
         file_name=f"{name}.html",
         mime="text/html",
         on_click="ignore",

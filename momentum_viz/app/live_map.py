@@ -1,0 +1,59 @@
+"""The live race map: Streamlit's side of the canvas component in ``live_map.js``.
+
+Why a component of our own and not ``st.plotly_chart`` (issue 10, measured in Chromium):
+a γ move redrew a 600 KiB animated Plotly figure in 0.7–1.6 s, and Streamlit's sliders
+send their value only on release, so nothing moved during a drag. The component draws
+the map on a canvas from compact blobs (``views/live_map.py``): it replays the runs
+itself, and while α's or γ's thumb is dragged it switches between paths computed in
+advance for every stop of that slider, with no round trip; on release the rerun settles
+the table, the loss chart and the link as before. There is still one control per
+parameter: the sidebar's sliders, which the component watches (see ``SLIDER`` in the JS).
+
+Four elements: three invisible carriers (surface, γ family, α family) and the map. A
+carrier whose blob did not change is sent as a reference to the browser's copy
+(Streamlit's message cache), so a γ move re-sends only the α family and the runs.
+"""
+
+from __future__ import annotations
+
+from importlib.resources import files
+
+import streamlit as st
+
+from ..views.style import METHOD_LABELS
+from . import state
+from .compute import live_map_blobs
+from .settings import Settings, surface_title
+
+_HERE = files(__package__)
+_MAP = st.components.v2.component(
+    "momentum_viz.live_map",
+    js=(_HERE / "live_map.js").read_text(encoding="utf-8"),
+    css=(_HERE / "live_map.css").read_text(encoding="utf-8"),
+)
+_CARRIER = st.components.v2.component(
+    "momentum_viz.live_map_blob", js=(_HERE / "live_map_blob.js").read_text(encoding="utf-8")
+)
+# The carriers' keys (page.PAGE_CSS hides their empty element containers) and the map's.
+CARRIER_KEYS = ("live_surface", "live_family_momentum", "live_family_lr")
+MAP_KEY = "race_map"
+
+
+def map_label(settings: Settings) -> str:
+    """The map's accessible name: what it shows, in one sentence."""
+    names = [METHOD_LABELS.get(m, m) for m in settings.methods]
+    runs = ", ".join(names) if names else "no method"
+    return (
+        f"Race map on {surface_title(settings.surface)}: the paths of {runs} from "
+        f"({settings.x0:.3g}, {settings.y0:.3g}) with α = {settings.lr:.3g} and "
+        f"γ = {settings.momentum:.4g}, drawn over the surface's level lines. "
+        "Press Play to replay them."
+    )
+
+
+def render(settings: Settings) -> None:
+    """The carriers, then the map (a click on it sets the start point)."""
+    blobs = live_map_blobs(settings, map_label(settings))
+    for key, blob in zip(CARRIER_KEYS, blobs.carried, strict=True):
+        _CARRIER(data=blob, key=key, height=0)
+    _MAP(data=blobs.race, key=MAP_KEY, on_click_change=state.on_live_map_click)

@@ -1,0 +1,302 @@
+"""The live race map's data: compact binary blobs that the browser component draws.
+
+The race map is drawn by a small canvas component in the browser (``app/live_map``),
+not by plotly.js, so that it can redraw while the user drags α or γ, with no round trip
+to the server (issue 10). This module builds what that component needs, with NumPy only:
+
+* :func:`surface_blob`: the surface as a PNG, its iso-lines, minima and colour bar. It
+  changes only with the surface, so Streamlit's message cache sends it once per session.
+* :func:`family_blob`: the finished paths for *every* stop of one slider (every γ at the
+  current α, or every α at the current γ), thinned to what a screen can show. While the
+  thumb moves, the browser switches between them. A γ move leaves the γ family unchanged
+  (it depends on α, not γ), so again only a reference to it travels.
+* :func:`race_blob`: the runs of the current settings at full resolution, the methods'
+  styles and how to replay them.
+
+One format for all three (:func:`encode`, mirrored by ``decode`` in the component's
+JavaScript and by :func:`decode` here for the tests)::
+
+    b"MVZ1" | uint32 LE: header length n | n bytes of UTF-8 JSON header | padding to 8 |
+    padding to 8 | the arrays, each little-endian and 8-byte aligned, where
+    header["arrays"] says (name → {"dtype", "shape", "offset"}, offset counted from the
+    end of the header's padding)
+
+Coordinates travel as uint16 over :func:`quantization_box` (the map's bounds widened by
+one width on every side): 1/21,845 of the map's width, far below a pixel; points beyond
+the box are clamped there (they are off the map anyway), and :data:`MISSING` marks a
+point that is not finite (a diverged run), where the drawn line breaks.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import struct
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from surfaces import Surface
+
+from .style import (
+    GLOBAL_MIN_COLOR,
+    ISO_LINE_COLOR,
+    MAP_COLORSCALE,
+    TEXT_COLOR,
+    line_width,
+    method_style,
+)
+from .surface_layer import color_transform, colorbar_ticks, iso_lines, surface_image
+
+MAGIC = b"MVZ1"
+MISSING = 65535
+_LEVELS = 65534  # quantized coordinates run 0 … _LEVELS; MISSING lies beyond
+_DTYPES = {"u1": np.uint8, "u2": np.uint16, "i4": np.int32, "f4": np.float32}
+# The finished paths of a family are thinned to the points that move at least this share
+# of the map's width (about half a pixel on a 450 px map), then to at most this many.
+FAMILY_CELL = 1 / 900
+FAMILY_MAX_POINTS = 240
+
+
+def encode(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> bytes:
+    """Pack a JSON header and named arrays into one blob (format in the module docstring).
+
+    >>> header, arrays = decode(encode({"a": 1}, {"x": np.arange(3, dtype=np.uint16)}))
+    >>> header["a"], arrays["x"].tolist()
+    (1, [0, 1, 2])
+    """
+    layout: dict[str, dict[str, Any]] = {}
+    body = bytearray()
+    for name, array in arrays.items():
+        code = next((c for c, t in _DTYPES.items() if np.dtype(t) == array.dtype), None)
+        if code is None:
+            raise ValueError(f"array {name!r} has dtype {array.dtype}; allowed: {list(_DTYPES)}")
+        little = np.ascontiguousarray(array, dtype=np.dtype(_DTYPES[code]).newbyteorder("<"))
+        body.extend(b"\0" * (_align(len(body)) - len(body)))
+        layout[name] = {"dtype": code, "shape": list(array.shape), "offset": len(body)}
+        body.extend(little.tobytes())
+    text = json.dumps({**header, "arrays": layout}, separators=(",", ":")).encode()
+    head = MAGIC + struct.pack("<I", len(text)) + text
+    return bytes(head.ljust(_align(len(head)), b" ") + body)
+
+
+def decode(blob: bytes) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """Unpack :func:`encode`'s blob: the header (without "arrays") and the arrays."""
+    if blob[:4] != MAGIC:
+        raise ValueError("not a momentum-viz blob")
+    (length,) = struct.unpack("<I", blob[4:8])
+    header = json.loads(blob[8 : 8 + length])
+    body = _align(8 + length)
+    arrays = {}
+    for name, spec in header.pop("arrays").items():
+        dtype = np.dtype(_DTYPES[spec["dtype"]]).newbyteorder("<")
+        count = int(np.prod(spec["shape"], dtype=np.int64))
+        flat = np.frombuffer(blob, dtype=dtype, count=count, offset=body + spec["offset"])
+        arrays[name] = flat.reshape(spec["shape"])
+    return header, arrays
+
+
+def blob_id(blob: bytes) -> str:
+    """A short content hash: the race blob names the surface and family blobs it goes with."""
+    return hashlib.blake2b(blob, digest_size=8).hexdigest()
+
+
+def _align(n: int) -> int:
+    return (n + 7) // 8 * 8
+
+
+# --- Coordinates ------------------------------------------------------------------------
+
+
+def quantization_box(surface: Surface) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1): the bounds widened by one width (height) on every side."""
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    w, h = xmax - xmin, ymax - ymin
+    return (xmin - w, ymin - h, xmax + w, ymax + h)
+
+
+def quantize(points: np.ndarray, box: Sequence[float]) -> np.ndarray:
+    """Points (..., 2) → uint16 (..., 2) over ``box``; non-finite points → :data:`MISSING`.
+
+    >>> quantize(np.array([[0.0, 1.0], [np.nan, 0.5], [9.0, -9.0]]), (0, 0, 1, 1)).tolist()
+    [[0, 65534], [65535, 65535], [65534, 0]]
+    """
+    x0, y0, x1, y1 = box
+    points = np.asarray(points, dtype=float)
+    unit = (points - np.array([x0, y0])) / np.array([x1 - x0, y1 - y0])
+    finite = np.isfinite(unit).all(axis=-1, keepdims=True)
+    codes = np.rint(np.clip(np.where(finite, unit, 0.0), 0.0, 1.0) * _LEVELS)
+    return np.where(finite, codes, MISSING).astype(np.uint16)
+
+
+def dequantize(codes: np.ndarray, box: Sequence[float]) -> np.ndarray:
+    """The inverse of :func:`quantize` (MISSING → NaN), for the tests."""
+    x0, y0, x1, y1 = box
+    codes = np.asarray(codes)
+    unit = codes.astype(float) / _LEVELS
+    points = np.array([x0, y0]) + unit * np.array([x1 - x0, y1 - y0])
+    missing = (codes == MISSING).any(axis=-1, keepdims=True)
+    return np.where(missing, np.nan, points)
+
+
+def thin(path: np.ndarray, cell: float, max_points: int) -> np.ndarray:
+    """The indices of ``path`` (T, 2) worth drawing: the first and last point, and every
+    point whose ``cell``-sized square differs from the previous point's, then at most
+    ``max_points`` of those, evenly spread. Non-finite points are kept (they break the line).
+
+    A run that has settled stays in one square and costs one point; a zig-zag wider than
+    a square keeps its corners.
+
+    >>> thin(np.array([[0, 0], [0.01, 0], [1, 0], [1, 0.01], [2, 2]]), 0.5, 10).tolist()
+    [0, 2, 4]
+    """
+    squares = np.floor(np.nan_to_num(path / cell, nan=-1e18, posinf=1e18, neginf=-1e18))
+    moved = np.any(squares[1:] != squares[:-1], axis=1)
+    keep = np.flatnonzero(np.concatenate([[True], moved]))
+    if keep[-1] != len(path) - 1:
+        keep = np.append(keep, len(path) - 1)
+    if len(keep) > max_points:
+        keep = keep[np.unique(np.linspace(0, len(keep) - 1, max_points).round().astype(int))]
+    return keep
+
+
+# --- The three blobs --------------------------------------------------------------------
+
+
+def _png_bytes(surface: Surface) -> np.ndarray:
+    uri = surface_image(surface)
+    return np.frombuffer(base64.b64decode(uri.split(",", 1)[1]), dtype=np.uint8)
+
+
+def surface_blob(surface: Surface) -> bytes:
+    """The map under the runs: PNG, iso-lines (float32, NaN between lines), minima and the
+    colour bar (its scale's stops, and tick positions in [0, 1] with their labels in J)."""
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    iso_x, iso_y = iso_lines(surface)
+    transform = color_transform(surface)
+    ticks = colorbar_ticks(surface, transform)
+    header = {
+        "kind": "surface",
+        "bounds": [xmin, xmax, ymin, ymax],
+        "minima": [
+            {"x": float(m.point[0]), "y": float(m.point[1]), "global": bool(m.is_global)}
+            for m in surface.minima
+        ],
+        "colorscale": MAP_COLORSCALE,
+        "colorbar": {
+            "positions": [float(p) for p in transform.unit(transform(ticks))],
+            "labels": [f"{v:.4g}" for v in np.round(ticks, 12)],
+        },
+        "colors": {"iso": ISO_LINE_COLOR, "text": TEXT_COLOR, "global_min": GLOBAL_MIN_COLOR},
+    }
+    iso = np.stack([iso_x, iso_y], axis=-1).astype(np.float32)
+    return encode(header, {"png": _png_bytes(surface), "iso": iso})
+
+
+def family_blob(
+    surface: Surface, parameter: str, values: Sequence[float], paths: Mapping[str, np.ndarray]
+) -> bytes:
+    """The finished paths of every stop of one slider.
+
+    ``parameter`` is "lr" or "momentum"; ``values`` are the slider's stops in its order;
+    ``paths`` maps each method to its positions (T, len(values), 2) as :func:`simulate`
+    returns them for a batch. Paths are thinned (:func:`thin`) and concatenated: the
+    path of method m at stop i is ``points[offsets[k]:offsets[k + 1]]`` with
+    ``k = m * len(values) + i`` (methods in the header's order).
+    """
+    if parameter not in ("lr", "momentum"):
+        raise ValueError(f"parameter must be 'lr' or 'momentum'; got {parameter!r}")
+    (xmin, xmax), _ = surface.bounds
+    cell = FAMILY_CELL * (xmax - xmin)
+    box = quantization_box(surface)
+    pieces, offsets = [], [0]
+    for method, batch in paths.items():
+        if batch.shape[1:] != (len(values), 2):
+            raise ValueError(
+                f"paths[{method!r}] must have shape (T, {len(values)}, 2); got {batch.shape}"
+            )
+        for i in range(len(values)):
+            path = batch[:, i]
+            pieces.append(quantize(path[thin(path, cell, FAMILY_MAX_POINTS)], box))
+            offsets.append(offsets[-1] + len(pieces[-1]))
+    header = {
+        "kind": "family",
+        "parameter": parameter,
+        "values": [float(v) for v in values],
+        "methods": list(paths),
+        "box": list(box),
+    }
+    points = np.concatenate(pieces) if pieces else np.empty((0, 2), np.uint16)
+    return encode(header, {"points": points, "offsets": np.asarray(offsets, dtype=np.int32)})
+
+
+def race_blob(
+    surface: Surface,
+    paths: Mapping[str, np.ndarray],
+    *,
+    lr: float,
+    momentum: float,
+    start: tuple[float, float],
+    replay_ms: float,
+    drawing_height: int,
+    font_size: int,
+    surface_id: str,
+    family_ids: Mapping[str, str],
+    label: str,
+) -> bytes:
+    """The runs of the current settings (each (T, 2), full resolution) and how to draw them.
+
+    ``surface_id`` and ``family_ids`` ("lr", "momentum") are the :func:`blob_id` of the
+    blobs drawn with it; ``label`` is the map's accessible name.
+    """
+    methods = []
+    for order, method in enumerate(paths):
+        color, name, dash, symbol = method_style(method, order)
+        methods.append(
+            {
+                "key": method,
+                "label": name,
+                "color": color,
+                "dash": dash,
+                "symbol": symbol,
+                "width": line_width(method),
+            }
+        )
+    lengths = {len(path) for path in paths.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"all paths must have the same length; got {sorted(lengths)}")
+    steps = lengths.pop() - 1 if lengths else 0
+    box = quantization_box(surface)
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    off_map = [
+        m["label"]
+        for m, path in zip(methods, paths.values(), strict=True)
+        if np.any(~np.isfinite(path))
+        or np.any(
+            (path[:, 0] < xmin) | (path[:, 0] > xmax) | (path[:, 1] < ymin) | (path[:, 1] > ymax)
+        )
+    ]
+    header = {
+        "kind": "race",
+        "lr": float(lr),
+        "momentum": float(momentum),
+        "start": [float(start[0]), float(start[1])],
+        "steps": steps,
+        "methods": methods,
+        "box": list(box),
+        "replay_ms": float(replay_ms),
+        "drawing_height": int(drawing_height),
+        "font_size": int(font_size),
+        "surface": surface_id,
+        "families": dict(family_ids),
+        "off_map": off_map,
+        "label": label,
+    }
+    stacked = (
+        np.stack([quantize(path, box) for path in paths.values()])
+        if paths
+        else np.empty((0, 1, 2), np.uint16)
+    )
+    return encode(header, {"paths": stacked})
