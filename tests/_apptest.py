@@ -23,3 +23,23 @@ def open_app(**query: str) -> AppTest:
     at.run()
     assert not at.exception, [e.message for e in at.exception]
     return at
+
+
+def live_map_blobs(at: AppTest) -> dict[str, tuple[dict, dict]]:
+    """The live race map's four blobs, decoded: "surface", "momentum" and "lr" (the
+    families) and "race", each (header, arrays). Empty when the map is not drawn."""
+    from momentum_viz.views.live_map import decode
+
+    names = {
+        "live_surface": "surface",
+        "live_family_momentum": "momentum",
+        "live_family_lr": "lr",
+        "race_map": "race",
+    }
+    blobs = {}
+    for element in at.get("bidi_component"):
+        key = element.proto.id.rsplit("-", 1)[-1]
+        if key in names:
+            data = element.proto.bytes
+            blobs[names[key]] = decode(data if key == "race_map" else data[16:])
+    return blobs

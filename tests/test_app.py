@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import itertools
 import json
-import math
 from dataclasses import replace
 
 import numpy as np
 import pytest
+from _apptest import live_map_blobs
 from _apptest import open_app as _app
 from streamlit.testing.v1 import AppTest
 
@@ -29,7 +29,13 @@ def _outcomes(at: AppTest) -> dict[str, dict[str, str]]:
 
 
 def _map_spec(at: AppTest) -> dict:
+    """The open tab's first Plotly chart (the (α, γ) map, the basin map…)."""
     return json.loads(at.get("plotly_chart")[0].proto.spec)
+
+
+def _race(at: AppTest) -> dict:
+    """The live race map's race header (methods, α, γ, …)."""
+    return live_map_blobs(at)["race"][0]
 
 
 @pytest.mark.parametrize("surface", list(SURFACES))
@@ -38,24 +44,22 @@ def test_every_surface_runs_without_exception(surface):
     assert at.selectbox(key="surface").value == surface
     s = SURFACES[surface]
     assert at.number_input(key="x0").value == pytest.approx(s.start[0])
-    assert len(at.get("plotly_chart")) >= 2  # the map and the loss curves
+    assert set(live_map_blobs(at)) == {"surface", "momentum", "lr", "race"}
+    assert len(at.get("plotly_chart")) == 1  # the loss curves
 
 
 @pytest.mark.parametrize("methods", METHOD_SETS, ids=lambda m: "+".join(m))
 def test_every_combination_of_methods(methods):
     at = _app(methods=",".join(methods))
-    spec = _map_spec(at)
-    names = {t.get("name") for t in spec["data"]}
-    for label in ("SGD", "Momentum", "Nesterov"):
-        present = label.lower() in methods
-        assert any(label in str(n) for n in names) == present, names
+    drawn = [m["key"] for m in _race(at)["methods"]]
+    assert drawn == methods
 
 
 def test_no_method_selected_keeps_the_map():
     at = _app()
     at.pills(key="methods").set_value([]).run()
     assert not at.exception
-    assert at.get("plotly_chart"), "the map must stay"
+    assert _race(at)["methods"] == [], "the map must stay, with no run on it"
     assert any("at least one method" in i.value for i in at.info)
 
 
@@ -83,27 +87,63 @@ def test_diverging_lr_shows_warning_not_exception():
     errors = [e.value for e in at.error]
     # SGD at α = 0.1 on Rosenbrock: the advice names the α bound, with a number.
     assert any("SGD diverged at step" in e and "needs to be below" in e for e in errors), errors
-    spec = _map_spec(at)
-    assert spec["layout"]["xaxis"]["range"] == list(SURFACES["rosenbrock"].bounds[0])
-
-
-def test_chart_spec_traces_frames_and_fixed_axes():
-    at = _app(methods="sgd,momentum,nesterov", steps="2000")
-    spec = _map_spec(at)
-    assert 1 <= len(spec["frames"]) <= 200
     (xmin, xmax), (ymin, ymax) = SURFACES["rosenbrock"].bounds
-    assert spec["layout"]["xaxis"]["range"] == [xmin, xmax]
-    assert spec["layout"]["yaxis"]["range"] == [ymin, ymax]
-    assert spec["layout"]["xaxis"].get("autorange") is False
-    assert len(spec["layout"]["images"]) == 1  # the surface, painted under the iso-lines
-    types = {t.get("type", "scatter") for t in spec["data"]}
-    assert "contour" not in types and "heatmap" not in types
-    # Frames carry only trajectory traces, never the background.
-    for frame in spec["frames"]:
-        for trace in frame["data"]:
-            assert trace.get("type", "scatter") == "scatter"
-    size = len(at.get("plotly_chart")[0].proto.spec)
-    assert size <= 4_000_000
+    assert live_map_blobs(at)["surface"][0]["bounds"] == [xmin, xmax, ymin, ymax]
+    assert "SGD" in _race(at)["off_map"]  # the diverged run is named on the map
+
+
+def test_live_map_carries_the_runs_and_a_path_for_every_slider_stop():
+    """The blobs against independent runs: the race holds each method's run, and each
+    family holds, for every stop of its slider in the slider's order, the run with that
+    value (SGD is left out of the γ family: γ does not change it)."""
+    from momentum_viz.app.settings import LR_STOPS, MOMENTUM_STOPS
+    from momentum_viz.views.live_map import dequantize
+
+    at = _app(methods="sgd,momentum,nesterov", steps="2000")
+    blobs = live_map_blobs(at)
+    s = SURFACES["rosenbrock"]
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    assert blobs["surface"][0]["bounds"] == [xmin, xmax, ymin, ymax]
+    header, arrays = blobs["race"]
+    assert (header["lr"], header["momentum"], header["steps"]) == (s.lr, s.momentum, 2000)
+    resolution = 3 * max(xmax - xmin, ymax - ymin) / 65534
+    for i, method in enumerate(("sgd", "momentum", "nesterov")):
+        run = simulate(s, method, s.start, lr=s.lr, momentum=s.momentum, steps=2000)
+        drawn = dequantize(arrays["paths"][i], header["box"])
+        np.testing.assert_allclose(drawn, run.positions, atol=resolution)
+    assert at.select_slider(key="momentum").options == [f"{v:.4g}" for v in MOMENTUM_STOPS]
+    for parameter, stops in (("momentum", MOMENTUM_STOPS), ("lr", LR_STOPS)):
+        family, arrays = blobs[parameter]
+        assert family["values"] == list(stops)
+        expected = (
+            ["momentum", "nesterov"] if parameter == "momentum" else ["sgd", "momentum", "nesterov"]
+        )
+        assert family["methods"] == expected
+        offsets = arrays["offsets"]
+        for m, method in enumerate(family["methods"]):
+            for i in (0, len(stops) // 2, len(stops) - 1):
+                values = {"lr": s.lr, "momentum": s.momentum, parameter: stops[i]}
+                run = simulate(s, method, s.start, steps=2000, **values)
+                k = m * len(stops) + i
+                path = dequantize(arrays["points"][offsets[k] : offsets[k + 1]], family["box"])
+                ends = run.positions[[0, -1]]
+                finite = np.isfinite(ends).all(axis=1)
+                np.testing.assert_allclose(
+                    path[[0, -1]][finite], np.clip(ends[finite], *_box(family)), atol=resolution
+                )
+    sizes = {name: len(element.proto.bytes) for name, element in _bidi(at).items()}
+    # What a γ move re-sends of the map: the α family and the race (the γ family and the
+    # surface are unchanged, so Streamlit sends a reference to them).
+    assert sizes["live_family_lr"] + sizes["race_map"] <= 80_000, sizes
+
+
+def _box(header: dict) -> tuple[np.ndarray, np.ndarray]:
+    x0, y0, x1, y1 = header["box"]
+    return np.array([x0, y0]), np.array([x1, y1])
+
+
+def _bidi(at: AppTest) -> dict:
+    return {e.proto.id.rsplit("-", 1)[-1]: e for e in at.get("bidi_component")}
 
 
 def test_link_with_bad_values_is_clamped_with_a_note():
@@ -399,32 +439,19 @@ def test_view_choices_follow_the_user_into_the_address_bar():
     assert at.radio(key="map_method").value == "nesterov"
 
 
-def _play_args(at: AppTest) -> tuple[int, float]:
-    """The race map's frame count and the frame duration its Play button asks for."""
-    spec = _map_spec(at)
-    (play,) = [b for b in spec["layout"]["updatemenus"][0]["buttons"] if "Play" in b["label"]]
-    return len(spec["frames"]), play["args"][1]["frame"]["duration"]
-
-
 def test_replay_speed_changes_play_and_is_kept_in_the_link():
+    from momentum_viz.views.race import REPLAY_MS
+
     at = _app(steps="1000")
     assert at.segmented_control(key="speed").value == 1.0
-    frames, duration = _play_args(at)
+    assert _race(at)["replay_ms"] == REPLAY_MS  # the whole run, whatever its steps
     assert "speed" not in at.query_params
     at.segmented_control(key="speed").set_value(2.0).run()
     assert not at.exception
-    frames_2x, duration_2x = _play_args(at)
+    assert _race(at)["replay_ms"] == REPLAY_MS / 2  # twice as fast
     assert at.query_params["speed"] == "2"
-
-    # Twice as fast: half the time in all (at 60 Hz a frame lasts the first whole refresh
-    # past its duration).
-    def shown(duration: float) -> float:
-        return math.floor(duration * 60 / 1000 + 1) * 1000 / 60
-
-    assert frames_2x * shown(duration_2x) == pytest.approx(frames * shown(duration) / 2, rel=0.06)
     at.segmented_control(key="speed").set_value(0.5).run()
-    _, duration_half = _play_args(at)
-    assert at.query_params["speed"] == "0.5" and duration_half > duration
+    assert at.query_params["speed"] == "0.5" and _race(at)["replay_ms"] == REPLAY_MS * 2
     # A new surface keeps the speed; the link reopens it.
     at.selectbox(key="surface").set_value("multiwell").run()
     assert at.segmented_control(key="speed").value == 0.5

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+from _apptest import live_map_blobs
 from _apptest import open_app as _app
 from streamlit.testing.v1 import AppTest
 
@@ -36,7 +37,7 @@ def _lines(at: AppTest) -> dict[str, str]:
 def test_toggle_on_next_step_twice_shows_step_two_with_every_arrow_and_its_numbers():
     at = _app(**BOWL)
     assert not at.toggle(key="anatomy").value
-    assert "frames" in _map_spec(at)  # the animation, as before
+    assert "race" in live_map_blobs(at)  # the live map, as before
     at.toggle(key="anatomy").set_value(True).run()
     assert at.number_input(key="anatomy_step").value == 0
     at.button(key="anatomy_next").click().run()
@@ -78,7 +79,7 @@ def test_toggle_on_next_step_twice_shows_step_two_with_every_arrow_and_its_numbe
     at.button(key="anatomy_previous").click().run()
     assert at.number_input(key="anatomy_step").value == 1
     at.toggle(key="anatomy").set_value(False).run()
-    assert "frames" in _map_spec(at) and "anatomy" not in at.query_params
+    assert "race" in live_map_blobs(at) and "anatomy" not in at.query_params
 
 
 def test_link_round_trip_reopens_the_anatomy_at_its_step():

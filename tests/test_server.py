@@ -49,7 +49,9 @@ def _first_visitors(server: StreamlitServer) -> None:
     for run in runs:
         kinds = [el.WhichOneof("type") for el in run.elements.values()]
         assert run.status == "FINISHED_SUCCESSFULLY"
-        assert kinds.count("plotly_chart") == 2 and "table" in kinds, kinds  # map, losses
+        # The live map (three carriers and the map), the loss curves, the outcome table.
+        assert kinds.count("bidi_component") == 4 and kinds.count("plotly_chart") == 1, kinds
+        assert "table" in kinds, kinds
 
 
 def _env(tmp_path: Path) -> dict[str, str]:

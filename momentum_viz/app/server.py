@@ -55,13 +55,14 @@ def warm_up(settings: Settings | None = None) -> None:
     from ..views.curves import loss_figure
     from ..views.export import trajectories_csv
     from . import page  # noqa: F401 (imports every module the script imports)
-    from .compute import race_figure_for, runs_for
+    from .compute import live_map_blobs, runs_for
+    from .live_map import map_label
     from .settings import surface_of
     from .tabs.race import outcome_table
 
     settings = settings or Settings()
     runs = runs_for(settings)
-    race_figure_for(settings).to_dict()
+    live_map_blobs(settings, map_label(settings))
     offset = min(m.value for m in surface_of(settings).minima)
     loss_figure({m: r.losses for m, r in runs.items()}, offset=offset).to_dict()
     outcome_table(settings, runs)
