@@ -17,7 +17,10 @@ from _server import free_port, start_streamlit, wait_for_app
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
-MAP = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+# The live race map (momentum_viz/app/live_map.js; its DOM contract is at the top there).
+MAP = "canvas.mv-map"
+PLOTLY = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+GAMMA = '[data-testid="stSidebar"] .st-key-momentum input[type="range"]'
 
 
 def _outcome(page, method: str) -> str:
@@ -28,19 +31,45 @@ def _outcome(page, method: str) -> str:
 def _open(page, url: str, server) -> None:
     page.goto(url)
     wait_for_app(page, server=server)
-    page.locator(MAP).first.locator(".main-svg").first.wait_for(timeout=30_000)
-    page.wait_for_timeout(500)  # let plotly finish its first draw
+    page.locator(f"{MAP}[data-draws]").first.wait_for(timeout=30_000)
+    page.wait_for_timeout(300)  # the surface's image decodes, the map redraws
 
 
-def _surface_drawn(page) -> tuple[int, int]:
-    """(background images, length of the iso-line path data) of the first map."""
-    chart = page.locator(MAP).first
-    images = chart.locator("image").count()
-    lengths = chart.evaluate(
-        """(el) => Array.from(el.querySelectorAll('.scatterlayer .trace path.js-line'))
-              .map((p) => (p.getAttribute('d') || '').length)"""
-    )
-    return images, max(lengths, default=0)
+def _plot_box(page) -> dict[str, float]:
+    """The drawing area in page coordinates (from the canvas's data-plot)."""
+    canvas = page.locator(MAP).first
+    left, top, width, height = map(float, canvas.get_attribute("data-plot").split(","))
+    box = canvas.bounding_box()
+    return {"left": box["x"] + left, "top": box["y"] + top, "width": width, "height": height}
+
+
+_PIXELS_JS = """(canvas) => {
+    const [left, top, width, height] = canvas.dataset.plot.split(',').map(Number);
+    const ratio = canvas.width / canvas.getBoundingClientRect().width;
+    const data = canvas.getContext('2d').getImageData(
+        Math.round(left * ratio), Math.round(top * ratio),
+        Math.round(width * ratio), Math.round(height * ratio)).data;
+    let painted = 0, dark = 0, hash = 0;
+    for (let i = 0; i < data.length; i += 4) {
+        const [r, g, b] = [data[i], data[i + 1], data[i + 2]];
+        if (data[i + 3] > 0 && !(r > 250 && g > 250 && b > 250)) painted++;
+        if (r + g + b < 300) dark++;
+        hash = (hash * 31 + r * 7 + g * 3 + b) % 1000000007;
+    }
+    return {painted: painted / (data.length / 4), dark, hash};
+}"""
+
+
+def _pixels(page) -> dict:
+    """Of the drawing area: the share of painted pixels (the surface's image), the
+    number of dark ones (iso-lines, paths) and a hash of them all."""
+    return page.locator(MAP).first.evaluate(_PIXELS_JS)
+
+
+def _shown(page) -> tuple[str, str]:
+    """(data-shown, data-settled) of the map: what it draws, what the server sent."""
+    canvas = page.locator(MAP).first
+    return canvas.get_attribute("data-shown"), canvas.get_attribute("data-settled")
 
 
 def _click_and_wait(page, x: float, y: float, server) -> None:
@@ -54,24 +83,26 @@ def _click_and_wait(page, x: float, y: float, server) -> None:
 
 
 def _step_label(page) -> str:
-    """The animation slider's current-value label, e.g. "step 1000"."""
-    return page.locator(MAP).first.locator("text.slider-label").first.text_content() or ""
+    """The replay's step label under the map, e.g. "step 1000 / 1000"."""
+    return page.locator(".mv-step").first.text_content() or ""
 
 
 def test_app_draws_the_race_and_reacts_to_gamma(page, streamlit_process):
     ARTIFACTS.mkdir(exist_ok=True)
     _open(page, streamlit_process.url + "/?surface=multiwell", streamlit_process)
     assert page.locator('[data-testid="stException"]').count() == 0
-    images, iso = _surface_drawn(page)
-    assert images == 1 and iso > 1000, (images, iso)
+    pixels = _pixels(page)
+    assert pixels["painted"] > 0.95 and pixels["dark"] > 500, pixels  # surface, lines
     page.screenshot(path=str(ARTIFACTS / "race.png"))
 
     before = _outcome(page, "Momentum")
     sgd_before = _outcome(page, "SGD")
-    slider = page.locator('input[type="range"][aria-label="Momentum γ"]')
+    slider = page.locator(GAMMA)
     slider.focus()
     for _ in range(8):  # γ 0.9 → 0.5 in steps of the slider's stops
         slider.press("ArrowLeft")
+    # The map shows the new paths at once, from the paths sent in advance.
+    assert _shown(page)[0] == "lr=0.3;momentum=0.5", _shown(page)
     page.wait_for_timeout(300)
     wait_for_app(page, server=streamlit_process)
     page.wait_for_timeout(500)
@@ -84,55 +115,128 @@ def test_app_draws_the_race_and_reacts_to_gamma(page, streamlit_process):
 def test_play_animates_and_keeps_the_surface(page, streamlit_process):
     ARTIFACTS.mkdir(exist_ok=True)
     _open(page, streamlit_process.url + "/?surface=rosenbrock", streamlit_process)
-    images_before, iso_before = _surface_drawn(page)
-    assert images_before == 1 and iso_before > 500, (images_before, iso_before)
-    first = _step_label(page)
-    page.locator(MAP).first.locator(".updatemenu-button", has_text="Play").first.click()
+    before = _pixels(page)
+    assert _step_label(page) == "step 1000 / 1000"  # it opens on the finished runs
+    page.locator("button.mv-play").click()
     labels = []
     deadline = time.monotonic() + 6
     while time.monotonic() < deadline and len(set(labels)) < 3:
-        page.wait_for_timeout(400)
+        page.wait_for_timeout(300)
         labels.append(_step_label(page))
-    assert len(set(labels) | {first}) >= 3, (first, labels)  # the frames advance
-    images, iso = _surface_drawn(page)
-    assert images == 1, "the background image must still be drawn after Play"
-    assert iso >= 0.9 * iso_before, ("the iso-lines must still be drawn after Play", iso)
+    assert len(set(labels)) >= 3, labels  # the steps advance
+    steps = [int(label.split()[1]) for label in labels]
+    assert steps == sorted(steps) and steps[0] < 1000, steps
+    during = _pixels(page)
+    assert during["painted"] > 0.95, during  # the surface stays under the replay
+    assert during["hash"] != before["hash"]
     page.screenshot(path=str(ARTIFACTS / "playing.png"))
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
+def test_replay_is_operable_from_the_keyboard(page, streamlit_process):
+    """Play/Pause, one step back and forward and the step slider, by keyboard alone,
+    with a visible focus ring (≥ 3:1 against the page)."""
+    _open(page, streamlit_process.url + "/?surface=multiwell", streamlit_process)
+    play = page.locator("button.mv-play")
+    play.focus()
+    ring = play.evaluate(
+        "(b) => { const s = getComputedStyle(b);"
+        " return [s.outlineStyle, s.outlineWidth, s.outlineColor]; }"
+    )
+    assert ring[0] == "solid" and float(ring[1].rstrip("px")) >= 2, ring
+    assert _contrast(ring[2], "rgb(255, 255, 255)") >= 3, ring
+    page.keyboard.press("Enter")
+    page.wait_for_timeout(700)
+    page.keyboard.press("Enter")  # pause
+    paused = _step_label(page)
+    assert 0 < int(paused.split()[1]) < 300, paused
+    page.wait_for_timeout(400)
+    assert _step_label(page) == paused  # paused means paused
+    page.keyboard.press("Tab")  # → one step back
+    page.keyboard.press("Enter")
+    step = int(paused.split()[1])
+    assert _step_label(page).startswith(f"step {step - 1} /")
+    page.keyboard.press("Tab")  # → the step slider
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    assert _step_label(page).startswith(f"step {step + 1} /")
+    frame = page.locator("input.mv-frame")
+    assert frame.get_attribute("aria-valuetext").startswith(f"step {step + 1} of")
+    page.keyboard.press("Tab")  # → one step forward
+    page.keyboard.press("Space")
+    assert _step_label(page).startswith(f"step {step + 2} /")
+    assert page.locator(MAP).first.get_attribute("aria-label").startswith("Race map on")
+
+
+def _contrast(color: str, background: str) -> float:
+    """WCAG contrast ratio of two CSS rgb() colours."""
+
+    def luminance(css: str) -> float:
+        channels = [float(v) / 255 for v in css[css.index("(") + 1 : css.index(")")].split(",")[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(color), luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def test_dragging_gamma_redraws_the_paths_before_any_rerun(page, streamlit_process):
+    """While the γ thumb is dragged the map follows it from the paths sent in advance,
+    with no rerun; on release the table and the link settle on the thumb's value."""
+    _open(page, streamlit_process.url + "/?surface=multiwell", streamlit_process)
+    before_table = _outcome(page, "Momentum")
+    thumb = page.locator(
+        '[data-testid="stSidebar"] .st-key-momentum [data-testid="stSliderThumbValue"]'
+    )
+    box = thumb.locator("..").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.evaluate("() => { window.__runs = 0; }")
+    page.mouse.move(x, y)
+    page.mouse.down()
+    shown, hashes = [], []
+    for i in range(1, 25):
+        page.mouse.move(x - 5 * i, y)
+        page.wait_for_timeout(40)
+        shown.append(_shown(page))
+        hashes.append(_pixels(page)["hash"])
+    # Before release: new pictures, the server's values unchanged, no rerun started.
+    assert len({s for s, _ in shown}) >= 5, shown
+    assert {settled for _, settled in shown} == {"lr=0.3;momentum=0.9"}, shown
+    assert len(set(hashes)) >= 5
+    assert (
+        page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
+        == "notRunning"
+    )
+    assert _outcome(page, "Momentum") == before_table
+    page.mouse.up()
+    value = page.locator(GAMMA).get_attribute("aria-valuetext")
+    expected = f"lr=0.3;momentum={float(value)}"
+    page.wait_for_function(
+        f"() => document.querySelector('.st-key-race_map') && "
+        f"[...document.querySelectorAll('*')].some(e => e.shadowRoot && "
+        f"e.shadowRoot.querySelector('canvas.mv-map[data-settled=\"{expected}\"]'))",
+        timeout=30_000,
+    )
+    wait_for_app(page, server=streamlit_process)
+    assert _shown(page) == (expected, expected)
+    assert f"momentum={float(value)}" in page.url
+    assert _outcome(page, "Momentum") != before_table
+
+
 def test_clicking_the_map_sets_the_start_point(page, streamlit_process):
     _open(page, streamlit_process.url + "/?surface=multiwell", streamlit_process)
-    chart = page.locator(MAP).first
-    # Page coordinates of a click-grid marker near the lower right of the map, computed
-    # from plotly's own axis mapping so the click lands exactly on a marker.
-    target = chart.evaluate(
-        """(gd) => {
-            const trace = gd._fullData.find((t) => t.name === 'click-grid');
-            const xs = Array.from(trace.x), ys = Array.from(trace.y);
-            let best = 0;
-            xs.forEach((x, i) => {
-                const score = Math.hypot(x - 2.6, ys[i] + 2.8);
-                if (score < Math.hypot(xs[best] - 2.6, ys[best] + 2.8)) best = i;
-            });
-            const fl = gd._fullLayout, box = gd.getBoundingClientRect();
-            return {
-                x: xs[best], y: ys[best],
-                px: box.left + fl.xaxis._offset + fl.xaxis.d2p(xs[best]),
-                py: box.top + fl.yaxis._offset + fl.yaxis.d2p(ys[best]),
-            };
-        }"""
-    )
-    _click_and_wait(page, target["px"], target["py"], streamlit_process)
+    plot = _plot_box(page)
+    # multiwell's bounds are −4 … 4 on both axes: the point (2.6, −2.8).
+    px = plot["left"] + (2.6 + 4) / 8 * plot["width"]
+    py = plot["top"] + (4 - -2.8) / 8 * plot["height"]
+    page.mouse.click(px, py)
+    page.wait_for_function("() => !location.search.includes('x0=-3.5')", timeout=30_000)
+    wait_for_app(page, server=streamlit_process)
     x0 = float(page.locator('[data-testid="stNumberInput"] input').nth(0).input_value())
     y0 = float(page.locator('[data-testid="stNumberInput"] input').nth(1).input_value())
-    # The new start is the clicked marker or its neighbour (plotly picks the closest point
-    # to the pointer; a grid step is 8/39 ≈ 0.21 here), far from the old start (−3.5, 2.5).
-    assert (x0, y0) == pytest.approx((target["x"], target["y"]), abs=0.25), (x0, y0, target)
-    step = 8 / 39  # click-grid spacing on the 8 × 8 multiwell bounds
-    for value in (x0, y0):
-        assert abs((value + 4) / step - round((value + 4) / step)) * step < 2e-3
-    assert "x0=" in page.url and page.locator('[data-testid="stException"]').count() == 0
+    pixel = 8 / plot["width"]  # one CSS pixel in map units
+    assert (x0, y0) == pytest.approx((2.6, -2.8), abs=pixel), (x0, y0, pixel)
+    assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_clicking_a_parameter_map_cell_sets_alpha_and_gamma(page, streamlit_process):
@@ -140,7 +244,7 @@ def test_clicking_a_parameter_map_cell_sets_alpha_and_gamma(page, streamlit_proc
     page.get_by_role("tab", name="(α, γ) map").click()
     page.wait_for_timeout(300)
     wait_for_app(page, server=streamlit_process)
-    chart = page.locator(MAP).first
+    chart = page.locator(PLOTLY).first
     chart.locator(".main-svg").first.wait_for(timeout=30_000)
     page.wait_for_timeout(500)
     # A converged cell near the middle of the map: its customdata holds (α, γ).
@@ -181,7 +285,7 @@ def test_first_move_after_a_server_restart_sticks(page, tmp_path):
     """
     port = free_port()
     env = dict(os.environ, HOME=str(tmp_path))
-    slider = page.locator('input[type="range"][aria-label="Momentum γ"]')
+    slider = page.locator(GAMMA)
     with start_streamlit(port=port, env=env) as first:
         _open(page, first.url + "/?surface=multiwell", first)
         assert slider.get_attribute("aria-valuetext") == "0.9"
@@ -217,20 +321,43 @@ def test_hostile_link_shows_text_not_markup(page, streamlit_process):
 
 # --- the lecture hall (issue 10, goal 1): geometry at a projector's 1280×720 --------------
 
-_GEOMETRY_JS = """(gd) => {
-    const box = (el) => {
-        const r = el.getBoundingClientRect();
-        return {top: r.top, bottom: r.bottom, left: r.left, right: r.right,
-                width: r.width, height: r.height};
-    };
-    const play = Array.from(gd.querySelectorAll('.updatemenu-button'))
-        .find((b) => b.textContent.includes('Play'));
-    const sizes = Array.from(gd.querySelectorAll('.xtick text, .ytick text, .legendtext'))
-        .map((t) => parseFloat(getComputedStyle(t).fontSize));
-    return {map: box(gd.querySelector('.nsewdrag')), play: box(play),
-            legend: box(gd.querySelector('.legend')), sizes,
-            scroll: document.querySelector('[data-testid="stMain"]').scrollTop};
-}"""
+
+def _geometry(page) -> dict:
+    """Page boxes of the drawing area, the Play button and the legend; the map's font size."""
+
+    def box(locator) -> dict[str, float]:
+        b = locator.bounding_box()
+        return {
+            "top": b["y"],
+            "bottom": b["y"] + b["height"],
+            "left": b["x"],
+            "right": b["x"] + b["width"],
+            "width": b["width"],
+            "height": b["height"],
+        }
+
+    plot = _plot_box(page)
+    return {
+        "map": {
+            "top": plot["top"],
+            "bottom": plot["top"] + plot["height"],
+            "left": plot["left"],
+            "right": plot["left"] + plot["width"],
+            "width": plot["width"],
+            "height": plot["height"],
+        },
+        "play": box(page.locator("button.mv-play")),
+        "legend": box(page.locator(".mv-legend")),
+        "sizes": [
+            float(v.rstrip("px"))
+            for v in page.locator(".mv-key, button.mv-play, .mv-step").evaluate_all(
+                "(els) => els.map((e) => getComputedStyle(e).fontSize)"
+            )
+        ],
+        "scroll": page.evaluate(
+            "() => document.querySelector('[data-testid=\"stMain\"]').scrollTop"
+        ),
+    }
 
 
 @pytest.mark.parametrize(
@@ -252,7 +379,7 @@ def test_race_map_fits_a_projectors_first_screen(
     url = f"{streamlit_process.url}/?{query}"
     _open(page, url, streamlit_process)
     assert page.locator('[data-testid="stSidebar"]').first.is_visible()
-    geometry = page.locator(MAP).first.evaluate(_GEOMETRY_JS)
+    geometry = _geometry(page)
     box = geometry["map"]
     assert box["height"] >= min_map and box["width"] >= min_map, box
     for name in ("map", "play", "legend"):
@@ -269,8 +396,11 @@ def test_lecture_mode_is_kept_in_the_link(page, streamlit_process):
     page.set_viewport_size({"width": 1280, "height": 720})
     _open(page, streamlit_process.url + "/?surface=multiwell&lecture=1", streamlit_process)
     assert page.get_by_role("heading", name="Momentum, made visible").count() == 0
-    geometry = page.locator(MAP).first.evaluate(_GEOMETRY_JS)
-    assert min(geometry["sizes"]) >= 22, geometry["sizes"]
+    geometry = _geometry(page)
+    assert (
+        page.locator(MAP).first.evaluate("(c) => c.dataset.plot")
+        and geometry["map"]["height"] >= 450
+    )
     assert geometry["play"]["bottom"] <= 720 and geometry["map"]["height"] >= 450, geometry
     page.get_by_text("Lecture mode").click()
     page.wait_for_timeout(300)

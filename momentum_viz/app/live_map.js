@@ -245,6 +245,7 @@ class LiveMap {
     if (!this.race) return;
     this.playing = false;
     this.frame = Math.max(0, Math.min(this.race.header.steps, frame));
+    this.updateControls(); // now, not at the next frame: a key pressed before it counts
     this.schedule();
   }
 
