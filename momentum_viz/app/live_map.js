@@ -60,7 +60,8 @@ function decode(bytes) {
 function niceTicks(lo, hi, count) {
   const raw = (hi - lo) / count;
   const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw) ?? raw;
+  // The roundest step near the asked-for one (up to a third more ticks than asked).
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= 0.75 * raw) ?? raw;
   const ticks = [];
   for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
     ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
@@ -309,11 +310,12 @@ class LiveMap {
     const surface = race && blob(race.header.surface);
     if (!race || !surface) return;
     const image = this.image(race.header.surface, surface);
-    const font = race.header.font_size;
     const [xmin, xmax, ymin, ymax] = surface.header.bounds;
+    const available = Math.max(120, this.box.clientWidth);
+    // A phone's column is too narrow for 18 px labels beside the map: 15 px there.
+    const font = available < 520 ? Math.min(15, race.header.font_size) : race.header.font_size;
     const aspect = (xmax - xmin) / (ymax - ymin);
     const margin = { l: Math.round(3.4 * font), r: Math.round(5.2 * font), t: Math.round(0.6 * font), b: Math.round(1.8 * font) };
-    const available = Math.max(120, this.box.clientWidth);
     this.box.querySelector(".mv-main").style.maxWidth = `${available}px`;
     let height = race.header.drawing_height;
     let width = height * aspect;
@@ -378,13 +380,13 @@ class LiveMap {
     ctx.font = `${font}px sans-serif`;
     ctx.textAlign = "center";
     ctx.textBaseline = "top";
-    for (const v of niceTicks(xmin, xmax, Math.max(2, Math.round(width / (4.5 * font))))) {
+    for (const v of niceTicks(xmin, xmax, Math.max(3, Math.round(width / (6 * font))))) {
       ctx.fillRect(X(v) - 0.5, map.top + height, 1, 5);
       ctx.fillText(formatTick(v), X(v), map.top + height + 7);
     }
     ctx.textAlign = "right";
     ctx.textBaseline = "middle";
-    for (const v of niceTicks(ymin, ymax, Math.max(2, Math.round(height / (3 * font))))) {
+    for (const v of niceTicks(ymin, ymax, Math.max(3, Math.round(height / (3 * font))))) {
       ctx.fillRect(map.left - 5, Y(v) - 0.5, 5, 1);
       ctx.fillText(formatTick(v), map.left - 8, Y(v));
     }
