@@ -45,6 +45,7 @@ from .settings import (
     stops_with,
     surface_of,
 )
+from .streamlit_internals import slider_input_selector
 
 # Frames of the animated race map: enough for smooth motion, few enough to keep the
 # chart's JSON small at 2,000 steps.
@@ -313,6 +314,7 @@ def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
         surface_id=ids[0],
         family_ids={"momentum": ids[1], "lr": ids[2]},
         label=label,
+        sliders={name: slider_input_selector(name) for name in ("lr", "momentum")},
     )
     return LiveMapBlobs(carried, race)
 

@@ -27,12 +27,9 @@ const MISSING = 65535;
 const LEVELS = 65534;
 const TYPES = { u1: Uint8Array, u2: Uint16Array, i4: Int32Array, f4: Float32Array };
 
-// The sidebar's sliders, found by the class Streamlit gives a keyed widget (st-key-<key>)
-// and the hidden <input type="range"> of its react-aria slider, whose value (the stop's
-// index) follows the thumb during a drag; Streamlit sends the value only on release.
-// Streamlit's own DOM, not an API: tests/test_browser.py's drag test guards it.
-const SLIDER = (key) =>
-  document.querySelector(`[data-testid="stSidebar"] .st-key-${key} input[type="range"]`);
+// The sidebar's α and γ sliders: their hidden range inputs follow the thumb during a drag
+// (Streamlit itself sends the value only on release). The selectors come with the race
+// blob, from app/streamlit_internals.py, where this reliance on Streamlit's DOM is kept.
 
 function toBytes(data) {
   if (data instanceof Uint8Array) return data;
@@ -144,8 +141,10 @@ class LiveMap {
         this.onSlider(parameter, record.target);
       }
     });
-    const attach = () => {
-      const inputs = { lr: SLIDER("lr"), momentum: SLIDER("momentum") };
+    this.attachSliders = () => {
+      const selectors = this.race?.header.sliders ?? {};
+      const find = (key) => (selectors[key] ? document.querySelector(selectors[key]) : null);
+      const inputs = { lr: find("lr"), momentum: find("momentum") };
       if (inputs.lr === this.inputs?.lr && inputs.momentum === this.inputs?.momentum) return;
       this.inputs = inputs;
       this.sliderObserver.disconnect();
@@ -153,8 +152,7 @@ class LiveMap {
         if (input) this.sliderObserver.observe(input, { attributes: true, attributeFilter: ["value", "aria-valuetext"] });
       }
     };
-    attach();
-    this.sliderPoll = setInterval(attach, 500);
+    this.sliderPoll = setInterval(this.attachSliders, 500);
   }
 
   onSlider(parameter, input) {
@@ -196,6 +194,7 @@ class LiveMap {
     this.canvas.setAttribute("aria-label", race.header.label);
     this.canvas.dataset.settled = `lr=${race.header.lr};momentum=${race.header.momentum}`;
     this.buildLegend();
+    this.attachSliders();
     // A thumb that moved before this data arrived (a drag still going on) wins.
     for (const parameter of ["lr", "momentum"]) {
       const input = this.inputs?.[parameter];

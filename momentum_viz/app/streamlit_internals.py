@@ -1,4 +1,4 @@
-"""Every reliance on how the Streamlit server runs scripts, in one place.
+"""Every reliance on how the Streamlit server runs scripts, or on its page's DOM, in one place.
 
 Streamlit runs each session's script on its own thread, and a class opening the link
 together starts many of them at once on a fresh server. Anything a script initialises
@@ -60,3 +60,17 @@ def widget_keys_from_browser() -> set[str]:
     except (ImportError, AttributeError):
         return set()
     return {key for wid in ids if (key := user_key_from_element_id(wid)) is not None}
+
+
+def slider_input_selector(key: str) -> str:
+    """The CSS selector of the hidden ``<input type="range">`` of the sidebar slider ``key``.
+
+    Streamlit sends a slider's value only on release (streamlit/streamlit PR #11879,
+    closing issue #4541), with no public event during a drag. Its react-aria slider keeps
+    a visually hidden range input whose ``value`` (the index of the stop) and
+    ``aria-valuetext`` follow the thumb as it moves; ``st-key-<key>`` is the class
+    Streamlit gives a keyed widget's container. The live race map (live_map.js) watches
+    that input to redraw while α or γ is dragged. tests/test_browser.py's drag test fails
+    if an upgrade changes either.
+    """
+    return f'[data-testid="stSidebar"] .st-key-{key} input[type="range"]'

@@ -245,11 +245,13 @@ def race_blob(
     surface_id: str,
     family_ids: Mapping[str, str],
     label: str,
+    sliders: Mapping[str, str],
 ) -> bytes:
     """The runs of the current settings (each (T, 2), full resolution) and how to draw them.
 
     ``surface_id`` and ``family_ids`` ("lr", "momentum") are the :func:`blob_id` of the
-    blobs drawn with it; ``label`` is the map's accessible name.
+    blobs drawn with it; ``label`` is the map's accessible name; ``sliders`` maps "lr"
+    and "momentum" to the CSS selectors of the inputs the browser follows during a drag.
     """
     methods = []
     for order, method in enumerate(paths):
@@ -293,6 +295,7 @@ def race_blob(
         "families": dict(family_ids),
         "off_map": off_map,
         "label": label,
+        "sliders": dict(sliders),
     }
     stacked = (
         np.stack([quantize(path, box) for path in paths.values()])
