@@ -84,34 +84,6 @@ def _run_args(settings: Settings) -> dict[str, Any]:
     return kwargs
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
-def compute_runs(
-    surface: str,
-    kappa: float,
-    methods: tuple[str, ...],
-    lr: float,
-    momentum: float,
-    steps: int,
-    noise: float,
-    seed: int,
-    x0: float,
-    y0: float,
-    expr: str = "",
-    xmin: float = DEFAULT_BOUND_VALUES[0],
-    xmax: float = DEFAULT_BOUND_VALUES[1],
-    ymin: float = DEFAULT_BOUND_VALUES[2],
-    ymax: float = DEFAULT_BOUND_VALUES[3],
-) -> dict[str, Run]:
-    """One run per method, all from the same start with the same noise (cached)."""
-    s = _surface(surface, kappa, expr, xmin, xmax, ymin, ymax)
-    return {
-        method: simulate(
-            s, method, (x0, y0), lr=lr, momentum=momentum, steps=steps, noise=noise, seed=seed
-        )
-        for method in methods
-    }
-
-
 class RunKey(NamedTuple):
     """The settings that determine the runs, as one hashable cache argument (a tuple:
     Streamlit hashes it field by field)."""
@@ -144,9 +116,28 @@ class RunKey(NamedTuple):
         )
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def compute_runs(key: RunKey) -> dict[str, Run]:
+    """One run per method, all from the same start with the same noise (cached)."""
+    s = key.surface_object()
+    return {
+        method: simulate(
+            s,
+            method,
+            (key.x0, key.y0),
+            lr=key.lr,
+            momentum=key.momentum,
+            steps=key.steps,
+            noise=key.noise,
+            seed=key.seed,
+        )
+        for method in key.methods
+    }
+
+
 def runs_for(settings: Settings) -> dict[str, Run]:
     """The cached runs for these settings."""
-    return compute_runs(**_run_args(settings))
+    return compute_runs(RunKey.of(settings))
 
 
 # A resource cache, not a data cache: the figure is shared read-only by every session
@@ -158,39 +149,19 @@ def runs_for(settings: Settings) -> dict[str, Run]:
 # ~400 MiB). A setting that fell out costs ~0.1 s to rebuild. The TTL gives the memory
 # back after a lesson.
 @st.cache_resource(max_entries=RACE_FIGURES_CACHED, ttl=3600, show_spinner=False)
-def compute_race_figure(
-    surface: str,
-    kappa: float,
-    methods: tuple[str, ...],
-    lr: float,
-    momentum: float,
-    steps: int,
-    noise: float,
-    seed: int,
-    x0: float,
-    y0: float,
-    expr: str = "",
-    xmin: float = DEFAULT_BOUND_VALUES[0],
-    xmax: float = DEFAULT_BOUND_VALUES[1],
-    ymin: float = DEFAULT_BOUND_VALUES[2],
-    ymax: float = DEFAULT_BOUND_VALUES[3],
-    lecture: bool = False,
-    speed: float = 1.0,
-) -> SerializedFigure:
+def compute_race_figure(key: RunKey, lecture: bool = False, speed: float = 1.0) -> SerializedFigure:
     """The animated map of the runs for these settings (cached, shared, serialized once).
 
     ``speed`` sets how long Play takes (and, above 1×, how many frames it shows)."""
-    custom = (expr, xmin, xmax, ymin, ymax)
-    runs = compute_runs(surface, kappa, methods, lr, momentum, steps, noise, seed, x0, y0, *custom)
-    s = _surface(surface, kappa, *custom)
+    runs = compute_runs(key)
     paths = {method: run.positions for method, run in runs.items()}
     drawing, font = _map_scale(lecture)
     return SerializedFigure(
         trajectory_figure(
-            s,
+            key.surface_object(),
             paths,
             max_frames=replay_frames(speed, MAX_FRAMES),
-            start=(x0, y0),
+            start=(key.x0, key.y0),
             drawing_height=drawing,
             font_size=font,
             speed=speed,
@@ -207,9 +178,7 @@ def _map_scale(lecture: bool) -> tuple[int, int]:
 
 def race_figure_for(settings: Settings) -> SerializedFigure:
     """The cached, shared race map for these settings."""
-    return compute_race_figure(
-        **_run_args(settings), lecture=settings.lecture, speed=settings.speed
-    )
+    return compute_race_figure(RunKey.of(settings), settings.lecture, settings.speed)
 
 
 def race_map_size(settings: Settings) -> MapSize:
@@ -300,7 +269,7 @@ def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
         compute_family_blob(_family_key(key, "lr"), "lr"),
     )
     ids = [blob[:16].decode("ascii") for blob in carried]
-    runs = compute_runs(**key._asdict())
+    runs = compute_runs(key)
     drawing, font = _map_scale(settings.lecture)
     race = race_blob(
         key.surface_object(),
@@ -410,31 +379,14 @@ def compute_basin_map(
 # steps back and forth through the first few: keep a few dozen.
 @st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
 def compute_anatomy(
-    surface: str,
-    kappa: float,
-    methods: tuple[str, ...],
-    lr: float,
-    momentum: float,
-    steps: int,
-    noise: float,
-    seed: int,
-    x0: float,
-    y0: float,
-    expr: str = "",
-    xmin: float = DEFAULT_BOUND_VALUES[0],
-    xmax: float = DEFAULT_BOUND_VALUES[1],
-    ymin: float = DEFAULT_BOUND_VALUES[2],
-    ymax: float = DEFAULT_BOUND_VALUES[3],
-    lecture: bool = False,
-    step: int = 0,
+    key: RunKey, lecture: bool = False, step: int = 0
 ) -> tuple[SerializedFigure, dict[str, StepAnatomy]]:
     """The still race map at ``step`` with each method's step anatomy drawn, and the
     anatomies (cached, shared)."""
-    custom = (expr, xmin, xmax, ymin, ymax)
-    runs = compute_runs(surface, kappa, methods, lr, momentum, steps, noise, seed, x0, y0, *custom)
-    s = _surface(surface, kappa, *custom)
+    runs = compute_runs(key)
+    s = key.surface_object()
     anatomies = {
-        method: step_anatomy(s, run, method, step, lr=lr, momentum=momentum)
+        method: step_anatomy(s, run, method, step, lr=key.lr, momentum=key.momentum)
         for method, run in runs.items()
     }
     drawing, font = _map_scale(lecture)
@@ -443,7 +395,7 @@ def compute_anatomy(
         {method: run.positions for method, run in runs.items()},
         anatomies,
         step,
-        start=(x0, y0),
+        start=(key.x0, key.y0),
         drawing_height=drawing,
         font_size=font,
     )
@@ -452,6 +404,4 @@ def compute_anatomy(
 
 def anatomy_for(settings: Settings) -> tuple[SerializedFigure, dict[str, StepAnatomy]]:
     """The cached step-anatomy map and anatomies at the settings' step."""
-    return compute_anatomy(
-        **_run_args(settings), lecture=settings.lecture, step=settings.anatomy_step
-    )
+    return compute_anatomy(RunKey.of(settings), settings.lecture, settings.anatomy_step)
