@@ -1,15 +1,17 @@
-"""Benchmark of one app rerun and of the chart's size (issue: Streamlit app, speed and size).
+"""Benchmark of one app rerun and of the race map's size (issue: Streamlit app, speed and size).
 
 Runs the app headless with ``streamlit.testing.v1.AppTest``, moves the γ slider to a
 value not seen before (so the run is computed, not served from the cache) and times the
-rerun; then prints the size of the map's JSON at the defaults and at 2,000 steps with
-three methods.
+rerun; then prints the size of the live race map's four blobs (app/live_map.py) at the
+defaults and at 2,000 steps with three methods, and what a γ move re-sends of them (the
+α family and the race: the surface and the γ family are unchanged, and Streamlit sends
+a reference to the browser's copy of an unchanged element of 10 kB or more).
 
 Run: ``.venv/bin/python benchmarks/bench_app.py`` (``--repeat N``).
 
-Targets on the project's 2-core machine: a rerun ≤ 150 ms at default settings; chart
-JSON ≤ 1.5 MB at defaults and ≤ 4 MB at 2,000 steps with three methods.
-Measured figures are in README.md ("Benchmarks").
+Targets on the project's 2-core machine: a rerun ≤ 150 ms at default settings; what a
+γ move re-sends of the map ≤ 100 kB at 2,000 steps with three methods (issue 10: the
+whole page ≤ 150 KiB per move). Measured figures are in README.md ("Benchmarks").
 """
 
 from __future__ import annotations
@@ -25,8 +27,16 @@ APP = str(Path(__file__).resolve().parents[1] / "app.py")
 GAMMAS = (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.91, 0.92, 0.93, 0.94, 0.96, 0.97, 0.98, 0.99)
 
 
-def _chart_bytes(at: AppTest) -> int:
-    return len(at.get("plotly_chart")[0].proto.spec)
+def _map_bytes(at: AppTest) -> dict[str, int]:
+    """Bytes of each of the live map's elements, by key (the blob, JS not included)."""
+    return {e.proto.id.rsplit("-", 1)[-1]: len(e.proto.bytes) for e in at.get("bidi_component")}
+
+
+def _describe(sizes: dict[str, int]) -> str:
+    per_move = sizes["live_family_lr"] + sizes["race_map"]
+    parts = ", ".join(f"{key} {size / 1e3:.1f}" for key, size in sizes.items())
+    total = sum(sizes.values()) / 1e3
+    return f"{total:.1f} kB in all ({parts}); a γ move re-sends {per_move / 1e3:.1f} kB"
 
 
 def _fresh(**query: str) -> AppTest:
@@ -45,7 +55,7 @@ def main() -> None:
     args = parser.parse_args()
 
     at = _fresh()
-    default_size = _chart_bytes(at)
+    default_size = _map_bytes(at)
     times = []
     for gamma in GAMMAS[: args.repeat]:
         at.select_slider(key="momentum").set_value(gamma)
@@ -55,13 +65,13 @@ def main() -> None:
         if at.exception:
             raise SystemExit(f"app raised: {[e.message for e in at.exception]}")
     big = _fresh(methods="sgd,momentum,nesterov", steps="2000")
-    big_size = _chart_bytes(big)
+    big_size = _map_bytes(big)
 
     print(f"γ-slider rerun at defaults (rosenbrock, SGD + momentum, {len(times)} moves):")
     print(f"  median {statistics.median(times) * 1e3:.0f} ms, "
           f"min {min(times) * 1e3:.0f} ms, max {max(times) * 1e3:.0f} ms")  # fmt: skip
-    print(f"chart JSON at defaults: {default_size / 1e6:.2f} MB")
-    print(f"chart JSON at 2,000 steps × 3 methods: {big_size / 1e6:.2f} MB")
+    print(f"race map at defaults: {_describe(default_size)}")
+    print(f"race map at 2,000 steps × 3 methods: {_describe(big_size)}")
 
 
 if __name__ == "__main__":
