@@ -14,13 +14,16 @@ from urllib.parse import urlsplit
 import pytest
 from _server import free_port, start_streamlit, wait_for_app
 
+from momentum_viz.app.settings import LR_STOPS, MOMENTUM_STOPS, stops_with
+
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 # The live race map (momentum_viz/app/live_map.js; its DOM contract is at the top there).
 MAP = "canvas.mv-map"
 PLOTLY = '[data-testid="stPlotlyChart"] .js-plotly-plot'
-GAMMA = '[data-testid="stSidebar"] .st-key-momentum input[type="range"]'
+SLIDER = '[data-testid="stSidebar"] .st-key-{key} input[type="range"]'
+GAMMA = SLIDER.format(key="momentum")
 
 
 def _outcome(page, method: str) -> str:
@@ -180,17 +183,17 @@ def _contrast(color: str, background: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-def test_dragging_gamma_redraws_the_paths_before_any_rerun(page, streamlit_process):
-    """While the γ thumb is dragged the map follows it from the paths sent in advance,
+@pytest.mark.parametrize("key", ["momentum", "lr"])
+def test_dragging_a_slider_redraws_the_paths_before_any_rerun(page, streamlit_process, key):
+    """While the γ (α) thumb is dragged the map follows it from the paths sent in advance,
     with no rerun; on release the table and the link settle on the thumb's value."""
     _open(page, streamlit_process.url + "/?surface=multiwell", streamlit_process)
     before_table = _outcome(page, "Momentum")
     thumb = page.locator(
-        '[data-testid="stSidebar"] .st-key-momentum [data-testid="stSliderThumbValue"]'
+        f'[data-testid="stSidebar"] .st-key-{key} [data-testid="stSliderThumbValue"]'
     )
     box = thumb.locator("..").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.evaluate("() => { window.__runs = 0; }")
     page.mouse.move(x, y)
     page.mouse.down()
     shown, hashes = [], []
@@ -209,8 +212,11 @@ def test_dragging_gamma_redraws_the_paths_before_any_rerun(page, streamlit_proce
     )
     assert _outcome(page, "Momentum") == before_table
     page.mouse.up()
-    value = page.locator(GAMMA).get_attribute("aria-valuetext")
-    expected = f"lr=0.3;momentum={float(value)}"
+    index = int(page.locator(SLIDER.format(key=key)).get_attribute("value"))
+    stops = LR_STOPS if key == "lr" else MOMENTUM_STOPS
+    value = stops_with(stops, 0.3 if key == "lr" else 0.9)[index]
+    settled = {"lr": 0.3, "momentum": 0.9, key: value}
+    expected = f"lr={settled['lr']};momentum={settled['momentum']}"
     page.wait_for_function(
         f"() => document.querySelector('.st-key-race_map') && "
         f"[...document.querySelectorAll('*')].some(e => e.shadowRoot && "
@@ -219,7 +225,7 @@ def test_dragging_gamma_redraws_the_paths_before_any_rerun(page, streamlit_proce
     )
     wait_for_app(page, server=streamlit_process)
     assert _shown(page) == (expected, expected)
-    assert f"momentum={float(value)}" in page.url
+    assert f"{key}={value}" in page.url
     assert _outcome(page, "Momentum") != before_table
 
 

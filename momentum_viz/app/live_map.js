@@ -67,7 +67,7 @@ function niceTicks(lo, hi, count) {
 }
 
 function formatTick(v) {
-  return Number(v.toPrecision(6)).toString().replace("-", "−");
+  return Number(Number(v).toPrecision(6)).toString().replace("-", "−");
 }
 
 const DASHES = { solid: [], dash: [4, 2.5], dot: [0.01, 2.2] };
@@ -102,6 +102,7 @@ class LiveMap {
         <div class="mv-side">
           <div class="mv-legend" role="list" aria-label="Legend"></div>
           <p class="mv-status" role="status" aria-live="polite"></p>
+          <p class="mv-pointer" aria-hidden="true"></p>
         </div>`;
     root.appendChild(container);
     this.box = root.querySelector(".mv-root"); // root may be a ShadowRoot: not an Element
@@ -111,11 +112,14 @@ class LiveMap {
     this.stepLabel = root.querySelector(".mv-step");
     this.legend = root.querySelector(".mv-legend");
     this.status = root.querySelector(".mv-status");
+    this.pointer = root.querySelector(".mv-pointer");
     this.play.addEventListener("click", () => this.togglePlay());
     root.querySelector(".mv-back").addEventListener("click", () => this.seek(this.frame - 1));
     root.querySelector(".mv-forward").addEventListener("click", () => this.seek(this.frame + 1));
     this.slider.addEventListener("input", () => this.seek(Number(this.slider.value)));
     this.canvas.addEventListener("click", (event) => this.click(event));
+    this.canvas.addEventListener("pointermove", (event) => this.hover(event));
+    this.canvas.addEventListener("pointerleave", () => (this.pointer.textContent = ""));
     this.onRegistry = () => this.schedule();
     REGISTRY.listeners.add(this.onRegistry);
     this.resize = new ResizeObserver(() => this.schedule());
@@ -249,17 +253,31 @@ class LiveMap {
     this.schedule();
   }
 
-  click(event) {
+  // The map point under a pointer event, or null outside the drawing area.
+  at(event) {
     const map = this.geometry;
-    if (!map || !this.race) return;
+    if (!map || !this.race) return null;
     const rect = this.canvas.getBoundingClientRect();
     const px = event.clientX - rect.left;
     const py = event.clientY - rect.top;
-    if (px < map.left || px > map.left + map.width || py < map.top || py > map.top + map.height) return;
+    if (px < map.left || px > map.left + map.width || py < map.top || py > map.top + map.height) return null;
     const [xmin, xmax, ymin, ymax] = map.bounds;
-    const x = xmin + ((px - map.left) / map.width) * (xmax - xmin);
-    const y = ymax - ((py - map.top) / map.height) * (ymax - ymin);
-    this.setTriggerValue("click", { x, y });
+    return {
+      x: xmin + ((px - map.left) / map.width) * (xmax - xmin),
+      y: ymax - ((py - map.top) / map.height) * (ymax - ymin),
+    };
+  }
+
+  click(event) {
+    const point = this.at(event);
+    if (point) this.setTriggerValue("click", point);
+  }
+
+  hover(event) {
+    const point = this.at(event);
+    this.pointer.textContent = point
+      ? `(${formatTick(point.x.toPrecision(3))}, ${formatTick(point.y.toPrecision(3))}): click to start here`
+      : "";
   }
 
   updateControls() {
