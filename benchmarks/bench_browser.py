@@ -164,14 +164,18 @@ ARM_MOVE_JS = """({kind, before}) => {
     document.addEventListener('keydown', (e) => { if (m.tKey === null) m.tKey = e.timeStamp; },
                               {capture: true, once: true});
     const app = document.querySelector('[data-testid="stApp"]');
-    const observer = new MutationObserver(() => {
+    // Records, not the attribute now: a fast rerun can go running → notRunning between
+    // two callbacks, and only the records' old values then show that it ran.
+    const observer = new MutationObserver((records) => {
         if (m.tKey === null) return;
-        const state = app.getAttribute('data-test-script-state');
         const now = performance.now();
-        if (m.tRunning === null && state === 'running') m.tRunning = now;
-        else if (m.tRunning !== null && m.tIdle === null && state === 'notRunning') m.tIdle = now;
+        const state = app.getAttribute('data-test-script-state');
+        const ran = state === 'running' || records.some((r) => r.oldValue === 'running');
+        if (m.tRunning === null && ran) m.tRunning = now;
+        if (m.tRunning !== null && m.tIdle === null && state === 'notRunning') m.tIdle = now;
     });
-    observer.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+    observer.observe(app, {attributes: true, attributeOldValue: true,
+                           attributeFilter: ['data-test-script-state']});
     const frame = () => {
         if (m.tKey !== null && m.tPaths === null) {
             const sig = b.signature(kind);
@@ -394,7 +398,12 @@ def measure_move(target: Target, key: str = "ArrowLeft") -> dict:
     target.counter.start()
     page.evaluate(ARM_MOVE_JS, {"kind": target.kind, "before": before})
     page.keyboard.press(key)
-    page.wait_for_function("() => window.__move.done", timeout=TIMEOUT_MS, polling=50)
+    try:
+        page.wait_for_function("() => window.__move.done", timeout=TIMEOUT_MS, polling=50)
+    except Exception as exc:  # say what was seen: γ, the script state, the picture
+        seen = page.evaluate("() => window.__move")
+        value = slider.get_attribute("aria-valuetext")
+        raise RuntimeError(f"{target.name}: {key} from γ {value_before} → {value}: {seen}") from exc
     page.wait_for_timeout(300)  # messages after the run's end (none expected) still count
     received = target.counter.stop()
     m = page.evaluate("() => window.__move")
