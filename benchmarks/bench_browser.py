@@ -180,6 +180,11 @@ ARM_MOVE_JS = """({kind, before}) => {
         if (m.tKey !== null && m.tPaths === null) {
             const sig = b.signature(kind);
             if (sig !== null && sig !== before) { m.tPaths = performance.now(); m.shown = sig; }
+            // A rerun shorter than one React commit never shows "running" in the DOM (seen
+            // on the bare page under load): the new picture is then the end of the run.
+            if (m.tPaths !== null && m.tRunning === null && b.scriptState() === 'notRunning') {
+                m.tIdle = m.tPaths; m.unseen = true;
+            }
         }
         if (m.tPaths !== null && m.tIdle !== null) { m.done = true; observer.disconnect(); }
         else requestAnimationFrame(frame);
@@ -416,6 +421,7 @@ def measure_move(target: Target, key: str = "ArrowLeft") -> dict:
         "bytes": received,
         "gamma": value_after,
         "shown": m["shown"],
+        "unseen_run": bool(m.get("unseen")),
     }
 
 
@@ -569,6 +575,12 @@ def run(args: argparse.Namespace) -> None:
     _print_row(
         "drag: path pictures before mouseup", _drag_text(app.drags), _drag_text(bare.drags), ""
     )
+    unseen = {t.name: sum(m["unseen_run"] for m in t.moves) for t in (app, bare)}
+    if any(unseen.values()):
+        print(
+            f"    (reruns over before the page showed 'running', so finished = new paths: "
+            f"app {unseen['app']}/{len(app.moves)}, bare {unseen['bare']}/{len(bare.moves)})"
+        )
     stops = [d["stops"] for d in app.drags + bare.drags]
     seconds = [d["seconds"] for d in app.drags + bare.drags]
     print(
