@@ -81,6 +81,8 @@ class RunResult:
     n_messages: int = 0
     n_bytes: int = 0
     n_cache_refs: int = 0
+    # (what, delta path, bytes) per message received, in order: what the bytes went to.
+    sizes: list[tuple[str, tuple[int, ...], int]] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -230,6 +232,21 @@ def _encode(kind: str, el: Element, wid: str, value: object) -> WidgetState:
     else:
         ws.string_value = str(value)
     return ws
+
+
+def _describe(fmsg: ForwardMsg) -> str:
+    """What a message carries: its type, a new element's type, a chart's key."""
+    kind = fmsg.WhichOneof("type")
+    if kind != "delta":
+        return kind or "?"
+    if fmsg.delta.WhichOneof("type") != "new_element":
+        return fmsg.delta.WhichOneof("type") or "delta"
+    el = fmsg.delta.new_element
+    el_kind = el.WhichOneof("type") or "element"
+    if el_kind == "plotly_chart" and el.plotly_chart.id:
+        # The element id ends with the user key ("...-map", "...-losses").
+        return f"plotly_chart {el.plotly_chart.id.rsplit('-', 1)[-1]}"
+    return el_kind
 
 
 class StreamlitSession:
@@ -401,6 +418,7 @@ class StreamlitSession:
                 result.n_cache_refs += 1
             elif fmsg.metadata.cacheable and fmsg.hash and self.use_message_cache:
                 self._cache[fmsg.hash] = fmsg
+            result.sizes.append((_describe(fmsg), tuple(fmsg.metadata.delta_path), len(data)))
 
             if kind == "new_session":
                 # A new run starts (messages before it are left over from the last run).

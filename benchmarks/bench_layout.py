@@ -26,23 +26,14 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from _streamlit_server import CHROMIUM_ARGS, chromium_path, start_streamlit
+
 ROOT = Path(__file__).resolve().parents[1]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 SIZES = ((1280, 720), (1024, 768), (390, 844))
 CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
@@ -88,47 +79,13 @@ MEASURE_JS = """(gd) => {
 }"""
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
-def streamlit_app(app: str):
+def streamlit_app(app: str) -> Iterator[str]:
     """Run ``streamlit run app`` on a free port; yield its URL; stop it afterwards."""
-    port = free_port()
-    streamlit = str(Path(sys.executable).with_name("streamlit"))
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen(
-        [streamlit, "run", app, f"--server.port={port}", "--server.address=127.0.0.1",
-         "--server.headless=true", "--server.fileWatcherType=none",
-         "--browser.gatherUsageStats=false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-        env=dict(os.environ, HOME=tempfile.mkdtemp(prefix="bench-layout-home-")),
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                    if r.read().strip() == b"ok":
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log.seek(0)
-                raise SystemExit("server did not start:\n" + log.read().decode()[-3000:])
-            time.sleep(0.2)
-        yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
+    # A private HOME keeps the developer's ~/.streamlit out of the measurement.
+    with tempfile.TemporaryDirectory(prefix="bench-layout-home-") as home:
+        with start_streamlit(script=app, env=dict(os.environ, HOME=home)) as server:
+            yield server.url
 
 
 def _rgb(css: str) -> tuple[float, float, float]:
@@ -253,7 +210,9 @@ def main() -> None:
 
     variants = [("", "")] + ([("&lecture=1", "-lecture")] if args.lecture else [])
     with streamlit_app(args.app) as base, sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(
+            executable_path=chromium_path(), headless=True, args=list(CHROMIUM_ARGS)
+        )
         context = browser.new_context()
         page = context.new_page()
         _wait_first(page, base)

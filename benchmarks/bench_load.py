@@ -82,17 +82,15 @@ import argparse
 import asyncio
 import math
 import os
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO
 
-from _st_client import RunResult, StreamlitSession, http_get
+from _st_client import RunResult, StreamlitSession
+from _streamlit_server import StreamlitServer, start_streamlit
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.Slider_pb2 import Slider
 
@@ -101,73 +99,16 @@ _CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
 # -- the server --------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @dataclass
-class Server:
+class RunningServer:
+    """A server this benchmark did not start (``--url``): no process, no log."""
+
     url: str
     pid: int | None
     process: subprocess.Popen[bytes] | None = None
-    log: IO[bytes] | None = None
 
     def log_tail(self, max_chars: int = 3000) -> str:
-        if self.log is None:
-            return "(server not started by this benchmark)"
-        self.log.flush()
-        self.log.seek(0)
-        text = self.log.read().decode("utf-8", errors="replace")
-        return text[-max_chars:] or "(no output)"
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        if self.log is not None:
-            self.log.close()
-
-
-def start_server(app: Path, timeout: float, extra: list[str] | None = None) -> Server:
-    port = free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        str(app),
-        "--server.headless=true",
-        f"--server.port={port}",
-        "--server.address=127.0.0.1",
-        "--server.fileWatcherType=none",
-        "--browser.gatherUsageStats=false",
-        *(extra or []),
-    ]
-    log = tempfile.TemporaryFile(prefix="bench-load-server-")
-    process = subprocess.Popen(
-        argv, cwd=PROJECT_ROOT, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-    )
-    server = Server(f"http://127.0.0.1:{port}/", process.pid, process, log)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            server.stop()
-            raise RuntimeError(f"streamlit exited with {process.returncode}:\n{server.log_tail()}")
-        try:
-            status, _, body = asyncio.run(http_get("127.0.0.1", port, "/_stcore/health"))
-            if status == 200 and body.strip() == b"ok":
-                return server
-        except OSError:
-            pass
-        time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"streamlit not healthy within {timeout:.0f} s:\n{server.log_tail()}")
+        return "(server not started by this benchmark)"
 
 
 def rss_kib(pid: int | None) -> int | None:
@@ -501,24 +442,29 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     t_start = time.perf_counter()
     args.loadavg = " / ".join(Path("/proc/loadavg").read_text().split()[:3])
-    if args.url:
-        server = Server(args.url if args.url.endswith("/") else args.url + "/", args.server_pid)
-        args.app_label = "(running server)"
-    else:
-        app = (PROJECT_ROOT / args.app).resolve()
-        if not app.is_file():
-            print(f"error: {app} does not exist (use --app or --url)", file=sys.stderr)
-            return 2
-        args.app_label = str(
-            app.relative_to(PROJECT_ROOT) if app.is_relative_to(PROJECT_ROOT) else app
-        )
-        try:
-            server = start_server(app, args.startup_timeout, args.server_arg)
-        except RuntimeError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        args.url = server.url
-    try:
+    with ExitStack() as stack:
+        server: RunningServer | StreamlitServer
+        if args.url:
+            server = RunningServer(args.url, args.server_pid)
+            args.app_label = "(running server)"
+        else:
+            app = (PROJECT_ROOT / args.app).resolve()
+            if not app.is_file():
+                print(f"error: {app} does not exist (use --app or --url)", file=sys.stderr)
+                return 2
+            args.app_label = str(
+                app.relative_to(PROJECT_ROOT) if app.is_relative_to(PROJECT_ROOT) else app
+            )
+            try:
+                server = stack.enter_context(
+                    start_streamlit(
+                        script=str(app), extra_args=args.server_arg, timeout=args.startup_timeout
+                    )
+                )
+            except RuntimeError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
+            args.url = server.url + "/"
         if args.flood:
             return 0 if asyncio.run(run_flood(args, server.pid)) else 1
         try:
@@ -535,8 +481,6 @@ def main(argv: list[str] | None = None) -> int:
         if not passed:
             print(f"server output (tail):\n{server.log_tail()}")
         return 0 if passed else 1
-    finally:
-        server.stop()
 
 
 if __name__ == "__main__":

@@ -30,19 +30,13 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from _streamlit_server import CHROMIUM_ARGS, chromium_path  # noqa: E402
+
 from momentum_viz import simulate  # noqa: E402
 from momentum_viz.app.compute import MAX_FRAMES  # noqa: E402
 from momentum_viz.views.export import animation_html  # noqa: E402
 from momentum_viz.views.race import REPLAY_MS, replay_frames, trajectory_figure  # noqa: E402
 from surfaces import SURFACES  # noqa: E402
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 
 # Click Play (as a user would) and wait for the end of the replay.
 PLAY_JS = """async () => {
@@ -85,7 +79,7 @@ def main() -> None:
     cases += [("old: 200 frames × 35 ms", 1.0, 200, 35), ("200 frames × 0 ms", 1.0, 200, 0)]
     print(f"Play on a {args.steps:,}-step run, 3 methods, {args.repeat} replays each")
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
         page = browser.new_page(viewport={"width": 1280, "height": 720})
         for label, speed, frames, duration in cases:
             fig = _figure(args.steps, speed, frames, duration)

@@ -30,29 +30,21 @@ Example::
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 import pytest
-from _server import StreamlitServer, skip_or_fail_in_ci, start_streamlit, wait_for_app
+from _server import (
+    CHROMIUM_ARGS,
+    StreamlitServer,
+    chromium_path,
+    skip_or_fail_in_ci,
+    start_streamlit,
+    wait_for_app,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
-
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-
-
-def chromium_path() -> str | None:
-    found = shutil.which("chromium")
-    if found:
-        return found
-    return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +74,7 @@ def browser() -> Iterator[Browser]:
         skip_or_fail_in_ci("Chromium not found (apt-get install chromium)")
     with sync_playwright() as playwright:
         instance = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=CHROMIUM_ARGS
+            executable_path=executable, headless=True, args=list(CHROMIUM_ARGS)
         )
         try:
             yield instance
