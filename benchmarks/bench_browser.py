@@ -13,7 +13,7 @@ page in every repeat (so drift of this shared machine hits both alike), measures
    chart), in a fresh browser context (cold browser cache) on a warm server.
 3. **bytes per γ move**: websocket frames received (payload length) plus the bodies of any
    HTTP responses, from the key press until the rerun has finished.
-4. **drag**: mouse down on the γ thumb, slow moves (``--drag-moves``, about 2 s) to the left
+4. **drag**: mouse down on the γ thumb, moves (``--drag-moves``, about 1 s) to the left
    end and back, then mouse up; counts the path pictures the map drew before mouse up (a
    new picture = its paths differ from the one before) and the γ stops the thumb crossed.
    A Streamlit slider reports only on release, so the bare page draws 0.
@@ -24,9 +24,10 @@ Timings are printed as min–median–max over the repeats and as app/bare ratio
 medians (with the range of the per-repeat ratios); bytes as median and max per move.
 
 The race map is found by its DOM contract (``.st-key-race_map canvas.mv-map`` with
-``data-draws``, ``data-shown``, ``data-settled``, ``data-plot``; ``button.mv-play``).
-Until that component is on main, a FALLBACK reads the Plotly race map (``.st-key-map``);
-it is marked ``FALLBACK`` below and can go when the Plotly map does.
+``data-draws``, ``data-shown``, ``data-settled``, ``data-plot``; ``button.mv-play``; see
+momentum_viz/app/live_map.js). For the app, (a) is when ``data-shown`` names the new γ
+(the map draws paths sent in advance, before any rerun) and (b) when ``data-settled``
+does too (the rerun's own data has arrived) and the script has finished.
 
 Run from the project root: ``.venv/bin/python benchmarks/bench_browser.py``
 (``--repeat N``, ``--quick`` for one short repeat, ``--query`` for the app's link).
@@ -65,10 +66,10 @@ SIZES = ((1280, 720), (1024, 768))
 TIMEOUT_MS = 90_000  # generous: another test run may share the two cores
 
 # In-page helpers, installed in every page before its scripts run. ``kind`` is how the
-# picture is read: "canvas" (the race-map component), "plotly" (FALLBACK: the Plotly race
-# map) or "chart" (the bare page's chart). signature() is a string that changes when the
-# drawn paths change (null while nothing is drawn); plotArea() the drawing area and
-# playBox() the Play control, both in viewport coordinates.
+# picture is read: "canvas" (the race-map component) or "chart" (the bare page's chart).
+# signature() is a string that changes when the drawn paths change (null while nothing
+# is drawn); plotArea() the drawing area and playBox() the Play control, both in viewport
+# coordinates.
 PAGE_HELPERS_JS = """
 window.__bench = (() => {
     // Playwright's CSS selectors pierce open shadow roots; document.querySelector does not.
@@ -98,17 +99,11 @@ window.__bench = (() => {
                    `${sum(t.y || []).toPrecision(12)}`);
         return parts.length ? parts.join('|') : null;
     };
-    // FALLBACK (Plotly race map): its trajectory traces are the ones with meta.role.
-    const isPath = (gd) => (t) => {
-        const meta = (gd.data[t.index] || {}).meta;
-        return Boolean(meta && meta.role);
-    };
     const box = (r) => ({left: r.left, top: r.top, width: r.width, height: r.height,
                          right: r.right, bottom: r.bottom});
     return {
         kind() {
             if (canvas()) return 'canvas';
-            if (graph('map')) return 'plotly';
             if (graph('chart')) return 'chart';
             return null;
         },
@@ -118,9 +113,12 @@ window.__bench = (() => {
                 return c && Number(c.getAttribute('data-draws')) > 0
                     ? c.getAttribute('data-shown') : null;
             }
-            if (kind === 'plotly') { const gd = graph('map'); return traceSig(gd, isPath(gd)); }
             if (kind === 'chart') return traceSig(graph('chart'), () => true);
             return null;
+        },
+        settled(kind) {
+            const c = kind === 'canvas' ? canvas() : null;
+            return c ? c.getAttribute('data-settled') : null;
         },
         draws(kind) {
             const c = kind === 'canvas' ? canvas() : null;
@@ -133,17 +131,13 @@ window.__bench = (() => {
                 const r = c.getBoundingClientRect();
                 return {rect: box(r), plot: c.getAttribute('data-plot')};
             }
-            const drag = document.querySelector(`.st-key-${kind === 'plotly' ? 'map' : 'chart'}`
-                                                + ' .nsewdrag');
+            const drag = document.querySelector('.st-key-chart .nsewdrag');
             return drag ? {rect: box(drag.getBoundingClientRect()), plot: null} : null;
         },
         playBox(kind) {
             let play = null;
             if (kind === 'canvas') play = deep(document.querySelector('.st-key-race_map'),
                                                'button.mv-play');
-            else if (kind === 'plotly') play = Array.from(
-                document.querySelectorAll('.st-key-map .updatemenu-button'))
-                .find((b) => b.textContent.includes('Play')) || null;
             return play ? box(play.getBoundingClientRect()) : null;
         },
         scriptState() {
@@ -182,11 +176,22 @@ ARM_MOVE_JS = """({kind, before}) => {
             if (sig !== null && sig !== before) { m.tPaths = performance.now(); m.shown = sig; }
             // A rerun shorter than one React commit never shows "running" in the DOM (seen
             // on the bare page under load): the new picture is then the end of the run.
-            if (m.tPaths !== null && m.tRunning === null && b.scriptState() === 'notRunning') {
+            // Not for the canvas, which draws the new paths before its rerun starts.
+            if (kind !== 'canvas' && m.tPaths !== null && m.tRunning === null
+                && b.scriptState() === 'notRunning') {
                 m.tIdle = m.tPaths; m.unseen = true;
             }
         }
-        if (m.tPaths !== null && m.tIdle !== null) { m.done = true; observer.disconnect(); }
+        // The canvas: finished once the rerun's own data names the γ drawn, and the
+        // script is idle.
+        if (kind === 'canvas' && m.tPaths !== null && m.tSettled == null
+            && b.settled(kind) === m.shown && b.scriptState() === 'notRunning') {
+            m.tSettled = performance.now();
+            m.tIdle = Math.max(m.tIdle ?? 0, m.tSettled);
+            if (m.tRunning === null) m.unseen = true;
+        }
+        const finished = m.tIdle !== null && (kind !== 'canvas' || m.tSettled != null);
+        if (m.tPaths !== null && finished) { m.done = true; observer.disconnect(); }
         else requestAnimationFrame(frame);
     };
     requestAnimationFrame(frame);
@@ -272,7 +277,7 @@ def parse_plot(text: str) -> tuple[float, float, float, float]:
 
 def drawing_area(measured: dict) -> dict[str, float]:
     """The drawing area in viewport px from PAGE_HELPERS_JS's plotArea(): the canvas's box
-    offset by its ``data-plot``, or (FALLBACK, Plotly) the drag layer's box as it is."""
+    offset by its ``data-plot``, or (a Plotly chart) the drag layer's box as it is."""
     rect = measured["rect"]
     if measured.get("plot") is None:
         return {k: rect[k] for k in ("left", "top", "width", "height")}
@@ -519,9 +524,13 @@ def _kib(values: Sequence[int]) -> str:
 
 
 def _drag_text(drags: Sequence[dict]) -> str:
+    """Pictures drawn before mouse up, per second, and per stop the thumb crossed (a map
+    that keeps up draws one picture per stop: the rate is then the thumb's)."""
     pictures = [d["pictures"] for d in drags]
     rates = [d["pictures"] / d["seconds"] for d in drags if d["seconds"] > 0]
-    return f"{statistics.median(pictures):g} ({statistics.median(rates):.1f}/s)"
+    stops = sum(d["stops"] for d in drags)
+    coverage = f", {sum(pictures) / stops:.2f} per stop crossed" if stops else ""
+    return f"{statistics.median(pictures):g} ({statistics.median(rates):.1f}/s{coverage})"
 
 
 def run(args: argparse.Namespace) -> None:
@@ -539,7 +548,7 @@ def run(args: argparse.Namespace) -> None:
         # Warm both servers (imports, caches) and keep one open page each for the moves.
         app = open_target(context.new_page(), "app", app_server.url + "/" + query)
         bare = open_target(context.new_page(), "bare", bare_server.url + "/")
-        label = {"canvas": "canvas component", "plotly": "Plotly map (FALLBACK)"}[app.kind]
+        label = {"canvas": "canvas component", "chart": "Plotly chart"}[app.kind]
         print(
             f"app: {APP_SCRIPT}{query} (race map: {label}); bare: {BARE_SCRIPT}; "
             f"{args.repeat} repeat(s), app and bare alternating; 1280×720"
@@ -611,7 +620,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     p.add_argument("--moves", type=int, default=2, help="γ key presses per repeat and page")
     p.add_argument("--drags", type=int, default=2, help="repeats that also drag (first N)")
     p.add_argument("--drag-moves", type=int, default=80, help="mouse moves per drag (≥ 60)")
-    p.add_argument("--drag-seconds", type=float, default=2.0, help="pauses per drag, in total")
+    p.add_argument("--drag-seconds", type=float, default=1.0, help="pauses per drag, in total")
     p.add_argument("--query", default="", help="the app's link, e.g. surface=multiwell")
     args = p.parse_args(argv)
     if args.quick:
