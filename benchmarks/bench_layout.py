@@ -4,12 +4,10 @@ Starts the app (``streamlit run app.py`` on a free port, headless), opens it in 
 (Playwright, Debian's /usr/bin/chromium) with the sidebar open at 1280×720, 1024×768 and
 390×844, and prints for each size:
 
-* the race map's drawing area (plotly's ``_fullLayout._size``: the plot's inner area, in
+* the race map's drawing area (the live map's canvas, ``data-plot``: the map itself, in
   CSS px) and whether the whole drawing area, the Play button and the legend lie on the
-  first screen (no scrolling);
-* the chart text found in the map's SVG: font sizes and fill colours, each with its
-  contrast ratio against white (the map's text is drawn on the white page, not on the
-  surface);
+  first screen (no scrolling); the size of the text drawn on the canvas (``data-font``)
+  and of the legend and controls beside it;
 * the drawing areas of the loss chart, the (α, γ) map and the two basin maps (at 1280×720
   and 1024×768), and whether any of their text runs past the chart's edge.
 
@@ -36,6 +34,7 @@ from _streamlit_server import CHROMIUM_ARGS, chromium_path, start_streamlit
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ((1280, 720), (1024, 768), (390, 844))
 CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
+RACE_MAP = ".st-key-race_map canvas.mv-map"  # the live map (momentum_viz/app/live_map.js)
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 
 # Run in the page on a chart's graph div: drawing area, key boxes (viewport coordinates)
@@ -147,29 +146,39 @@ def _on_screen(box: dict | None, height: int) -> str:
     return f"{'yes' if inside else 'NO'} (y {box['y']:.0f}–{box['bottom']:.0f})"
 
 
+def _box(locator) -> dict | None:
+    b = locator.bounding_box()
+    if b is None:
+        return None
+    return {"x": b["x"], "y": b["y"], "w": b["width"], "h": b["height"],
+            "bottom": b["y"] + b["height"], "right": b["x"] + b["width"]}  # fmt: skip
+
+
 def measure_race(page, url: str, width: int, height: int, shots: Path | None, tag: str) -> None:
     page.set_viewport_size({"width": width, "height": height})
     page.goto(url)
     _wait(page)
-    m = page.locator(CHART).first.evaluate(MEASURE_JS)
-    plot = m["plot"]
-    print(
-        f"  race map drawing area: {plot['w']:.0f} × {plot['h']:.0f} px (the map; plot "
-        f"area _fullLayout._size {m['drawing']['w']:.0f} × {m['drawing']['h']:.0f})"
-    )
+    canvas = page.locator(f"{RACE_MAP}[data-draws]").first
+    canvas.wait_for(timeout=60_000)
+    left, top, w, h = (float(v) for v in canvas.get_attribute("data-plot").split(","))
+    outer = _box(canvas)
+    plot = {"x": outer["x"] + left, "y": outer["y"] + top, "w": w, "h": h,
+            "bottom": outer["y"] + top + h, "right": outer["x"] + left + w}  # fmt: skip
+    print(f"  race map drawing area: {w:.0f} × {h:.0f} px (canvas {outer['w']:.0f} px wide)")
     print(f"    drawing area on first screen: {_on_screen(plot, height)}")
-    print(f"    Play on first screen:         {_on_screen(m['play'], height)}")
-    print(f"    legend on first screen:       {_on_screen(m['legend'], height)}")
-    if m["playRect"]:
-        fill, stroke = m["playRect"]["fill"], m["playRect"]["stroke"]
-        print(f"    Play button: fill {fill}, border {stroke} ({contrast(stroke, fill):.1f}:1)")
-    print(f"    map text: {_fonts(m['texts'])}")
-    clipped = [t["text"] for t in m["texts"] if t["clipped"]]
-    if clipped:
-        print(f"    CLIPPED text: {clipped}")
+    play, legend = _box(page.locator("button.mv-play")), _box(page.locator(".mv-legend"))
+    print(f"    Play on first screen:         {_on_screen(play, height)}")
+    print(f"    legend on first screen:       {_on_screen(legend, height)}")
+    sizes = page.locator(".mv-key, button.mv-play, .mv-step").evaluate_all(
+        "(els) => els.map((e) => [parseFloat(getComputedStyle(e).fontSize),"
+        " getComputedStyle(e).color])"
+    )
+    print(f"    map text (canvas): {canvas.get_attribute('data-font')} px #262730 "
+          f"({contrast('#262730'):.1f}:1)")  # fmt: skip
+    print(f"    legend and controls: {_fonts([{'size': s, 'fill': c} for s, c in sizes])}")
     charts = page.locator(CHART)
-    if charts.count() > 1:
-        loss = charts.nth(1).evaluate(MEASURE_JS)
+    if charts.count() > 0:
+        loss = charts.nth(0).evaluate(MEASURE_JS)
         print(f"  loss chart drawing area: {loss['plot']['w']:.0f} × {loss['plot']['h']:.0f} px")
         print(f"    text: {_fonts(loss['texts'])}")
     overflow = page.evaluate(OVERFLOW_JS)

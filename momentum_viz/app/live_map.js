@@ -7,7 +7,7 @@
 // DOM contract (tests and benchmarks/bench_browser.py rely on it): canvas.mv-map with
 // data-draws (redraw count), data-shown and data-settled ("lr=<α>;momentum=<γ>" of the
 // paths drawn / of the runs the server last sent) and data-plot ("left,top,width,height"
-// of the drawing area in CSS px); button.mv-play, button.mv-back, button.mv-forward,
+// of the drawing area in CSS px) and data-font (its text's size, px); button.mv-play, button.mv-back, button.mv-forward,
 // input.mv-frame.
 
 // Filled by live_map_blob.js: id → raw blob; decoded here on first use.
@@ -410,6 +410,9 @@ class LiveMap {
     drawColorbar(ctx, surface.header, map.left + width + 0.6 * font, map.top, height, font, text);
 
     canvas.dataset.plot = [map.left, map.top, width, height].map((v) => v.toFixed(1)).join(",");
+    canvas.dataset.font = String(font);
+    // The legend and the controls take the map's text size (lecture mode: larger).
+    this.box.style.setProperty("--mv-font", `${font}px`);
     const shown = this.preview
       ? { ...race.header, [this.preview.parameter]: this.preview.value }
       : race.header;
