@@ -146,7 +146,7 @@ def test_theory_tab_and_optimal_button_on_the_quadratic():
     assert at.select_slider(key="momentum").value == pytest.approx(
         ((root - 1) / (root + 1)) ** 2, rel=1e-12
     )
-    table = at.dataframe[0].value
+    table = at.table[0].value
     (heavy_ball,) = [row for _, row in table.iterrows() if row["method"] == "heavy ball"]
     slow = heavy_ball[f"λ = {format_number(1.0)}"]
     assert slow.endswith("critically damped"), slow
@@ -324,7 +324,7 @@ def test_heavy_ball_optimum_warns_that_nesterov_diverges_with_it():
 
 def test_measured_rate_is_blank_when_the_run_is_noisy():
     at = _theory(scenario="noisy-gradients")
-    table = at.dataframe[-1].value
+    table = at.table[-1].value
     assert set(table["measured ρ"]) == {"—"}, table
     assert "None" not in table.to_string()
 

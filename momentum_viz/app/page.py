@@ -55,6 +55,22 @@ PAGE_CSS = """
   }
 }
 [data-testid="stMainBlockContainer"] .stTabs [data-baseweb="tab-panel"] { padding-top: 0.5rem; }
+/* Display maths (st.latex): KaTeX makes .katex-display a sideways scroll box, and a formula
+   that fills it measures a pixel wider than the box, so the page had a scroll region that
+   no keyboard can reach (axe-core: scrollable-region-focusable). It overflows visibly
+   instead, and on a phone it is set small enough to fit (the update rule is 432 px wide
+   at 18 px; a phone's column is 316 px). */
+[data-testid="stMarkdownContainer"] .katex-display { overflow: visible; }
+@media (max-width: 640px) {
+  [data-testid="stMarkdownContainer"] .katex-display > .katex { font-size: 0.85em; }
+  /* Streamlit keeps every table cell on one line, which pushed the outcome table's last
+     two columns off a phone's screen. Wrapped, with less padding and a smaller font, its
+     five columns fit; only a word wider than its cell is broken. */
+  [data-testid="stTable"] [data-testid="stTableStyledTable"] :is(th, td) {
+    white-space: normal; padding: 0.25rem 0.3rem; font-size: 0.85em;
+  }
+  [data-testid="stTable"] [data-testid="stMarkdownContainer"] p { overflow-wrap: break-word; }
+}
 </style>
 """
 
