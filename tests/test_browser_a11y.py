@@ -79,3 +79,141 @@ def test_axe_finds_no_serious_violation_on_any_tab(any_page, streamlit_process):
     assert not found, "axe-core: serious or critical violations\n" + "\n".join(
         f"  {view}: {line}" for view, lines in found.items() for line in lines
     )
+
+
+# --- keyboard: tab stops in charts, chart names, the focus ring ------------------------------
+
+# Tab stops each chart's toolbar may add (momentum_viz/app/charts.py says which buttons and
+# why); before the toolbars were trimmed every chart added 8. The race map is left out: it
+# is being replaced by a custom component with its own Play/Pause/step controls.
+CHART_TAB_STOPS = {
+    "losses": 0,
+    "surface3d": 3,
+    "parameter_map": 2,
+    "basins_sgd": 2,
+    "basins_momentum": 2,
+}
+LEFT_OUT = "map"
+
+# One tab stop: its tag, the Streamlit key of the chart it is in (or None), whether it is
+# a control, and the contrast of its focus ring against what lies behind the ring (0 when
+# no ring of at least 2 px is drawn). The ring is read from getComputedStyle on the element
+# or, where the element itself is hidden (Streamlit's sliders, switches and radios hide
+# their <input>), on the nearest ancestor that is drawn: an outline (style not "none") or
+# a box-shadow ring, alpha-blended over the first opaque-ish background behind it.
+FOCUS_PROBE = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const chart = el.closest('[data-testid="stPlotlyChart"]');
+  const holder = chart && chart.closest('[class*="st-key-"]');
+  const key = holder ? [...holder.classList].find((c) => c.startsWith('st-key-')).slice(7) : null;
+  const control = ['BUTTON', 'A', 'INPUT', 'SUMMARY', 'SELECT', 'TEXTAREA'].includes(el.tagName)
+    || el.getAttribute('role') === 'tab';
+  const rgba = (text) => {
+    const m = text.match(/rgba?\\(([^)]+)\\)/);
+    if (!m) return null;
+    const p = m[1].split(',').map(Number);
+    return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+  };
+  const over = (top, under) => top.slice(0, 3).map((c, i) => c * top[3] + under[i] * (1 - top[3]));
+  const background = (node) => {
+    const layers = [];
+    for (let n = node; n; n = n.parentElement) {
+      const c = rgba(getComputedStyle(n).backgroundColor);
+      if (c && c[3] > 0) layers.push(c);
+      if (c && c[3] === 1) break;
+    }
+    return layers.reverse().reduce((under, top) => over(top, under), [255, 255, 255]);
+  };
+  const lum = (c) => {
+    const [r, g, b] = c.map((v) => {
+      const s = v / 255;
+      return s <= 0.04045 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratio = (a, b) => {
+    const [hi, lo] = [lum(a), lum(b)].sort((x, y) => y - x);
+    return (hi + 0.05) / (lo + 0.05);
+  };
+  let contrast = 0, ringOn = null;
+  for (let n = el, i = 0; n && i < 4; n = n.parentElement, i++) {
+    const box = n.getBoundingClientRect();
+    if (box.width <= 2 || box.height <= 2) continue;  // a visually hidden input
+    const s = getComputedStyle(n);
+    let ring = null;
+    if (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) >= 2) ring = rgba(s.outlineColor);
+    const shadow = s.boxShadow.match(/(rgba?\\([^)]+\\))[^,]*?\\s0px\\s0px\\s0px\\s([\\d.]+)px/);
+    if (!ring && shadow && parseFloat(shadow[2]) >= 2) ring = rgba(shadow[1]);
+    if (ring) {
+      const behind = background(n.parentElement);
+      contrast = ratio(over(ring, behind), behind);
+      ringOn = n.tagName;
+      break;
+    }
+  }
+  return {
+    tag: el.tagName, label: el.getAttribute('aria-label') || (el.innerText || '').slice(0, 30),
+    key, control, contrast, ringOn,
+  };
+}"""
+
+
+def tab_through(page, limit: int = 120) -> list[dict]:
+    """Press Tab from the top of the page until focus comes back round; every stop."""
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    stops: list[dict] = []
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        stop = page.evaluate(FOCUS_PROBE)
+        if stop is None:
+            continue
+        if stops and stop["label"] == stops[0]["label"] and stop["tag"] == stops[0]["tag"]:
+            break
+        stops.append(stop)
+    return stops
+
+
+@pytest.fixture
+def desktop_page(browser) -> Iterator:
+    context = browser.new_context(**DESKTOP)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def test_charts_add_few_tab_stops_and_have_a_name(desktop_page, streamlit_process):
+    page = desktop_page
+    counted = {}
+    for view in VIEWS:
+        open_view(page, streamlit_process, view)
+        for key in CHARTS[view]:
+            chart = page.locator(f".st-key-{key} [data-testid='stPlotlyChart']")
+            assert chart.get_attribute("role") == "figure", key
+            name = chart.get_attribute("aria-label") or ""
+            assert len(name) > 20, (key, name)  # a sentence, not a bare word
+        for stop in tab_through(page):
+            if stop["key"] is not None and stop["key"] != LEFT_OUT:
+                counted[stop["key"]] = counted.get(stop["key"], 0) + 1
+    expected = {key: CHART_TAB_STOPS[key] for keys in CHARTS.values() for key in keys}
+    assert {key: counted.get(key, 0) for key in expected} == expected
+
+
+def test_focused_controls_show_a_ring_of_at_least_3_to_1(desktop_page, streamlit_process):
+    """Every control the Tab key reaches, on the two tabs that hold every kind of widget
+    (sidebar: select boxes, pills, sliders, number inputs, buttons, segmented control,
+    switch; the tabs; a radio; chart toolbars; expanders and download buttons)."""
+    page = desktop_page
+    weak = []
+    checked = 0
+    for view in ("parameter-map", "race"):
+        open_view(page, streamlit_process, view)
+        for stop in tab_through(page):
+            if not stop["control"] or stop["key"] == LEFT_OUT:
+                continue
+            checked += 1
+            if stop["contrast"] < 3:
+                weak.append((view, stop["tag"], stop["label"], round(stop["contrast"], 2)))
+    assert checked >= 20, checked
+    assert not weak, f"focus ring below 3:1 (view, tag, label, contrast): {weak}"
