@@ -217,3 +217,117 @@ def test_focused_controls_show_a_ring_of_at_least_3_to_1(desktop_page, streamlit
                 weak.append((view, stop["tag"], stop["label"], round(stop["contrast"], 2)))
     assert checked >= 20, checked
     assert not weak, f"focus ring below 3:1 (view, tag, label, contrast): {weak}"
+
+
+# --- phone: a swipe on a chart scrolls the page; every table column is on screen --------------
+
+# The charts a phone user swipes across on the way down the page (the race map is left
+# out: see LEFT_OUT).
+SWIPED = {
+    "race": "losses",
+    "3d": "surface3d",
+    "parameter-map": "parameter_map",
+    "basin-map": "basins_sgd",
+}
+# Streamlit scrolls its main column, not the window; the test reads both.
+SCROLL_TOP = """() => window.scrollY
+    + (document.querySelector('[data-testid="stMain"]') || {scrollTop: 0}).scrollTop"""
+
+
+@pytest.fixture
+def phone_page(browser) -> Iterator:
+    context = browser.new_context(**PHONE)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def swipe_up(page, x: float, y: float, distance: float = 300) -> None:
+    """One finger: down at (x, y), up the screen by ``distance`` px in 10 moves, lift."""
+    cdp = page.context.new_cdp_session(page)
+    try:
+        cdp.send(
+            "Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]}
+        )
+        for i in range(1, 11):
+            point = {"x": x, "y": y - distance * i / 10}
+            cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+            page.wait_for_timeout(16)
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    finally:
+        cdp.detach()
+    page.wait_for_timeout(600)  # let the scroll (and any fling) settle
+
+
+def test_a_swipe_on_a_chart_scrolls_the_page_on_a_phone(phone_page, streamlit_process):
+    page = phone_page
+    stuck = []
+    for view, key in SWIPED.items():
+        open_view(page, streamlit_process, view)
+        chart = page.locator(f".st-key-{key} [data-testid='stPlotlyChart']")
+        chart.scroll_into_view_if_needed()
+        page.wait_for_timeout(300)
+        box = chart.bounding_box()
+        assert box is not None, key
+        # The middle of the chart's visible part, on its drawing area (the toolbar and the
+        # legend sit at its top and side).
+        top, bottom = max(box["y"], 0), min(box["y"] + box["height"], 844)
+        before = page.evaluate(SCROLL_TOP)
+        swipe_up(page, box["x"] + box["width"] / 2, (top + bottom) / 2 + 40)
+        after = page.evaluate(SCROLL_TOP)
+        if after - before < 100:
+            stuck.append((key, before, after))
+    assert not stuck, f"the page did not scroll under a swipe (chart, before, after): {stuck}"
+
+
+def test_toolbars_leave_the_legends_free(any_page, streamlit_process):
+    """No chart's toolbar overlaps its legend (the phone used to show one over the other)."""
+    page = any_page
+    overlaps = []
+    for view in VIEWS:
+        open_view(page, streamlit_process, view)
+        for key in CHARTS[view]:
+            chart = page.locator(f".st-key-{key} [data-testid='stPlotlyChart']")
+            chart.hover()  # the toolbar is drawn while the pointer is over the chart
+            overlap = chart.evaluate(
+                """(el) => {
+                  const bar = el.querySelector('.modebar');
+                  if (!bar) return null;
+                  const b = bar.getBoundingClientRect();
+                  return Array.from(el.querySelectorAll('.legend')).map((l) => {
+                    const r = l.getBoundingClientRect();
+                    const w = Math.min(b.right, r.right) - Math.max(b.left, r.left);
+                    const h = Math.min(b.bottom, r.bottom) - Math.max(b.top, r.top);
+                    return w > 0 && h > 0 ? [Math.round(w), Math.round(h)] : null;
+                  }).filter((x) => x !== null);
+                }"""
+            )
+            if overlap:
+                overlaps.append((view, key, overlap))
+    assert not overlaps, f"toolbar over legend (view, chart, [overlap w × h px]): {overlaps}"
+
+
+def test_every_table_column_is_on_a_phones_screen(phone_page, streamlit_process):
+    """The race's outcome table and the Theory tab's tables: nothing to scroll sideways,
+    and the last column's header lies inside the screen."""
+    page = phone_page
+    cut = []
+    for view in ("race", "theory"):
+        open_view(page, streamlit_process, view)
+        tables = page.locator('[data-testid="stTable"]:visible')
+        assert tables.count() >= 1, view
+        for i in range(tables.count()):
+            table = tables.nth(i)
+            table.scroll_into_view_if_needed()
+            fit = table.evaluate(
+                """(el) => {
+                  const box = el.firstElementChild;  // Streamlit's scroll container
+                  const last = el.querySelector('thead th:last-child').getBoundingClientRect();
+                  return {scroll: box.scrollWidth, width: box.clientWidth,
+                          lastRight: last.right, screen: window.innerWidth};
+                }"""
+            )
+            if fit["scroll"] > fit["width"] + 1 or fit["lastRight"] > fit["screen"]:
+                cut.append((view, i, fit))
+    assert not cut, f"a table's last column is off the screen: {cut}"

@@ -92,6 +92,36 @@ PAGE_CSS = """
 </style>
 """
 
+# Phones: a one-finger swipe that starts on a Plotly chart scrolls the page. plotly.js takes
+# every touchstart on a chart's drag layer and calls preventDefault (to pan or zoom it, or to
+# turn the 3-D view), so a swipe on a chart never scrolled the page, and the charts fill a
+# phone's screen. Stopping the gesture's touch events on their way down (capture phase, on
+# the window, before plotly's listeners) leaves the swipe to the browser. A tap still
+# reaches plotly as the mouse events the browser makes from it (click a map to set the
+# start or α and γ; hover), and two-finger gestures still reach it. The toolbar, legend
+# and the race map's slider and Play buttons keep their own touch handling. Ours, constant
+# text: the only place the page runs a script of its own.
+TOUCH_SCRIPT = """
+<script>
+(() => {
+  if (window.momentumVizTouchScroll) return;  // once per page, however often it reruns
+  window.momentumVizTouchScroll = true;
+  const keep = ".modebar-container, .legend, .slider-container, .updatemenu-container";
+  let onChart = false;
+  window.addEventListener("touchstart", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    onChart = event.touches.length === 1 && target !== null
+      && target.closest('[data-testid="stPlotlyChart"]') !== null
+      && target.closest(keep) === null;
+    if (onChart) event.stopPropagation();
+  }, { capture: true, passive: true });
+  window.addEventListener("touchmove", (event) => {
+    if (onChart && event.touches.length === 1) event.stopPropagation();
+  }, { capture: true, passive: true });
+})();
+</script>
+"""
+
 
 def header(settings: Settings, notes: list[str]) -> None:
     """One line or two above the tabs, so the race map fits a projector's first screen:
@@ -131,3 +161,5 @@ def run_app() -> None:
                 if render is not race.render:  # the race tab places them under its map
                     scenario_note(settings)
                     surface_note(settings)
+    # At the foot of the page: the script's (empty) element adds no gap above the content.
+    st.html(TOUCH_SCRIPT, unsafe_allow_javascript=True)
