@@ -20,8 +20,8 @@ from importlib.resources import files
 
 import streamlit as st
 
-from ..views.style import METHOD_LABELS
 from . import state
+from .charts import method_list
 from .compute import live_map_blobs
 from .settings import Settings, surface_title
 
@@ -41,8 +41,7 @@ MAP_KEY = "race_map"
 
 def map_label(settings: Settings) -> str:
     """The map's accessible name: what it shows, in one sentence."""
-    names = [METHOD_LABELS.get(m, m) for m in settings.methods]
-    runs = ", ".join(names) if names else "no method"
+    runs = method_list(settings.methods) or "no method"
     return (
         f"Race map on {surface_title(settings.surface)}: the paths of {runs} from "
         f"({settings.x0:.3g}, {settings.y0:.3g}) with α = {settings.lr:.3g} and "

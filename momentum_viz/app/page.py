@@ -57,7 +57,71 @@ PAGE_CSS = """
 [data-testid="stMainBlockContainer"] .stTabs [data-baseweb="tab-panel"] { padding-top: 0.5rem; }
 /* The live map's blob carriers draw nothing (app/live_map.py): no gap for them. */
 .st-key-live_surface, .st-key-live_family_momentum, .st-key-live_family_lr { display: none; }
+/* Keyboard focus: one opaque ring on every control, 3 px of the theme's blue #0b57d0 (6.4:1
+   on the page's white, 5.6:1 on the sidebar's #eef1f5), 2 px off the control so it never
+   merges with a blue thumb or button. Streamlit 1.67 draws a half-transparent ring
+   (rgba(11, 87, 208, 0.5): 2.2:1 on white) or, on text fields, only a 1 px border change.
+   Buttons, links, expanders and Plotly's toolbar take :focus-visible; the other widgets
+   hide their input element and mark the part that is seen with react-aria's data-focus-visible
+   (slider thumb, switch, radio option, tab, select box); number inputs ring their box. */
+:is(button, a, summary):focus-visible,
+[data-testid="stSlider"] [data-focus-visible="true"],
+[data-testid="stCheckbox"] label[data-focus-visible="true"],
+[data-testid="stRadioOption"][data-focus-visible="true"],
+[data-testid="stTab"][data-focus-visible="true"],
+[data-testid="stSelectbox"] [role="group"][data-focus-visible="true"],
+[data-testid="stNumberInputContainer"]:has(input:focus-visible),
+[data-testid="stTextInputRootElement"]:has(input:focus-visible) {
+  outline: 3px solid #0b57d0 !important; outline-offset: 2px !important;
+  box-shadow: none !important;
+}
+/* Display maths (st.latex): KaTeX makes .katex-display a sideways scroll box, and a formula
+   that fills it measures a pixel wider than the box, so the page had a scroll region that
+   no keyboard can reach (axe-core: scrollable-region-focusable). It overflows visibly
+   instead, and on a phone it is set small enough to fit (the update rule is 432 px wide
+   at 18 px; a phone's column is 316 px). */
+[data-testid="stMarkdownContainer"] .katex-display { overflow: visible; }
+@media (max-width: 640px) {
+  [data-testid="stMarkdownContainer"] .katex-display > .katex { font-size: 0.85em; }
+  /* Streamlit keeps every table cell on one line, which pushed the outcome table's last
+     two columns off a phone's screen. Wrapped, with less padding and a smaller font, its
+     five columns fit; only a word wider than its cell is broken. */
+  [data-testid="stTable"] [data-testid="stTableStyledTable"] :is(th, td) {
+    white-space: normal; padding: 0.25rem 0.3rem; font-size: 0.85em;
+  }
+  [data-testid="stTable"] [data-testid="stMarkdownContainer"] p { overflow-wrap: break-word; }
+}
 </style>
+"""
+
+# Phones: a one-finger swipe that starts on a Plotly chart scrolls the page. plotly.js takes
+# every touchstart on a chart's drag layer and calls preventDefault (to pan or zoom it, or to
+# turn the 3-D view), so a swipe on a chart never scrolled the page, and the charts fill a
+# phone's screen. Stopping the gesture's touch events on their way down (capture phase, on
+# the window, before plotly's listeners) leaves the swipe to the browser. A tap still
+# reaches plotly as the mouse events the browser makes from it (click a map to set the
+# start or α and γ; hover), and two-finger gestures still reach it. The toolbar, legend
+# and the race map's slider and Play buttons keep their own touch handling. Ours, constant
+# text: the only place the page runs a script of its own.
+TOUCH_SCRIPT = """
+<script>
+(() => {
+  if (window.momentumVizTouchScroll) return;  // once per page, however often it reruns
+  window.momentumVizTouchScroll = true;
+  const keep = ".modebar-container, .legend, .slider-container, .updatemenu-container";
+  let onChart = false;
+  window.addEventListener("touchstart", (event) => {
+    const target = event.target instanceof Element ? event.target : null;
+    onChart = event.touches.length === 1 && target !== null
+      && target.closest('[data-testid="stPlotlyChart"]') !== null
+      && target.closest(keep) === null;
+    if (onChart) event.stopPropagation();
+  }, { capture: true, passive: true });
+  window.addEventListener("touchmove", (event) => {
+    if (onChart && event.touches.length === 1) event.stopPropagation();
+  }, { capture: true, passive: true });
+})();
+</script>
 """
 
 
@@ -99,3 +163,5 @@ def run_app() -> None:
                 if render is not race.render:  # the race tab places them under its map
                     scenario_note(settings)
                     surface_note(settings)
+    # At the foot of the page: the script's (empty) element adds no gap above the content.
+    st.html(TOUCH_SCRIPT, unsafe_allow_javascript=True)

@@ -12,6 +12,7 @@ from ...numerics.maps import DEFAULT_BASIN_RESOLUTION
 from ...numerics.optimizer import Run
 from ...views.map_figures import basin_map_figure
 from ...views.style import METHOD_LABELS
+from ..charts import MAP_CONFIG
 from ..compute import compute_basin_map, surface_args
 from ..settings import Settings, surface_of
 
@@ -46,6 +47,9 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
                 basin_map_figure(bmap, surface, title=title, start=(settings.x0, settings.y0)),
                 key=f"basins_{method}",
                 theme=None,
+                config=MAP_CONFIG,
+                alt=f"Basin map of {title} on {surface.title}: which minimum the run from "
+                "each start point reaches",
             )
             global_share = sum(
                 share

@@ -15,6 +15,7 @@ from ...numerics.optimizer import Run
 from ...views.map_figures import STABILITY_LIMITS, parameter_map_figure
 from ...views.style import METHOD_LABELS
 from .. import state
+from ..charts import MAP_CONFIG
 from ..compute import compute_parameter_map, surface_args
 from ..settings import MAP_METHODS, Settings, surface_of
 
@@ -49,7 +50,10 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         theme=None,
         on_select=state.on_parameter_map_select,
         selection_mode="points",
-        config={"displaylogo": False},
+        config=MAP_CONFIG,
+        alt=f"(α, γ) map of {METHOD_LABELS[method]} on {surface.title}: the step at which "
+        f"each α and γ converges from ({settings.x0:.3g}, {settings.y0:.3g}); a ring marks "
+        f"the current α = {settings.lr:.3g}, γ = {settings.momentum:.4g}",
     )
     st.caption(
         f"Every cell is one run of {settings.steps} steps from ({settings.x0:.3g}, "

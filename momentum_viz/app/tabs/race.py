@@ -26,6 +26,7 @@ from ...views.curves import loss_figure
 from ...views.export import animation_html, trajectories_csv
 from ...views.style import METHOD_LABELS
 from .. import live_map, state
+from ..charts import LOSS_CONFIG, MAP_CONFIG, method_list
 from ..compute import anatomy_for, race_figure_for, race_map_size
 from ..notes import scenario_note, surface_note
 from ..settings import Settings, surface_of
@@ -186,7 +187,13 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
             # J − J* on surfaces with a minimum; J itself on one without (a custom one).
             offset = min((m.value for m in surface.minima), default=0.0)
             losses = {method: run.losses for method, run in runs.items()}
-            st.plotly_chart(loss_figure(losses, offset=offset), key="losses", theme=None)
+            st.plotly_chart(
+                loss_figure(losses, offset=offset),
+                key="losses",
+                theme=None,
+                config=LOSS_CONFIG,
+                alt=f"Loss against the step, log scale, for {method_list(runs)}",
+            )
         else:
             st.info("Pick at least one method in the sidebar to see it run.")
     with side_col:
@@ -223,7 +230,9 @@ def _anatomy_map(settings: Settings) -> None:
             selection_mode="points",
             width=size.width,
             theme=None,
-            config={"displaylogo": False, "scrollZoom": False},
+            config=MAP_CONFIG,
+            alt=f"The step {settings.anatomy_step} of {method_list(settings.methods)} "
+            "on the map, taken apart into arrows",
         )
     with side_col:
         anatomy.numbers(anatomies, settings.anatomy_step)

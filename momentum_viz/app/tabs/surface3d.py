@@ -6,6 +6,7 @@ import streamlit as st
 
 from ...numerics.optimizer import Run
 from ...views.surface3d import surface3d_figure
+from ..charts import SURFACE3D_CONFIG, method_list
 from ..settings import Settings, surface_of
 
 
@@ -13,4 +14,11 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     """The surface in 3-D with every method's path on it."""
     surface = surface_of(settings)
     paths = {method: run.positions for method, run in runs.items()}
-    st.plotly_chart(surface3d_figure(surface, paths), key="surface3d", theme=None)
+    st.plotly_chart(
+        surface3d_figure(surface, paths),
+        key="surface3d",
+        theme=None,
+        config=SURFACE3D_CONFIG,
+        alt=f"{surface.title} in 3-D"
+        + (f", with the paths of {method_list(runs)}" if runs else ""),
+    )

@@ -130,7 +130,10 @@ def direction_rows(settings: Settings, report: TheoryReport) -> list[dict[str, s
 
 def _directions(settings: Settings, report: TheoryReport) -> None:
     """The per-direction rates, and where heavy ball's roots turn complex."""
-    st.dataframe(direction_rows(settings, report), hide_index=True, width="stretch")
+    # st.table, not st.dataframe: a real HTML table, whose headers a screen reader reads
+    # and whose cells wrap on a phone (PAGE_CSS), so every column is on screen; the canvas
+    # grid of st.dataframe put the last column behind a sideways scroll there.
+    st.table(direction_rows(settings, report), hide_index=True, border="horizontal")
     # For αλ < 1 the γ of complex_from separates monotone from oscillating (critical
     # damping); for 1 < αλ < 4 it separates sign flips from complex roots.
     st.caption(
@@ -334,7 +337,7 @@ def _predicted_vs_measured(report: TheoryReport, runs: dict[str, Run], model: Mo
     if not rows:
         return
     st.markdown("**Predicted rate beside the rate measured from the run's loss curve**")
-    st.dataframe(rows, hide_index=True, width="stretch")
+    st.table(rows, hide_index=True, border="horizontal")
     st.caption(
         "ρ is the factor by which the error shrinks per step (the loss shrinks by ρ²). "
         "Measured ρ fits the tail of the loss curve; it shows — when the run did not settle "
