@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
-from _apptest import open_app as _app
+from _apptest import open_app
 from streamlit.testing.v1 import AppTest
 
-from momentum_viz.app.tabs.frameworks import EXPANDER, NOISE_NOTE
+from momentum_viz.app.tabs.frameworks import EXPANDER, EXPANDER_KEY, NOISE_NOTE
+
+
+def _app(**query: str) -> AppTest:
+    """The page with the expander opened (it is lazy: closed, it draws nothing)."""
+    at = open_app(**query)
+    assert not _expander(at).children  # closed: nothing computed
+    at.session_state[EXPANDER_KEY] = True
+    at.run()
+    assert not at.exception
+    return at
 
 
 def _expander(at: AppTest):

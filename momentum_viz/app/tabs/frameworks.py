@@ -28,10 +28,18 @@ LEAD = (
 )
 
 
+# The expander's key: its open state is session state (tests open it through it).
+EXPANDER_KEY = "frameworks"
+
+
 def render(settings: Settings, runs: dict[str, Run]) -> None:
     """The expander: a method picker (when several are on screen), a framework picker
     and that framework's script, and the table of conventions."""
-    with st.expander(EXPANDER):
+    # Lazy: a closed expander costs nothing (its scripts and table took ~4 ms of every
+    # rerun, and a class moving γ together waits for the sum of everyone's reruns).
+    with st.expander(EXPANDER, key=EXPANDER_KEY, on_change="rerun") as expander:
+        if not expander.open:
+            return
         st.caption(LEAD)
         if settings.noise > 0:
             st.info(NOISE_NOTE)
