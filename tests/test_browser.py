@@ -413,3 +413,15 @@ def test_lecture_mode_is_kept_in_the_link(page, streamlit_process):
     wait_for_app(page, server=streamlit_process)
     assert "lecture=1" not in page.url
     assert page.get_by_role("heading", name="Momentum, made visible").count() == 1
+
+
+def test_parameter_map_keeps_its_width_on_a_phone(page, streamlit_process):
+    """At 390×844 the (α, γ) map keeps a readable drawing area (its box scrolls sideways)
+    instead of being squeezed beside its colour legend (it was 75 px wide)."""
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(streamlit_process.url + "/?surface=multiwell&view=parameter-map")
+    wait_for_app(page, server=streamlit_process)
+    drag = page.locator(".st-key-parameter_map .nsewdrag").first
+    drag.wait_for(timeout=30_000)
+    page.wait_for_timeout(500)
+    assert drag.bounding_box()["width"] >= 250, drag.bounding_box()

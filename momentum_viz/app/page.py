@@ -90,6 +90,11 @@ PAGE_CSS = """
     white-space: normal; padding: 0.25rem 0.3rem; font-size: 0.85em;
   }
   [data-testid="stTable"] [data-testid="stMarkdownContainer"] p { overflow-wrap: break-word; }
+  /* The (α, γ) map keeps its colour legend beside the map: squeezed into a phone's 316 px
+     the map itself was 75 px wide. It keeps 560 px, and its box scrolls sideways (a
+     vertical swipe still scrolls the page). */
+  .st-key-parameter_map_box { overflow-x: auto; }
+  .st-key-parameter_map { min-width: 560px; }
 }
 </style>
 """

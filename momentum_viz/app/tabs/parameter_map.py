@@ -44,7 +44,8 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         boundary=boundary,
         title=f"{METHOD_LABELS[method]} on {surface.title}",
     )
-    st.plotly_chart(
+    # In a box of its own, which scrolls sideways on a phone (page.PAGE_CSS).
+    st.container(key="parameter_map_box").plotly_chart(
         fig,
         key="parameter_map",
         theme=None,
