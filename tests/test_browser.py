@@ -328,30 +328,21 @@ def test_hostile_link_shows_text_not_markup(page, streamlit_process):
 # --- the lecture hall (issue 10, goal 1): geometry at a projector's 1280×720 --------------
 
 
+def _edges(left: float, top: float, width: float, height: float) -> dict[str, float]:
+    return {"top": top, "bottom": top + height, "left": left, "right": left + width,
+            "width": width, "height": height}  # fmt: skip
+
+
 def _geometry(page) -> dict:
     """Page boxes of the drawing area, the Play button and the legend; the map's font size."""
 
     def box(locator) -> dict[str, float]:
         b = locator.bounding_box()
-        return {
-            "top": b["y"],
-            "bottom": b["y"] + b["height"],
-            "left": b["x"],
-            "right": b["x"] + b["width"],
-            "width": b["width"],
-            "height": b["height"],
-        }
+        return _edges(b["x"], b["y"], b["width"], b["height"])
 
     plot = _plot_box(page)
     return {
-        "map": {
-            "top": plot["top"],
-            "bottom": plot["top"] + plot["height"],
-            "left": plot["left"],
-            "right": plot["left"] + plot["width"],
-            "width": plot["width"],
-            "height": plot["height"],
-        },
+        "map": _edges(plot["left"], plot["top"], plot["width"], plot["height"]),
         "play": box(page.locator("button.mv-play")),
         "legend": box(page.locator(".mv-legend")),
         "sizes": [
