@@ -10,8 +10,9 @@
 // of the drawing area in CSS px) and data-font (its text's size, px); button.mv-play, button.mv-back, button.mv-forward,
 // input.mv-frame.
 
-// Filled by live_map_blob.js: id → raw blob; decoded here on first use.
-const REGISTRY = (window.__momentumViz ??= { raw: new Map(), listeners: new Set() });
+// Filled by live_map_blob.js: id → raw blob; decoded here on first use. Each map pins the
+// ids its race names (REGISTRY.pins) so that they are not evicted.
+const REGISTRY = (window.__momentumViz ??= { raw: new Map(), listeners: new Set(), pins: new Map() });
 const DECODED = new Map();
 
 function blob(id) {
@@ -129,10 +130,15 @@ class LiveMap {
 
   destroy() {
     REGISTRY.listeners.delete(this.onRegistry);
+    REGISTRY.pins.delete(this);
     this.resize.disconnect();
     this.sliderObserver?.disconnect();
     clearInterval(this.sliderPoll);
+    cancelAnimationFrame(this.pending);
     this.playing = false;
+    this.race = null;
+    this.images.clear();
+    this.box.remove(); // a map made after this one must not sit beside it
   }
 
   // Follow the sidebar sliders: an attribute change of their hidden range input is a
@@ -169,7 +175,10 @@ class LiveMap {
     const settled = this.race.header[parameter];
     this.preview = value === settled ? null : { parameter, index, value };
     if (this.preview) {
+      // The family's paths are drawn whole, and on release the new runs are shown whole:
+      // the step controls say so now, not the step a paused replay was at.
       this.playing = false;
+      this.frame = this.race.header.steps;
       this.status.textContent =
         `${parameter === "lr" ? "α" : "γ"} = ${value}: paths computed in advance; ` +
         "the table and the loss chart follow when you release the slider.";
@@ -190,6 +199,8 @@ class LiveMap {
       this.race.header.steps !== race.header.steps ||
       this.race.arrays.paths.length !== race.arrays.paths.length;
     this.race = race;
+    const { surface, families } = race.header;
+    REGISTRY.pins.set(this, [surface, families.lr, families.momentum].filter(Boolean));
     this.preview = null;
     this.status.textContent = "";
     if (changed || !this.playing) this.frame = race.header.steps;
@@ -378,9 +389,13 @@ class LiveMap {
       const head = headPoint(path.points, upTo);
       if (head) drawMarker(ctx, path.method.symbol, X(head[0]), Y(head[1]), 7, path.method.color, "white", 2);
     }
-    if (race.header.off_map.length) {
+    // The settled runs' note comes with them; a preview's is read off the paths it draws.
+    const offMap = this.preview
+      ? paths.filter((p) => leavesMap(p.points, map.bounds)).map((p) => p.method.label)
+      : race.header.off_map;
+    if (offMap.length) {
       ctx.font = `${font}px sans-serif`;
-      const note = `leaves the map: ${race.header.off_map.join(", ")}`;
+      const note = `leaves the map: ${offMap.join(", ")}`;
       ctx.fillStyle = "rgba(255, 255, 255, 0.9)";
       ctx.fillRect(map.left + 4, map.top + 4, ctx.measureText(note).width + 12, font * 1.4);
       ctx.fillStyle = "#8B0000";
@@ -426,12 +441,28 @@ class LiveMap {
     if (!image) {
       this.images.clear();
       image = new Image();
-      image.onload = () => this.schedule();
-      image.src = URL.createObjectURL(new Blob([surface.arrays.png], { type: "image/png" }));
+      const url = URL.createObjectURL(new Blob([surface.arrays.png], { type: "image/png" }));
+      // Decoded, the image no longer needs its URL: give the blob back (one per surface).
+      image.onload = () => {
+        URL.revokeObjectURL(url);
+        this.schedule();
+      };
+      image.onerror = () => URL.revokeObjectURL(url);
+      image.src = url;
       this.images.set(id, image);
     }
     return image;
   }
+}
+
+// True when a path has a point that is not finite or lies outside the map's bounds.
+function leavesMap(points, [xmin, xmax, ymin, ymax]) {
+  for (let i = 0; i < points.length; i += 2) {
+    const x = points[i];
+    const y = points[i + 1];
+    if (!(x >= xmin && x <= xmax && y >= ymin && y <= ymax)) return true;
+  }
+  return false;
 }
 
 function rank(order, key) {
@@ -582,9 +613,16 @@ export default function (component) {
   if (!map || !parentElement.contains(map.canvas)) {
     map = parentElement.__momentumVizMap = new LiveMap(parentElement, setTriggerValue);
   }
+  const render = (map.renders = (map.renders ?? 0) + 1);
   map.setTriggerValue = setTriggerValue;
   map.setRace(decode(bytes));
+  // Streamlit (BidiComponent) calls this function again on every change of data, on the
+  // same parentElement, and keeps only the last cleanup, which it calls on unmount. But a
+  // call whose render was superseded while the module was still loading gets its cleanup
+  // called at once, perhaps after the next call reused the map: only the latest render's
+  // cleanup may destroy it.
   return () => {
+    if (parentElement.__momentumVizMap !== map || map.renders !== render) return;
     map.destroy();
     parentElement.__momentumVizMap = undefined;
   };

@@ -22,9 +22,11 @@ JavaScript and by :func:`decode` here for the tests)::
     end of the header's padding)
 
 Coordinates travel as uint16 over :func:`quantization_box` (the map's bounds widened by
-one width on every side): 1/21,845 of the map's width, far below a pixel; points beyond
-the box are clamped there (they are off the map anyway), and :data:`MISSING` marks a
-point that is not finite (a diverged run), where the drawn line breaks.
+one width on every side): 1/21,845 of the map's width, far below a pixel; a path's point
+beyond the box is moved to the box's edge along its segment to a point inside
+(:func:`quantize_path`, so a run that leaves the map leaves it in the right direction),
+and :data:`MISSING` marks a point that is not finite (a diverged run), where the drawn
+line breaks.
 """
 
 from __future__ import annotations
@@ -141,6 +143,40 @@ def dequantize(codes: np.ndarray, box: Sequence[float]) -> np.ndarray:
     return np.where(missing, np.nan, points)
 
 
+def quantize_path(path: np.ndarray, box: Sequence[float]) -> np.ndarray:
+    """A polyline (T, 2) → uint16 (T, 2) over ``box``, as :func:`quantize`, except that a
+    point outside the box joined to one inside moves along that segment to the box's edge.
+
+    :func:`quantize` clamps each coordinate on its own, which turns a segment that leaves
+    the map: a first step of a diverging run from (−1.5, 2) to (153.5, 52) on Rosenbrock
+    would be drawn towards the box's corner (6, 7), crossing the map's edge at x = 0
+    instead of x = 1.6. Moved along its segment, the point keeps every pixel of the line
+    inside the box where it was. A point with no neighbour inside the box is clamped as
+    :func:`quantize` does (its segments lie beyond the box or cross it: drawn roughly).
+
+    The step from (0.5, 0.5) to (10.5, 5.5) leaves the unit box at (1, 0.75):
+
+    >>> quantize_path(np.array([[0.5, 0.5], [10.5, 5.5]]), (0, 0, 1, 1)).tolist()
+    [[32767, 32767], [65534, 49150]]
+    """
+    points = np.array(path, dtype=float)
+    x0, y0, x1, y1 = box
+    lo, hi = np.array([x0, y0]), np.array([x1, y1])
+    finite = np.isfinite(points).all(axis=1)
+    inside = finite & ((points >= lo) & (points <= hi)).all(axis=1)
+    before = np.concatenate([[False], inside[:-1]])  # the previous point is inside
+    after = np.concatenate([inside[1:], [False]])  # the next point is inside
+    outside = finite & ~inside
+    for moved, step in ((outside & before, -1), (outside & ~before & after, 1)):
+        index = np.flatnonzero(moved)
+        a, b = points[index + step], points[index]  # a inside, b beyond the box
+        with np.errstate(divide="ignore", invalid="ignore"):
+            edge = np.where(b > hi, hi, lo)
+            share = np.where((b > hi) | (b < lo), (edge - a) / (b - a), np.inf).min(axis=1)
+        points[index] = np.clip(a + share[:, None] * (b - a), lo, hi)
+    return quantize(points, box)
+
+
 def thin(path: np.ndarray, cell: float, max_points: int) -> np.ndarray:
     """The indices of ``path`` (T, 2) worth drawing: the first and last point, and every
     point whose ``cell``-sized square differs from the previous point's, then at most
@@ -219,7 +255,7 @@ def family_blob(
             )
         for i in range(len(values)):
             path = batch[:, i]
-            pieces.append(quantize(path[thin(path, cell, FAMILY_MAX_POINTS)], box))
+            pieces.append(quantize_path(path[thin(path, cell, FAMILY_MAX_POINTS)], box))
             offsets.append(offsets[-1] + len(pieces[-1]))
     header = {
         "kind": "family",
@@ -298,7 +334,7 @@ def race_blob(
         "sliders": dict(sliders),
     }
     stacked = (
-        np.stack([quantize(path, box) for path in paths.values()])
+        np.stack([quantize_path(path, box) for path in paths.values()])
         if paths
         else np.empty((0, 1, 2), np.uint16)
     )

@@ -1,0 +1,226 @@
+"""The live race map's JavaScript (momentum_viz/app/live_map.js, live_map_blob.js) in
+headless Chromium, without a server: Python builds the blobs, the page runs the two
+modules as Streamlit would (the default export called with data and a shadow root), and
+what the map would draw is checked against Python's own decode.
+
+What this guards that the end-to-end tests cannot see: the JS decoder and dequantizer
+against Python's, the family path picked for a thumb's stop (method order, stop index),
+blobs a map still needs surviving a long series of moves, and Streamlit's cleanup
+semantics (BidiComponent calls the default export again on every change of data and
+keeps only the last cleanup; a superseded call's cleanup may run at once).
+"""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from momentum_viz.app.settings import LR_STOPS, MOMENTUM_STOPS
+from momentum_viz.numerics.optimizer import simulate
+from momentum_viz.views.live_map import (
+    blob_id,
+    decode,
+    dequantize,
+    family_blob,
+    race_blob,
+    surface_blob,
+)
+from surfaces import SURFACES
+
+pytestmark = pytest.mark.browser
+
+APP = Path(__file__).resolve().parents[1] / "momentum_viz" / "app"
+S = SURFACES["rosenbrock"]
+STEPS = 200
+METHODS = ("sgd", "momentum", "nesterov")
+LR, MOMENTUM = 1e-3, 0.9  # both stops of their sliders
+SETTLED = {"lr": LR, "momentum": MOMENTUM}
+
+
+def _paths(lr, momentum) -> dict[str, np.ndarray]:
+    return {
+        m: simulate(S, m, S.start, lr=lr, momentum=momentum, steps=STEPS).positions for m in METHODS
+    }
+
+
+def _blobs() -> dict[str, bytes]:
+    """The surface and both families (each with its 16-byte id, as carried) and the race."""
+    stops = {"lr": list(LR_STOPS), "momentum": list(MOMENTUM_STOPS)}
+    carried = {"surface": surface_blob(S)}
+    for parameter, values in stops.items():
+        methods = [m for m in METHODS if not (parameter == "momentum" and m == "sgd")]
+        fixed = {"lr": LR, "momentum": MOMENTUM, parameter: np.asarray(values)}
+        batch = {m: simulate(S, m, S.start, steps=STEPS, **fixed).positions for m in methods}
+        carried[parameter] = family_blob(S, parameter, values, batch)
+    ids = {name: blob_id(blob) for name, blob in carried.items()}
+    race = race_blob(
+        S,
+        _paths(LR, MOMENTUM),
+        lr=LR,
+        momentum=MOMENTUM,
+        start=S.start,
+        replay_ms=8000,
+        drawing_height=400,
+        font_size=18,
+        surface_id=ids["surface"],
+        family_ids={"lr": ids["lr"], "momentum": ids["momentum"]},
+        label="test map",
+        sliders={"lr": "#lr", "momentum": "#momentum"},
+    )
+    out = {name: ids[name].encode() + blob for name, blob in carried.items()}
+    out["race"] = race
+    return out
+
+
+BLOBS = _blobs()
+
+_SETUP = """async ([blobJs, mapJs, blobs, stops]) => {
+    const load = (src) => import(URL.createObjectURL(new Blob([src], {type: "text/javascript"})));
+    window.carrier = (await load(blobJs)).default;
+    window.liveMap = (await load(mapJs)).default;
+    window.bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+    window.blobs = blobs;
+    for (const [id, [count, index]] of Object.entries(stops)) {
+        const input = document.createElement("input");
+        Object.assign(input, {type: "range", id, min: 0, max: count - 1});
+        input.setAttribute("value", index);  // the thumb at the settled value
+        document.body.append(input);
+    }
+    const host = document.createElement("div");
+    host.style.width = "900px";
+    document.body.append(host);
+    window.root = host.attachShadow({mode: "open"});
+    window.render = (name) => liveMap({data: bytes(blobs[name]), parentElement: root,
+                                       setTriggerValue: () => {}});
+    for (const name of ["surface", "momentum", "lr"]) carrier({data: bytes(blobs[name])});
+}"""
+
+
+@pytest.fixture
+def js_page(page):
+    page.goto("about:blank")
+    page.evaluate(
+        _SETUP,
+        [
+            (APP / "live_map_blob.js").read_text(encoding="utf-8"),
+            (APP / "live_map.js").read_text(encoding="utf-8"),
+            {name: base64.b64encode(blob).decode() for name, blob in BLOBS.items()},
+            {
+                "lr": [len(LR_STOPS), LR_STOPS.index(LR)],
+                "momentum": [len(MOMENTUM_STOPS), MOMENTUM_STOPS.index(MOMENTUM)],
+            },
+        ],
+    )
+    return page
+
+
+def _render(page) -> None:
+    """The map's default export called with the race (a function given to evaluate is
+    called, so the cleanup it returns is kept in the page, not returned)."""
+    page.evaluate("() => { window.cleanup = render('race'); }")
+
+
+def _set_thumb(page, parameter: str, index: int) -> None:
+    """Move a stand-in slider's thumb as react-aria does: its value attribute."""
+    page.evaluate(f"document.getElementById('{parameter}').setAttribute('value', '{index}')")
+    page.wait_for_timeout(50)  # the map's MutationObserver runs
+
+
+def _shown(page) -> dict[str, float]:
+    """The map's data-shown ("lr=<α>;momentum=<γ>" of the paths it draws), as numbers."""
+    page.wait_for_timeout(50)  # the next frame draws
+    text = page.locator("canvas.mv-map").get_attribute("data-shown") or ""
+    return {k: float(v) for k, v in (item.split("=") for item in text.split(";"))}
+
+
+def _drawn(page) -> dict[str, list]:
+    """What the map would draw now: method → points (x, y pairs; NaN as None)."""
+    return page.evaluate(
+        """() => Object.fromEntries(root.__momentumVizMap.paths().map(
+            (p) => [p.method.key, Array.from(p.points, (v) => Number.isNaN(v) ? null : v)]))"""
+    )
+
+
+def _as_array(values: list) -> np.ndarray:
+    return np.array([np.nan if v is None else v for v in values], dtype=float).reshape(-1, 2)
+
+
+def test_the_map_draws_the_runs_python_decodes(js_page):
+    _render(js_page)
+    header, arrays = decode(BLOBS["race"])
+    drawn = _drawn(js_page)
+    assert list(drawn) == list(METHODS)
+    for i, method in enumerate(METHODS):
+        expected = dequantize(arrays["paths"][i], header["box"])
+        np.testing.assert_allclose(_as_array(drawn[method]), expected, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("parameter", ["momentum", "lr"])
+def test_a_thumbs_stop_draws_that_stops_family_paths(js_page, parameter):
+    """The preview is the family's path of each method at the thumb's stop, decoded as
+    Python decodes it (α's stops run into diverging values: NaN and far points)."""
+    _render(js_page)
+    header, arrays = decode(BLOBS[parameter][16:])
+    values, offsets = header["values"], arrays["offsets"]
+    # (At the settled value's own stop the map draws the settled runs, as it should.)
+    indices = [
+        i
+        for i in (0, 1, len(values) // 2, len(values) - 1)
+        if i != values.index(SETTLED[parameter])
+    ]
+    for index in indices:
+        _set_thumb(js_page, parameter, index)
+        drawn = _drawn(js_page)
+        for m, method in enumerate(header["methods"]):
+            k = m * len(values) + index
+            expected = dequantize(arrays["points"][offsets[k] : offsets[k + 1]], header["box"])
+            np.testing.assert_allclose(
+                _as_array(drawn[method]), expected, rtol=0, atol=1e-12, err_msg=f"{method} {k}"
+            )
+        assert _shown(js_page) == {**SETTLED, parameter: values[index]}
+
+
+def test_blobs_the_map_names_survive_many_moves(js_page):
+    """Forty other blobs arrive (forty γ moves, each with a new α family): the surface and
+    the γ family, which their carriers never send again, stay; the map keeps drawing."""
+    _render(js_page)
+    js_page.locator("canvas.mv-map[data-draws]").wait_for()
+    draws = js_page.evaluate(
+        """async () => {
+            for (let i = 0; i < 40; i++) {
+                const id = String(i).padStart(16, "0");
+                carrier({data: new Uint8Array([...new TextEncoder().encode(id), 0])});
+            }
+            const before = Number(root.querySelector("canvas").dataset.draws);
+            render("race");
+            await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
+            return [before, Number(root.querySelector("canvas").dataset.draws)];
+        }"""
+    )
+    assert draws[1] > draws[0], draws
+    kept = js_page.evaluate("[...window.__momentumViz.raw.keys()]")
+    for name in ("surface", "momentum", "lr"):
+        assert BLOBS[name][:16].decode() in kept, name
+    assert len(kept) <= 12 + 3
+
+
+def test_a_superseded_renders_cleanup_does_not_take_the_map_down(js_page):
+    """BidiComponent runs a superseded call's cleanup at once, before or after the next
+    call: either way one live map remains, and it still follows the thumb."""
+    roots = "root.querySelectorAll('.mv-root').length"
+    listeners = "window.__momentumViz.listeners.size"
+    # The cleanup after the next call reused the map.
+    js_page.evaluate("() => { window.c1 = render('race'); window.c2 = render('race'); c1(); }")
+    assert js_page.evaluate(roots) == 1 and js_page.evaluate(listeners) == 1
+    _set_thumb(js_page, "momentum", 0)
+    assert _shown(js_page) == {"lr": LR, "momentum": MOMENTUM_STOPS[0]}
+    # The cleanup before the next call: that map goes, with its DOM, and a new one comes.
+    js_page.evaluate("() => { c2(); window.c3 = render('race'); }")
+    assert js_page.evaluate(roots) == 1 and js_page.evaluate(listeners) == 1
+    # Unmount: nothing stays behind.
+    js_page.evaluate("() => c3()")
+    assert js_page.evaluate(roots) == 0 and js_page.evaluate(listeners) == 0
+    assert js_page.evaluate("window.__momentumViz.pins.size") == 0
