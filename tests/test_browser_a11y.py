@@ -223,12 +223,14 @@ def test_focused_controls_show_a_ring_of_at_least_3_to_1(desktop_page, streamlit
 
 # The charts a phone user swipes across on the way down the page (the race map is left
 # out: see LEFT_OUT).
-SWIPED = {
-    "race": "losses",
-    "3d": "surface3d",
-    "parameter-map": "parameter_map",
-    "basin-map": "basins_sgd",
-}
+PLOTLY_CHART = ".st-key-{} [data-testid='stPlotlyChart']"
+SWIPED = [  # (view, the chart a swipe starts on)
+    ("race", ".st-key-race_map canvas.mv-map"),  # the live race map
+    ("race", PLOTLY_CHART.format("losses")),
+    ("3d", PLOTLY_CHART.format("surface3d")),
+    ("parameter-map", PLOTLY_CHART.format("parameter_map")),
+    ("basin-map", PLOTLY_CHART.format("basins_sgd")),
+]
 # Streamlit scrolls its main column, not the window; the test reads both.
 SCROLL_TOP = """() => window.scrollY
     + (document.querySelector('[data-testid="stMain"]') || {scrollTop: 0}).scrollTop"""
@@ -263,9 +265,9 @@ def swipe_up(page, x: float, y: float, distance: float = 300) -> None:
 def test_a_swipe_on_a_chart_scrolls_the_page_on_a_phone(phone_page, streamlit_process):
     page = phone_page
     stuck = []
-    for view, key in SWIPED.items():
+    for view, key in SWIPED:
         open_view(page, streamlit_process, view)
-        chart = page.locator(f".st-key-{key} [data-testid='stPlotlyChart']")
+        chart = page.locator(key).first
         chart.scroll_into_view_if_needed()
         page.wait_for_timeout(300)
         box = chart.bounding_box()
