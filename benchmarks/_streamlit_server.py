@@ -34,7 +34,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 HEALTH_PATH = "/_stcore/health"
@@ -245,6 +248,22 @@ def chromium_path() -> str | None:
     if found:
         return found
     return "/usr/bin/chromium" if os.access("/usr/bin/chromium", os.X_OK) else None
+
+
+@contextmanager
+def chromium(executable: str) -> Iterator[Browser]:
+    """Chromium at ``executable``, headless with :data:`CHROMIUM_ARGS`, under Playwright;
+    closed afterwards."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=list(CHROMIUM_ARGS)
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def cpu_model() -> str:

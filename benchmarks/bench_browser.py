@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 from _streamlit_server import (
     APP_IDLE_SELECTOR,
     CHROMIUM_ARGS,
+    chromium,
     chromium_path,
     machine_summary,
     start_streamlit,
@@ -495,19 +496,11 @@ def measure_size(target: Target, width: int, height: int) -> dict:
 @contextmanager
 def browser_session() -> Iterator[Browser]:
     """Debian's Chromium, headless, under Playwright."""
-    from playwright.sync_api import sync_playwright
-
     executable = chromium_path()
     if executable is None:
         raise SystemExit("Chromium not found (apt-get install chromium)")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=executable, headless=True, args=list(CHROMIUM_ARGS)
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with chromium(executable) as browser:
+        yield browser
 
 
 # -- the run -----------------------------------------------------------------------------

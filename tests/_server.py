@@ -47,6 +47,7 @@ CHROMIUM_ARGS = _shared.CHROMIUM_ARGS
 EXCEPTION_SELECTOR = _shared.EXCEPTION_SELECTOR
 HEALTH_PATH = _shared.HEALTH_PATH
 StreamlitServer = _shared.StreamlitServer
+chromium = _shared.chromium
 chromium_path = _shared.chromium_path
 free_port = _shared.free_port
 http_get = _shared.http_get

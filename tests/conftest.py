@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 from _server import (
-    CHROMIUM_ARGS,
     StreamlitServer,
+    chromium,
     chromium_path,
     skip_or_fail_in_ci,
     start_streamlit,
@@ -66,20 +66,14 @@ def streamlit_server(streamlit_process: StreamlitServer) -> str:
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     try:
-        from playwright.sync_api import sync_playwright
+        import playwright.sync_api  # noqa: F401
     except ImportError:
         skip_or_fail_in_ci("Playwright is not installed (pip install -r requirements-dev.txt)")
     executable = chromium_path()
     if executable is None:
         skip_or_fail_in_ci("Chromium not found (apt-get install chromium)")
-    with sync_playwright() as playwright:
-        instance = playwright.chromium.launch(
-            executable_path=executable, headless=True, args=list(CHROMIUM_ARGS)
-        )
-        try:
-            yield instance
-        finally:
-            instance.close()
+    with chromium(executable) as instance:
+        yield instance
 
 
 @pytest.fixture
