@@ -405,11 +405,14 @@ def test_lecture_mode_is_kept_in_the_link(page, streamlit_process):
     _open(page, streamlit_process.url + "/?surface=multiwell&lecture=1", streamlit_process)
     assert page.get_by_role("heading", name="Momentum, made visible").count() == 0
     geometry = _geometry(page)
-    assert (
-        page.locator(MAP).first.evaluate("(c) => c.dataset.plot")
-        and geometry["map"]["height"] >= 450
-    )
-    assert geometry["play"]["bottom"] <= 720 and geometry["map"]["height"] >= 450, geometry
+    assert geometry["play"]["bottom"] <= 720 and geometry["map"]["height"] >= 500, geometry
+    assert page.locator(MAP).first.get_attribute("data-font") == "22"
+    # On a 1080p projector the map grows to the screen's height, Play still on screen.
+    page.set_viewport_size({"width": 1920, "height": 1080})
+    page.wait_for_timeout(500)
+    geometry = _geometry(page)
+    assert geometry["play"]["bottom"] <= 1080 and geometry["map"]["height"] >= 850, geometry
+    page.set_viewport_size({"width": 1280, "height": 720})
     page.get_by_text("Lecture mode").click()
     page.wait_for_timeout(300)
     wait_for_app(page, server=streamlit_process)

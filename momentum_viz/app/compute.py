@@ -280,6 +280,7 @@ def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
         replay_ms=REPLAY_MS / settings.speed,
         drawing_height=drawing,
         font_size=font,
+        fill_screen=settings.lecture,
         surface_id=ids[0],
         family_ids={"momentum": ids[1], "lr": ids[2]},
         label=label,

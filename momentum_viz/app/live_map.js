@@ -125,6 +125,8 @@ class LiveMap {
     REGISTRY.listeners.add(this.onRegistry);
     this.resize = new ResizeObserver(() => this.schedule());
     this.resize.observe(this.box);
+    this.onWindowResize = () => this.schedule();
+    window.addEventListener("resize", this.onWindowResize);
     this.watchSliders();
   }
 
@@ -132,6 +134,7 @@ class LiveMap {
     REGISTRY.listeners.delete(this.onRegistry);
     REGISTRY.pins.delete(this);
     this.resize.disconnect();
+    window.removeEventListener("resize", this.onWindowResize);
     this.sliderObserver?.disconnect();
     clearInterval(this.sliderPoll);
     cancelAnimationFrame(this.pending);
@@ -346,6 +349,13 @@ class LiveMap {
     const margin = { l: Math.round(3.4 * font), r: Math.round(5.2 * font), t: Math.round(0.6 * font), b: Math.round(1.8 * font) };
     this.box.querySelector(".mv-main").style.maxWidth = `${available}px`;
     let height = race.header.drawing_height;
+    if (race.header.fill_screen) {
+      // Lecture mode: as tall as the screen allows below the map's top (measured when the
+      // page is unscrolled, so scrolling does not resize it), leaving its controls row.
+      if (this.fillTop === undefined) this.fillTop = Math.max(0, this.box.getBoundingClientRect().top);
+      const controls = 44 + 1.2 * font;
+      height = Math.max(height, window.innerHeight - this.fillTop - margin.t - margin.b - controls);
+    }
     let width = height * aspect;
     if (margin.l + width + margin.r > available) {
       width = available - margin.l - margin.r;

@@ -278,6 +278,7 @@ def race_blob(
     replay_ms: float,
     drawing_height: int,
     font_size: int,
+    fill_screen: bool = False,
     surface_id: str,
     family_ids: Mapping[str, str],
     label: str,
@@ -286,7 +287,9 @@ def race_blob(
     """The runs of the current settings (each (T, 2), full resolution) and how to draw them.
 
     ``surface_id`` and ``family_ids`` ("lr", "momentum") are the :func:`blob_id` of the
-    blobs drawn with it; ``label`` is the map's accessible name; ``sliders`` maps "lr"
+    blobs drawn with it; ``drawing_height`` is the map's height in px, or with
+    ``fill_screen`` (lecture mode) the least of it: the browser then grows the map to the
+    screen's height below it; ``label`` is the map's accessible name; ``sliders`` maps "lr"
     and "momentum" to the CSS selectors of the inputs the browser follows during a drag.
     """
     methods = []
@@ -326,6 +329,7 @@ def race_blob(
         "box": list(box),
         "replay_ms": float(replay_ms),
         "drawing_height": int(drawing_height),
+        "fill_screen": bool(fill_screen),
         "font_size": int(font_size),
         "surface": surface_id,
         "families": dict(family_ids),
