@@ -175,7 +175,7 @@ def test_theory_tab_and_optimal_button_on_the_quadratic():
     # Lazy tabs: only the open one is drawn, and the button is in it.
     assert [bool(t.children) for t in at.tabs] == [label == "Theory" for label in labels]
     theory = at.tabs[labels.index("Theory")]
-    buttons = [b for b in theory.button if b.label == "Use heavy ball's optimal α, γ"]
+    buttons = [b for b in theory.button if b.label == "Use Momentum's optimal α, γ"]
     assert buttons, [b.label for b in at.button]
     buttons[0].click().run()
     assert not at.exception
@@ -188,7 +188,7 @@ def test_theory_tab_and_optimal_button_on_the_quadratic():
         ((root - 1) / (root + 1)) ** 2, rel=1e-12
     )
     table = at.table[0].value
-    (heavy_ball,) = [row for _, row in table.iterrows() if row["method"] == "heavy ball"]
+    (heavy_ball,) = [row for _, row in table.iterrows() if row["method"] == "Momentum"]
     slow = heavy_ball[f"λ = {format_number(1.0)}"]
     assert slow.endswith("critically damped"), slow
 
@@ -341,10 +341,10 @@ def test_optimum_of_a_minimums_model_is_demonstrated_near_that_minimum(surface):
     assert from_default.diverged_at > 0  # the reason for moving the start
     at = _theory(surface=surface, methods="momentum")
     labels = [b.label for b in at.button]
-    assert "Use heavy ball's optimal α, γ" not in labels
+    assert "Use Momentum's optimal α, γ" not in labels
     texts = " ".join(c.value for c in at.caption)
     assert "near the minimum" in texts and "do not settle there" in texts
-    rows = _click_and_race(at, "Use heavy ball's optimal α, γ near the minimum")
+    rows = _click_and_race(at, "Use Momentum's optimal α, γ near the minimum")
     assert at.select_slider(key="lr").value == pytest.approx(lr_star, rel=1e-9)
     assert rows["Momentum"]["converged"].startswith("step ")
     assert rows["Momentum"]["reached"].startswith("global minimum")

@@ -43,7 +43,7 @@ LEAD = (
 )
 HOW_IT_WORKS = (
     "On a quadratic, every eigen-direction with curvature λ evolves on its own: SGD "
-    "multiplies the error by $1 - αλ$ per step. Heavy ball's error follows "
+    "multiplies the error by $1 - αλ$ per step. Momentum's (Polyak's heavy ball) error follows "
     "$e_{t+1} = (1 + γ - αλ)e_t - γe_{t-1}$, Nesterov's "
     "$e_{t+1} = (1 + γ)(1 - αλ)e_t - γ(1 - αλ)e_{t-1}$; the rate is the largest |σ| "
     "among the roots of $σ^2 - (1 + γ - αλ)σ + γ = 0$ and "
@@ -113,7 +113,8 @@ def direction_rows(settings: Settings, report: TheoryReport) -> list[dict[str, s
     Methods as rows keep the table narrow enough for a projector: the columns grow with
     the number of directions (two on these surfaces), not with the number of methods.
     """
-    names = {"sgd": "SGD", "momentum": "heavy ball", "nesterov": "Nesterov"}
+    # The race's names: momentum here is Polyak's heavy ball (HOW_IT_WORKS says so).
+    names = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}
     rows = []
     for method, name in names.items():
         row = {"method": name}
@@ -137,7 +138,7 @@ def _directions(settings: Settings, report: TheoryReport) -> None:
     # For αλ < 1 the γ of complex_from separates monotone from oscillating (critical
     # damping); for 1 < αλ < 4 it separates sign flips from complex roots.
     st.caption(
-        "ρ: the factor the error shrinks by per step. Heavy ball's roots turn complex (it "
+        "ρ: the factor the error shrinks by per step. Momentum's roots turn complex (it "
         f"starts to spiral): {complex_from(settings.lr, report)}."
     )
 
@@ -170,7 +171,7 @@ def _stability(settings: Settings, report: TheoryReport) -> None:
     cols[0].metric("α·λmax", format_number(settings.lr * report.lam_max))
     cols[1].metric("SGD stable if α <", format_number(report.sgd_max_lr), help="α·λmax < 2")
     cols[2].metric(
-        "heavy ball stable if α <",
+        "Momentum stable if α <",
         format_number(report.momentum_max_lr),
         help="α·λmax < 2 + 2γ: the limit grows with γ",
     )
@@ -244,7 +245,7 @@ def optimum_offer(
 
 
 def _offer_text(offer: Offer) -> str:
-    whose = "heavy ball's" if offer.method == "momentum" else "Nesterov's"
+    whose = "Momentum's" if offer.method == "momentum" else "Nesterov's"
     where = (
         "from the current start"
         if offer.start is None
@@ -271,7 +272,7 @@ def _optimum(settings: Settings, report: TheoryReport, model: Model) -> None:
         return
     st.markdown(
         f"**Optimal for the quadratic model {model.where}** (κ = "
-        f"{report.condition_number:.4g}): heavy ball α* = **{report.optimal_lr:.4g}**, "
+        f"{report.condition_number:.4g}): Momentum α* = **{report.optimal_lr:.4g}**, "
         f"γ* = **{report.optimal_momentum:.4g}** (rate {report.optimal_momentum_rate:.4g}); "
         f"Nesterov α = **{report.optimal_nesterov_lr:.4g}**, "
         f"γ = **{report.optimal_nesterov_momentum:.4g}** "
@@ -285,7 +286,7 @@ def _optimum(settings: Settings, report: TheoryReport, model: Model) -> None:
         )
     for method, lr, momentum in candidates:
         offer = optimum_offer(settings, model, method, lr, momentum)
-        whose = "heavy ball's" if method == "momentum" else "Nesterov's"
+        whose = "Momentum's" if method == "momentum" else "Nesterov's"
         if offer is None:
             st.caption(f"No start shown here settles at the minimum with {whose} values.")
             continue
