@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 import pytest
 from _server import free_port, start_streamlit, wait_for_app
 
-from momentum_viz.app.settings import LR_STOPS, MOMENTUM_STOPS, stops_with
+from momentum_viz.app.settings import SLIDER_STOPS, stops_with
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -224,8 +224,7 @@ def test_dragging_a_slider_redraws_the_paths_before_any_rerun(page, streamlit_pr
     assert _outcome(page, "Momentum") == before_table
     page.mouse.up()
     index = int(page.locator(SLIDER.format(key=key)).get_attribute("value"))
-    stops = LR_STOPS if key == "lr" else MOMENTUM_STOPS
-    value = stops_with(stops, 0.3 if key == "lr" else 0.9)[index]
+    value = stops_with(SLIDER_STOPS[key], 0.3 if key == "lr" else 0.9)[index]
     settled = {"lr": 0.3, "momentum": 0.9, key: value}
     expected = f"lr={settled['lr']};momentum={settled['momentum']}"
     page.wait_for_function(

@@ -38,8 +38,7 @@ from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE
 from .settings import (
     CUSTOM_FIELDS,
     DEFAULT_BOUND_VALUES,
-    LR_STOPS,
-    MOMENTUM_STOPS,
+    SLIDER_STOPS,
     VIEW_FIELDS,
     Settings,
     stops_with,
@@ -212,8 +211,7 @@ def compute_family_blob(key: RunKey, parameter: str) -> bytes:
     SGD ignores γ, so the γ family leaves it out (the browser keeps its run). The stops
     are the slider's own (:func:`stops_with`), in its order.
     """
-    stops = LR_STOPS if parameter == "lr" else MOMENTUM_STOPS
-    values = stops_with(stops, getattr(key, parameter))
+    values = stops_with(SLIDER_STOPS[parameter], getattr(key, parameter))
     methods = [m for m in key.methods if not (parameter == "momentum" and m == "sgd")]
     batch = np.asarray(values)
     fixed = {"lr": key.lr, "momentum": key.momentum, parameter: batch}
@@ -245,7 +243,7 @@ def _family_key(key: RunKey, parameter: str) -> RunKey:
     """``key`` for the ``parameter`` family: a value that is one of the slider's stops is
     replaced by the first stop, since the family (every stop) is the same for all of them.
     One cache entry per α then serves every γ move, and its blob is byte-identical."""
-    stops = LR_STOPS if parameter == "lr" else MOMENTUM_STOPS
+    stops = SLIDER_STOPS[parameter]
     if getattr(key, parameter) in stops:
         return key._replace(**{parameter: stops[0]})
     return key

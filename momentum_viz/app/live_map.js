@@ -388,8 +388,8 @@ class LiveMap {
     if (image.complete && image.naturalWidth) ctx.drawImage(image, map.left, map.top, width, height);
     strokePolyline(ctx, surface.arrays.iso, X, Y, surface.header.colors.iso, 1);
     const paths = this.paths();
-    const order = ["momentum", "sgd", "nesterov"];
-    const drawOrder = [...paths].sort((a, b) => rank(order, a.method.key) - rank(order, b.method.key));
+    const order = race.header.draw_order; // bottom to top, from views/style.py
+    const drawOrder = [...paths].sort((a, b) => order.indexOf(a.method.key) - order.indexOf(b.method.key));
     const upTo = this.preview ? Infinity : this.frame;
     for (const path of drawOrder) drawPath(ctx, path, X, Y, upTo);
     for (const m of surface.header.minima) drawMinimum(ctx, X(m.x), Y(m.y), m.global, surface.header.colors.global_min);
@@ -473,11 +473,6 @@ function leavesMap(points, [xmin, xmax, ymin, ymax]) {
     if (!(x >= xmin && x <= xmax && y >= ymin && y <= ymax)) return true;
   }
   return false;
-}
-
-function rank(order, key) {
-  const i = order.indexOf(key);
-  return i < 0 ? order.length : i;
 }
 
 function dequantize(codes, box) {

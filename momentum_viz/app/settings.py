@@ -75,6 +75,8 @@ MOMENTUM_STOPS = tuple(
         | {round(float(v), 3) for v in np.arange(0.99, 0.9995, 0.001)}
     )
 )
+# The stops of the two sliders the live race map follows while they are dragged.
+SLIDER_STOPS: dict[str, tuple[float, ...]] = {"lr": LR_STOPS, "momentum": MOMENTUM_STOPS}
 
 
 def stops_with(stops: tuple[float, ...], value: float) -> list[float]:

@@ -47,6 +47,7 @@ from .style import (
     ISO_LINE_COLOR,
     MAP_COLORSCALE,
     TEXT_COLOR,
+    draw_rank,
     line_width,
     method_style,
 )
@@ -326,6 +327,7 @@ def race_blob(
         "start": [float(start[0]), float(start[1])],
         "steps": steps,
         "methods": methods,
+        "draw_order": sorted(paths, key=draw_rank),  # bottom to top
         "box": list(box),
         "replay_ms": float(replay_ms),
         "drawing_height": int(drawing_height),

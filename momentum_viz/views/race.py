@@ -50,6 +50,7 @@ from .style import (
     MAP_COLORSCALE,
     START_MARKER,
     TEXT_COLOR,
+    draw_rank,
     line_width,
     method_style,
 )
@@ -405,9 +406,6 @@ def _static_map(
 # --- The runs ---------------------------------------------------------------------------
 
 
-_Z_ORDER = {"momentum": 0, "sgd": 1, "nesterov": 2}
-
-
 class _MethodTraces(NamedTuple):
     """Indices in ``figure.data`` of one method's traces: what its frames update."""
 
@@ -587,7 +585,7 @@ def _race_traces(
     # briefly takes "type" out of each trace dict it is given.
     data = [dict(trace) for trace in static.under]
     lines: dict[str, tuple[list[int], int]] = {}
-    for method in sorted(columns, key=lambda method: _Z_ORDER.get(method, len(_Z_ORDER))):
+    for method in sorted(columns, key=draw_rank):
         first = len(data)
         data.extend(_line_traces(method, columns[method], segments, styles[method]))
         lines[method] = (list(range(first, len(data) - 1)), len(data) - 1)

@@ -27,6 +27,19 @@ METHOD_LABELS: dict[str, str] = {"sgd": "SGD", "momentum": "Momentum", "nesterov
 # eyes: no two methods share a dash or a marker.
 METHOD_DASHES: dict[str, str] = {"sgd": "dot", "momentum": "solid", "nesterov": "dash"}
 METHOD_SYMBOLS: dict[str, str] = {"sgd": "circle", "momentum": "diamond", "nesterov": "square"}
+# The order the maps draw the paths in, bottom to top: the zig-zagging momentum line
+# first, then SGD, then dashed Nesterov on top (where it runs along either, the other shows
+# through its gaps). Methods not listed go on top.
+METHOD_DRAW_ORDER: tuple[str, ...] = ("momentum", "sgd", "nesterov")
+
+
+def draw_rank(method: str) -> int:
+    """A method's place in :data:`METHOD_DRAW_ORDER` (sort key; unlisted ones last)."""
+    if method in METHOD_DRAW_ORDER:
+        return METHOD_DRAW_ORDER.index(method)
+    return len(METHOD_DRAW_ORDER)
+
+
 METHOD_LINE_WIDTHS: dict[str, float] = {"sgd": 4.0, "momentum": 3.5, "nesterov": 3.5}
 DEFAULT_LINE_WIDTH = 3.0
 # Methods without a style of their own (any name may be passed) cycle through the rest of
