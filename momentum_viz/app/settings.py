@@ -1,8 +1,10 @@
-"""The app's settings: one immutable object, its allowed ranges, and its URL form.
+"""The app's settings: one immutable object whose fields are each declared once.
 
-Everything the user can set lives in :class:`Settings`. The UI reads widgets into it,
-the address bar holds it (:func:`to_query_params` / :func:`from_query_params`), and the
-cached computations take its plain fields as arguments. Pure Python: no Streamlit here.
+Everything the user can set lives in :class:`Settings`, one :func:`.fields.declare` per
+field (type, default, range or choices, link form, whether it changes the runs). The UI
+reads widgets into it, the address bar holds it (:mod:`.links`), and the cached
+computations take the key derived from it (``compute.RunKey``). Pure Python: no
+Streamlit here.
 
 >>> s = Settings(surface="multiwell", lr=0.3, momentum=0.9, steps=300, x0=-3.5, y0=2.5)
 >>> from_query_params(to_query_params(s))[0] == s
@@ -14,9 +16,8 @@ True
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
@@ -25,15 +26,25 @@ from surfaces import (
     DEFAULT_KAPPA,
     KAPPA_RANGE,
     SURFACES,
-    ExpressionError,
     Surface,
     from_expression,
     quadratic,
 )
 from surfaces.expression import DEFAULT_BOUNDS, MAX_BOUND
 
-from ..numerics.optimizer import METHODS
 from ..numerics.ranges import LR_RANGE, MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE, STEPS_RANGE
+from .fields import (
+    CHOICE,
+    FLAG,
+    NAME,
+    NUMBER,
+    NUMBER_CHOICE,
+    UNLESS_DEFAULT,
+    WHOLE,
+    declaration_of,
+    declare,
+)
+from .fields import METHODS as METHOD_SUBSET
 
 DEFAULT_METHODS = ("sgd", "momentum")
 
@@ -105,51 +116,69 @@ THEORY_POINTS: dict[str, str] = {
     "minimum": "the minimum nearest to where the run ends",
     "start": "the start point",
 }
-# Fields that choose what is shown, not what is run: the run caches leave them out.
-VIEW_FIELDS = (
-    "scenario",
-    "view",
-    "map_method",
-    "theory_point",
-    "lecture",
-    "anatomy",
-    "anatomy_step",
-    "speed",
-)
 # How fast the race map replays: 1× is about 7 s whatever the number of steps.
 SPEEDS = (0.5, 1.0, 2.0)
+# What the custom surface's box bounds and the view's choices have in common.
+_BOUND = {
+    "kind": NUMBER,
+    "runs": True,
+    "range": (-MAX_BOUND, MAX_BOUND),
+    "only_with": CUSTOM,
+    "in_link": UNLESS_DEFAULT,
+}
+_VIEW_CHOICE = {"runs": False, "in_link": UNLESS_DEFAULT}
+_ROSENBROCK = SURFACES["rosenbrock"]
+
+
+def _start_range(axis: int) -> Callable[[Settings], tuple[float, float]]:
+    """The start point's range on one axis: the box of the surface the settings name."""
+    return lambda settings: surface_of(settings).bounds[axis]
+
+
+def _steps_range(settings: Settings) -> tuple[float, float]:
+    """The anatomy's step t (θ_t → θ_{t+1}) exists for t < steps."""
+    return (0, settings.steps - 1)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Every user-facing setting of one view of the app."""
+    """Every user-facing setting of one view of the app, each declared once (its type,
+    default, range or choices, link form, and whether it changes the runs: see
+    :mod:`.fields`). The order is the link's order; links are parsed in it too, after the
+    cross-field rules (scenario → κ → surface → formula, see :mod:`.links`)."""
 
-    surface: str = "rosenbrock"
-    kappa: float = DEFAULT_KAPPA  # condition number, used by the quadratic bowl only
-    methods: tuple[str, ...] = DEFAULT_METHODS
-    lr: float = SURFACES["rosenbrock"].lr
-    momentum: float = SURFACES["rosenbrock"].momentum
-    steps: int = SURFACES["rosenbrock"].steps
-    noise: float = 0.0
-    seed: int = 0
-    x0: float = SURFACES["rosenbrock"].start[0]
-    y0: float = SURFACES["rosenbrock"].start[1]
-    scenario: str = ""  # name of the guided scenario that set this view, if any
-    view: str = "race"  # the open tab, a key of VIEWS
-    map_method: str = "momentum"  # the (α, γ) map's method, one of MAP_METHODS
-    theory_point: str = "minimum"  # where the theory tab's model is taken: THEORY_POINTS
+    surface: str = declare("rosenbrock", NAME, runs=True)
+    methods: tuple[str, ...] = declare(DEFAULT_METHODS, METHOD_SUBSET, runs=True)
+    lr: float = declare(_ROSENBROCK.lr, NUMBER, runs=True, range=LR_RANGE)
+    momentum: float = declare(_ROSENBROCK.momentum, NUMBER, runs=True, range=MOMENTUM_RANGE)
+    steps: int = declare(_ROSENBROCK.steps, WHOLE, runs=True, range=STEPS_RANGE)
+    noise: float = declare(0.0, NUMBER, runs=True, range=NOISE_RANGE)
+    seed: int = declare(0, WHOLE, runs=True, range=SEED_RANGE)
+    x0: float = declare(_ROSENBROCK.start[0], NUMBER, runs=True, range_of=_start_range(0))
+    y0: float = declare(_ROSENBROCK.start[1], NUMBER, runs=True, range_of=_start_range(1))
+    # The condition number, used by the quadratic bowl only.
+    kappa: float = declare(
+        DEFAULT_KAPPA, NUMBER, runs=True, range=KAPPA_RANGE, only_with="quadratic"
+    )
     # The formula and plotted box of the "custom" surface; "" and ±3 for the others.
-    expr: str = ""
-    xmin: float = DEFAULT_BOUND_VALUES[0]
-    xmax: float = DEFAULT_BOUND_VALUES[1]
-    ymin: float = DEFAULT_BOUND_VALUES[2]
-    ymax: float = DEFAULT_BOUND_VALUES[3]
-    lecture: bool = False  # lecture mode: the map the whole width, larger text
-    # The race tab's "anatomy of a step": on or off, and the step t shown (θ_t → θ_{t+1},
-    # 0 … steps − 1).
-    anatomy: bool = False
-    anatomy_step: int = 0
-    speed: float = 1.0  # replay speed of the race map, one of SPEEDS
+    expr: str = declare("", NAME, runs=True, only_with=CUSTOM)
+    xmin: float = declare(DEFAULT_BOUND_VALUES[0], **_BOUND)
+    xmax: float = declare(DEFAULT_BOUND_VALUES[1], **_BOUND)
+    ymin: float = declare(DEFAULT_BOUND_VALUES[2], **_BOUND)
+    ymax: float = declare(DEFAULT_BOUND_VALUES[3], **_BOUND)
+    # The name of the guided scenario that set this view, if any.
+    scenario: str = declare("", NAME, runs=False, in_link=UNLESS_DEFAULT)
+    # The open tab, the (α, γ) map's method and where the theory tab takes its model.
+    view: str = declare("race", CHOICE, **_VIEW_CHOICE, choices=tuple(VIEWS))
+    map_method: str = declare("momentum", CHOICE, **_VIEW_CHOICE, choices=MAP_METHODS)
+    theory_point: str = declare("minimum", CHOICE, **_VIEW_CHOICE, choices=tuple(THEORY_POINTS))
+    # Lecture mode: the map the whole width, larger text.
+    lecture: bool = declare(False, FLAG, runs=False, in_link=UNLESS_DEFAULT)
+    # The race tab's "anatomy of a step": on or off, and the step t shown (θ_t → θ_{t+1}).
+    anatomy: bool = declare(False, FLAG, runs=False, in_link=UNLESS_DEFAULT)
+    anatomy_step: int = declare(0, WHOLE, runs=False, range_of=_steps_range, in_link=UNLESS_DEFAULT)
+    # The replay speed of the race map.
+    speed: float = declare(1.0, NUMBER_CHOICE, **_VIEW_CHOICE, choices=SPEEDS)
 
     @property
     def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:
@@ -206,17 +235,6 @@ def defaults_for(
     )
 
 
-def clamp(value: float, lo: float, hi: float) -> float:
-    return min(max(value, lo), hi)
-
-
-def _fmt(value: float) -> str:
-    """A bound or value as a reader types it: whole numbers exactly (2147483647, not 2.1e+09)."""
-    if float(value).is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return f"{value:g}"
-
-
 # What a note may quote of a link: a link is written by anyone, and its text must not
 # fill the page (a 100 KB value) or the list of notes (999 unknown names).
 ECHO_CHARS = 40
@@ -255,11 +273,6 @@ def code_span(text: str) -> str:
     return f"{fence} {one_line} {fence}"
 
 
-def _echo_number(raw: str) -> str:
-    """A value that parsed as a number, quoted as typed (cut like :func:`echo`)."""
-    return raw if len(raw) <= ECHO_CHARS else f"{raw[:ECHO_CHARS]}… ({len(raw):,} characters)"
-
-
 def echo_list(items: list[str]) -> str:
     """At most :data:`ECHO_ITEMS` quoted items, then how many more there were."""
     shown = ", ".join(echo(item) for item in items[:ECHO_ITEMS])
@@ -267,261 +280,11 @@ def echo_list(items: list[str]) -> str:
     return f"{shown} and {more:,} more" if more > 0 else shown
 
 
-def _parse_float(name: str, raw: str, lo: float, hi: float, notes: list[str]) -> float | None:
-    # float() also reads other scripts' digits ("٠.٥" is 0.5) and "1_000"; a link is
-    # written with ASCII digits, so anything else is refused rather than guessed.
-    if not raw.isascii() or "_" in raw:
-        notes.append(f"{name} = {echo(raw)} is not a number in ASCII digits: ignored.")
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        notes.append(f"{name} = {echo(raw)} is not a number: ignored.")
-        return None
-    if not math.isfinite(value):
-        notes.append(f"{name} = {_echo_number(raw)} is not a finite number: ignored.")
-        return None
-    if not lo <= value <= hi:
-        clamped = clamp(value, lo, hi)
-        notes.append(
-            f"{name} = {_echo_number(raw)} is outside [{_fmt(lo)}, {_fmt(hi)}]: "
-            f"using {_fmt(clamped)}."
-        )
-        return clamped
-    return value
+# The settings derived from the declarations. Fields that choose what is shown, not what
+# is run: the run caches leave them out.
+VIEW_FIELDS = tuple(f.name for f in fields(Settings) if not declaration_of(f).runs)
+RUN_FIELDS = tuple(f.name for f in fields(Settings) if declaration_of(f).runs)
 
-
-def _first(raw: str | list[str]) -> str:
-    return raw[-1] if isinstance(raw, list) else raw
-
-
-def from_query_params(
-    params: Mapping[str, str | list[str]],
-    *,
-    scenarios: Mapping[str, Settings] | None = None,
-) -> tuple[Settings, list[str]]:
-    """Settings from the address bar, and one note per value that was clamped or dropped.
-
-    Missing values come from the surface's defaults (or the scenario's, when a known
-    scenario is named). Nothing here raises: the worst a link can do is be ignored.
-    """
-    notes: list[str] = []
-    get = {k: _first(v).strip() for k, v in params.items()}
-
-    base: Settings | None = None
-    scenario = get.get("scenario", "")
-    if scenario:
-        if scenarios is not None and scenario in scenarios:
-            base = scenarios[scenario]
-        else:
-            notes.append(f"scenario = {echo(scenario)} is not a known scenario: ignored.")
-
-    kappa = DEFAULT_KAPPA if base is None else base.kappa
-    if "kappa" in get:
-        parsed = _parse_float("kappa", get["kappa"], *KAPPA_RANGE, notes)
-        kappa = kappa if parsed is None else parsed
-
-    surface = base.surface if base is not None else "rosenbrock"
-    if "surface" in get:
-        if get["surface"] in SURFACES or get["surface"] == CUSTOM:
-            surface = get["surface"]
-        else:
-            notes.append(
-                f"surface = {echo(get['surface'])} is not one of {', '.join(SURFACES)}, "
-                f"{CUSTOM}: showing {surface}."
-            )
-    expr, bounds = DEFAULT_EXPRESSION, DEFAULT_BOUNDS
-    if surface == CUSTOM:
-        custom = _custom_from_link(get, notes)
-        if custom is None:
-            surface = base.surface if base is not None else "rosenbrock"
-            notes[-1] += f" Showing {surface}."
-        else:
-            expr, bounds = custom
-    else:
-        named = [name for name in CUSTOM_FIELDS if name in get]
-        if named:
-            notes.append(f"{', '.join(named)}: used only with surface = custom: ignored.")
-    if surface != "quadratic" and "kappa" in get:
-        # κ belongs to the bowl only; taking it elsewhere would reset a scenario's view.
-        kappa = DEFAULT_KAPPA if base is None else base.kappa
-        notes.append("kappa: used only with surface = quadratic: ignored.")
-    if (
-        base is None
-        or base.surface != surface
-        or base.kappa != kappa
-        or (surface == CUSTOM and (base.expr, base.bounds) != (expr, bounds))
-    ):
-        keep = {} if base is None else {"methods": base.methods, "noise": base.noise}
-        base = replace(
-            defaults_for(surface, kappa, expr=expr, bounds=bounds, **keep),
-            scenario=base.scenario if base else "",
-        )
-    settings = base
-
-    if "methods" in get:
-        wanted = [m for m in get["methods"].split(",") if m]
-        unknown = [m for m in wanted if m not in METHODS]
-        methods = tuple(m for m in METHODS if m in wanted)
-        if unknown:
-            notes.append(f"methods: {echo_list(unknown)} unknown (valid: {', '.join(METHODS)}).")
-        if methods:
-            settings = replace(settings, methods=methods)
-        else:
-            notes.append("methods: none valid, showing SGD and momentum.")
-
-    (xmin, xmax), (ymin, ymax) = surface_of(settings).bounds
-    float_fields = {
-        "lr": LR_RANGE,
-        "momentum": MOMENTUM_RANGE,
-        "noise": NOISE_RANGE,
-        "x0": (xmin, xmax),
-        "y0": (ymin, ymax),
-    }
-    for name, (lo, hi) in float_fields.items():
-        if name in get:
-            value = _parse_float(name, get[name], lo, hi, notes)
-            if value is not None:
-                settings = replace(settings, **{name: value})
-    for name, (lo, hi) in {"steps": STEPS_RANGE, "seed": SEED_RANGE}.items():
-        if name in get:
-            value = _parse_float(name, get[name], lo, hi, notes)
-            if value is not None:
-                if value != int(value):
-                    notes.append(
-                        f"{name} = {_echo_number(get[name])} is not a whole number: "
-                        f"using {round(value)}."
-                    )
-                settings = replace(settings, **{name: round(value)})
-    choices = {
-        "view": tuple(VIEWS),
-        "map_method": MAP_METHODS,
-        "theory_point": tuple(THEORY_POINTS),
-    }
-    for name, options in choices.items():
-        if name in get:
-            if get[name] in options:
-                settings = replace(settings, **{name: get[name]})
-            else:
-                notes.append(
-                    f"{name} = {echo(get[name])} is not one of {', '.join(options)}: ignored."
-                )
-    if "lecture" in get:
-        if get["lecture"] in ("0", "1"):
-            settings = replace(settings, lecture=get["lecture"] == "1")
-        else:
-            notes.append(f"lecture = {echo(get['lecture'])} is not 0 or 1: ignored.")
-    settings = _anatomy_from_link(get, settings, notes)
-    if "speed" in get:
-        raw = get["speed"]
-        speed = float(raw) if re.fullmatch(r"[0-9]+(\.[0-9]+)?", raw) else None
-        if speed in SPEEDS:
-            settings = replace(settings, speed=speed)
-        else:
-            notes.append(
-                f"speed = {echo(raw)} is not one of {', '.join(f'{v:g}' for v in SPEEDS)}: ignored."
-            )
-    known = {f.name for f in fields(Settings)}
-    unknown_names = [name for name in get if name not in known and name != IGNORED_LINK]
-    if unknown_names:
-        noun = "parameter" if len(unknown_names) == 1 else f"{len(unknown_names):,} parameters"
-        notes.append(f"unknown link {noun} ignored: {echo_list(unknown_names)}.")
-    if IGNORED_LINK in get:
-        notes.append(
-            "the link carried more parameters or characters than a link may "
-            f"({_fmt(MAX_LINK_FIELDS)} parameters, {_fmt(MAX_LINK_CHARS)} characters): "
-            "it was ignored, showing the defaults."
-        )
-    return settings, notes
-
-
-def _anatomy_from_link(get: Mapping[str, str], settings: Settings, notes: list[str]) -> Settings:
-    """The anatomy toggle (0 or 1) and its step, clamped to 0 … steps − 1, from a link."""
-    if "anatomy" in get:
-        if get["anatomy"] in ("0", "1"):
-            settings = replace(settings, anatomy=get["anatomy"] == "1")
-        else:
-            notes.append(f"anatomy = {echo(get['anatomy'])} is not 0 or 1: ignored.")
-    if "anatomy_step" in get:
-        raw = get["anatomy_step"]
-        value = _parse_float("anatomy_step", raw, 0, settings.steps - 1, notes)
-        if value is not None:
-            if value != int(value):
-                notes.append(
-                    f"anatomy_step = {_echo_number(raw)} is not a whole number: "
-                    f"using {round(value)}."
-                )
-            settings = replace(settings, anatomy_step=round(value))
-    return settings
-
-
-def _custom_from_link(
-    get: Mapping[str, str], notes: list[str]
-) -> tuple[str, tuple[tuple[float, float], tuple[float, float]]] | None:
-    """A custom surface's formula and bounds from a link, or None (with a note saying
-    why, as its last note) when the formula is refused.
-
-    A missing formula is the default one; a bound that is not a number is dropped, and a
-    pair that is not increasing falls back to the default pair, each with a note.
-    """
-    expr = get.get("expr", DEFAULT_EXPRESSION)
-    values = list(DEFAULT_BOUND_VALUES)
-    for i, name in enumerate(BOUND_FIELDS):
-        if name in get:
-            parsed = _parse_float(name, get[name], -MAX_BOUND, MAX_BOUND, notes)
-            values[i] = values[i] if parsed is None else parsed
-    for i, axis in ((0, "x"), (2, "y")):
-        if not values[i] < values[i + 1]:
-            lo, hi = DEFAULT_BOUND_VALUES[i : i + 2]
-            notes.append(
-                f"{axis}min = {_fmt(values[i])} is not below {axis}max = {_fmt(values[i + 1])}: "
-                f"using {_fmt(lo)} … {_fmt(hi)}."
-            )
-            values[i : i + 2] = lo, hi
-    bounds = ((values[0], values[1]), (values[2], values[3]))
-    try:
-        from_expression(expr, bounds)
-    except ExpressionError as err:
-        notes.append(f"expr = {echo(expr)} is refused: column {err.column}: {err.reason}.")
-        return None
-    except ValueError as err:  # the bounds (e.g. a box too narrow for where it sits)
-        notes.append(f"the bounds are refused: {err}.")
-        return None
-    return expr, bounds
-
-
-def to_query_params(settings: Settings) -> dict[str, str]:
-    """The settings as address-bar parameters (short, exact, human-readable)."""
-    params = {
-        "surface": settings.surface,
-        "methods": ",".join(settings.methods),
-        "lr": repr(settings.lr),
-        "momentum": repr(settings.momentum),
-        "steps": str(settings.steps),
-        "noise": repr(settings.noise),
-        "seed": str(settings.seed),
-        "x0": repr(settings.x0),
-        "y0": repr(settings.y0),
-    }
-    if settings.surface == "quadratic":
-        params["kappa"] = repr(settings.kappa)
-    if settings.surface == CUSTOM:
-        params["expr"] = settings.expr
-        for name, default in zip(BOUND_FIELDS, DEFAULT_BOUND_VALUES, strict=True):
-            if getattr(settings, name) != default:  # only when not the default: short
-                params[name] = repr(getattr(settings, name))
-    if settings.scenario:
-        params["scenario"] = settings.scenario
-    defaults = Settings()
-    for name in ("view", "map_method", "theory_point"):  # only when not the default: short
-        if getattr(settings, name) != getattr(defaults, name):
-            params[name] = getattr(settings, name)
-    if settings.lecture:
-        params["lecture"] = "1"
-    if settings.anatomy:
-        params["anatomy"] = "1"
-    if settings.anatomy_step:
-        params["anatomy_step"] = str(settings.anatomy_step)
-    if settings.speed != defaults.speed:
-        params["speed"] = f"{settings.speed:g}"
-    return params
+# The link code lives in .links; these names stay importable from here for the modules
+# that import them from settings (links imports this module, so this import comes last).
+from .links import from_query_params, to_query_params  # noqa: E402, F401
