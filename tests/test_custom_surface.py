@@ -245,19 +245,13 @@ def test_maps_of_a_costly_formula_stay_within_the_servers_budget(monkeypatch):
     monkeypatch.setattr(compute, "MAP_BUDGET_SECONDS", 1e-9)
     expr = "sin(2*x) * cos(2*y) + 0.2*(x**2 + y**2)"  # a formula no other test maps
     at = _app(surface="custom", expr=expr, view="parameter-map")
-    pmap = compute.compute_parameter_map(
-        surface="custom", kappa=50.0, method="momentum", x0=0.5, y0=0.5, steps=50,
-        noise=0.0, seed=0, expr=expr,
-    )  # fmt: skip
+    custom = Settings(surface="custom", x0=0.5, y0=0.5, steps=50, expr=expr)
+    pmap = compute.compute_parameter_map(compute.parameter_map_key(custom), "momentum")
     assert pmap.shape == (compute.MIN_MAP_SIDE, compute.MIN_MAP_SIDE) < (DEFAULT_GRID,) * 2
     assert any("coarser grid" in c.value for c in at.caption)
-    bmap = compute.compute_basin_map(
-        surface="custom", kappa=50.0, method="sgd", lr=0.01, momentum=0.0, steps=50,
-        noise=0.0, seed=0, expr=expr,
-    )  # fmt: skip
+    custom = Settings(surface="custom", lr=0.01, momentum=0.0, steps=50, expr=expr)
+    bmap = compute.compute_basin_map(compute.basin_map_key(custom), "sgd")
     assert bmap.shape[0] == compute.MIN_MAP_SIDE < DEFAULT_BASIN_RESOLUTION
-    builtin = compute.compute_parameter_map(
-        surface="himmelblau", kappa=50.0, method="momentum", x0=0.5, y0=0.5, steps=50,
-        noise=0.0, seed=0,
-    )  # fmt: skip
+    himmelblau = Settings(surface="himmelblau", x0=0.5, y0=0.5, steps=50)
+    builtin = compute.compute_parameter_map(compute.parameter_map_key(himmelblau), "momentum")
     assert builtin.shape == (DEFAULT_GRID, DEFAULT_GRID)

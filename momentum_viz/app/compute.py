@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import asdict
+from collections import namedtuple
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import streamlit as st
@@ -36,10 +36,8 @@ from ..views.plotly_internals import SerializedFigure
 from ..views.race import REPLAY_MS, MapSize, map_size, replay_frames, trajectory_figure
 from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE
 from .settings import (
-    CUSTOM_FIELDS,
-    DEFAULT_BOUND_VALUES,
+    RUN_FIELDS,
     SLIDER_STOPS,
-    VIEW_FIELDS,
     Settings,
     stops_with,
     surface_of,
@@ -59,60 +57,25 @@ MAP_DRAWING_HEIGHT = 452
 LECTURE_DRAWING_HEIGHT = 500
 
 
-def _surface(
-    surface: str, kappa: float, expr: str, xmin: float, xmax: float, ymin: float, ymax: float
-) -> Surface:
-    """The Surface these plain arguments name (a custom one is cached by its formula)."""
-    settings = Settings(
-        surface=surface, kappa=kappa, expr=expr, xmin=xmin, xmax=xmax, ymin=ymin, ymax=ymax
-    )
-    return surface_of(settings)
+class RunKey(namedtuple("_RunFields", RUN_FIELDS)):
+    """The settings that determine the runs, as one hashable cache argument: the fields
+    the declarations mark as changing the runs (``settings.RUN_FIELDS``), so a new setting
+    joins it by its declaration alone. A tuple: Streamlit hashes it field by field."""
 
-
-def surface_args(settings: Settings) -> dict[str, Any]:
-    """The settings that name the surface, as keyword arguments of the map caches."""
-    names = ("surface", "kappa", *CUSTOM_FIELDS)
-    return {name: getattr(settings, name) for name in names}
-
-
-def _run_args(settings: Settings) -> dict[str, Any]:
-    """The settings that determine the runs, as keyword arguments of the run caches."""
-    kwargs = asdict(settings)
-    for name in VIEW_FIELDS:
-        kwargs.pop(name)
-    return kwargs
-
-
-class RunKey(NamedTuple):
-    """The settings that determine the runs, as one hashable cache argument (a tuple:
-    Streamlit hashes it field by field)."""
-
-    surface: str
-    kappa: float
-    methods: tuple[str, ...]
-    lr: float
-    momentum: float
-    steps: int
-    noise: float
-    seed: int
-    x0: float
-    y0: float
-    expr: str
-    xmin: float
-    xmax: float
-    ymin: float
-    ymax: float
+    __slots__ = ()
 
     @classmethod
     def of(cls, settings: Settings) -> RunKey:
         """The key of these settings."""
-        return cls(**_run_args(settings))
+        return cls(*(getattr(settings, name) for name in RUN_FIELDS))
+
+    def settings(self) -> Settings:
+        """Settings with these run fields (the view's fields at their defaults)."""
+        return Settings(**self._asdict())
 
     def surface_object(self) -> Surface:
-        """The Surface these settings name."""
-        return _surface(
-            self.surface, self.kappa, self.expr, self.xmin, self.xmax, self.ymin, self.ymax
-        )
+        """The Surface these settings name (a custom one is cached by its formula)."""
+        return surface_of(self.settings())
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -232,11 +195,21 @@ def compute_family_blob(key: RunKey, parameter: str) -> bytes:
     return _with_id(family_blob(s, parameter, values, paths))
 
 
+# The fields of a run key that name the surface; the caches of what depends on the
+# surface alone (or on the surface and a few more fields) set all others to fixed values,
+# so that every setting on one surface shares their entries.
+SURFACE_FIELDS = ("surface", "kappa", "expr", "xmin", "xmax", "ymin", "ymax")
+_FIXED = RunKey.of(Settings())._replace(methods=(), x0=0.0, y0=0.0)
+
+
+def only(key: RunKey, *names: str) -> RunKey:
+    """``key`` with only the surface and the fields ``names`` kept, the others fixed."""
+    return _FIXED._replace(**{name: getattr(key, name) for name in (*SURFACE_FIELDS, *names)})
+
+
 def _surface_key(key: RunKey) -> RunKey:
     """``key`` with everything but the surface set to fixed values."""
-    return key._replace(
-        methods=(), lr=1.0, momentum=0.0, steps=1, noise=0.0, seed=0, x0=0.0, y0=0.0
-    )
+    return only(key)
 
 
 def _family_key(key: RunKey, parameter: str) -> RunKey:
@@ -319,59 +292,45 @@ def map_side(surface: Surface, steps: int, default: int) -> int:
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing the (α, γ) map…")
-def compute_parameter_map(
-    surface: str,
-    kappa: float,
-    method: str,
-    x0: float,
-    y0: float,
-    steps: int,
-    noise: float,
-    seed: int,
-    expr: str = "",
-    xmin: float = DEFAULT_BOUND_VALUES[0],
-    xmax: float = DEFAULT_BOUND_VALUES[1],
-    ymin: float = DEFAULT_BOUND_VALUES[2],
-    ymax: float = DEFAULT_BOUND_VALUES[3],
-    lr_decade: int = 0,
-) -> ParameterMap:
-    """One batched run per (α, γ) cell from the current start (cached).
+def compute_parameter_map(key: RunKey, method: str, lr_decade: int = 0) -> ParameterMap:
+    """One batched run per (α, γ) cell from the key's start (cached; see
+    :func:`parameter_map_key`).
 
     ``lr_decade`` is floor(log10(α)) of the current α: the α axis reaches three decades
     below it (and below the surface's default), so the current α is on the map. A decade,
     not α itself, so that moving α within a decade reuses the map.
     """
-    s = _surface(surface, kappa, expr, xmin, xmax, ymin, ymax)
-    side = map_side(s, steps, DEFAULT_GRID)
+    s = key.surface_object()
+    side = map_side(s, key.steps, DEFAULT_GRID)
     lrs, momenta = default_axes(s, 10.0**lr_decade, n_lr=side, n_mom=side)
     return parameter_map(
-        s, method, (x0, y0), lrs=lrs, momenta=momenta, steps=steps, noise=noise, seed=seed
-    )
+        s, method, (key.x0, key.y0), lrs=lrs, momenta=momenta, steps=key.steps,
+        noise=key.noise, seed=key.seed,
+    )  # fmt: skip
+
+
+def parameter_map_key(settings: Settings) -> RunKey:
+    """The (α, γ) map's cache key: the surface, start, steps and noise (not α, γ or the
+    methods, which the map's axes and its own method replace)."""
+    return only(RunKey.of(settings), "x0", "y0", "steps", "noise", "seed")
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing the basin map…")
-def compute_basin_map(
-    surface: str,
-    kappa: float,
-    method: str,
-    lr: float,
-    momentum: float,
-    steps: int,
-    noise: float,
-    seed: int,
-    expr: str = "",
-    xmin: float = DEFAULT_BOUND_VALUES[0],
-    xmax: float = DEFAULT_BOUND_VALUES[1],
-    ymin: float = DEFAULT_BOUND_VALUES[2],
-    ymax: float = DEFAULT_BOUND_VALUES[3],
-) -> BasinMap:
-    """One batched run per start point of a grid over the surface (cached)."""
-    s = _surface(surface, kappa, expr, xmin, xmax, ymin, ymax)
-    resolution = map_side(s, steps, DEFAULT_BASIN_RESOLUTION)
+def compute_basin_map(key: RunKey, method: str) -> BasinMap:
+    """One batched run per start point of a grid over the surface (cached; see
+    :func:`basin_map_key`)."""
+    s = key.surface_object()
+    resolution = map_side(s, key.steps, DEFAULT_BASIN_RESOLUTION)
     return basin_map(
-        s, method, lr=lr, momentum=momentum, steps=steps, noise=noise, seed=seed,
-        resolution=resolution,
+        s, method, lr=key.lr, momentum=key.momentum, steps=key.steps, noise=key.noise,
+        seed=key.seed, resolution=resolution,
     )  # fmt: skip
+
+
+def basin_map_key(settings: Settings) -> RunKey:
+    """The basin map's cache key: the surface, α, γ, steps and noise (not the start or
+    the methods, which the map's grid and its own method replace)."""
+    return only(RunKey.of(settings), "lr", "momentum", "steps", "noise", "seed")
 
 
 # Step anatomy figures are small (the paths up to one step, no frames) and a lecturer

@@ -1,6 +1,7 @@
 """Guided scenarios: ready-made views that each show one thing about momentum.
 
-A :class:`Scenario` sets every control of the app (its :class:`Settings`, with
+A :class:`Scenario` sets every control of the app: it names a surface and states only
+what differs from that surface's defaults (its :class:`Settings` follow, with
 ``scenario`` set to its key), gives a lecturer one short sentence to say (``lead``) and
 tells the student, in one or two plain sentences, what to watch for (``watch``).
 :data:`SCENARIOS` lists them in the order the app shows them: the five lessons of the
@@ -22,12 +23,14 @@ Pure Python: no Streamlit here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
-from surfaces import DEFAULT_KAPPA, SURFACES, quadratic
+from surfaces import DEFAULT_KAPPA, quadratic
 
 from ..numerics.theory import optimal_momentum_params
-from .settings import Settings
+from .settings import Settings, defaults_for
 
 __all__ = ["SCENARIOS", "SCENARIO_SETTINGS", "Scenario"]
 
@@ -39,42 +42,34 @@ class Scenario:
     Attributes:
         key: url-safe slug (lowercase letters, digits, hyphens); ``?scenario=<key>``.
         title: shown in the scenario selector.
-        settings: every control of the view, with ``settings.scenario == key``.
         watch: one or two sentences telling the student what to look for.
         lead: one sentence of at most 20 words a lecturer can say aloud (the app shows
             it first and ``watch`` behind an expander).
+        surface, kappa: the surface the scenario starts from (κ: the bowl's).
+        changes: the settings that differ from that surface's defaults.
     """
 
     key: str
     title: str
-    settings: Settings
     watch: str
     lead: str
+    surface: str
+    kappa: float = DEFAULT_KAPPA
+    changes: Mapping[str, object] = field(default_factory=dict)
 
-
-def _bowl_start(kappa: float) -> tuple[float, float]:
-    return quadratic(kappa=kappa).start
+    @cached_property
+    def settings(self) -> Settings:
+        """Every control of the view, with ``settings.scenario == key``."""
+        base = defaults_for(self.surface, self.kappa)
+        return replace(base, scenario=self.key, **self.changes)  # type: ignore[arg-type]
 
 
 # --- the scenarios ---------------------------------------------------------------------------
 
-_MULTIWELL = SURFACES["multiwell"]
 _ESCAPE = Scenario(
     key="escape-local-minimum",
     title="Momentum escapes a local minimum",
-    settings=Settings(
-        surface="multiwell",
-        kappa=DEFAULT_KAPPA,
-        methods=("sgd", "momentum"),
-        lr=0.3,
-        momentum=0.9,
-        steps=300,
-        noise=0.0,
-        seed=0,
-        x0=_MULTIWELL.start[0],
-        y0=_MULTIWELL.start[1],
-        scenario="escape-local-minimum",
-    ),
+    surface="multiwell",
     watch=(
         "Plain SGD rolls into the first, shallow well it meets and stays there; momentum "
         "(γ = 0.9) rolls over the low ridge into the deep global well on the right. This "
@@ -88,23 +83,10 @@ _ESCAPE = Scenario(
     ),
 )
 
-_ROSENBROCK = SURFACES["rosenbrock"]
 _VALLEY = Scenario(
     key="narrow-valley",
     title="Narrow curved valley",
-    settings=Settings(
-        surface="rosenbrock",
-        kappa=DEFAULT_KAPPA,
-        methods=("sgd", "momentum"),
-        lr=1e-3,
-        momentum=0.95,
-        steps=1000,
-        noise=0.0,
-        seed=0,
-        x0=_ROSENBROCK.start[0],
-        y0=_ROSENBROCK.start[1],
-        scenario="narrow-valley",
-    ),
+    surface="rosenbrock",
     watch=(
         "The gradient points across the valley, not along it, so plain SGD only creeps "
         "along the floor: after 1,000 steps it is still far from the minimum at (1, 1) "
@@ -117,19 +99,8 @@ _VALLEY = Scenario(
 _TOO_MUCH = Scenario(
     key="too-much-momentum",
     title="Too much momentum",
-    settings=Settings(
-        surface="quadratic",
-        kappa=DEFAULT_KAPPA,
-        methods=("sgd", "momentum"),
-        lr=0.02,
-        momentum=0.99,
-        steps=500,
-        noise=0.0,
-        seed=0,
-        x0=_bowl_start(DEFAULT_KAPPA)[0],
-        y0=_bowl_start(DEFAULT_KAPPA)[1],
-        scenario="too-much-momentum",
-    ),
+    surface="quadratic",
+    changes={"momentum": 0.99, "steps": 500},
     watch=(
         "With γ = 0.99 the ball keeps almost all of its speed: it overshoots the minimum "
         "by nearly as far as it started and is still swinging back and forth after 500 "
@@ -144,19 +115,8 @@ _OPT_LR, _OPT_MOMENTUM = optimal_momentum_params(_LAM_MIN, _LAM_MAX)
 _ILL = Scenario(
     key="ill-conditioned-bowl",
     title="Ill-conditioned bowl: the optimal α and γ",
-    settings=Settings(
-        surface="quadratic",
-        kappa=DEFAULT_KAPPA,
-        methods=("sgd", "momentum"),
-        lr=_OPT_LR,
-        momentum=_OPT_MOMENTUM,
-        steps=250,
-        noise=0.0,
-        seed=0,
-        x0=_bowl_start(DEFAULT_KAPPA)[0],
-        y0=_bowl_start(DEFAULT_KAPPA)[1],
-        scenario="ill-conditioned-bowl",
-    ),
+    surface="quadratic",
+    changes={"lr": _OPT_LR, "momentum": _OPT_MOMENTUM, "steps": 250},
     watch=(
         "With the theory's optimal α* ≈ 0.061 and γ* ≈ 0.57 momentum reaches the minimum "
         "in about 40 steps. Plain SGD diverges at this α (it needs α < 2/λmax = 0.04), "
@@ -172,19 +132,9 @@ _NOISE_KAPPA = 2.0
 _NOISY = Scenario(
     key="noisy-gradients",
     title="Noisy gradients",
-    settings=Settings(
-        surface="quadratic",
-        kappa=_NOISE_KAPPA,
-        methods=("sgd", "momentum"),
-        lr=0.002,
-        momentum=0.9,
-        steps=1200,
-        noise=3.0,
-        seed=0,
-        x0=_bowl_start(_NOISE_KAPPA)[0],
-        y0=_bowl_start(_NOISE_KAPPA)[1],
-        scenario="noisy-gradients",
-    ),
+    surface="quadratic",
+    kappa=_NOISE_KAPPA,
+    changes={"lr": 0.002, "momentum": 0.9, "steps": 1200, "noise": 3.0},
     watch=(
         "On the way down, each momentum step averages the last ten or so noisy gradients, "
         "so its path runs smoothly to the bottom while SGD's zig-zags (about 96% of "
@@ -204,19 +154,8 @@ _PAST_START = (2.87, -0.20)
 _PAST = Scenario(
     key="rolls-past-global-minimum",
     title="Momentum rolls past the best minimum",
-    settings=Settings(
-        surface="multiwell",
-        kappa=DEFAULT_KAPPA,
-        methods=("sgd", "momentum"),
-        lr=0.3,
-        momentum=0.9,
-        steps=300,
-        noise=0.0,
-        seed=0,
-        x0=_PAST_START[0],
-        y0=_PAST_START[1],
-        scenario="rolls-past-global-minimum",
-    ),
+    surface="multiwell",
+    changes={"x0": _PAST_START[0], "y0": _PAST_START[1]},
     watch=(
         "Starting right of the deep global well, plain SGD settles in it within a few "
         "steps (J = −2.05), but momentum (γ = 0.9) arrives so fast that it rolls straight "
@@ -229,23 +168,10 @@ _PAST = Scenario(
     ),
 )
 
-_HIMMELBLAU = SURFACES["himmelblau"]
 _SLOWER = Scenario(
     key="momentum-slower-himmelblau",
     title="Momentum is slower: Himmelblau",
-    settings=Settings(
-        surface="himmelblau",
-        kappa=DEFAULT_KAPPA,
-        methods=("sgd", "momentum"),
-        lr=_HIMMELBLAU.lr,
-        momentum=_HIMMELBLAU.momentum,
-        steps=_HIMMELBLAU.steps,
-        noise=0.0,
-        seed=0,
-        x0=_HIMMELBLAU.start[0],
-        y0=_HIMMELBLAU.start[1],
-        scenario="momentum-slower-himmelblau",
-    ),
+    surface="himmelblau",
     watch=(
         "Both reach the upper-left minimum, where the surface is almost a round bowl "
         "(curvatures 65 and 81) with no zig-zag for momentum to smooth out: with γ = 0.8 "
@@ -260,19 +186,9 @@ _ROUND_KAPPA = 1.0
 _ROUND = Scenario(
     key="momentum-slower-round-bowl",
     title="Momentum is slower: a round bowl",
-    settings=Settings(
-        surface="quadratic",
-        kappa=_ROUND_KAPPA,
-        methods=("sgd", "momentum"),
-        lr=0.1,
-        momentum=0.9,
-        steps=300,
-        noise=0.0,
-        seed=0,
-        x0=_bowl_start(_ROUND_KAPPA)[0],
-        y0=_bowl_start(_ROUND_KAPPA)[1],
-        scenario="momentum-slower-round-bowl",
-    ),
+    surface="quadratic",
+    kappa=_ROUND_KAPPA,
+    changes={"lr": 0.1, "momentum": 0.9, "steps": 300},
     watch=(
         "On a round bowl (κ = 1) every SGD step points straight at the minimum, so "
         "there is no zig-zag for momentum to damp. With γ = 0.9 momentum overshoots and "

@@ -285,6 +285,15 @@ def echo_list(items: list[str]) -> str:
 VIEW_FIELDS = tuple(f.name for f in fields(Settings) if not declaration_of(f).runs)
 RUN_FIELDS = tuple(f.name for f in fields(Settings) if declaration_of(f).runs)
 
-# The link code lives in .links; these names stay importable from here for the modules
-# that import them from settings (links imports this module, so this import comes last).
-from .links import from_query_params, to_query_params  # noqa: E402, F401
+_MOVED_TO_LINKS = ("from_query_params", "to_query_params")
+
+
+def __getattr__(name: str) -> object:
+    """The link code lives in :mod:`.links`; its two functions stay importable from here
+    for the modules that import them from settings. Looked up on first use, since links
+    imports this module."""
+    if name in _MOVED_TO_LINKS:
+        from . import links
+
+        return getattr(links, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -13,7 +13,7 @@ from ...numerics.optimizer import Run
 from ...views.map_figures import basin_map_figure
 from ...views.style import METHOD_LABELS
 from ..charts import MAP_CONFIG
-from ..compute import compute_basin_map, surface_args
+from ..compute import basin_map_key, compute_basin_map
 from ..settings import Settings, surface_of
 
 
@@ -34,10 +34,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         return
     cols = st.columns(2)
     for col, method in zip(cols, ("sgd", "momentum"), strict=True):
-        bmap = compute_basin_map(
-            method=method, lr=settings.lr, momentum=settings.momentum, steps=settings.steps,
-            noise=settings.noise, seed=settings.seed, **surface_args(settings),
-        )  # fmt: skip
+        bmap = compute_basin_map(basin_map_key(settings), method)
         label = METHOD_LABELS[method]
         title = f"{label} (α = {settings.lr:.3g}" + (
             f", γ = {settings.momentum:.4g})" if method != "sgd" else ")"
