@@ -489,3 +489,20 @@ def test_page_css_survives_the_html_sanitizer():
     # every rule of the page, focus rings and phone tables with them, without an error.
     body = PAGE_CSS.strip().removeprefix("<style>").removesuffix("</style>")
     assert "<" not in body
+
+
+def test_play_on_open_is_a_view_setting_kept_in_the_link():
+    from momentum_viz.app.compute import RunKey
+    from momentum_viz.app.settings import VIEW_FIELDS
+
+    at = _app()
+    assert at.checkbox(key="autoplay").value is False
+    assert _race(at)["autoplay"] is False and "autoplay" not in at.query_params
+    at.checkbox(key="autoplay").check().run()
+    assert not at.exception
+    assert _race(at)["autoplay"] is True and at.query_params["autoplay"] == "1"
+    # A new surface keeps it; the link reopens it; it only changes the view.
+    at.selectbox(key="surface").set_value("multiwell").run()
+    assert at.checkbox(key="autoplay").value is True
+    assert _app(autoplay="1").checkbox(key="autoplay").value is True
+    assert "autoplay" in VIEW_FIELDS and "autoplay" not in RunKey._fields

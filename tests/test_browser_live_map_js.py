@@ -56,22 +56,23 @@ def _blobs() -> dict[str, bytes]:
         batch = {m: simulate(S, m, S.start, steps=STEPS, **fixed).positions for m in methods}
         carried[parameter] = family_blob(S, parameter, values, batch)
     ids = {name: blob_id(blob) for name, blob in carried.items()}
-    race = race_blob(
-        S,
-        _paths(LR, MOMENTUM),
-        lr=LR,
-        momentum=MOMENTUM,
-        start=S.start,
-        replay_ms=8000,
-        drawing_height=400,
-        font_size=18,
-        surface_id=ids["surface"],
-        family_ids={"lr": ids["lr"], "momentum": ids["momentum"]},
-        label="test map",
-        sliders={"lr": "#lr", "momentum": "#momentum"},
-    )
     out = {name: ids[name].encode() + blob for name, blob in carried.items()}
-    out["race"] = race
+    for name, autoplay in (("race", False), ("race_autoplay", True)):
+        out[name] = race_blob(
+            S,
+            _paths(LR, MOMENTUM),
+            lr=LR,
+            momentum=MOMENTUM,
+            start=S.start,
+            replay_ms=8000,
+            drawing_height=400,
+            font_size=18,
+            autoplay=autoplay,
+            surface_id=ids["surface"],
+            family_ids={"lr": ids["lr"], "momentum": ids["momentum"]},
+            label="test map",
+            sliders={"lr": "#lr", "momentum": "#momentum"},
+        )
     return out
 
 
@@ -224,3 +225,19 @@ def test_a_superseded_renders_cleanup_does_not_take_the_map_down(js_page):
     js_page.evaluate("() => c3()")
     assert js_page.evaluate(roots) == 0 and js_page.evaluate(listeners) == 0
     assert js_page.evaluate("window.__momentumViz.pins.size") == 0
+
+
+def _playing(page) -> bool:
+    return page.evaluate("() => root.__momentumVizMap.playing")
+
+
+def test_play_on_open_starts_a_new_race_once(js_page):
+    js_page.evaluate("() => { window.cleanup = render('race'); }")
+    assert not _playing(js_page)  # off: the map waits for Play
+    js_page.evaluate("() => { cleanup(); window.cleanup = render('race_autoplay'); }")
+    assert _playing(js_page)
+    assert js_page.locator("button.mv-play").get_attribute("aria-label") == "Pause"
+    # Paused by the user, the same race sent again by a rerun does not start again.
+    js_page.evaluate("() => root.__momentumVizMap.togglePlay()")
+    js_page.evaluate("() => render('race_autoplay')")
+    assert not _playing(js_page)

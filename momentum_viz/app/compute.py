@@ -252,6 +252,7 @@ def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
         drawing_height=drawing,
         font_size=font,
         fill_screen=settings.lecture,
+        autoplay=settings.autoplay,
         surface_id=ids[0],
         family_ids={"momentum": ids[1], "lr": ids[2]},
         label=label,

@@ -219,6 +219,7 @@ class LiveMap {
       if (input) this.onSlider(parameter, input);
     }
     this.schedule();
+    autoplayNewRace(this, race);
   }
 
   buildLegend() {
@@ -608,6 +609,16 @@ function markerSvg(symbol, x, y, r, color) {
   if (symbol === "square") return `<rect x="${x - r * 0.85}" y="${y - r * 0.85}" width="${r * 1.7}" height="${r * 1.7}" ${edge}/>`;
   if (symbol === "diamond") return `<polygon points="${x},${y - r * 1.2} ${x + r * 1.2},${y} ${x},${y + r * 1.2} ${x - r * 1.2},${y}" ${edge}/>`;
   return `<circle cx="${x}" cy="${y}" r="${r}" ${edge}/>`;
+}
+
+// The view setting "Play on open" (header.autoplay): the replay starts by itself the first
+// time a race is drawn, and again for each new race (new runs: its label names the
+// surface, methods, start, α and γ), never for a rerun that sends the same race again.
+function autoplayNewRace(map, race) {
+  const identity = `${race.header.label};${race.header.steps}`;
+  if (!race.header.autoplay || map.autoplayed === identity) return;
+  map.autoplayed = identity;
+  if (!map.playing) map.togglePlay();
 }
 
 export default function (component) {

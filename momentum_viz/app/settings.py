@@ -179,6 +179,8 @@ class Settings:
     anatomy_step: int = declare(0, WHOLE, runs=False, range_of=_steps_range, in_link=UNLESS_DEFAULT)
     # The replay speed of the race map.
     speed: float = declare(1.0, NUMBER_CHOICE, **_VIEW_CHOICE, choices=SPEEDS)
+    # Whether the race map's replay starts by itself when the view opens.
+    autoplay: bool = declare(False, FLAG, runs=False, in_link=UNLESS_DEFAULT)
 
     @property
     def bounds(self) -> tuple[tuple[float, float], tuple[float, float]]:

@@ -161,6 +161,11 @@ def _start_point() -> None:
         help="How fast ▶ Play replays the run on the map: 1× takes about 7 s, "
         "whatever the number of steps.",
     )
+    sb.checkbox(
+        "Play on open",
+        key="autoplay",
+        help="Start the replay on the map by itself when the view opens.",
+    )
     sb.toggle(
         "Lecture mode",
         key="lecture",

@@ -120,6 +120,7 @@ def current_settings() -> Settings:
     elif not values["expr"]:  # "custom" picked before any formula was stored (a reconnect)
         values["expr"] = DEFAULT_EXPRESSION
     values["anatomy"] = bool(values["anatomy"])
+    values["autoplay"] = bool(values["autoplay"])
     # The anatomy's step t (θ_t → θ_{t+1}) exists for t < steps: fewer steps pull it back.
     values["anatomy_step"] = min(max(int(values["anatomy_step"] or 0), 0), values["steps"] - 1)
     return Settings(**values)
@@ -161,10 +162,15 @@ def init_state() -> list[str]:
 
 def _kept(s: Settings) -> dict[str, object]:
     """What a new surface carries over: methods, noise, seed, the view's choices, lecture
-    mode, replay speed and the anatomy toggle (its step starts again at 0)."""
+    mode, replay speed, "Play on open" and the anatomy toggle (its step starts again at 0)."""
     keep: dict[str, object] = {"methods": s.methods, "noise": s.noise, "seed": s.seed}
     keep |= {"view": s.view, "map_method": s.map_method, "theory_point": s.theory_point}
-    return keep | {"lecture": s.lecture, "speed": s.speed, "anatomy": s.anatomy}
+    return keep | {
+        "lecture": s.lecture,
+        "speed": s.speed,
+        "autoplay": s.autoplay,
+        "anatomy": s.anatomy,
+    }
 
 
 def on_surface_change() -> None:
@@ -216,7 +222,9 @@ def on_scenario_change() -> None:
     """A guided scenario sets every control."""
     key = st.session_state["scenario"]
     if key in SCENARIOS:
-        _store(SCENARIOS[key].settings, keep=("lecture", "speed"))  # how the page is shown stays
+        _store(
+            SCENARIOS[key].settings, keep=("lecture", "speed", "autoplay")
+        )  # how the page is shown stays
 
 
 # --- callbacks of the tabs -----------------------------------------------------------

@@ -280,6 +280,7 @@ def race_blob(
     drawing_height: int,
     font_size: int,
     fill_screen: bool = False,
+    autoplay: bool = False,
     surface_id: str,
     family_ids: Mapping[str, str],
     label: str,
@@ -290,7 +291,8 @@ def race_blob(
     ``surface_id`` and ``family_ids`` ("lr", "momentum") are the :func:`blob_id` of the
     blobs drawn with it; ``drawing_height`` is the map's height in px, or with
     ``fill_screen`` (lecture mode) the least of it: the browser then grows the map to the
-    screen's height below it; ``label`` is the map's accessible name; ``sliders`` maps "lr"
+    screen's height below it; ``autoplay`` starts the replay when a new race is first
+    drawn; ``label`` is the map's accessible name; ``sliders`` maps "lr"
     and "momentum" to the CSS selectors of the inputs the browser follows during a drag.
     """
     methods = []
@@ -332,6 +334,7 @@ def race_blob(
         "replay_ms": float(replay_ms),
         "drawing_height": int(drawing_height),
         "fill_screen": bool(fill_screen),
+        "autoplay": bool(autoplay),
         "font_size": int(font_size),
         "surface": surface_id,
         "families": dict(family_ids),
