@@ -96,7 +96,9 @@ class Declaration:
             return isinstance(value, str | int | float) and value in self.choices
         if self.kind == FLAG:
             return isinstance(value, bool | int) and value in (0, 1)
-        return True  # names and methods: checked by their own rules
+        if self.kind == NAME:
+            return isinstance(value, str)
+        return True  # the methods: checked by their own rule
 
 
 def declare(default: Any, kind: str, *, runs: bool, **declaration: Any) -> Any:

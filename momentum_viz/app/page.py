@@ -147,11 +147,14 @@ def header(settings: Settings, notes: list[str]) -> None:
         )
     for note in notes:
         st.info(f"Link: {code_span(note)}", icon="🔗")
+    for note in state.widget_notes():  # values the browser sent that no field can take
+        st.warning(f"Ignored: {code_span(note)}", icon="⚠️")
 
 
 def run_app() -> None:
     """Build the whole page (the entry point ``app.py`` calls this)."""
     notes = init_state()
+    state.repair_widgets()
     settings = sidebar.render()
     # The address bar always holds a link that reopens exactly this view.
     params = to_query_params(settings)

@@ -12,6 +12,7 @@ from surfaces import KAPPA_RANGE, SURFACES
 from surfaces.expression import FUNCTIONS, MAX_BOUND, MAX_LENGTH
 
 from ..numerics.optimizer import METHODS
+from ..numerics.ranges import SEED_RANGE
 from ..views.style import METHOD_LABELS
 from . import state
 from .scenarios import SCENARIOS
@@ -94,6 +95,9 @@ def _custom_surface() -> None:
                 f"{axis} {end}",
                 -MAX_BOUND,
                 MAX_BOUND,
+                # No default: Streamlit resets a NaN the browser sends to the default,
+                # which would be applied as -MAX_BOUND; None is refused by Apply.
+                value=None,
                 step=0.5,
                 key=f"{state.DRAFT}{axis}{end}",
             )
@@ -149,7 +153,10 @@ def _start_point() -> None:
     col_x, col_y, col_seed = sb.columns(3)
     col_x.number_input("x₀", xmin, xmax, step=(xmax - xmin) / 100, key="x0", format="%.3f")
     col_y.number_input("y₀", ymin, ymax, step=(ymax - ymin) / 100, key="y0", format="%.3f")
-    col_seed.number_input("Seed", 0, 2**31 - 1, step=1, key="seed")
+    # Whole numbers in a float input: Streamlit's int input raises on a NaN the browser
+    # sends, before any of the app's code runs; a float one resets it to its minimum, and
+    # the settings' check rounds what it holds (state.current_settings).
+    col_seed.number_input("Seed", 0.0, float(SEED_RANGE[1]), step=1.0, key="seed", format="%.0f")
     sb.button("Back to this surface's defaults", on_click=state.on_reset, width="stretch")
     sb.caption("Tip: click the map to start from that point.")
     sb.segmented_control(

@@ -12,29 +12,36 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection
-from dataclasses import asdict, fields
+from dataclasses import Field, asdict, fields, replace
 
 import streamlit as st
 
-from surfaces import ExpressionError, from_expression
+from surfaces import SURFACES, ExpressionError, from_expression
 
 from ..numerics.optimizer import METHODS
+from .fields import FLAG, NUMBER, WHOLE, declaration_of
 from .scenarios import SCENARIO_SETTINGS, SCENARIOS
 from .settings import (
+    BOUND_FIELDS,
     CUSTOM,
     CUSTOM_FIELDS,
     DEFAULT_BOUND_VALUES,
     DEFAULT_EXPRESSION,
+    ECHO_CHARS,
     VIEWS,
     Settings,
     defaults_for,
+    echo,
     from_query_params,
     surface_of,
 )
 from .streamlit_internals import widget_keys_from_browser
 
 _FIELDS = tuple(f.name for f in fields(Settings))
+_FIELD = {f.name: f for f in fields(Settings)}
+_FLAGS = tuple(f.name for f in fields(Settings) if declaration_of(f).kind == FLAG)
 _LINK = "_link_settings"  # the settings the address bar held on the session's first run
+_NOTES = "_widget_notes"  # notes about refused widget values, until the page shows them
 
 
 # Widgets drawn only inside their tab. Streamlit forgets a widget's value in a run that
@@ -109,21 +116,131 @@ def value_of(name: str) -> object:
     return getattr(st.session_state[_LINK], name)
 
 
-def current_settings() -> Settings:
-    """The settings the widgets hold now."""
+def _raw_values() -> dict[str, object]:
+    """The widgets' values as Settings fields, before any check (the view's tab label
+    turned into its slug; the formula of a surface that is not the custom one cleared)."""
     values = {name: value_of(name) for name in _FIELDS}
-    values["methods"] = tuple(m for m in METHODS if m in (values["methods"] or ()))
     view = values["view"]
-    values["view"] = view if view in VIEWS else _VIEW_SLUGS.get(view, "race")
+    values["view"] = _VIEW_SLUGS.get(view, view) if isinstance(view, str) else view
     if values["surface"] != CUSTOM:  # the formula in memory is not part of this view
         values.update(zip(CUSTOM_FIELDS, ("", *DEFAULT_BOUND_VALUES), strict=True))
     elif not values["expr"]:  # "custom" picked before any formula was stored (a reconnect)
         values["expr"] = DEFAULT_EXPRESSION
-    values["anatomy"] = bool(values["anatomy"])
-    values["autoplay"] = bool(values["autoplay"])
-    # The anatomy's step t (θ_t → θ_{t+1}) exists for t < steps: fewer steps pull it back.
-    values["anatomy_step"] = min(max(int(values["anatomy_step"] or 0), 0), values["steps"] - 1)
-    return Settings(**values)
+    for name in _FLAGS:  # a toggle not drawn yet reads None: off
+        values[name] = values[name] or False
+    return values
+
+
+def _checked_methods(value: object) -> tuple[str, ...] | None:
+    """The methods a pills widget holds, in the app's order, or None if it holds
+    anything but method names."""
+    if not isinstance(value, list | tuple) or not all(m in METHODS for m in value):
+        return None
+    return tuple(m for m in METHODS if m in value)
+
+
+def _replacement(f: Field, value: object, settings: Settings) -> tuple[object, str]:
+    """What stands in for a refused widget value, and the note that says so: a finite
+    number outside its range is clamped, anything else gives the field's default."""
+    declaration = declaration_of(f)
+    shown = _quoted(value)
+    if declaration.kind in (NUMBER, WHOLE) and _finite_number(value):
+        lo, hi = declaration.allowed(settings)
+        clamped = min(max(float(value), lo), hi)  # type: ignore[arg-type]
+        if declaration.kind == WHOLE and lo <= value <= hi:  # type: ignore[operator]
+            return round(
+                clamped
+            ), f"{f.name} = {shown} is not a whole number: using {round(clamped)}."
+        clamped = round(clamped) if declaration.kind == WHOLE else clamped
+        return clamped, f"{f.name} = {shown} is outside [{lo:g}, {hi:g}]: using {clamped:g}."
+    try:
+        surface_defaults = defaults_for(
+            settings.surface,
+            settings.kappa,
+            expr=settings.expr or DEFAULT_EXPRESSION,
+            bounds=settings.bounds,
+        )
+        default = getattr(surface_defaults, f.name)
+    except ValueError:  # a formula refused since (ExpressionError is a ValueError)
+        default = f.default
+    return default, f"{f.name} = {shown} is not a value it can take: using {default!r}."
+
+
+def _as_declared(f: Field, value: object) -> object:
+    """An accepted value in its field's type (1 → True for a flag, 5.0 → 5 for a whole
+    number), so equal settings make equal cache keys."""
+    kind = declaration_of(f).kind
+    if kind == FLAG:
+        return bool(value)
+    if kind == WHOLE:
+        return int(value)  # type: ignore[call-overload]
+    return value
+
+
+def _quoted(value: object) -> str:
+    """A value the browser sent, as a note quotes it: its repr, cut like a link's."""
+    text = repr(value)
+    return text if len(text) <= ECHO_CHARS else f"{text[:ECHO_CHARS]}… ({len(text):,} characters)"
+
+
+def _finite_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _checked(raw: dict[str, object]) -> tuple[Settings, list[str]]:
+    """Settings from the widgets' values, each checked against its declaration (type,
+    finite, inside its range or choices); a value that fails is replaced (see
+    :func:`_replacement`) and named in a note. The fields whose range depends on others
+    (the start on the surface's box, the anatomy's step below the steps) come last."""
+    settings, notes = Settings(), []
+    if raw["surface"] not in SURFACES and raw["surface"] != CUSTOM:
+        notes.append(
+            f"surface = {echo(str(raw['surface']))} is not one of {', '.join(SURFACES)}, "
+            f"{CUSTOM}: showing {settings.surface}."
+        )
+        raw = {**raw, **asdict(defaults_for(settings.surface))}
+    steps = raw["steps"]
+    if _finite_number(raw["anatomy_step"]) and _finite_number(steps):
+        # The anatomy's step t (θ_t → θ_{t+1}) exists for t < steps: fewer steps pull it back.
+        raw["anatomy_step"] = min(max(raw["anatomy_step"], 0), int(steps) - 1)  # type: ignore[call-overload]
+    ordered = sorted(fields(Settings), key=lambda f: declaration_of(f).range_of is not None)
+    for f in ordered:
+        value = raw[f.name]
+        if f.name == "methods":
+            value = _checked_methods(value)
+        if value is None or not declaration_of(f).accepts(value, settings):
+            value, note = _replacement(f, raw[f.name], settings)
+            notes.append(note)
+        settings = replace(settings, **{f.name: _as_declared(f, value)})
+    return settings, notes
+
+
+def current_settings() -> Settings:
+    """The settings the widgets hold now, each checked against its declaration: what
+    the browser sent is data (a crafted message can send anything), so a value a field
+    cannot take is replaced, with a note shown above the tabs (:func:`widget_notes`)."""
+    settings, notes = _checked(_raw_values())
+    if notes:
+        kept = st.session_state.setdefault(_NOTES, [])
+        kept.extend(note for note in notes if note not in kept)
+    return settings
+
+
+def widget_notes() -> list[str]:
+    """The notes about refused widget values since the last call (each shown once)."""
+    return st.session_state.pop(_NOTES, [])
+
+
+def repair_widgets() -> None:
+    """At the start of a run, before any widget is drawn: write back the values that
+    replaced refused ones, so a crafted value is refused once, not on every rerun."""
+    settings = current_settings()
+    raw = _raw_values()
+    for name in _FIELDS:
+        if name in ("view", "methods") or name in CUSTOM_FIELDS:
+            continue  # shown in another form by their widgets; checked on every run
+        if name in st.session_state and raw[name] != getattr(settings, name):
+            st.session_state[name] = getattr(settings, name)
 
 
 def _custom_memory() -> dict[str, object]:
@@ -192,10 +309,15 @@ def on_apply_custom() -> None:
     steps), as choosing a surface does.
     """
     expr = str(st.session_state.get(DRAFT + "expr") or "").strip()
-    xmin, xmax, ymin, ymax = (
-        float(st.session_state.get(DRAFT + name, d))
-        for name, d in zip(CUSTOM_FIELDS[1:], DEFAULT_BOUND_VALUES, strict=True)
-    )
+    drafts = [st.session_state.get(DRAFT + name, _FIELD[name].default) for name in BOUND_FIELDS]
+    settings = current_settings()
+    for name, value in zip(BOUND_FIELDS, drafts, strict=True):
+        declaration = declaration_of(_FIELD[name])
+        if not (_finite_number(value) and declaration.accepts(value, settings)):
+            lo, hi = declaration.allowed(settings)
+            st.session_state[ERROR] = f"{name} = {value!r} is not a number in [{lo:g}, {hi:g}]"
+            return
+    xmin, xmax, ymin, ymax = (float(value) for value in drafts)
     for axis, lo, hi in (("x", xmin, xmax), ("y", ymin, ymax)):
         if not lo < hi:
             st.session_state[ERROR] = f"{axis} min ({lo:g}) must be below {axis} max ({hi:g})"
@@ -221,6 +343,8 @@ def on_reset() -> None:
 def on_scenario_change() -> None:
     """A guided scenario sets every control."""
     key = st.session_state["scenario"]
+    if key and key not in SCENARIOS:
+        _ignored("scenario", key)
     if key in SCENARIOS:
         _store(
             SCENARIOS[key].settings, keep=("lecture", "speed", "autoplay")
@@ -239,17 +363,38 @@ def show_anatomy_step(step: int) -> None:
 def on_anatomy_step(delta: int, last: int) -> None:
     """The anatomy's "previous step" / "next step" buttons (and ← →): move by ``delta``,
     within 0 … ``last``."""
-    step = int(value_of("anatomy_step") or 0) + delta
+    step = current_settings().anatomy_step + delta
     show_anatomy_step(min(max(step, 0), last))
+
+
+def _ignored(what: str, value: object) -> None:
+    """Note a value the browser sent that a callback cannot use (shown once)."""
+    kept = st.session_state.setdefault(_NOTES, [])
+    note = f"{what} = {_quoted(value)} is not one the page can use: ignored."
+    if note not in kept:
+        kept.append(note)
+
+
+def _last_point(widget_key: str) -> dict | None:
+    """The last point of a chart selection's event, or None (with a note if the event
+    is not the shape Plotly sends: a list of points, each a mapping)."""
+    event = st.session_state.get(widget_key)
+    selection = event.get("selection") if hasattr(event, "get") else None
+    points = selection.get("points") if hasattr(selection, "get") else None
+    if not points:
+        return None
+    if not isinstance(points, list) or not isinstance(points[-1], dict):
+        _ignored("a map click", points)
+        return None
+    return points[-1]
 
 
 def on_map_select() -> None:
     """A click on the anatomy's still map sets the start point (the nearest click-grid
     marker)."""
-    event = st.session_state.get("map")
-    points = (event or {}).get("selection", {}).get("points", [])
-    if points:
-        _set_start(points[-1])
+    point = _last_point("map")
+    if point is not None:
+        _set_start(point)
 
 
 def on_live_map_click() -> None:
@@ -258,17 +403,20 @@ def on_live_map_click() -> None:
     click = result.get("click") if hasattr(result, "get") else None
     if isinstance(click, dict):
         _set_start(click)
+    elif click is not None:
+        _ignored("a map click", click)
 
 
 def _set_start(point: dict) -> None:
     """Store a clicked point as the start, clamped to the surface's bounds; anything but
-    two finite numbers is ignored (the browser sends it)."""
+    two finite numbers is ignored with a note (the browser sends it)."""
     x, y = point.get("x"), point.get("y")
-    if not all(isinstance(v, int | float) and math.isfinite(v) for v in (x, y)):
+    if not (_finite_number(x) and _finite_number(y)):
+        _ignored("a map click", {"x": x, "y": y})
         return
     (xmin, xmax), (ymin, ymax) = surface_of(current_settings()).bounds
-    st.session_state["x0"] = round(min(max(float(x), xmin), xmax), 4)
-    st.session_state["y0"] = round(min(max(float(y), ymin), ymax), 4)
+    st.session_state["x0"] = round(min(max(float(x), xmin), xmax), 4)  # type: ignore[arg-type]
+    st.session_state["y0"] = round(min(max(float(y), ymin), ymax), 4)  # type: ignore[arg-type]
 
 
 def on_use_optimal(lr: float, momentum: float, start: tuple[float, float] | None) -> None:
@@ -283,17 +431,31 @@ def on_use_optimal(lr: float, momentum: float, start: tuple[float, float] | None
         st.session_state["x0"], st.session_state["y0"] = start
 
 
-def on_parameter_map_select() -> None:
-    """A click on an (α, γ) map cell sets α and γ (the cell's customdata holds them)."""
-    event = st.session_state.get("parameter_map")
-    points = (event or {}).get("selection", {}).get("points", [])
-    data = points[-1].get("customdata") if points else None
-    # customdata arrives as a list, or as {"0": α, "1": γ, …} when plotly sent it as a
-    # typed array (it does for NumPy customdata).
+def _cell_values(data: object) -> tuple[float, float] | None:
+    """α and γ from an (α, γ) map cell's customdata: a list, or {"0": α, "1": γ, …} when
+    Plotly sent it as a typed array (it does for NumPy customdata); None unless both are
+    finite numbers inside the sliders' ranges."""
     if isinstance(data, dict):
         data = [data.get(str(i)) for i in range(len(data))]
-    if isinstance(data, list | tuple) and len(data) >= 2 and None not in data[:2]:
-        lr, momentum = float(data[0]), float(data[1])
-        if 0 < lr <= 1 and 0 <= momentum < 1:
-            st.session_state["lr"] = lr
-            st.session_state["momentum"] = momentum
+    if not isinstance(data, list | tuple) or len(data) < 2:
+        return None
+    lr, momentum = data[0], data[1]
+    if not (_finite_number(lr) and _finite_number(momentum)):
+        return None
+    settings = Settings()
+    for name, value in (("lr", lr), ("momentum", momentum)):
+        if not declaration_of(_FIELD[name]).accepts(value, settings):
+            return None
+    return float(lr), float(momentum)  # type: ignore[arg-type]
+
+
+def on_parameter_map_select() -> None:
+    """A click on an (α, γ) map cell sets α and γ (the cell's customdata holds them)."""
+    point = _last_point("parameter_map")
+    if point is None:
+        return
+    values = _cell_values(point.get("customdata"))
+    if values is None:
+        _ignored("an (α, γ) map click", point.get("customdata"))
+        return
+    st.session_state["lr"], st.session_state["momentum"] = values

@@ -70,9 +70,12 @@ def controls(settings: Settings) -> None:
     state.show_anatomy_step(step)
     step_col.number_input(
         "Step t",
-        min_value=0,
-        max_value=last,
-        step=1,
+        # A float input shown as a whole number: Streamlit's int input raises on a NaN
+        # the browser sends (see the sidebar's seed).
+        min_value=0.0,
+        max_value=float(last),
+        step=1.0,
+        format="%.0f",
         key="anatomy_step",
         on_change=state.remember,
         args=("anatomy_step",),
