@@ -6,12 +6,12 @@ reads widgets into it, the address bar holds it (:mod:`.links`), and the cached
 computations take the key derived from it (``compute.RunKey``). Pure Python: no
 Streamlit here.
 
->>> s = Settings(surface="multiwell", lr=0.3, momentum=0.9, steps=300, x0=-3.5, y0=2.5)
->>> from_query_params(to_query_params(s))[0] == s
-True
->>> settings, notes = from_query_params({"momentum": "5", "steps": "many"})
->>> settings.momentum, notes[0]
-(0.999, 'momentum = 5 is outside [0, 0.999]: using 0.999.')
+>>> from .fields import declaration_of
+>>> lr = next(f for f in fields(Settings) if f.name == "lr")
+>>> declaration_of(lr).range, declaration_of(lr).runs
+((1e-05, 1.0), True)
+>>> "speed" in VIEW_FIELDS, "lr" in RUN_FIELDS
+(True, True)
 """
 
 from __future__ import annotations
