@@ -140,3 +140,10 @@ def test_a_custom_bound_that_is_not_a_number_is_refused_on_apply(bound):
     errors = [box.value for box in at.error if box.value.startswith("Not applied")]
     assert errors and "xmin = None" in errors[0], errors
     assert at.session_state["xmin"] == -3.0  # the applied box is unchanged
+
+
+def test_an_unknown_surface_keeps_the_view_settings():
+    at = open_app(surface="multiwell", speed="2", methods="sgd,nesterov")
+    at = _rerun_with(at, "surface", string_value="nonexistent")
+    assert at.segmented_control(key="speed").value == 2.0
+    assert at.pills(key="methods").value == ["sgd", "nesterov"]

@@ -39,6 +39,8 @@ from .streamlit_internals import widget_keys_from_browser
 
 _FIELDS = tuple(f.name for f in fields(Settings))
 _FIELD = {f.name: f for f in fields(Settings)}
+# The fields a surface sets when it is chosen (state.on_surface_change keeps the others).
+_SURFACE_OWN = ("surface", "kappa", "lr", "momentum", "steps", "x0", "y0", *CUSTOM_FIELDS)
 _FLAGS = tuple(f.name for f in fields(Settings) if declaration_of(f).kind == FLAG)
 _LINK = "_link_settings"  # the settings the address bar held on the session's first run
 _NOTES = "_widget_notes"  # notes about refused widget values, until the page shows them
@@ -134,6 +136,8 @@ def _raw_values() -> dict[str, object]:
 def _checked_methods(value: object) -> tuple[str, ...] | None:
     """The methods a pills widget holds, in the app's order, or None if it holds
     anything but method names."""
+    if value is None:  # none selected
+        return ()
     if not isinstance(value, list | tuple) or not all(m in METHODS for m in value):
         return None
     return tuple(m for m in METHODS if m in value)
@@ -148,9 +152,8 @@ def _replacement(f: Field, value: object, settings: Settings) -> tuple[object, s
         lo, hi = declaration.allowed(settings)
         clamped = min(max(float(value), lo), hi)  # type: ignore[arg-type]
         if declaration.kind == WHOLE and lo <= value <= hi:  # type: ignore[operator]
-            return round(
-                clamped
-            ), f"{f.name} = {shown} is not a whole number: using {round(clamped)}."
+            whole = round(clamped)
+            return whole, f"{f.name} = {shown} is not a whole number: using {whole}."
         clamped = round(clamped) if declaration.kind == WHOLE else clamped
         return clamped, f"{f.name} = {shown} is outside [{lo:g}, {hi:g}]: using {clamped:g}."
     try:
@@ -198,7 +201,10 @@ def _checked(raw: dict[str, object]) -> tuple[Settings, list[str]]:
             f"surface = {echo(str(raw['surface']))} is not one of {', '.join(SURFACES)}, "
             f"{CUSTOM}: showing {settings.surface}."
         )
-        raw = {**raw, **asdict(defaults_for(settings.surface))}
+        # The default surface's own settings; the others (methods, noise, seed, the
+        # view's choices) stay, as when a surface is chosen.
+        own = asdict(defaults_for(settings.surface))
+        raw |= {name: own[name] for name in _SURFACE_OWN}
     steps = raw["steps"]
     if _finite_number(raw["anatomy_step"]) and _finite_number(steps):
         # The anatomy's step t (θ_t → θ_{t+1}) exists for t < steps: fewer steps pull it back.
