@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from _streamlit_server import CHROMIUM_ARGS, chromium_path, start_streamlit
+from harness.streamlit_server import CHROMIUM_ARGS, chromium_path, start_streamlit
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ((1280, 720), (1024, 768), (390, 844))

@@ -22,21 +22,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from _streamlit_server import CHROMIUM_ARGS, chromium_path  # noqa: E402
-
-from momentum_viz import simulate  # noqa: E402
-from momentum_viz.app.compute import MAX_FRAMES  # noqa: E402
-from momentum_viz.views.export import animation_html  # noqa: E402
-from momentum_viz.views.race import REPLAY_MS, replay_frames, trajectory_figure  # noqa: E402
-from surfaces import SURFACES  # noqa: E402
+from harness.streamlit_server import CHROMIUM_ARGS, chromium_path
+from momentum_viz import simulate
+from momentum_viz.app.compute import MAX_FRAMES
+from momentum_viz.views.export import animation_html
+from momentum_viz.views.race import REPLAY_MS, replay_frames, trajectory_figure
+from surfaces import SURFACES
 
 # Click Play (as a user would) and wait for the end of the replay.
 PLAY_JS = """async () => {
