@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from momentum_viz import simulate
 from momentum_viz.app.page import PAGE_CSS
-from momentum_viz.numerics.summary import format_number
+from momentum_viz.views.words import format_number
 from surfaces import DEFAULT_KAPPA, SURFACES
 
 TAB_LABELS = ("Race on the map", "3-D view", "Theory", "(α, γ) map", "Basin map")
@@ -379,7 +379,7 @@ def test_nesterov_parameter_map_draws_nesterovs_own_limit():
     (line,) = [t for t in spec["data"] if t.get("name") == "stability limit"]
     assert "(1 + 2γ)" in line["hovertemplate"]
     # The y axis holds γ via momentum_coordinate, x holds log10 α: check one row by hand.
-    from momentum_viz.views.map_figures import lr_coordinate, momentum_coordinate
+    from momentum_viz.views.parameter_map import lr_coordinate, momentum_coordinate
 
     xs, ys = _decoded(line["x"]), _decoded(line["y"])
     row = int(np.argmin(np.abs(ys - momentum_coordinate(0.9))))

@@ -21,7 +21,7 @@ from importlib.resources import files
 import streamlit as st
 
 from . import state
-from .charts import method_list
+from .chart_accessibility import method_list
 from .compute import live_map_blobs
 from .settings import Settings, surface_title
 

@@ -11,8 +11,8 @@ import streamlit as st
 
 from ...numerics.optimizer import Run
 from ...numerics.snippets import CONVENTIONS, EMA_NOTE, FRAMEWORKS, framework_snippet
-from ...numerics.summary import format_number
 from ...views.style import METHOD_LABELS
+from ...views.words import format_number
 from ..settings import Settings, surface_of
 
 EXPANDER = "The same run in your framework"
