@@ -9,6 +9,7 @@ figures are. The timings themselves are printed by the benchmark.
 from __future__ import annotations
 
 import importlib.util
+import sys
 from collections.abc import Iterator
 from types import ModuleType
 
@@ -23,6 +24,7 @@ def load_benchmark_script(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(name, PROJECT_ROOT / "benchmarks" / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while it executes
     spec.loader.exec_module(module)
     return module
 
