@@ -1,4 +1,4 @@
-"""Bytes a γ move sends to one browser, element by element (issue 10, goal 3: ≤ 150 KiB).
+"""Bytes a γ move sends to one browser, element by element (goal: ≤ 150 KiB).
 
 Starts ``streamlit run app.py`` (free port), loads the page with one websocket session
 (harness/st_client.py, the browser's protocol and message cache), then moves γ

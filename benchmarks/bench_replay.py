@@ -8,9 +8,9 @@ animation the app's chart plays), opens it in Chromium (Playwright, Debian's
 ``plotly_animated``. For comparison it also times the old setting, 200 frames asked for
 35 ms each (7000 / 200, the naive duration), and 200 frames at 0 ms (the drawing floor).
 
-Goal (issue 10, goal 7): 1× replays the whole run in about 7 s (6–8 s), 0.5× in about
-14 s, 2× in about 3.5 s. A frame lasts the first whole number of display refreshes past its
-duration (plotly.js starts the next frame at the first requestAnimationFrame after the
+Goal (one replay a lecturer can talk over): 1× replays the whole run in about 7 s (6–8 s), 0.5×
+in about 14 s, 2× in about 3.5 s. A frame lasts the first whole number of display refreshes
+past its duration (plotly.js starts the next frame at the first requestAnimationFrame after the
 duration has passed), which is what the Play button's duration allows for (see
 ``views.race.frame_duration``).
 

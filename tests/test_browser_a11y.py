@@ -1,4 +1,4 @@
-"""Accessibility in a real browser (issue 10, goals 5 and 6): axe-core on every tab.
+"""Accessibility in a real browser (keyboard, screen reader, colour): axe-core on every tab.
 
 axe-core is the rule engine browsers' own audits use; ``axe-playwright-python`` bundles a
 copy (no network). A violation of impact "serious" or "critical" fails the test with the

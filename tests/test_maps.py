@@ -583,7 +583,7 @@ def test_basin_map_figure_diverged_and_none_are_distinct():
         basin_map_figure(None, s, title="none")
 
 
-# --- categories that survive greyscale (issue 10, goal 6) --------------------------------
+# --- categories that survive greyscale (print, projector, colour vision) ---------------
 
 
 def _lightness(color: str) -> float:

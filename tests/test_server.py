@@ -4,7 +4,7 @@ Two servers, each started cold and hit by 20 sessions at once with no warm-up se
 (the websocket client of harness/st_client.py speaks the browser's protocol):
 
 * ``streamlit run app.py``: the plain page must survive its first imports racing between
-  script threads (issue 13: plotly's lazy ``import pandas`` failed 36 of 40 sessions);
+  script threads (it did: plotly's lazy ``import pandas`` failed 36 of 40 sessions);
 * ``streamlit run serve.py`` (the Docker command): warmed up before it listens; its
   readiness route, headers, hidden metrics and oversized-link redirect.
 """

@@ -1,6 +1,6 @@
 """The live race map: Streamlit's side of the canvas component in ``live_map.js``.
 
-Why a component of our own and not ``st.plotly_chart`` (issue 10, measured in Chromium):
+Why a component of our own and not ``st.plotly_chart`` (measured in Chromium):
 a γ move redrew a 600 KiB animated Plotly figure in 0.7–1.6 s, and Streamlit's sliders
 send their value only on release, so nothing moved during a drag. The component draws
 the map on a canvas from compact blobs (``views/live_map.py``): it replays the runs

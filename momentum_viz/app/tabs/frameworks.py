@@ -1,5 +1,5 @@
 """Under the race: the same run as a PyTorch, Keras 3 or optax script, and a table of
-each framework's conventions next to this app's (issue 12, part 3).
+each framework's conventions next to this app's, so a student can carry the run over.
 
 The scripts come from :func:`momentum_viz.numerics.snippets.framework_snippet`; this
 module only lays them out. It is its own module so the race tab needs one call line.
