@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from momentum_viz.numerics.theory import (
     REGIMES,
+    DivergenceAdvice,
     TheoryReport,
     analyse,
     critical_momentum,
@@ -1075,3 +1076,14 @@ def test_effective_lr_is_the_terminal_step_on_a_constant_slope():
     assert effective_lr(lr, gamma) == pytest.approx(0.1)
     assert v == pytest.approx(effective_lr(lr, gamma), rel=1e-12)
     np.testing.assert_allclose(effective_lr(0.1, np.array([0.0, 0.5, 0.9])), [0.1, 0.2, 1.0])
+
+
+def test_theory_returns_facts_and_the_views_write_the_sentences():
+    """The numerics layer hands over numbers, flags and codes; the words are written in
+    momentum_viz/views/words.py (one place to read and change them)."""
+    import dataclasses
+
+    report_text = [f.name for f in dataclasses.fields(TheoryReport) if "str" in str(f.type)]
+    assert report_text == []
+    advice_text = [n for n, t in DivergenceAdvice.__annotations__.items() if "str" in str(t)]
+    assert advice_text == ["method"]  # a code: "sgd", "momentum" or "nesterov"
