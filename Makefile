@@ -1,5 +1,6 @@
 # Two commands for a fresh machine with Python >= 3.11:
-#   make run    installs the app into .venv and starts it on http://localhost:8501
+#   make run    installs the app into .venv and serves serve.py (what the image serves)
+#               on http://localhost:8501; `streamlit run app.py` serves the bare page
 #   make test   installs the test tools into .venv and runs lint + the whole test suite
 PYTHON ?= python3
 VENV ?= .venv
@@ -22,8 +23,10 @@ $(VENV)/.dev: requirements.txt requirements-dev.txt pyproject.toml | $(BIN)/pyth
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt -e .
 	touch $@ $(VENV)/.runtime
 
+# serve.py, as the Docker image does: the warm-up before the first visitor and the security
+# headers come with it, so a newcomer runs the same server a class meets.
 run: $(VENV)/.runtime
-	$(BIN)/streamlit run app.py --server.port=$(PORT)
+	$(BIN)/streamlit run serve.py --server.port=$(PORT)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
@@ -37,13 +40,13 @@ format: $(VENV)/.dev
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Every benchmark in benchmarks/, each at its default settings (the README's table says
+# which options give its other figures).
+BENCHMARKS := bench_core bench_single bench_app bench_maps bench_load bench_bytes \
+	bench_browser bench_layout bench_replay
+
 bench: $(VENV)/.dev
-	$(BIN)/python benchmarks/bench_core.py
-	$(BIN)/python benchmarks/bench_single.py
-	$(BIN)/python benchmarks/bench_app.py
-	$(BIN)/python benchmarks/bench_maps.py
-	$(BIN)/python benchmarks/bench_load.py
-	$(BIN)/python benchmarks/bench_browser.py
+	set -e; for b in $(BENCHMARKS); do echo "== $$b"; $(BIN)/python benchmarks/$$b.py; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

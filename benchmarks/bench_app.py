@@ -10,7 +10,7 @@ a reference to the browser's copy of an unchanged element of 10 kB or more).
 Run: ``.venv/bin/python benchmarks/bench_app.py`` (``--repeat N``).
 
 Targets on the project's 2-core machine: a rerun ≤ 150 ms at default settings; what a
-γ move re-sends of the map ≤ 100 kB at 2,000 steps with three methods (issue 10: the
+γ move re-sends of the map ≤ 100 kB at 2,000 steps with three methods (the
 whole page ≤ 150 KiB per move). Measured figures are in README.md ("Benchmarks").
 """
 

@@ -45,7 +45,7 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from _streamlit_server import (
+from harness.streamlit_server import (
     APP_IDLE_SELECTOR,
     CHROMIUM_ARGS,
     chromium,

@@ -1,7 +1,7 @@
-"""Bytes a γ move sends to one browser, element by element (issue 10, goal 3: ≤ 150 KiB).
+"""Bytes a γ move sends to one browser, element by element (goal: ≤ 150 KiB).
 
 Starts ``streamlit run app.py`` (free port), loads the page with one websocket session
-(benchmarks/_st_client.py, the browser's protocol and message cache), then moves γ
+(harness/st_client.py, the browser's protocol and message cache), then moves γ
 ``--moves`` times, each to a stop not shown before (so nothing is a cached message), and
 prints per element (its type, a chart's key, its place on the page) the median bytes of
 the messages per move, the race map ("map", the lead's) apart from everything else.
@@ -19,8 +19,8 @@ import sys
 from collections import defaultdict
 from collections.abc import Sequence
 
-from _st_client import RunResult, StreamlitSession
-from _streamlit_server import machine_summary, start_streamlit
+from harness.st_client import RunResult, StreamlitSession
+from harness.streamlit_server import machine_summary, start_streamlit
 
 MAP_KEYS = ("plotly_chart map", "race_map")  # the race map: Plotly now, a component later
 

@@ -11,7 +11,7 @@ Starts the app (``streamlit run app.py`` on a free port, headless), opens it in 
 * the drawing areas of the loss chart, the (α, γ) map and the two basin maps (at 1280×720
   and 1024×768), and whether any of their text runs past the chart's edge.
 
-Goal (issue 10): at 1280×720 the map's drawing area ≥ 450 px high, Play and legend on the
+Goal (projectable): at 1280×720 the map's drawing area ≥ 450 px high, Play and legend on the
 first screen; at 1024×768 ≥ 380 px; chart text ≥ 18 px at ≥ 4.5:1; the (α, γ) and basin
 maps ≥ 300 px. With ``--screenshots DIR`` it also saves a screenshot of every view.
 
@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from _streamlit_server import CHROMIUM_ARGS, chromium_path, start_streamlit
+from harness.streamlit_server import CHROMIUM_ARGS, chromium_path, start_streamlit
 
 ROOT = Path(__file__).resolve().parents[1]
 SIZES = ((1280, 720), (1024, 768), (390, 844))

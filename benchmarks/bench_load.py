@@ -2,7 +2,7 @@
 
 Starts one ``streamlit run app.py`` (project root, free port on 127.0.0.1, file watcher
 off; XSRF and CORS protection stay as configured, i.e. on), then drives ``--sessions``
-concurrent sessions with the light websocket client in ``benchmarks/_st_client.py``,
+concurrent sessions with the light websocket client in ``harness/st_client.py``,
 which speaks Streamlit's own protocol (protobuf ``BackMsg``/``ForwardMsg`` on
 ``/_stcore/stream``) as the browser does.  Forty real browsers would starve the server
 of CPU; forty protocol clients in one asyncio process cost little (they share the two
@@ -89,10 +89,11 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from _st_client import RunResult, StreamlitSession
-from _streamlit_server import StreamlitServer, start_streamlit
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.Slider_pb2 import Slider
+
+from harness.st_client import RunResult, StreamlitSession
+from harness.streamlit_server import StreamlitServer, start_streamlit
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 _CLK_TCK = os.sysconf("SC_CLK_TCK")

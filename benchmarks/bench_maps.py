@@ -45,7 +45,8 @@ from momentum_viz.numerics.maps import (
     parameter_map,
     stability_boundary,
 )
-from momentum_viz.views.map_figures import basin_map_figure, parameter_map_figure
+from momentum_viz.views.basin_map import basin_map_figure
+from momentum_viz.views.parameter_map import parameter_map_figure
 from surfaces import SURFACES
 
 TARGET_S = 1.0

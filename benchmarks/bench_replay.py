@@ -8,9 +8,9 @@ animation the app's chart plays), opens it in Chromium (Playwright, Debian's
 ``plotly_animated``. For comparison it also times the old setting, 200 frames asked for
 35 ms each (7000 / 200, the naive duration), and 200 frames at 0 ms (the drawing floor).
 
-Goal (issue 10, goal 7): 1× replays the whole run in about 7 s (6–8 s), 0.5× in about
-14 s, 2× in about 3.5 s. A frame lasts the first whole number of display refreshes past its
-duration (plotly.js starts the next frame at the first requestAnimationFrame after the
+Goal (one replay a lecturer can talk over): 1× replays the whole run in about 7 s (6–8 s), 0.5×
+in about 14 s, 2× in about 3.5 s. A frame lasts the first whole number of display refreshes
+past its duration (plotly.js starts the next frame at the first requestAnimationFrame after the
 duration has passed), which is what the Play button's duration allows for (see
 ``views.race.frame_duration``).
 
@@ -22,21 +22,16 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-
-from _streamlit_server import CHROMIUM_ARGS, chromium_path  # noqa: E402
-
-from momentum_viz import simulate  # noqa: E402
-from momentum_viz.app.compute import MAX_FRAMES  # noqa: E402
-from momentum_viz.views.export import animation_html  # noqa: E402
-from momentum_viz.views.race import REPLAY_MS, replay_frames, trajectory_figure  # noqa: E402
-from surfaces import SURFACES  # noqa: E402
+from harness.streamlit_server import CHROMIUM_ARGS, chromium_path
+from momentum_viz import simulate
+from momentum_viz.app.compute import MAX_FRAMES
+from momentum_viz.views.export import animation_html
+from momentum_viz.views.race import REPLAY_MS, replay_frames, trajectory_figure
+from surfaces import SURFACES
 
 # Click Play (as a user would) and wait for the end of the replay.
 PLAY_JS = """async () => {

@@ -18,7 +18,7 @@ Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_single.py`` (``--repeat N`
 ``--steps N``). ``PYTHONPATH=.`` only matters in a git worktree whose .venv belongs to
 another checkout; the script prints which ``momentum_viz`` it imported.
 
-Target (issue 10, goal 4): ≤ 3 ms per method per 1,000 steps on rosenbrock.
+Target (a slider move must feel immediate): ≤ 3 ms per method per 1,000 steps on rosenbrock.
 
 Measured on the project's 2-core development machine (AMD EPYC under KVM, Linux, Python
 3.11, numpy 2.4.6) on 2026-11-30, three invocations of the command above, 20 s apart, while

@@ -5,7 +5,7 @@ tests/test_deploy.py. Import it from a test module in tests/ as ``from _server i
 (pytest puts tests/ on sys.path because the folder has no __init__.py).
 
 * :func:`start_streamlit`, :class:`StreamlitServer`, :func:`free_port`, :func:`http_get`
-  and the Chromium settings live in benchmarks/_streamlit_server.py, shared with the
+  and the Chromium settings live in harness/streamlit_server.py, shared with the
   benchmarks (one copy of the start-up code); they are re-exported here. ``start_streamlit``
   runs ``streamlit run`` on a free port, waits for ``/_stcore/health`` and stops the
   server on exit.
@@ -16,43 +16,44 @@ tests/test_deploy.py. Import it from a test module in tests/ as ``from _server i
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
-from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, NoReturn
+
+from harness.streamlit_server import (
+    APP_IDLE_SELECTOR,
+    CHROMIUM_ARGS,
+    EXCEPTION_SELECTOR,
+    HEALTH_PATH,
+    PROJECT_ROOT,
+    StreamlitServer,
+    chromium,
+    chromium_path,
+    free_port,
+    http_get,
+    start_streamlit,
+    streamlit_command,
+)
 
 if TYPE_CHECKING:  # Playwright is only needed by wait_for_app, and only for its type.
     from playwright.sync_api import Page
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-
-
-def load_benchmark_module(name: str) -> ModuleType:
-    """Import ``benchmarks/<name>.py`` (benchmarks/ is not a package) once, by path."""
-    if name not in sys.modules:
-        path = PROJECT_ROOT / "benchmarks" / f"{name}.py"
-        spec = importlib.util.spec_from_file_location(name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
-_shared = load_benchmark_module("_streamlit_server")
-APP_IDLE_SELECTOR = _shared.APP_IDLE_SELECTOR
-CHROMIUM_ARGS = _shared.CHROMIUM_ARGS
-EXCEPTION_SELECTOR = _shared.EXCEPTION_SELECTOR
-HEALTH_PATH = _shared.HEALTH_PATH
-StreamlitServer = _shared.StreamlitServer
-chromium = _shared.chromium
-chromium_path = _shared.chromium_path
-free_port = _shared.free_port
-http_get = _shared.http_get
-start_streamlit = _shared.start_streamlit
-streamlit_command = _shared.streamlit_command
+__all__ = [
+    "APP_IDLE_SELECTOR",
+    "CHROMIUM_ARGS",
+    "EXCEPTION_SELECTOR",
+    "HEALTH_PATH",
+    "PROJECT_ROOT",
+    "StreamlitServer",
+    "chromium",
+    "chromium_path",
+    "free_port",
+    "http_get",
+    "in_ci",
+    "skip_or_fail_in_ci",
+    "start_streamlit",
+    "streamlit_command",
+    "wait_for_app",
+]
 
 
 def in_ci() -> bool:
@@ -67,11 +68,6 @@ def skip_or_fail_in_ci(reason: str) -> NoReturn:
     if in_ci():
         pytest.fail(f"{reason} (required when CI=true)", pytrace=False)
     pytest.skip(reason)
-
-
-def load_st_client() -> ModuleType:
-    """Import benchmarks/_st_client.py, the websocket protocol client (not a package)."""
-    return load_benchmark_module("_st_client")
 
 
 def wait_for_app(

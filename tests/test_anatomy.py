@@ -1,4 +1,4 @@
-"""The anatomy of a step (issue 12, part 1): its parts against simulate's own arrays."""
+"""The anatomy of a step: its parts against simulate's own arrays."""
 
 from __future__ import annotations
 

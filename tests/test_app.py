@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from momentum_viz import simulate
 from momentum_viz.app.page import PAGE_CSS
-from momentum_viz.numerics.summary import format_number
+from momentum_viz.views.words import format_number
 from surfaces import DEFAULT_KAPPA, SURFACES
 
 TAB_LABELS = ("Race on the map", "3-D view", "Theory", "(α, γ) map", "Basin map")
@@ -230,7 +230,7 @@ def test_scenario_sets_every_control_and_explains():
 
 def test_scenario_text_goes_away_once_its_settings_are_left():
     # Escape scenario at γ = 0.6: momentum stays in the shallow well, so the banner that
-    # says it reaches the global one must not stay on screen (issue 11, item 8).
+    # says it reaches the global one must not stay on screen.
     from momentum_viz.app.scenarios import SCENARIOS
 
     scenario = SCENARIOS["escape-local-minimum"]
@@ -256,7 +256,7 @@ def test_scenario_link_reopens_the_scenario():
     assert at.selectbox(key="surface").value == scenario.settings.surface
 
 
-# --- divergence advice (issue 11, item 2) ------------------------------------------------
+# --- divergence advice ------------------------------------------------------------------
 
 
 def _diverging(surface_name: str, method: str, lr: float, momentum: float):
@@ -307,7 +307,7 @@ def test_nesterov_limit_is_below_heavy_balls():
     assert _settles(surface, settings, "momentum")  # heavy ball is fine at these values
 
 
-# --- the optimum is offered where it holds (issue 11, item 1) -----------------------------
+# --- the optimum is offered where it holds --------------------------------------------------
 
 
 def _theory(**query) -> AppTest:
@@ -379,7 +379,7 @@ def test_nesterov_parameter_map_draws_nesterovs_own_limit():
     (line,) = [t for t in spec["data"] if t.get("name") == "stability limit"]
     assert "(1 + 2γ)" in line["hovertemplate"]
     # The y axis holds γ via momentum_coordinate, x holds log10 α: check one row by hand.
-    from momentum_viz.views.map_figures import lr_coordinate, momentum_coordinate
+    from momentum_viz.views.parameter_map import lr_coordinate, momentum_coordinate
 
     xs, ys = _decoded(line["x"]), _decoded(line["y"])
     row = int(np.argmin(np.abs(ys - momentum_coordinate(0.9))))
@@ -410,7 +410,7 @@ def test_update_rule_shows_the_methods_on_screen():
     assert look_ahead in latex and r"\text{Momentum: }" not in latex
 
 
-# --- links reopen the view (issue 11, item 9) ---------------------------------------------
+# --- links reopen the view -----------------------------------------------------------------
 
 
 def test_link_reopens_tab_map_method_and_theory_point():
@@ -461,7 +461,7 @@ def test_replay_speed_changes_play_and_is_kept_in_the_link():
 
 def test_divergence_from_noise_names_the_noise():
     # Rosenbrock at its default α, γ is stable without noise (momentum settles at step
-    # 503); with σ = 50 momentum leaves the map. The note must not blame γ (issue 11, item 2).
+    # 503); with σ = 50 momentum leaves the map. The note must not blame γ.
     from momentum_viz.app.settings import Settings, surface_of
     from momentum_viz.app.tabs.race import divergence_note
 

@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 from momentum_viz import simulate
 from momentum_viz.app.settings import Settings, from_query_params, to_query_params
 from momentum_viz.numerics.anatomy import step_anatomy
-from momentum_viz.numerics.summary import format_number
+from momentum_viz.views.words import format_number
 from surfaces import quadratic
 
 METHODS = ("sgd", "momentum", "nesterov")

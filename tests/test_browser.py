@@ -26,6 +26,29 @@ SLIDER = '[data-testid="stSidebar"] .st-key-{key} input[type="range"]'
 GAMMA = SLIDER.format(key="momentum")
 
 
+def _until(page, check, what, timeout: float = 30.0):
+    """Poll ``check()`` (every ~20 ms, letting the page's events run) until it returns
+    something truthy, and return that; fail after ``timeout`` s with ``what()``."""
+    deadline = time.monotonic() + timeout
+    while not (value := check()):
+        assert time.monotonic() < deadline, what()
+        page.wait_for_timeout(20)
+    return value
+
+
+# Resolves after ``n`` animation frames: the map draws at most once per frame, so a state
+# that must NOT change (paused) or a redraw after an input is checked frames later, not
+# after a guessed number of milliseconds.
+_FRAMES_JS = """(n) => new Promise((done) => {
+    const next = (left) => (left <= 0 ? done() : requestAnimationFrame(() => next(left - 1)));
+    next(n);
+})"""
+
+
+def _next_frames(page, n: int = 2) -> None:
+    page.evaluate(_FRAMES_JS, n)
+
+
 def _outcome(page, method: str) -> str:
     """The text of the method's row in the outcome table."""
     return page.locator('[data-testid="stTable"] tr', has_text=method).first.inner_text()
@@ -35,7 +58,8 @@ def _open(page, url: str, server) -> None:
     page.goto(url)
     wait_for_app(page, server=server)
     page.locator(f"{MAP}[data-draws]").first.wait_for(timeout=30_000)
-    page.wait_for_timeout(300)  # the surface's image decodes, the map redraws
+    # The surface's image decodes after the first draw; the map redraws over it.
+    _until(page, lambda: _pixels(page)["painted"] > 0.95, lambda: ("surface", _pixels(page)))
 
 
 def _plot_box(page) -> dict[str, float]:
@@ -75,14 +99,16 @@ def _shown(page) -> tuple[str, str]:
     return canvas.get_attribute("data-shown"), canvas.get_attribute("data-settled")
 
 
-def _click_and_wait(page, x: float, y: float, server) -> None:
-    """Hover (so plotly finds the point), click, and wait for the rerun to finish."""
+def _click_and_wait(page, chart, x: float, y: float, server) -> None:
+    """Hover until plotly has found the point under the mouse, click, and wait until the
+    click has changed the link and the rerun has finished."""
+    before = page.url
     page.mouse.move(x, y)
-    page.wait_for_timeout(300)
+    _until(page, lambda: chart.evaluate("(gd) => (gd._hoverdata || []).length > 0"),
+           lambda: ("no hover point at", x, y))  # fmt: skip
     page.mouse.click(x, y)
-    page.wait_for_timeout(500)
+    _until(page, lambda: page.url != before, lambda: ("the click changed nothing", page.url))
     wait_for_app(page, server=server)
-    page.wait_for_timeout(500)
 
 
 def _wait_shown(page, expected: str, timeout: float = 5_000) -> None:
@@ -97,6 +123,11 @@ def _wait_shown(page, expected: str, timeout: float = 5_000) -> None:
 def _step_label(page) -> str:
     """The replay's step label under the map, e.g. "step 1000 / 1000"."""
     return page.locator(".mv-step").first.text_content() or ""
+
+
+def _step(page) -> int:
+    """The step the replay shows (1000 of "step 1000 / 1000")."""
+    return int(_step_label(page).split()[1])
 
 
 def test_app_draws_the_race_and_reacts_to_gamma(page, streamlit_process):
@@ -120,9 +151,7 @@ def test_app_draws_the_race_and_reacts_to_gamma(page, streamlit_process):
     _wait_shown(page, f"lr=0.3;momentum={value}")  # drawn at the next animation frame
     page.wait_for_function(f"() => location.search.includes('momentum={value}&')", timeout=30_000)
     wait_for_app(page, server=streamlit_process)
-    page.wait_for_timeout(500)
-    after = _outcome(page, "Momentum")
-    assert after != before, (before, after)
+    _until(page, lambda: _outcome(page, "Momentum") != before, lambda: ("outcome", before))
     assert _outcome(page, "SGD") == sgd_before
 
 
@@ -135,7 +164,7 @@ def test_play_animates_and_keeps_the_surface(page, streamlit_process):
     labels = []
     deadline = time.monotonic() + 6
     while time.monotonic() < deadline and len(set(labels)) < 3:
-        page.wait_for_timeout(300)
+        _next_frames(page, 10)
         labels.append(_step_label(page))
     assert len(set(labels)) >= 3, labels  # the steps advance
     steps = [int(label.split()[1]) for label in labels]
@@ -160,11 +189,12 @@ def test_replay_is_operable_from_the_keyboard(page, streamlit_process):
     assert ring[0] == "solid" and float(ring[1].rstrip("px")) >= 2, ring
     assert _contrast(ring[2], "rgb(255, 255, 255)") >= 3, ring
     page.keyboard.press("Enter")
-    page.wait_for_timeout(700)
+    # It replays from the start: pause as soon as it has taken a step.
+    _until(page, lambda: 0 < _step(page) < 1000, lambda: ("not playing", _step_label(page)))
     page.keyboard.press("Enter")  # pause
     paused = _step_label(page)
     assert 0 < int(paused.split()[1]) < 300, paused
-    page.wait_for_timeout(400)
+    _next_frames(page, 15)  # a playing map would advance every frame or two
     assert _step_label(page) == paused  # paused means paused
     page.keyboard.press("Tab")  # → one step back
     page.keyboard.press("Enter")
@@ -210,7 +240,7 @@ def test_dragging_a_slider_redraws_the_paths_before_any_rerun(page, streamlit_pr
     shown, hashes = [], []
     for i in range(1, 25):
         page.mouse.move(x - 5 * i, y)
-        page.wait_for_timeout(40)
+        _next_frames(page)  # the map redraws at the next animation frame
         shown.append(_shown(page))
         hashes.append(_pixels(page)["hash"])
     # Before release: new pictures, the server's values unchanged, no rerun started.
@@ -255,14 +285,20 @@ def test_clicking_the_map_sets_the_start_point(page, streamlit_process):
     assert page.locator('[data-testid="stException"]').count() == 0
 
 
+# The (α, γ) map's click grid is drawn and its axes laid out (plotly has placed them).
+_CLICK_GRID_DRAWN_JS = """(gd) => Boolean(gd._fullData && gd._fullLayout
+    && gd._fullData.some((t) => (t.name || '').startsWith('click-grid: converged'))
+    && gd._fullLayout.xaxis && gd._fullLayout.xaxis._offset !== undefined
+    && gd.querySelector('.scatterlayer .trace'))"""
+
+
 def test_clicking_a_parameter_map_cell_sets_alpha_and_gamma(page, streamlit_process):
     _open(page, streamlit_process.url + "/?surface=quadratic", streamlit_process)
     page.get_by_role("tab", name="(α, γ) map").click()
-    page.wait_for_timeout(300)
-    wait_for_app(page, server=streamlit_process)
     chart = page.locator(PLOTLY).first
     chart.locator(".main-svg").first.wait_for(timeout=30_000)
-    page.wait_for_timeout(500)
+    wait_for_app(page, server=streamlit_process)
+    _until(page, lambda: chart.evaluate(_CLICK_GRID_DRAWN_JS), lambda: "no click grid drawn")
     # A converged cell near the middle of the map: its customdata holds (α, γ).
     target = chart.evaluate(
         """(gd) => {
@@ -279,7 +315,7 @@ def test_clicking_a_parameter_map_cell_sets_alpha_and_gamma(page, streamlit_proc
             };
         }"""
     )
-    _click_and_wait(page, target["px"], target["py"], streamlit_process)
+    _click_and_wait(page, chart, target["px"], target["py"], streamlit_process)
     lr_text = page.locator('input[type="range"][aria-label="Learning rate α"]').get_attribute(
         "aria-valuetext"
     )
@@ -297,27 +333,31 @@ def test_first_move_after_a_server_restart_sticks(page, tmp_path):
     """The page reconnects to a restarted server; its first γ move is not undone by the link.
 
     The new session's first run carries the page's widget values, the move included; the
-    address bar still holds the old γ and must not win (issue 13: the move snapped back).
+    address bar still holds the old γ and must not win (it did: the move snapped back).
     """
     port = free_port()
     env = dict(os.environ, HOME=str(tmp_path))
     slider = page.locator(GAMMA)
+    app = page.locator('[data-testid="stApp"]')
     with start_streamlit(port=port, env=env) as first:
         _open(page, first.url + "/?surface=multiwell", first)
         assert slider.get_attribute("aria-valuetext") == "0.9"
+    # The page notices the server is gone, then reconnects by itself (it retries every ~1 s).
+    _until(page, lambda: app.get_attribute("data-test-connection-state") != "CONNECTED",
+           lambda: "the page did not notice the server stopped")  # fmt: skip
     with start_streamlit(port=port, env=env) as second:
-        page.wait_for_timeout(3000)  # the page reconnects by itself (it retries every ~1 s)
+        _until(page, lambda: app.get_attribute("data-test-connection-state") == "CONNECTED",
+               lambda: ("no reconnect", second.log_tail()))  # fmt: skip
         slider.focus()
         slider.press("ArrowLeft")  # 0.9 → 0.85, the next stop down
-        page.wait_for_timeout(1500)
+        _until(page, lambda: "momentum=0.85" in page.url, lambda: (page.url, second.log_tail()))
         wait_for_app(page, server=second)
-        page.wait_for_timeout(500)
         assert slider.get_attribute("aria-valuetext") == "0.85", second.log_tail()
         assert "momentum=0.85" in page.url
 
 
 def test_hostile_link_shows_text_not_markup(page, streamlit_process):
-    """Issue 13's links: a heading and phishing link in a name, an image in ``methods``."""
+    """Hostile links: a heading and phishing link in a name, an image in ``methods``."""
     requests: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     query = (
@@ -335,7 +375,7 @@ def test_hostile_link_shows_text_not_markup(page, streamlit_process):
     assert not [url for url in requests if urlsplit(url).hostname == "evil.example"], requests
 
 
-# --- the lecture hall (issue 10, goal 1): geometry at a projector's 1280×720 --------------
+# --- the lecture hall: geometry at a projector's 1280×720 --------------
 
 
 def _edges(left: float, top: float, width: float, height: float) -> dict[str, float]:
@@ -408,12 +448,16 @@ def test_lecture_mode_is_kept_in_the_link(page, streamlit_process):
     assert page.locator(MAP).first.get_attribute("data-font") == "22"
     # On a 1080p projector the map grows to the screen's height, Play still on screen.
     page.set_viewport_size({"width": 1920, "height": 1080})
-    page.wait_for_timeout(500)
-    geometry = _geometry(page)
-    assert geometry["play"]["bottom"] <= 1080 and geometry["map"]["height"] >= 850, geometry
+    geometry = _until(
+        page,
+        lambda: (
+            (g := _geometry(page))["play"]["bottom"] <= 1080 and g["map"]["height"] >= 850 and g
+        ),
+        lambda: _geometry(page),
+    )
     page.set_viewport_size({"width": 1280, "height": 720})
     page.get_by_text("Lecture mode").click()
-    page.wait_for_timeout(300)
+    _until(page, lambda: "lecture=1" not in page.url, lambda: page.url)
     wait_for_app(page, server=streamlit_process)
     assert "lecture=1" not in page.url
     assert page.get_by_role("heading", name="Momentum, made visible").count() == 1
@@ -427,5 +471,5 @@ def test_parameter_map_keeps_its_width_on_a_phone(page, streamlit_process):
     wait_for_app(page, server=streamlit_process)
     drag = page.locator(".st-key-parameter_map .nsewdrag").first
     drag.wait_for(timeout=30_000)
-    page.wait_for_timeout(500)
-    assert drag.bounding_box()["width"] >= 250, drag.bounding_box()
+    # Plotly lays the map out again once Streamlit has sized its box: wait for that width.
+    _until(page, lambda: drag.bounding_box()["width"] >= 250, drag.bounding_box)

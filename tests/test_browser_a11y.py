@@ -1,4 +1,4 @@
-"""Accessibility in a real browser (issue 10, goals 5 and 6): axe-core on every tab.
+"""Accessibility in a real browser (keyboard, screen reader, colour): axe-core on every tab.
 
 axe-core is the rule engine browsers' own audits use; ``axe-playwright-python`` bundles a
 copy (no network). A violation of impact "serious" or "critical" fails the test with the
@@ -83,9 +83,9 @@ def test_axe_finds_no_serious_violation_on_any_tab(any_page, streamlit_process):
 
 # --- keyboard: tab stops in charts, chart names, the focus ring ------------------------------
 
-# Tab stops each chart's toolbar may add (momentum_viz/app/charts.py says which buttons and
-# why); before the toolbars were trimmed every chart added 8. The race map is left out: it
-# is being replaced by a custom component with its own Play/Pause/step controls.
+# Tab stops each chart's toolbar may add (momentum_viz/app/chart_accessibility.py says which
+# buttons and why); before the toolbars were trimmed every chart added 8. The race map is left
+# out: it is being replaced by a custom component with its own Play/Pause/step controls.
 CHART_TAB_STOPS = {
     "losses": 0,
     "surface3d": 3,

@@ -1,4 +1,4 @@
-"""A surface the user types works everywhere a built-in one does (issue 12, part 2).
+"""A surface the user types works everywhere a built-in one does.
 
 The app side: the sidebar's formula and Apply, links, every tab, and the surfaces that
 list no minimum or are undefined in parts of their bounds.

@@ -8,6 +8,7 @@ exactly the files it COPYs (what the image would contain, minus the installed pa
 from __future__ import annotations
 
 import fnmatch
+import io
 import json
 import os
 import re
@@ -33,6 +34,7 @@ from _server import (
     start_streamlit,
     wait_for_app,
 )
+from dockerfile_parse import DockerfileParser
 
 DOCKERFILE = PROJECT_ROOT / "Dockerfile"
 DOCKERIGNORE = PROJECT_ROOT / ".dockerignore"
@@ -73,24 +75,28 @@ class Instruction:
 
 
 def parse_dockerfile(text: str) -> list[Instruction]:
-    """Instructions of a Dockerfile: comments dropped, backslash continuations joined."""
-    instructions: list[Instruction] = []
-    pending = ""
-    for raw in text.splitlines():
-        line = raw.strip()
-        if not pending and (not line or line.startswith("#")):
-            continue
-        if pending and line.startswith("#"):
-            continue  # comment lines inside a continuation are ignored by Docker too
-        if line.endswith("\\"):
-            pending += line[:-1] + " "
-            continue
-        full = (pending + line).strip()
-        pending = ""
-        keyword, _, rest = full.partition(" ")
-        instructions.append(Instruction(keyword.upper(), rest.strip()))
-    assert not pending, "Dockerfile ends inside a line continuation"
-    return instructions
+    """Instructions of a Dockerfile, parsed by dockerfile-parse (comments dropped,
+    backslash continuations joined, as Docker reads them); ARG/ENV values are left as
+    written, not substituted."""
+    parser = DockerfileParser(fileobj=io.BytesIO(text.encode()), env_replace=False)
+    return [
+        Instruction(item["instruction"].upper(), item["value"].strip())
+        for item in parser.structure
+        if item["instruction"] != "COMMENT"
+    ]
+
+
+def test_parse_dockerfile_joins_continuations_and_drops_comments() -> None:
+    text = (
+        "# header\nFROM python:3.12-slim\nENV A=1 \\\n    B=2\n"
+        "RUN echo one \\\n# a comment inside a continuation\n    && echo two\n"
+        'CMD ["streamlit", "run", "serve.py"]\n'
+    )
+    parsed = parse_dockerfile(text)
+    assert [i.keyword for i in parsed] == ["FROM", "ENV", "RUN", "CMD"]
+    assert dockerfile_env(parsed) == {"A": "1", "B": "2"}
+    assert " ".join(parsed[2].args.split()) == "echo one && echo two"
+    assert parsed[3].exec_form() == ["streamlit", "run", "serve.py"]
 
 
 def split_flags(args: str) -> tuple[dict[str, str], list[str]]:
@@ -695,3 +701,39 @@ def test_hpa_scales_the_deployment_on_cpu(manifests: dict[str, dict[str, Any]]) 
     ]
     assert cpu and cpu[0]["target"]["type"] == "Utilization"
     assert 0 < cpu[0]["target"]["averageUtilization"] <= 100
+
+
+# -- the Makefile: one entry point, every benchmark --------------------------------------
+MAKEFILE = PROJECT_ROOT / "Makefile"
+
+
+def make_recipe(target: str) -> list[str]:
+    """The recipe lines of ``target`` in the Makefile (tab-indented lines after its rule)."""
+    lines = MAKEFILE.read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{target}:"))
+    recipe = []
+    for line in lines[start + 1 :]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(line.strip())
+    return recipe
+
+
+def test_make_run_serves_what_the_image_serves(dockerfile: list[Instruction]) -> None:
+    """A newcomer's first command runs the same script as the image (warm-up, headers)."""
+    (cmd,) = only(dockerfile, "CMD")
+    image_script = (cmd.exec_form() or [])[2]
+    (run,) = make_recipe("run")
+    words = shlex.split(run)
+    assert words[1:3] == ["run", image_script], run
+    assert words[0].endswith("streamlit"), run
+
+
+def test_make_bench_runs_every_benchmark() -> None:
+    text = MAKEFILE.read_text().replace("\\\n", " ")
+    match = re.search(r"^BENCHMARKS\s*:?=(.*)$", text, flags=re.MULTILINE)
+    assert match, "Makefile: no BENCHMARKS list"
+    listed = set(match.group(1).split())
+    scripts = {p.stem for p in (PROJECT_ROOT / "benchmarks").glob("bench_*.py")}
+    assert listed == scripts
+    assert any("$(BENCHMARKS)" in line for line in make_recipe("bench"))

@@ -250,7 +250,7 @@ def test_method_colors_are_distinct_hex_colours():
     sgd = METHOD_COLORS["sgd"]
     assert max(int(sgd[i : i + 2], 16) for i in (1, 3, 5)) <= 0x30, sgd
     # Momentum is Okabe–Ito's vermillion darkened (same hue): the original is 1.5–3.2:1 on
-    # the map (issue 10).
+    # the map (the 3:1 a line needs).
     others = [
         colour.upper()
         for method, colour in METHOD_COLORS.items()
@@ -726,7 +726,7 @@ def test_surface3d_plain_j_on_surfaces_with_negative_values():
     assert math.isclose(xs[0], surface.bounds[0][0]) and math.isclose(ys[-1], surface.bounds[1][1])
 
 
-# --- replay speed (issue 10, goal 7) -----------------------------------------------------
+# --- replay speed -------------------------------------------------------------------------
 
 # plotly.js starts each frame at the first animation tick (one per display refresh) after the
 # previous frame's duration has passed (plot_api.js, Plotly.animate): at 60 Hz a frame lasts

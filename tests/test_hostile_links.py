@@ -1,6 +1,6 @@
 """Links written by anyone: nothing they carry is rendered as Markdown, and notes stay short.
 
-The links are the ones from issue 13 (a heading and a phishing link in a parameter name,
+The links are the ones a reviewer crafted (a heading and a phishing link in a parameter name,
 an external image in ``methods``) plus oversized ones. Each info box's body is parsed as
 CommonMark (markdown-it-py, which Streamlit's own dependency rich brings) and must contain
 no link, image, heading or HTML.

@@ -8,6 +8,7 @@ and a run summary, each checked against a closed form worked out in the script.
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
@@ -115,3 +116,59 @@ def test_numerics_run_without_plotting_or_app_libraries() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "ok"
+
+
+# --- one concern per function: no function longer than MAX_FUNCTION_LINES ------------------
+
+MAX_FUNCTION_LINES = 80
+# Being rewritten by other engineers right now; the lead removes these after merging:
+# surfaces/expression.py (split into parser, builder and critical points), views/race.py
+# (one race renderer) and app/settings.py (each setting declared once; its
+# from_query_params is 138 lines today).
+LONG_FUNCTIONS_ALLOWED_IN = {
+    "surfaces/expression.py",
+    "momentum_viz/views/race.py",
+    "momentum_viz/app/settings.py",
+}
+
+
+def long_functions(source: str, limit: int = MAX_FUNCTION_LINES) -> list[tuple[str, int]]:
+    """(qualified name, lines) of every function or method in ``source`` longer than
+    ``limit`` lines, counted from ``def`` (decorators excluded) to its last line, docstring
+    included: nested functions count on their own and inside their parent."""
+    found: list[tuple[str, int]] = []
+
+    def visit(node: ast.AST, prefix: str) -> None:
+        for child in ast.iter_child_nodes(node):
+            name = prefix
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+                name = f"{prefix}{child.name}."
+            if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = child.end_lineno - child.lineno + 1  # type: ignore[operator]
+                if lines > limit:
+                    found.append((name[:-1], lines))
+            visit(child, name)
+
+    visit(ast.parse(source), "")
+    return found
+
+
+def test_long_functions_finds_what_it_must() -> None:
+    body = "\n".join(f"    x{i} = {i}" for i in range(80))
+    method_body = textwrap.indent(body, "    ")
+    source = f"def short():\n    pass\n\n\nclass C:\n    def long(self):\n{method_body}\n"
+    assert long_functions(source) == [("C.long", 81)]
+    assert long_functions(source, limit=81) == []
+    nested = f"def outer():\n    def inner():\n{textwrap.indent(body, '    ')}\n"
+    assert long_functions(nested) == [("outer", 82), ("outer.inner", 81)]
+
+
+def test_no_function_longer_than_80_lines() -> None:
+    too_long = []
+    for folder in ("momentum_viz", "surfaces"):
+        for path in sorted((PROJECT_ROOT / folder).rglob("*.py")):
+            relative = path.relative_to(PROJECT_ROOT).as_posix()
+            if relative in LONG_FUNCTIONS_ALLOWED_IN:
+                continue
+            too_long += [(relative, *f) for f in long_functions(path.read_text("utf-8"))]
+    assert not too_long, f"split these functions (> {MAX_FUNCTION_LINES} lines): {too_long}"

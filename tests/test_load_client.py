@@ -1,4 +1,4 @@
-"""The load benchmark's protocol client (benchmarks/_st_client.py) against a real server.
+"""The load benchmark's protocol client (harness/st_client.py) against a real server.
 
 A tiny throwaway app (written into tmp_path, not the real app) echoes its widgets into an
 ``st.text``; two concurrent client sessions load it, move the slider to different values
@@ -15,7 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from _server import load_st_client, start_streamlit
+from _server import start_streamlit
+
+from harness import st_client
 
 TINY_APP = """\
 import streamlit as st
@@ -29,7 +31,7 @@ st.text(f"gamma={gamma:.3f} flag={flag} lr={lr:g} methods={'+'.join(methods)}")
 
 
 async def _drive(url: str) -> list[list[str]]:
-    client = load_st_client()
+    client = st_client
     sessions = [client.StreamlitSession(url, timeout=10, run_timeout=15) for _ in range(2)]
     try:
         await asyncio.gather(*(s.connect() for s in sessions))

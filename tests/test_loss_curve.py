@@ -3,7 +3,7 @@
 Checked against plain loops written here (not the vectorised code under test): every
 bucket of consecutive steps keeps its lowest and highest loss, the first and last steps
 are kept, an oscillating run keeps its band, a NaN keeps its gap, and the chart of three
-2,000-step runs fits a byte budget (issue 10, goal 3).
+2,000-step runs fits a byte budget (a γ move must stay ≤ 150 KiB).
 """
 
 from __future__ import annotations

@@ -31,15 +31,17 @@ from momentum_viz.numerics.maps import (
 )
 from momentum_viz.numerics.optimizer import reference_run, simulate
 from momentum_viz.numerics.ranges import LR_RANGE, MOMENTUM_RANGE
-from momentum_viz.views.map_figures import (
+from momentum_viz.views.basin_map import (
     BASIN_DIVERGED_COLOR,
     BASIN_NONE_COLOR,
-    CONVERGED_SCALE,
-    DIVERGED_COLOR,
     GLOBAL_BASIN_COLORS,
     LOCAL_BASIN_COLORS,
-    NOT_CONVERGED_COLOR,
     basin_map_figure,
+)
+from momentum_viz.views.parameter_map import (
+    CONVERGED_SCALE,
+    DIVERGED_COLOR,
+    NOT_CONVERGED_COLOR,
     lr_coordinate,
     momentum_coordinate,
     parameter_map_figure,
@@ -581,7 +583,7 @@ def test_basin_map_figure_diverged_and_none_are_distinct():
         basin_map_figure(None, s, title="none")
 
 
-# --- categories that survive greyscale (issue 10, goal 6) --------------------------------
+# --- categories that survive greyscale (print, projector, colour vision) ---------------
 
 
 def _lightness(color: str) -> float:

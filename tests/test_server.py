@@ -1,10 +1,10 @@
 """The server a class meets: a cold start under a crowd, readiness and HTTP headers.
 
 Two servers, each started cold and hit by 20 sessions at once with no warm-up session
-(the websocket client of benchmarks/_st_client.py speaks the browser's protocol):
+(the websocket client of harness/st_client.py speaks the browser's protocol):
 
 * ``streamlit run app.py``: the plain page must survive its first imports racing between
-  script threads (issue 13: plotly's lazy ``import pandas`` failed 36 of 40 sessions);
+  script threads (it did: plotly's lazy ``import pandas`` failed 36 of 40 sessions);
 * ``streamlit run serve.py`` (the Docker command): warmed up before it listens; its
   readiness route, headers, hidden metrics and oversized-link redirect.
 """
@@ -18,8 +18,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from _server import StreamlitServer, http_get, load_st_client, start_streamlit
+from _server import StreamlitServer, http_get, start_streamlit
 
+from harness import st_client
 from momentum_viz.app.server import HEADERS
 from momentum_viz.app.settings import IGNORED_LINK
 
@@ -29,7 +30,7 @@ SCRIPT_HEALTH = "/_stcore/script-health-check"  # the readiness probe (config.to
 
 
 async def _crowd(url: str, n: int) -> list[object]:
-    client = load_st_client()
+    client = st_client
 
     async def visit() -> object:
         async with client.StreamlitSession(url, timeout=60, run_timeout=120) as session:

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from momentum_viz.numerics.theory import (
     REGIMES,
+    DivergenceAdvice,
     TheoryReport,
     analyse,
     critical_momentum,
@@ -43,6 +44,7 @@ from momentum_viz.numerics.theory import (
     sgd_rate,
     sgd_stable,
 )
+from momentum_viz.views.words import divergence_sentence, theory_warnings
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -498,7 +500,7 @@ def test_analyse_hand_case():
     assert r.optimal_momentum_rate == pytest.approx((s - 1.0) / (s + 1.0))
     assert r.optimal_sgd_lr == pytest.approx(2.0 / 11.0)
     assert r.optimal_sgd_rate == pytest.approx(9.0 / 11.0)
-    assert r.warnings == ()
+    assert theory_warnings(r) == ()
     # Nesterov λ = 1: q = 0.95, b = 1.3·0.95 = 1.235, c = 0.285, D = 1.525225 − 1.14
     #          = 0.385225, √D = 0.620665 → (1.235 + 0.620665)/2 = 0.927833 (monotone)
     #          λ = 10: q = 0.5, b = 0.65, c = 0.15, D = 0.4225 − 0.6 < 0 → √0.15 (complex)
@@ -523,7 +525,7 @@ def test_analyse_divergence_warnings():
     assert r.sgd_rate == pytest.approx(3.1)  # |1 − 4.1|
     assert r.momentum_rate > 1.0
     assert r.directions[1].momentum_regime == "divergent"
-    sgd_msg, mom_msg, nes_msg = r.warnings
+    sgd_msg, mom_msg, nes_msg = theory_warnings(r)
     assert "α·λmax = 4.1 ≥ 2" in sgd_msg and "SGD diverges" in sgd_msg and "0.2" in sgd_msg
     assert "α·λmax = 4.1 ≥ 2 + 2γ = 3.8" in mom_msg and "momentum diverges" in mom_msg
     assert "0.38" in mom_msg  # 3.8/10
@@ -533,12 +535,12 @@ def test_analyse_divergence_warnings():
     # SGD and Nesterov diverge, heavy ball does not: αλmax = 2.5 < 3.8
     r = analyse(0.25, 0.9, [1.0, 10.0])
     assert not r.sgd_stable and r.momentum_stable and not r.nesterov_stable
-    assert len(r.warnings) == 2 and "SGD diverges" in r.warnings[0]
-    assert "Nesterov diverges" in r.warnings[1]
+    assert len(theory_warnings(r)) == 2 and "SGD diverges" in theory_warnings(r)[0]
+    assert "Nesterov diverges" in theory_warnings(r)[1]
     # only Nesterov diverges: αλmax = 1.4 < 2 but ≥ 1.357
     r = analyse(0.14, 0.9, [1.0, 10.0])
     assert r.sgd_stable and r.momentum_stable and not r.nesterov_stable
-    assert len(r.warnings) == 1 and "Nesterov diverges" in r.warnings[0]
+    assert len(theory_warnings(r)) == 1 and "Nesterov diverges" in theory_warnings(r)[0]
 
 
 def test_analyse_negative_curvature_is_graceful():
@@ -555,17 +557,17 @@ def test_analyse_negative_curvature_is_graceful():
     assert not r.sgd_converges and not r.momentum_converges
     assert r.optimal_lr is r.optimal_momentum is r.optimal_momentum_rate is None
     assert r.optimal_sgd_lr is r.optimal_sgd_rate is r.condition_number is None
-    (msg,) = r.warnings
+    (msg,) = theory_warnings(r)
     assert "not positive definite" in msg and "λ = −0.3" in msg and "saddle" in msg
 
 
 def test_analyse_maximum_and_flat_direction():
     r = analyse(0.1, 0.0, [-1.0, -2.0])
-    assert "maximum" in r.warnings[0]
+    assert "maximum" in theory_warnings(r)[0]
     assert r.sgd_max_lr == math.inf and r.momentum_max_lr == math.inf
     r = analyse(0.1, 0.5, [0.0, 1.0])
     assert r.momentum_rate == 1.0 and r.sgd_rate == 1.0
-    assert any("λ = 0" in w for w in r.warnings)
+    assert any("λ = 0" in w for w in theory_warnings(r))
     assert r.optimal_lr is None
 
 
@@ -1028,7 +1030,9 @@ def test_divergence_advice_heavy_ball_on_the_kappa_50_bowl_against_simulate():
         assert not advice.lower_momentum_helps
         assert advice.stable_momenta == pytest.approx((0.25, 1.0))  # γ > 0.05·50/2 − 1
     assert run.minimum.tolist() == [-1, -1, 0, 0]
-    assert "raise γ above 0.25" in divergence_advice("momentum", 0.05, 0.1, lam_max).message
+    assert "raise γ above 0.25" in divergence_sentence(
+        divergence_advice("momentum", 0.05, 0.1, lam_max)
+    )
 
 
 def test_divergence_advice_nesterov_lowering_momentum_helps_against_simulate():
@@ -1046,7 +1050,9 @@ def test_divergence_advice_nesterov_lowering_momentum_helps_against_simulate():
         assert advice.diverges == (gamma > 0.5) == bool(run.diverged_at[i] >= 0), gamma
         assert advice.lower_momentum_helps
         assert advice.stable_momenta == pytest.approx((0.0, 0.5))
-    assert "lower γ below 0.5" in divergence_advice("nesterov", 0.03, 0.9, lam_max).message
+    assert "lower γ below 0.5" in divergence_sentence(
+        divergence_advice("nesterov", 0.03, 0.9, lam_max)
+    )
     # too large for every γ: αλmax = 2.5 ≥ 2
     assert math.isnan(divergence_advice("nesterov", 0.05, 0.5, lam_max).stable_momenta[1])
 
@@ -1070,3 +1076,14 @@ def test_effective_lr_is_the_terminal_step_on_a_constant_slope():
     assert effective_lr(lr, gamma) == pytest.approx(0.1)
     assert v == pytest.approx(effective_lr(lr, gamma), rel=1e-12)
     np.testing.assert_allclose(effective_lr(0.1, np.array([0.0, 0.5, 0.9])), [0.1, 0.2, 1.0])
+
+
+def test_theory_returns_facts_and_the_views_write_the_sentences():
+    """The numerics layer hands over numbers, flags and codes; the words are written in
+    momentum_viz/views/words.py (one place to read and change them)."""
+    import dataclasses
+
+    report_text = [f.name for f in dataclasses.fields(TheoryReport) if "str" in str(f.type)]
+    assert report_text == []
+    advice_text = [n for n, t in DivergenceAdvice.__annotations__.items() if "str" in str(t)]
+    assert advice_text == ["method"]  # a code: "sgd", "momentum" or "nesterov"

@@ -149,7 +149,7 @@ def race_map_size(settings: Settings) -> MapSize:
     return map_size(surface_of(settings), drawing, font)
 
 
-# --- The live race map (issue 10) -------------------------------------------------------
+# --- The live race map (redrawn in the browser) ------------------------------------------
 # Three kinds of blob (views/live_map.py), each cached on what it depends on: the surface;
 # the paths for every γ stop at this α, and for every α stop at this γ; the runs. Each
 # travels prefixed with its 16-character id, which the race blob names.

@@ -1,6 +1,6 @@
 """The live race map: Streamlit's side of the canvas component in ``live_map.js``.
 
-Why a component of our own and not ``st.plotly_chart`` (issue 10, measured in Chromium):
+Why a component of our own and not ``st.plotly_chart`` (measured in Chromium):
 a γ move redrew a 600 KiB animated Plotly figure in 0.7–1.6 s, and Streamlit's sliders
 send their value only on release, so nothing moved during a drag. The component draws
 the map on a canvas from compact blobs (``views/live_map.py``): it replays the runs
@@ -21,7 +21,7 @@ from importlib.resources import files
 import streamlit as st
 
 from . import state
-from .charts import method_list
+from .chart_accessibility import method_list
 from .compute import live_map_blobs
 from .settings import Settings, surface_title
 

@@ -7,7 +7,8 @@
   before the server accepts a connection: every module the script imports is complete
   and the default view's runs, race map, loss chart, table and downloads have been built
   (the caches keep the runs and the map). A class opening the link together on a fresh
-  pod then meets a warm server, not a race between first imports (issue 13).
+  pod then meets a warm server, not a race between first imports (a cold
+  ``app.py`` rendered for 1 of 40 simultaneous first visitors).
 * Readiness is Streamlit's ``/_stcore/script-health-check`` (turned on in
   .streamlit/config.toml; see :mod:`.streamlit_internals`): it runs ``app.py`` in a
   throwaway session and answers 200 only if the script finished without an exception.

@@ -14,7 +14,8 @@ surface's default number of steps and no Python loop runs over the cells.
   stable step α for each γ (the line to draw over a parameter map): (2 + 2γ)/λ_max for
   heavy ball, (2 + 2γ)/((1 + 2γ)λ_max) for Nesterov, 2/λ_max for SGD.
 
-Pure NumPy: no Streamlit here; :mod:`momentum_viz.map_figures` draws the maps.
+Pure NumPy: no Streamlit here; :mod:`momentum_viz.views.parameter_map` and
+:mod:`momentum_viz.views.basin_map` draw the maps.
 
 >>> import numpy as np
 >>> pmap = parameter_map("quadratic", "momentum", (-3.0, 1.0), lrs=[0.001, 0.02, 0.1],

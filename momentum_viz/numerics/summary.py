@@ -1,4 +1,4 @@
-"""What a finished run means, in numbers and words a student can read off the screen.
+"""What a finished run means, in numbers a student can read off the screen.
 
 Pure functions over :class:`~momentum_viz.core.Run` results; the UI only lays them out.
 """
@@ -114,14 +114,3 @@ def undefined_at_end(surface: Surface, run: Run) -> bool:
     """
     last = run.positions[-1]
     return not (np.isfinite(surface.value(last)) and np.isfinite(surface.grad(last)).all())
-
-
-def format_number(value: float) -> str:
-    """Compact, readable number for a metric: 3 significant digits, scientific when tiny."""
-    if not math.isfinite(value):
-        return "—"
-    if value == 0:
-        return "0"
-    if 1e-3 <= abs(value) < 1e5:
-        return f"{value:.4g}"
-    return f"{value:.2e}"

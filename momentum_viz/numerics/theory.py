@@ -589,7 +589,11 @@ class DivergenceAdvice(NamedTuple):
         stable_momenta: the γ in [0, 1) for which this α is stable, as (low, high):
             heavy ball γ > αλmax/2 − 1; Nesterov γ < (2 − αλmax)/(2αλmax − 2) when
             αλmax > 1; (nan, nan) when none is (α too large for any γ).
-        message: one sentence with the numbers, for people.
+        lr: the step size α that was judged.
+        lam_max: the largest eigenvalue λmax of the local model.
+
+    The sentence a student reads is written from these facts by
+    :func:`momentum_viz.views.words.divergence_sentence`.
     """
 
     method: str
@@ -597,7 +601,8 @@ class DivergenceAdvice(NamedTuple):
     diverges: bool
     lower_momentum_helps: bool
     stable_momenta: tuple[float, float]
-    message: str
+    lr: float
+    lam_max: float
 
 
 def divergence_advice(method: str, lr: float, momentum: float, lam_max: float) -> DivergenceAdvice:
@@ -651,21 +656,7 @@ def divergence_advice(method: str, lr: float, momentum: float, lam_max: float) -
             momenta = (nan, nan)
         helps = gamma > 0 and lam > 0
     diverges = alpha >= limit
-    name = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}[method]
-    if lam <= 0:
-        message = (
-            f"λmax = {_fmt(lam)} ≤ 0 here: no step size overshoots; the run moves away "
-            "along a direction of negative curvature"
-        )
-    elif not diverges:
-        message = f"{name} is stable here: α = {_fmt(alpha)} < {_fmt(limit)}"
-    else:
-        message = f"{name} overshoots here: α = {_fmt(alpha)} needs to be below {_fmt(limit)}"
-        if method == "momentum" and not math.isnan(momenta[0]):
-            message += f", or raise γ above {_fmt(momenta[0])} (lowering γ does not help)"
-        elif method == "nesterov" and helps and not math.isnan(momenta[1]):
-            message += f", or lower γ below {_fmt(momenta[1])}"
-    return DivergenceAdvice(method, limit, diverges, helps, momenta, message)
+    return DivergenceAdvice(method, limit, diverges, helps, momenta, alpha, lam)
 
 
 # --- optimal parameters (Polyak's heavy ball) -------------------------------------------------
@@ -806,7 +797,8 @@ class TheoryReport:
     directions (the slowest direction wins). The ``optimal_*`` fields and
     ``condition_number`` are ``None`` unless every eigenvalue is > 0. ``optimal_lr``,
     ``optimal_momentum`` are heavy ball's; ``optimal_nesterov_*`` Nesterov's own.
-    All of it describes the (local) quadratic model only.
+    All of it describes the (local) quadratic model only. Facts only: the warnings a
+    student reads are written from them by :func:`momentum_viz.views.words.theory_warnings`.
     """
 
     lr: float
@@ -827,7 +819,6 @@ class TheoryReport:
     optimal_lr: float | None
     optimal_momentum: float | None
     optimal_momentum_rate: float | None
-    warnings: tuple[str, ...]
     nesterov_rate: float
     nesterov_stable: bool
     nesterov_max_lr: float
@@ -851,10 +842,6 @@ class TheoryReport:
         return self.nesterov_stable and self.positive_definite
 
 
-def _fmt(x: float) -> str:
-    return f"{x:.3g}".replace("-", "−")
-
-
 def _directions(alpha: float, gamma: float, lams: np.ndarray) -> tuple[EigenAnalysis, ...]:
     """Rate and regime of SGD, momentum and Nesterov along each eigen-direction (sorted λ)."""
     sgd_rates = np.atleast_1d(sgd_rate(alpha, lams))
@@ -874,56 +861,12 @@ def _directions(alpha: float, gamma: float, lams: np.ndarray) -> tuple[EigenAnal
     )
 
 
-def _curvature_warnings(lams: np.ndarray) -> list[str]:
-    """Warnings for a Hessian that is not positive definite (no minimum to converge to)."""
-    warnings = []
-    negative = [float(x) for x in lams if x < 0]
-    if negative:
-        where = "a saddle" if lams[-1] > 0 else "a maximum"
-        lam_text = ", ".join(_fmt(x) for x in negative)
-        warnings.append(
-            f"Hessian not positive definite here (λ = {lam_text}): the local quadratic model "
-            f"has no minimum; rates describe motion near {where} (ρ > 1 means moving away)"
-        )
-    if np.any(lams == 0):
-        warnings.append(
-            "Hessian singular here (λ = 0): the local quadratic model is flat along that "
-            "direction, so neither method converges along it (ρ = 1)"
-        )
-    return warnings
-
-
-def _stability_warnings(alpha: float, gamma: float, lam_max: float) -> list[str]:
-    """Warnings for a step too large for SGD (αλmax ≥ 2), momentum (≥ 2 + 2γ) or
-    Nesterov (≥ (2 + 2γ)/(1 + 2γ))."""
-    warnings = []
-    a_lam_max = alpha * lam_max
-    if not sgd_stable(alpha, lam_max):
-        warnings.append(
-            f"α·λmax = {_fmt(a_lam_max)} ≥ 2: plain SGD diverges "
-            f"(it needs α < 2/λmax = {_fmt(2.0 / lam_max)})"
-        )
-    if not momentum_stable(alpha, gamma, lam_max):
-        limit = 2.0 + 2.0 * gamma
-        warnings.append(
-            f"α·λmax = {_fmt(a_lam_max)} ≥ 2 + 2γ = {_fmt(limit)}: momentum diverges "
-            f"(it needs α < (2 + 2γ)/λmax = {_fmt(limit / lam_max)})"
-        )
-    if not nesterov_stable(alpha, gamma, lam_max):
-        limit = (2.0 + 2.0 * gamma) / (1.0 + 2.0 * gamma)
-        warnings.append(
-            f"α·λmax = {_fmt(a_lam_max)} ≥ (2 + 2γ)/(1 + 2γ) = {_fmt(limit)}: Nesterov "
-            f"diverges (it needs α < {_fmt(limit / lam_max)})"
-        )
-    return warnings
-
-
 def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
     """Analyse SGD, heavy-ball momentum and Nesterov with step α = ``lr``, γ = ``momentum``.
 
     ``eigenvalues`` are those of the (local) Hessian: a 1-D sequence of finite numbers of
     any sign (use :func:`local_eigenvalues` for a 2×2 Hessian). Never raises for λ ≤ 0:
-    such directions get ρ ≥ 1 ("divergent") and a warning explains why.
+    such directions get ρ ≥ 1 ("divergent") and ``positive_definite`` is False.
 
     λ = 1, 10 with α = 0.1, γ = 0.5: SGD |1 − 0.1| = 0.9 and |1 − 1| = 0; for momentum
     b = 1.4 and 0.5, D = 1.96 − 2 and 0.25 − 2, both negative: complex roots, rate √0.5:
@@ -931,13 +874,11 @@ def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
     >>> r = analyse(0.1, 0.5, [10.0, 1.0])
     >>> [d.lam for d in r.directions], round(r.sgd_rate, 12), round(r.momentum_rate ** 2, 12)
     ([1.0, 10.0], 0.9, 0.5)
-    >>> r.sgd_max_lr, round(r.momentum_max_lr, 12), r.warnings
-    (0.2, 0.3, ())
-    >>> for w in analyse(0.3, 0.1, [1.0, 10.0]).warnings:   # αλ_max = 3 ≥ 2, 2.2, 1.83
-    ...     print(w)
-    α·λmax = 3 ≥ 2: plain SGD diverges (it needs α < 2/λmax = 0.2)
-    α·λmax = 3 ≥ 2 + 2γ = 2.2: momentum diverges (it needs α < (2 + 2γ)/λmax = 0.22)
-    α·λmax = 3 ≥ (2 + 2γ)/(1 + 2γ) = 1.83: Nesterov diverges (it needs α < 0.183)
+    >>> r.sgd_max_lr, round(r.momentum_max_lr, 12)
+    (0.2, 0.3)
+    >>> r = analyse(0.3, 0.1, [1.0, 10.0])   # αλ_max = 3 ≥ 2, 2.2, 1.83
+    >>> r.sgd_stable, r.momentum_stable, r.nesterov_stable
+    (False, False, False)
 
     Nesterov's limit is below SGD's for every γ > 0: at α = 0.14, γ = 0.5, λ = 10 the
     heavy ball is stable (1.4 < 3) and Nesterov too (1.4 < 1.5), at α = 0.16 only
@@ -952,32 +893,9 @@ def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
     """
     alpha = float(check_lr(lr))
     gamma = float(check_momentum(momentum))
-    lams = check_curvature(eigenvalues, "eigenvalues")
-    if lams.ndim == 0:
-        lams = lams.reshape(1)
-    if lams.ndim != 1 or lams.size == 0:
-        allowed = "a non-empty 1-D sequence of numbers (for a 2×2 Hessian H: local_eigenvalues(H))"
-        raise reject("eigenvalues", allowed, Shape(lams.shape))
-    lams = np.sort(lams)
+    lams = _sorted_eigenvalues(eigenvalues)
     directions = _directions(alpha, gamma, lams)
     lam_min, lam_max = float(lams[0]), float(lams[-1])
-    positive_definite = lam_min > 0
-    s_stable = bool(sgd_stable(alpha, lam_max))
-    m_stable = bool(momentum_stable(alpha, gamma, lam_max))
-    n_stable = bool(nesterov_stable(alpha, gamma, lam_max))
-    warnings = _curvature_warnings(lams) + _stability_warnings(alpha, gamma, lam_max)
-
-    opt_nes_lr = opt_nes_mom = opt_nes_rate = None
-    if positive_definite:
-        opt_nes_lr, opt_nes_mom = optimal_nesterov_params(lam_min, lam_max)
-        opt_nes_rate = optimal_nesterov_rate(lam_min, lam_max)
-        opt_lr, opt_mom = optimal_momentum_params(lam_min, lam_max)
-        opt_sgd_rate, opt_mom_rate = optimal_rates(lam_min, lam_max)
-        opt_sgd_lr: float | None = optimal_sgd_lr(lam_min, lam_max)
-        kappa: float | None = lam_max / lam_min
-    else:
-        opt_lr = opt_mom = opt_sgd_rate = opt_mom_rate = opt_sgd_lr = kappa = None
-
     return TheoryReport(
         lr=alpha,
         momentum=gamma,
@@ -986,25 +904,56 @@ def analyse(lr: float, momentum: float, eigenvalues: ArrayLike) -> TheoryReport:
         lam_max=lam_max,
         sgd_rate=max(d.sgd_rate for d in directions),
         momentum_rate=max(d.momentum_rate for d in directions),
-        positive_definite=positive_definite,
-        sgd_stable=s_stable,
-        momentum_stable=m_stable,
+        positive_definite=lam_min > 0,
+        sgd_stable=bool(sgd_stable(alpha, lam_max)),
+        momentum_stable=bool(momentum_stable(alpha, gamma, lam_max)),
         sgd_max_lr=float(max_stable_lr(0.0, lam_max)),
         momentum_max_lr=float(max_stable_lr(gamma, lam_max)),
-        condition_number=kappa,
-        optimal_sgd_lr=opt_sgd_lr,
-        optimal_sgd_rate=opt_sgd_rate,
-        optimal_lr=opt_lr,
-        optimal_momentum=opt_mom,
-        optimal_momentum_rate=opt_mom_rate,
-        warnings=tuple(warnings),
         nesterov_rate=max(d.nesterov_rate for d in directions),
-        nesterov_stable=n_stable,
+        nesterov_stable=bool(nesterov_stable(alpha, gamma, lam_max)),
         nesterov_max_lr=float(nesterov_max_stable_lr(gamma, lam_max)),
-        optimal_nesterov_lr=opt_nes_lr,
-        optimal_nesterov_momentum=opt_nes_mom,
-        optimal_nesterov_rate=opt_nes_rate,
+        **_optimum_fields(lam_min, lam_max),
     )
+
+
+def _sorted_eigenvalues(eigenvalues: ArrayLike) -> np.ndarray:
+    """The eigenvalues as a sorted, non-empty 1-D array (a single number is one λ)."""
+    lams = check_curvature(eigenvalues, "eigenvalues")
+    if lams.ndim == 0:
+        lams = lams.reshape(1)
+    if lams.ndim != 1 or lams.size == 0:
+        allowed = "a non-empty 1-D sequence of numbers (for a 2×2 Hessian H: local_eigenvalues(H))"
+        raise reject("eigenvalues", allowed, Shape(lams.shape))
+    return np.sort(lams)
+
+
+def _optimum_fields(lam_min: float, lam_max: float) -> dict[str, float | None]:
+    """The report's κ and optimal-parameter fields: all None unless λmin > 0."""
+    fields: dict[str, float | None] = dict.fromkeys(
+        (
+            "condition_number",
+            "optimal_sgd_lr",
+            "optimal_sgd_rate",
+            "optimal_lr",
+            "optimal_momentum",
+            "optimal_momentum_rate",
+            "optimal_nesterov_lr",
+            "optimal_nesterov_momentum",
+            "optimal_nesterov_rate",
+        )
+    )
+    if lam_min > 0:
+        fields["condition_number"] = lam_max / lam_min
+        fields["optimal_sgd_lr"] = optimal_sgd_lr(lam_min, lam_max)
+        fields["optimal_lr"], fields["optimal_momentum"] = optimal_momentum_params(lam_min, lam_max)
+        fields["optimal_sgd_rate"], fields["optimal_momentum_rate"] = optimal_rates(
+            lam_min, lam_max
+        )
+        nesterov_lr, nesterov_momentum = optimal_nesterov_params(lam_min, lam_max)
+        fields["optimal_nesterov_lr"] = nesterov_lr
+        fields["optimal_nesterov_momentum"] = nesterov_momentum
+        fields["optimal_nesterov_rate"] = optimal_nesterov_rate(lam_min, lam_max)
+    return fields
 
 
 # --- measuring a rate from a run -------------------------------------------------------------
@@ -1086,16 +1035,28 @@ def measured_rate(
         return math.nan
     if excess.size < min_points or not np.isfinite(excess).all():
         return math.nan
+    tail = _decay_tail(excess, min_points, (floor_frac, ceil_frac), floor_margin)
+    if tail is None:
+        return math.nan
+    return _geometric_rate(*tail, min_points=min_points, max_residual=max_residual)
+
+
+def _decay_tail(
+    excess: np.ndarray, min_points: int, window: tuple[float, float], floor_margin: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Steps 2–4 of :func:`measured_rate`: (t, log(excess), is a local maximum) of the
+    points to fit, or None when there is no settled decay to measure."""
+    floor_frac, ceil_frac = window
     envelope = np.maximum.accumulate(excess[::-1])[::-1]
     top = envelope[0]
     floor = max(float(envelope[-1]), 0.0)
     if not top > 0 or floor > floor_frac * top:
-        return math.nan
+        return None
     steps = np.arange(excess.size, dtype=float)
     use = (excess == envelope) & (excess > floor_margin * floor) & (excess > 0)
     use &= excess <= ceil_frac * top
     if np.count_nonzero(use) < min_points:
-        return math.nan
+        return None
     # local maxima of the excess: the peaks of an oscillating loss (a slow spiral's
     # envelope is a staircase whose flanks fall below the line; its peaks do not)
     peak = np.ones(excess.size, dtype=bool)
@@ -1106,7 +1067,14 @@ def measured_rate(
     peak = peak[use]
     tail = y <= 0.5 * (y.max() + y.min())
     tail[-min_points:] = True
-    t, y, peak = t[tail], y[tail], peak[tail]
+    return t[tail], y[tail], peak[tail]
+
+
+def _geometric_rate(
+    t: np.ndarray, y: np.ndarray, peak: np.ndarray, *, min_points: int, max_residual: float
+) -> float:
+    """ρ = exp(slope/2) of the least-squares line through (t, y); NaN when the residuals
+    (only the peaks', if there are enough) scatter more than ``max_residual``."""
     t_centred = t - t.mean()
     slope = float(np.dot(t_centred, y - y.mean()) / np.dot(t_centred, t_centred))
     residual = y - y.mean() - slope * t_centred

@@ -1,11 +1,11 @@
 """The loss curves: J (or its gap above J*) of each method against the step.
 
-Every γ move sends this chart to every browser again, so it is kept small (issue 10,
-goal 3: ≤ 150 KiB per move in all): each curve is cut to the per-bucket extremes of
+Every γ move sends this chart to every browser again, so it is kept small (a whole move must
+stay ≤ 150 KiB for a class on one Wi-Fi): each curve is cut to the per-bucket extremes of
 :func:`envelope_indices` (a few hundred points instead of up to 2,000), the hover's
-``customdata`` is sent only where the log axis's floor changed a value, and the template
-keeps only what a line chart draws with (:data:`LINE_TEMPLATE`). plotly.py already sends
-NumPy arrays as typed arrays (base64), not JSON lists.
+``customdata`` is sent only where the log axis's floor changed a value, and the template keeps
+only what a line chart draws with (:data:`LINE_TEMPLATE`). plotly.py already sends NumPy arrays
+as typed arrays (base64), not JSON lists.
 """
 
 from __future__ import annotations

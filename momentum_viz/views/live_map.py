@@ -2,7 +2,7 @@
 
 The race map is drawn by a small canvas component in the browser (``app/live_map``),
 not by plotly.js, so that it can redraw while the user drags α or γ, with no round trip
-to the server (issue 10). This module builds what that component needs, with NumPy only:
+to the server. This module builds what that component needs, with NumPy only:
 
 * :func:`surface_blob`: the surface as a PNG, its iso-lines, minima and colour bar. It
   changes only with the surface, so Streamlit's message cache sends it once per session.

@@ -39,7 +39,7 @@ import plotly.graph_objects as go
 
 from surfaces import Surface
 
-from .paths import check_paths
+from .path_validation import check_paths
 from .plotly_internals import unvalidated_figure
 from .style import (
     CLICK_GRID_NAME,

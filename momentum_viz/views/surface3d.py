@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from surfaces import Surface
 
-from .paths import check_paths
+from .path_validation import check_paths
 from .style import (
     FONT_SIZE,
     GLOBAL_MIN_COLOR,

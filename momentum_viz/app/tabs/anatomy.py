@@ -13,8 +13,8 @@ import numpy as np
 import streamlit as st
 
 from ...numerics.anatomy import StepAnatomy
-from ...numerics.summary import format_number
 from ...views.style import METHOD_LABELS
+from ...views.words import format_number
 from .. import state
 from ..settings import Settings
 

@@ -10,9 +10,9 @@ import streamlit as st
 
 from ...numerics.maps import DEFAULT_BASIN_RESOLUTION
 from ...numerics.optimizer import Run
-from ...views.map_figures import basin_map_figure
+from ...views.basin_map import basin_map_figure
 from ...views.style import METHOD_LABELS
-from ..charts import MAP_CONFIG
+from ..chart_accessibility import MAP_CONFIG
 from ..compute import basin_map_key, compute_basin_map
 from ..settings import Settings, surface_of
 

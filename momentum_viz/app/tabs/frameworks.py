@@ -1,5 +1,5 @@
 """Under the race: the same run as a PyTorch, Keras 3 or optax script, and a table of
-each framework's conventions next to this app's (issue 12, part 3).
+each framework's conventions next to this app's, so a student can carry the run over.
 
 The scripts come from :func:`momentum_viz.numerics.snippets.framework_snippet`; this
 module only lays them out. It is its own module so the race tab needs one call line.
@@ -11,8 +11,8 @@ import streamlit as st
 
 from ...numerics.optimizer import Run
 from ...numerics.snippets import CONVENTIONS, EMA_NOTE, FRAMEWORKS, framework_snippet
-from ...numerics.summary import format_number
 from ...views.style import METHOD_LABELS
+from ...views.words import format_number
 from ..settings import Settings, surface_of
 
 EXPANDER = "The same run in your framework"

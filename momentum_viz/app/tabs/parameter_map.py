@@ -12,10 +12,10 @@ import streamlit as st
 
 from ...numerics.maps import DEFAULT_GRID, stability_boundary
 from ...numerics.optimizer import Run
-from ...views.map_figures import STABILITY_LIMITS, parameter_map_figure
+from ...views.parameter_map import STABILITY_LIMITS, parameter_map_figure
 from ...views.style import METHOD_LABELS
 from .. import state
-from ..charts import MAP_CONFIG
+from ..chart_accessibility import MAP_CONFIG
 from ..compute import compute_parameter_map, parameter_map_key
 from ..settings import MAP_METHODS, Settings, surface_of
 

@@ -14,19 +14,14 @@ import streamlit as st
 from surfaces import Surface
 
 from ...numerics.optimizer import Run
-from ...numerics.summary import (
-    RunSummary,
-    format_number,
-    steepest_curvature,
-    summarize,
-    undefined_at_end,
-)
+from ...numerics.summary import RunSummary, steepest_curvature, summarize, undefined_at_end
 from ...numerics.theory import divergence_advice, effective_lr
 from ...views.curves import loss_figure
 from ...views.export import animation_html, trajectories_csv
 from ...views.style import METHOD_LABELS
+from ...views.words import divergence_sentence, format_number
 from .. import live_map, state
-from ..charts import LOSS_CONFIG, MAP_CONFIG, method_list
+from ..chart_accessibility import LOSS_CONFIG, MAP_CONFIG, method_list
 from ..compute import anatomy_for, race_figure_for, race_map_size
 from ..notes import scenario_note, surface_note
 from ..settings import Settings, surface_of
@@ -110,26 +105,27 @@ def divergence_note(method: str, run: Run, surface: Surface, settings: Settings)
         )
     advice = divergence_advice(method, settings.lr, gamma, lam_max)
     where = f"At the steepest point it crossed on the map (λmax = {format_number(lam_max)}): "
+    said = divergence_sentence(advice)
     if advice.diverges:
-        return head + where + advice.message + "."
+        return head + where + said + "."
     if settings.noise > 0:
         # The bound is about the gradient; noise of size σ adds α·σ to every step on top.
         return (
-            head + where + advice.message + f", so the step size alone is not the cause: the "
+            head + where + said + f", so the step size alone is not the cause: the "
             f"gradient noise (σ = {settings.noise:g}) kicked it off. Lower σ, or α."
         )
     if not surface.minima and run.losses[-1] < run.losses[0]:
         return (
-            head + where + advice.message + ", so the step size alone is not the cause: this "
+            head + where + said + ", so the step size alone is not the cause: this "
             "surface has no minimum inside its bounds, and the run went downhill off the map."
         )
     if method == "sgd":
         return (
-            head + where + advice.message + ", so it left the map where the surface is "
+            head + where + said + ", so it left the map where the surface is "
             "steeper still: lower α."
         )
     return (
-        head + where + advice.message + f", so the step size alone is not the cause: with "
+        head + where + said + f", so the step size alone is not the cause: with "
         f"γ = {settings.momentum:.4g} it carried too much speed to follow the curved "
         "surface. Try a lower γ."
     )

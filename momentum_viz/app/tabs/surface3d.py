@@ -6,7 +6,7 @@ import streamlit as st
 
 from ...numerics.optimizer import Run
 from ...views.surface3d import surface3d_figure
-from ..charts import SURFACE3D_CONFIG, method_list
+from ..chart_accessibility import SURFACE3D_CONFIG, method_list
 from ..settings import Settings, surface_of
 
 

@@ -24,7 +24,7 @@ import numpy as np
 import streamlit as st
 
 from ...numerics.optimizer import Run
-from ...numerics.summary import format_number, summarize
+from ...numerics.summary import summarize
 from ...numerics.theory import (
     TheoryReport,
     analyse,
@@ -33,6 +33,7 @@ from ...numerics.theory import (
     measured_rate,
 )
 from ...views.style import METHOD_LABELS
+from ...views.words import format_number, theory_warnings
 from .. import state
 from ..compute import runs_for
 from ..settings import THEORY_POINTS, Settings, surface_of
@@ -362,7 +363,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     st.caption(f"Model: the Hessian {model.where}, eigenvalues λ of the table below.")
     with st.expander("How the theory works"):
         st.markdown(HOW_IT_WORKS)
-    for warning in report.warnings:
+    for warning in theory_warnings(report):
         st.warning(warning, icon="⚠️")
     _directions(settings, report)
     _stability(settings, report)

@@ -1,20 +1,18 @@
-"""Plotly figures of the maps in :mod:`momentum_viz.maps` (static: no animation).
+"""The (α, γ) map of :mod:`momentum_viz.numerics.maps` as a Plotly figure (static).
 
-* :func:`parameter_map_figure`: the (α, γ) map as a heatmap. One colour bar is also the
-  legend: a band for "diverged", one for "not converged", one for "converged to a local
-  minimum" (surfaces that have one), then a continuous scale of the step at which the run
-  converged. Over it a grid of invisible markers, one per cell, carries
-  ``customdata = [α, γ, converged_at]``: a heatmap emits no selection events, so these
-  points are what a click (Streamlit ``on_select``) selects.
-* :func:`basin_map_figure`: start points coloured by the minimum they lead to: saturated
-  colours for global minima, pale ones for local minima, dark grey for divergence,
-  white for "no minimum"; the minima are marked as on the trajectory map.
+:func:`parameter_map_figure` draws the map as a heatmap. One colour bar is also the
+legend: a band for "diverged", one for "not converged", one for "converged to a local
+minimum" (surfaces that have one), then a continuous scale of the step at which the run
+converged. Over it a grid of invisible markers, one per cell, carries
+``customdata = [α, γ, converged_at]``: a heatmap emits no selection events, so these
+points are what a click (Streamlit ``on_select``) selects.
 
 The α axis is logarithmic: it is drawn as a linear axis over log10 α with ticks labelled
 in α (exact cell edges, which a heatmap on a plotly log axis does not guarantee), and
 the γ axis is linear in −log10(1 − γ), labelled in γ, so the range 0.9–0.999 where
 momentum changes most gets room. Convert with :func:`lr_coordinate` and
 :func:`momentum_coordinate` to draw anything else on the map. Pure Plotly: no Streamlit.
+The basin map is in :mod:`momentum_viz.views.basin_map`.
 """
 
 from __future__ import annotations
@@ -24,35 +22,24 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from surfaces import Surface
-
 from ..numerics.maps import (
-    BASIN_DIVERGED,
-    BASIN_NONE,
     CONVERGED,
     DIVERGED,
     NOT_CONVERGED,
-    BasinMap,
     ParameterMap,
 )
+from .map_patterns import (
+    pattern_cells,
+    pattern_trace,
+    symbol_marker,
+)
 from .style import (
-    BASIN_START_MARKER,
     CLICK_GRID_NAME,
     CURRENT_PARAMETERS_MARKER,
     FONT_SIZE,
     METHOD_LABELS,
     TEXT_COLOR,
 )
-from .surface_layer import minima_traces
-
-__all__ = [
-    "STABILITY_LIMITS",
-    "STATUS_SYMBOLS",
-    "basin_map_figure",
-    "lr_coordinate",
-    "momentum_coordinate",
-    "parameter_map_figure",
-]
 
 # The maps' own palettes (no other figure shows these categories). A category must not be
 # told by colour alone (greyscale print, a washed-out projector, colour-vision deficiency):
@@ -67,33 +54,6 @@ LOCAL_COLOR = "#c2a5cf"  # 71.5
 CONVERGED_SCALE = ("#08306b", "#2171b5", "#6baed6", "#c6dbef")
 # The (α, γ) map's pattern symbols: converged cells carry none.
 STATUS_SYMBOLS = {"diverged": "x", "not converged": "line-ew", "local minimum": "circle-open"}
-
-# Basin colours: saturated for global minima, pale for local ones, ordered so the first
-# few (those a surface has) are ≥ 10 L* apart: global 46.0, 70.6, 35.3, 57.7, then 54.2,
-# 59.1; local 89.1, 72.8, 82.8, then 80.0, 83.8, 87.7. Each basin also has its own marker
-# symbol, in the legend and as a pattern over the map.
-GLOBAL_BASIN_COLORS = ("#0072B2", "#E69F00", "#7B3294", "#009E73", "#D55E00", "#1B9E9E")
-LOCAL_BASIN_COLORS = ("#F0E442", "#E89CC4", "#F5C77E", "#F2B5D4", "#D9CCE8", "#BFE3E0")
-BASIN_DIVERGED_COLOR = "#262626"  # 15.3
-BASIN_NONE_COLOR = "#ffffff"  # 100
-# Symbols of the basins, in order of the minima, then "no minimum" and "diverged" (none
-# of them the minima's star and ✕ or the start's circle).
-BASIN_SYMBOLS = (
-    "diamond",
-    "square",
-    "triangle-up",
-    "triangle-down",
-    "pentagon",
-    "hexagon",
-    "hourglass",
-    "bowtie",
-)
-BASIN_NONE_SYMBOL = "hash-open"
-BASIN_DIVERGED_SYMBOL = "x"
-# The patterns: a marker on a staggered subgrid of the map's cells, about this many along
-# an axis; their traces are named "<PATTERN_NAME>: <category>".
-PATTERN_MARKS = 16
-PATTERN_NAME = "pattern"
 
 _MOMENTUM_TICKS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.98, 0.99, 0.995, 0.998, 0.999)
 
@@ -151,77 +111,6 @@ def _steps_ticks(steps: int) -> list[int]:
     if len(ticks) >= 2 and ticks[-1] < 2.5 * ticks[-2]:
         del ticks[-2]
     return ticks
-
-
-def _lightness(color: str) -> float:
-    """CIE L* (0 black … 100 white) of a ``#rrggbb`` colour: how light it prints in grey."""
-    channels = np.array([int(color[i : i + 2], 16) for i in (1, 3, 5)]) / 255.0
-    linear = np.where(channels <= 0.04045, channels / 12.92, ((channels + 0.055) / 1.055) ** 2.4)
-    y = float(linear @ np.array([0.2126, 0.7152, 0.0722]))
-    return 116.0 * y ** (1 / 3) - 16.0 if y > 216 / 24389 else 24389 / 27 * y
-
-
-def _stroke_only(symbol: str) -> bool:
-    """Whether a plotly marker symbol is drawn by its outline alone (no fill)."""
-    return symbol.endswith("-open") or symbol.startswith("line-")
-
-
-def _symbol_marker(symbol: str, fill: str, ink: str, size: int) -> dict:
-    """A marker of ``symbol`` that reads on ``fill``: filled with it and outlined in ``ink``
-    (over a cell of that fill only the outline shows), or stroked in ``ink`` when the
-    symbol has no fill."""
-    if _stroke_only(symbol):
-        return {"symbol": symbol, "size": size, "color": ink, "line": {"color": ink, "width": 2}}
-    return {"symbol": symbol, "size": size, "color": fill, "line": {"color": ink, "width": 1.5}}
-
-
-def _ink(fill: str) -> str:
-    """Near-black on light fills, white on dark ones."""
-    return "#1a1a1a" if _lightness(fill) >= 55 else "#ffffff"
-
-
-def _pattern_cells(shape: tuple[int, int]) -> np.ndarray:
-    """A staggered subgrid of a map's cells (every other row shifted by half a stride):
-    where the pattern markers go, about :data:`PATTERN_MARKS` along each axis."""
-    stride = max(1, round(max(shape) / PATTERN_MARKS))
-    marks = np.zeros(shape, dtype=bool)
-    for k, row in enumerate(range(stride // 2, shape[0], stride)):
-        marks[row, (k % 2) * (stride // 2) + stride // 4 :: stride] = True
-    return marks
-
-
-def _pattern_trace(
-    x_grid: np.ndarray,
-    y_grid: np.ndarray,
-    mask: np.ndarray,
-    marks: np.ndarray,
-    symbol: str,
-    fill: str,
-    category: str,
-    size: int = 9,
-) -> go.Scatter | None:
-    """The pattern of one category (its cells ``mask``): its symbol on the subgrid cells
-    ``marks`` that are of the category, or None when it has no cell. A category too thin
-    for the subgrid still gets a few markers, spread over its own cells."""
-    cells = mask & marks
-    if not cells.any():
-        if not mask.any():
-            return None
-        share = max(1, round(marks.size / max(int(marks.sum()), 1)))
-        flat = np.flatnonzero(mask)
-        cells = np.zeros(mask.shape, dtype=bool)
-        cells.flat[
-            flat[share // 2 :: share] if flat.size > share else flat[flat.size // 2 :][:1]
-        ] = True
-    return go.Scatter(
-        x=x_grid[cells].astype(np.float32),
-        y=y_grid[cells].astype(np.float32),
-        mode="markers",
-        name=f"{PATTERN_NAME}: {category}",
-        marker=_symbol_marker(symbol, fill, _ink(fill), size),
-        hoverinfo="skip",
-        showlegend=False,
-    )
 
 
 def parameter_map_figure(
@@ -340,7 +229,7 @@ def _status_patterns(
     symbol; the legend under the map names the symbols.
     """
     x_grid, y_grid = np.meshgrid(xs, ys)
-    marks = _pattern_cells(pmap.status.shape)
+    marks = pattern_cells(pmap.status.shape)
     statuses = [
         ("diverged", pmap.status == DIVERGED, DIVERGED_COLOR),
         ("not converged", pmap.status == NOT_CONVERGED, NOT_CONVERGED_COLOR),
@@ -349,7 +238,7 @@ def _status_patterns(
     patterns, entries = [], []
     for name, mask, fill in statuses:
         symbol = STATUS_SYMBOLS[name]
-        trace = _pattern_trace(x_grid, y_grid, mask, marks, symbol, fill, name)
+        trace = pattern_trace(x_grid, y_grid, mask, marks, symbol, fill, name)
         if trace is None:
             continue
         patterns.append(trace)
@@ -360,7 +249,7 @@ def _status_patterns(
                 mode="markers",
                 name=name,
                 legendgroup="statuses",
-                marker=_symbol_marker(symbol, fill, TEXT_COLOR, 14),
+                marker=symbol_marker(symbol, fill, TEXT_COLOR, 14),
                 hoverinfo="skip",
             )
         )
@@ -498,173 +387,4 @@ def _parameter_map_layout(
         "legend": {"orientation": "h", "x": 0.0, "y": -0.14, "yanchor": "top"},
         "hovermode": "closest",
         "clickmode": "event+select",
-    }
-
-
-def _basin_categories(bmap: BasinMap, surface: Surface) -> list[tuple[int, str, str, str]]:
-    """(code, label, colour, symbol) per category present: minima in order, then none,
-    diverged."""
-    cats = []
-    n_global = n_local = 0
-    for index, minimum in enumerate(surface.minima):
-        x, y = minimum.point
-        if minimum.is_global:
-            color = GLOBAL_BASIN_COLORS[n_global % len(GLOBAL_BASIN_COLORS)]
-            n_global += 1
-            kind = "global"
-        else:
-            color = LOCAL_BASIN_COLORS[n_local % len(LOCAL_BASIN_COLORS)]
-            n_local += 1
-            kind = "local"
-        symbol = BASIN_SYMBOLS[index % len(BASIN_SYMBOLS)]
-        cats.append((index, f"{kind} ({x:.2f}, {y:.2f})", color, symbol))
-    cats.append((BASIN_NONE, "no minimum", BASIN_NONE_COLOR, BASIN_NONE_SYMBOL))
-    cats.append((BASIN_DIVERGED, "diverged", BASIN_DIVERGED_COLOR, BASIN_DIVERGED_SYMBOL))
-    present = set(np.unique(bmap.basin).tolist())
-    return [c for c in cats if c[0] in present]
-
-
-def basin_map_figure(
-    bmap: BasinMap,
-    surface: Surface,
-    *,
-    title: str,
-    start: tuple[float, float] | None = None,
-    height: int = 640,
-) -> go.Figure:
-    """Return the basin map of ``bmap``: each start point coloured by where its run ends.
-
-    Global minima's basins get saturated colours, local minima's pale ones, runs that
-    end at no minimum white and diverged runs dark grey; the legend under the map names
-    them (the heatmap's colour bar carries the same labels but is hidden).
-    The minima are marked (gold star: global, ✕: local) and, if given, ``start``.
-
-    Each category also has its own marker symbol (:data:`BASIN_SYMBOLS`): its legend
-    swatch has that shape, and the same shape is drawn over its cells on a sparse subgrid,
-    so the basins stay apart in greyscale and for colour-blind eyes.
-
-    Traces, in order: the heatmap (name "basins"), the patterns (named "pattern: <label>",
-    no hover), one legend swatch per category (named by its label, no data), "global
-    minimum", "local minimum" (those present), "start".
-    """
-    if not isinstance(bmap, BasinMap):
-        raise ValueError(f"bmap must be a BasinMap; got {type(bmap).__name__}")
-    if not isinstance(surface, Surface) or surface.name != bmap.surface:
-        raise ValueError(f"surface must be the Surface the map was computed on ({bmap.surface})")
-    if len(surface.minima) <= int(bmap.basin.max()):
-        raise ValueError("surface must be the Surface the map was computed on (minima differ)")
-    cats = _basin_categories(bmap, surface)
-    fig = go.Figure()
-    fig.add_trace(_basin_heatmap(bmap, cats))
-    x_grid, y_grid = np.meshgrid(bmap.xs, bmap.ys)
-    marks = _pattern_cells(bmap.basin.shape)
-    for code, label, color, symbol in cats:
-        trace = _pattern_trace(x_grid, y_grid, bmap.basin == code, marks, symbol, color, label)
-        if trace is not None:
-            fig.add_trace(trace)
-    for trace in _basin_swatches(cats):
-        fig.add_trace(trace)
-    for trace in minima_traces(surface):
-        fig.add_trace(trace)
-    if start is not None:
-        fig.add_trace(
-            go.Scatter(
-                x=[float(start[0])],
-                y=[float(start[1])],
-                mode="markers",
-                name="start",
-                marker=BASIN_START_MARKER,
-                hovertemplate="start<br>(%{x:.3f}, %{y:.3f})<extra></extra>",
-            )
-        )
-    fig.update_layout(**_basin_map_layout(surface, title, height))
-    return fig
-
-
-def _basin_swatches(cats: list[tuple[int, str, str, str]]) -> list[go.Scatter]:
-    """Return one legend entry per category: its symbol in its colour, outlined (so white
-    "no minimum" shows), labelled as the colour bar would be.
-
-    The legend, under the map, replaces the colour bar beside it: in half the page the
-    bar's labels ("local (-0.43, -2.09)") took more width than the map and were cut.
-    """
-    return [
-        go.Scatter(
-            x=[None],
-            y=[None],
-            mode="markers",
-            name=label,
-            legendgroup="basins",
-            marker=_symbol_marker(symbol, color, TEXT_COLOR, 18),
-            hoverinfo="skip",
-        )
-        for _, label, color, symbol in cats
-    ]
-
-
-def _basin_heatmap(bmap: BasinMap, cats: list[tuple[int, str, str, str]]) -> go.Heatmap:
-    """Return the heatmap of categories ``cats``, one colour band and colour-bar tick each.
-
-    The basin codes (minimum index, or the negative codes for none and diverged) are not
-    contiguous; the heatmap shows each cell's position in ``cats`` instead, so every
-    category present gets a band of equal width.
-    """
-    n = len(cats)
-    lookup = {code: k for k, (code, *_) in enumerate(cats)}
-    codes = np.array(sorted(lookup))
-    category = np.array([lookup[c] for c in codes])[np.searchsorted(codes, bmap.basin)]
-    colorscale: list[list[float | str]] = []
-    for k, (_, _, color, _) in enumerate(cats):
-        colorscale += [[k / n, color], [(k + 1) / n, color]]
-    labels = np.array([label for _, label, *_ in cats], dtype=object)
-    return go.Heatmap(
-        x=bmap.xs,
-        y=bmap.ys,
-        z=category.astype(np.int8),
-        zmin=-0.5,
-        zmax=n - 0.5,
-        colorscale=colorscale,
-        name="basins",
-        text=labels[category],
-        hovertemplate="start (%{x:.2f}, %{y:.2f})<br>→ %{text}<extra></extra>",
-        # The legend under the map names the categories (see _basin_swatches).
-        showscale=False,
-        colorbar={
-            "title": {"text": "ends at"},
-            "tickvals": list(range(n)),
-            "ticktext": [label for _, label, *_ in cats],
-            "thickness": 16,
-            "len": 0.9,
-        },
-    )
-
-
-def _basin_map_layout(surface: Surface, title: str, height: int) -> dict:
-    """Return the layout: axes on the surface's bounds at equal scale, like the race map."""
-    (xmin, xmax), (ymin, ymax) = surface.bounds
-    axis = {"showgrid": False, "zeroline": False, "constrain": "domain"}
-    return {
-        "height": height,
-        "template": "plotly_white",
-        "font": {"size": FONT_SIZE, "color": TEXT_COLOR},
-        "title": {"text": title, "x": 0.01, "font": {"size": FONT_SIZE + 2, "color": TEXT_COLOR}},
-        "margin": {"l": 60, "r": 10, "t": 50, "b": 40},
-        "xaxis": {**axis, "range": [xmin, xmax], "title": {"text": "start x"}},
-        "yaxis": {
-            **axis,
-            "range": [ymin, ymax],
-            "title": {"text": "start y"},
-            "scaleanchor": "x",
-            "constraintoward": "top",
-        },
-        # Under the map, wrapping onto as many rows as the column needs (plotly grows the
-        # bottom margin for it); the map keeps the rest of the height.
-        "legend": {
-            "orientation": "h",
-            "x": 0.0,
-            "y": -0.1,
-            "yanchor": "top",
-            "font": {"size": FONT_SIZE, "color": TEXT_COLOR},
-        },
-        "hovermode": "closest",
     }

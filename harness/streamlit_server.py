@@ -1,9 +1,9 @@
 """Start a Streamlit server on a free port and find the browser: shared by benchmarks and tests.
 
-The one place that knows how this project runs a throwaway server (used by
-benchmarks/bench_browser.py, bench_layout.py, bench_load.py and, through tests/_server.py,
-by the tests). Import it as ``from _streamlit_server import ...`` from a script in
-benchmarks/ (Python puts the script's folder on sys.path); tests/_server.py loads it by path.
+The one place that knows how this project runs a throwaway server (used by the scripts in
+benchmarks/ and, through tests/_server.py, by the tests). Import it as
+``from harness.streamlit_server import ...``: ``harness`` is installed (editable) with the
+project, so neither side edits sys.path or loads the other's files by path.
 
 * :func:`start_streamlit` is a context manager: it runs ``streamlit run`` (or any command
   line you pass) on a free port of 127.0.0.1, waits until ``/_stcore/health`` answers "ok"

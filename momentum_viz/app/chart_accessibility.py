@@ -1,4 +1,5 @@
-"""What each Plotly chart offers the keyboard and a screen reader (issue 10, goal 5).
+"""What each Plotly chart offers the keyboard and a screen reader (the page must be usable
+without a mouse).
 
 **Toolbar.** Plotly's toolbar (the "modebar") puts every button in the page's tab order:
 eight per chart in Streamlit 1.67 (download, zoom, pan, zoom in and out, autoscale, reset,
