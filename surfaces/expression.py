@@ -239,12 +239,18 @@ class _Builds:
             return error
         except (KeyError, TypeError, ValueError) as err:  # an answer that does not read
             return ExpressionError(1, f"the server could not read the built surface ({err})")
+        self.refuse(expr, error)
+        return error
+
+    def refuse(self, expr: str, error: ExpressionError) -> None:
+        """Cache a refusal of ``expr`` (on its text) and drop its built surfaces."""
         error.__traceback__ = None
         with self._lock:
             self._refusals[expr] = error
             while len(self._refusals) > REFUSAL_CACHE:
                 self._refusals.popitem(last=False)
-        return error
+            for key in [k for k in self._surfaces if k[0] == expr]:
+                del self._surfaces[key]
 
     def _keep(self, expr: str, bounds: Bounds, surface: Surface) -> Surface:
         with self._lock:
@@ -260,3 +266,9 @@ _BUILDS = _Builds()
 def clear_cache() -> None:
     """Forget every built surface and every refusal (tests time uncached builds)."""
     _BUILDS.clear()
+
+
+def refuse_formula(expr: str, reason: str) -> None:
+    """Refuse ``expr`` from now on, whatever the bounds, with ``reason`` (column 1): for a
+    formula that was built but failed to be drawn, which would fail again."""
+    _BUILDS.refuse(expr, ExpressionError(1, reason))

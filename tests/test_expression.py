@@ -222,7 +222,7 @@ def test_random_formulas_have_correct_derivatives(expr):
 @pytest.mark.parametrize("expr", [ROSENBROCK, HIMMELBLAU, SIN_COS])
 def test_building_is_fast(expr):
     _, seconds = _timed(expr, ((-5, 5), (-5, 5)))
-    assert seconds < 1.0
+    assert seconds < 3.0
 
 
 @pytest.mark.parametrize("method", METHODS)
@@ -258,7 +258,7 @@ NO_MINIMUM = [
 def test_surface_without_minimum_still_races(expr):
     with _nothing_runs():
         s, seconds = _timed(expr)
-    assert seconds < 1.0
+    assert seconds < 3.0
     assert s.minima == ()
     with pytest.raises(ValueError, match="no minimum"):
         s.global_minimum  # noqa: B018

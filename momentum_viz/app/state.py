@@ -289,3 +289,9 @@ def on_parameter_map_select() -> None:
         if 0 < lr <= 1 and 0 <= momentum < 1:
             st.session_state["lr"] = lr
             st.session_state["momentum"] = momentum
+
+
+def fall_back_to(surface: str) -> None:
+    """Show ``surface`` with its defaults, keeping what a new surface carries over (before
+    any widget is drawn: a custom formula that failed to draw, see formula_guard)."""
+    _store(defaults_for(surface, **_kept(current_settings())))

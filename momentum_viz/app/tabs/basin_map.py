@@ -13,7 +13,7 @@ from ...numerics.optimizer import Run
 from ...views.map_figures import basin_map_figure
 from ...views.style import METHOD_LABELS
 from ..charts import MAP_CONFIG
-from ..compute import compute_basin_map, surface_args
+from ..compute import compute_basin_map, map_job, surface_args
 from ..settings import Settings, surface_of
 
 
@@ -34,10 +34,12 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         return
     cols = st.columns(2)
     for col, method in zip(cols, ("sgd", "momentum"), strict=True):
-        bmap = compute_basin_map(
-            method=method, lr=settings.lr, momentum=settings.momentum, steps=settings.steps,
-            noise=settings.noise, seed=settings.seed, **surface_args(settings),
-        )  # fmt: skip
+        with map_job():
+            bmap = compute_basin_map(
+                method=method, lr=settings.lr, momentum=settings.momentum, steps=settings.steps,
+                noise=settings.noise, seed=settings.seed, **surface_args(settings),
+                maps_on_page=len(cols),
+            )  # fmt: skip
         label = METHOD_LABELS[method]
         title = f"{label} (α = {settings.lr:.3g}" + (
             f", γ = {settings.momentum:.4g})" if method != "sgd" else ")"

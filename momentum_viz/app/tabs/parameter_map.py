@@ -16,7 +16,7 @@ from ...views.map_figures import STABILITY_LIMITS, parameter_map_figure
 from ...views.style import METHOD_LABELS
 from .. import state
 from ..charts import MAP_CONFIG
-from ..compute import compute_parameter_map, surface_args
+from ..compute import compute_parameter_map, map_job, surface_args
 from ..settings import MAP_METHODS, Settings, surface_of
 
 
@@ -30,11 +30,12 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         **state.lasting("map_method"),
     )
     surface = surface_of(settings)
-    pmap = compute_parameter_map(
-        method=method, x0=settings.x0, y0=settings.y0, steps=settings.steps,
-        noise=settings.noise, seed=settings.seed, **surface_args(settings),
-        lr_decade=math.floor(math.log10(settings.lr)),
-    )  # fmt: skip
+    with map_job():
+        pmap = compute_parameter_map(
+            method=method, x0=settings.x0, y0=settings.y0, steps=settings.steps,
+            noise=settings.noise, seed=settings.seed, **surface_args(settings),
+            lr_decade=math.floor(math.log10(settings.lr)),
+        )  # fmt: skip
     boundary = None
     if surface.eigenvalues is not None:  # exact on the bowl; a local model elsewhere
         boundary = stability_boundary(max(surface.eigenvalues), pmap.momenta, method=method)
