@@ -114,7 +114,12 @@ async def _hostile_pages(url: str) -> bool:
     return ok
 
 
-async def _crowds(url: str) -> bool:
+def _pool_memory(pid: int) -> str:
+    workers = _family(pid)[1:]
+    return f"{len(workers)} worker(s), {sum(_rss_mib(w) for w in workers):.0f} MiB RSS in all"
+
+
+async def _crowds(url: str, pid: int) -> bool:
     distinct = [f"x**2 + {k}*y**2 + sin({k}*x)" for k in range(1, 11)]
     t0 = time.perf_counter()
     pages = await asyncio.gather(*(_page(url, _link(e)) for e in distinct))
@@ -126,6 +131,7 @@ async def _crowds(url: str) -> bool:
     accepted = sum(p[1] == "FINISHED_SUCCESSFULLY" and not p[2] for p in pages)
     slowest = max(p[0] for p in pages)
     print(f"   20 sessions, one formula at once: {accepted}/20 accepted, slowest {slowest:.2f} s")
+    print(f"   the worker pool now: {_pool_memory(pid)}; server RSS {_rss_mib(pid):.0f} MiB")
     return finished == 10 and accepted == 20
 
 
@@ -167,7 +173,7 @@ async def run_formula_flood(args: argparse.Namespace, pid: int | None) -> bool:
         raise SystemExit("--formula-flood needs the server's pid (start it here, or --server-pid)")
     print(f"Formula flood against {args.url} (load average {args.loadavg})")
     ok = await _hostile_pages(args.url)
-    ok &= await _crowds(args.url)
+    ok &= await _crowds(args.url, pid)
     ok &= await _bystander(args.url, pid)
     print("verdict:", "all targets met" if ok else "MISSED a target")
     return ok

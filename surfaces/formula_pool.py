@@ -97,7 +97,10 @@ class _Worker:
                 )
             if time.monotonic() > deadline:
                 self.kill()
-                raise PoolRefusal("the server is too busy to build it now", for_time=False)
+                raise PoolRefusal(
+                    f"building this surface took longer than {WALL_LIMIT:g} s on a busy server",
+                    for_time=True,
+                )
 
     def run(self, job: dict[str, Any]) -> dict[str, Any]:
         assert self.process.stdin is not None
@@ -106,7 +109,8 @@ class _Worker:
             self.ready = True
         self.process.stdin.write(json.dumps(job).encode() + b"\n")
         self.process.stdin.flush()
-        answer = json.loads(self._read_line(time.monotonic() + WALL_LIMIT, CPU_LIMIT))
+        budget = float(job["cpu_limit"])
+        answer = json.loads(self._read_line(time.monotonic() + WALL_LIMIT, budget))
         if not isinstance(answer, dict):
             raise PoolRefusal("the formula's worker answered nonsense", for_time=False)
         return answer
@@ -145,7 +149,7 @@ class FormulaPool:
                     candidate = self._idle.pop()
                     worker = candidate if candidate.alive() else None
             worker = worker or _Worker()
-            answer = worker.run({"expr": expr, "bounds": bounds})
+            answer = worker.run({"expr": expr, "bounds": bounds, "cpu_limit": CPU_LIMIT})
             with self._lock:
                 self._idle.append(worker)
             return answer

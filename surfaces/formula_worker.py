@@ -1,10 +1,10 @@
 """A formula worker: a separate process that builds surfaces from formulas, one at a time.
 
-Started by :mod:`.formula_pool` as ``python -m surfaces.formula_worker``. It reads one job
-per line on stdin (JSON ``{"expr": ..., "bounds": ...}``) and writes one answer per line
-on stdout (JSON, see :func:`build_answer`): either a refusal or everything the server
-needs to make the :class:`~surfaces.Surface` without SymPy: three straight-line programs
-(:mod:`.formula_program`), the LaTeX, the minima and the defaults of the first view.
+Started by :mod:`.formula_pool` as ``python -m surfaces.formula_worker``. It reads one
+job per line on stdin (JSON ``{"expr": ..., "bounds": ..., "cpu_limit": ...}``) and writes
+one answer per line on stdout (JSON, see :func:`build_answer`): either a refusal or all
+the server needs to make the :class:`~surfaces.Surface` without SymPy: three straight-line
+programs (:mod:`.formula_program`), the LaTeX, the minima and the first view's defaults.
 
 SymPy cannot be interrupted, so the worker is bounded by the kernel, not by checks
 between stages: its address space is capped (:data:`MEMORY_LIMIT`, RLIMIT_AS: a
@@ -32,9 +32,10 @@ from .formula_minima import GRID, default_lr, default_start, find_minima
 from .formula_parser import ExpressionError, checked_tree, parse_checked
 from .formula_program import broadcasting, load_program
 
-#: CPU seconds one formula may cost its worker (SymPy's build and the minima search).
-#: The slowest formula the parser's cost bound admits takes about 0.75 s on an idle core.
-CPU_LIMIT = 3.0
+#: CPU seconds one formula may cost its worker (SymPy's build and the minima search), at
+#: most: the pool may ask for less. The slowest ordinary formulas take about 0.75 s on an
+#: idle core; a hostile page is then refused after about 2 s.
+CPU_LIMIT = 2.0
 #: The worker's address space, in bytes: Python, NumPy and SymPy need about 0.35 GiB of
 #: it; a formula whose expressions outgrow the rest fails with MemoryError, a refusal.
 MEMORY_LIMIT = 768 * 2**20
@@ -91,11 +92,11 @@ def _build(expr: str, bounds: Any) -> dict[str, Any]:
     }
 
 
-def _limit_cpu_for_one_job() -> None:
+def _limit_cpu_for_one_job(seconds: float) -> None:
     usage = resource.getrusage(resource.RUSAGE_SELF)
     used = usage.ru_utime + usage.ru_stime
     _, hard = resource.getrlimit(resource.RLIMIT_CPU)
-    soft = math.ceil(used + CPU_LIMIT) + 1  # whole seconds; the pool's watch is finer
+    soft = math.ceil(used + seconds) + 1  # whole seconds; the pool's watch is finer
     if hard != resource.RLIM_INFINITY:
         soft = min(soft, hard)
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
@@ -115,7 +116,8 @@ def main() -> None:
         if not line:
             return
         job = json.loads(line)
-        _limit_cpu_for_one_job()
+        limit = job.get("cpu_limit", CPU_LIMIT)
+        _limit_cpu_for_one_job(min(float(limit), CPU_LIMIT) if limit else CPU_LIMIT)
         answer = build_answer(job["expr"], job["bounds"])
         out.write(json.dumps(answer) + "\n")
         out.flush()
