@@ -87,6 +87,19 @@ def _workers(server: StreamlitServer) -> dict[int, float]:
     return found
 
 
+async def _websocket_refused(url: str, origin: str) -> bool:
+    import websockets
+
+    stream = url.replace("http://", "ws://") + "/_stcore/stream"
+    try:
+        async with websockets.connect(
+            stream, origin=websockets.Origin(origin), subprotocols=["streamlit"], open_timeout=30
+        ):
+            return False
+    except websockets.InvalidStatus:
+        return True
+
+
 def _env(tmp_path: Path) -> dict[str, str]:
     return dict(os.environ, HOME=str(tmp_path))
 
@@ -114,6 +127,12 @@ def test_hostile_formulas_give_pages_with_notes_and_leave_no_worker(tmp_path: Pa
             assert page.url.endswith(f"/?{IGNORED_LINK}=1")
         with urllib.request.urlopen(f"{url}?{long_link[:-2]}", timeout=30) as page:
             assert IGNORED_LINK not in page.url
+        # Another site's page may not open a session, and refusing it costs no lookup of
+        # this machine's public address (Streamlit's own check makes one, and logs it).
+        for _ in range(3):
+            assert _in_thread(_websocket_refused(server.url, "http://evil.example"))
+        assert not _in_thread(_websocket_refused(server.url, server.url))
+        assert "external IP" not in server.log_tail(20_000)
     deadline = time.monotonic() + 10
     while any(Path(f"/proc/{pid}").exists() for pid in seen) and time.monotonic() < deadline:
         time.sleep(0.2)
