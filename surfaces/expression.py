@@ -3,9 +3,10 @@ r"""A :class:`Surface` from a formula a student types, e.g. ``(1 - x)**2 + 100*(
 The formula costs the one server process a whole class shares, so its cost is bounded
 at each step, in four modules of one concern each:
 
-* :mod:`.formula_parser` reads the text against a whitelist (never as Python), bounds its
-  size, and folds every constant subtree to a float with :mod:`math`, refusing the ones
-  that are not finite or beyond 1e300: this runs here, in microseconds.
+* :mod:`.formula_parser` reads the text against a whitelist (never as Python) and bounds
+  its size, and :mod:`.formula_fold` folds every constant subtree to a float with
+  :mod:`math`, refusing the ones that are not finite or beyond 1e300: both run here, in
+  microseconds.
 * :mod:`.formula_build` differentiates it with SymPy into three straight-line programs
   (value, gradient, Hessian), and :mod:`.formula_minima` searches its minima; both run in
   a worker process (:mod:`.formula_worker`, :mod:`.formula_pool`) whose CPU time and
@@ -44,12 +45,8 @@ from concurrent.futures import Future
 from typing import Any
 
 from ._base import Bounds, Minimum, Surface
-from .formula_parser import (
-    FUNCTIONS,
-    MAX_LENGTH,
-    ExpressionError,
-    checked_tree,
-)
+from .formula_fold import checked_tree
+from .formula_parser import FUNCTIONS, MAX_LENGTH, ExpressionError
 from .formula_pool import POOL, PoolRefusal
 from .formula_program import broadcasting, load_program
 

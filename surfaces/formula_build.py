@@ -7,7 +7,7 @@ must cost that worker its time budget, never the server. Nothing here prints or 
 code: each SymPy node becomes one instruction of a fixed whitelist, and a node outside it
 refuses the formula.
 
->>> from surfaces.formula_parser import checked_tree
+>>> from surfaces.formula_fold import checked_tree
 >>> programs = symbolic_programs(checked_tree("x**2 + 3*y"))
 >>> programs["value"]
 {'ops': [['t0', 'pow', ['x', 2.0]], ['t1', 'mul', [3.0, 'y']], ['t2', 'add', ['t0', 't1']]], 'outputs': ['t2']}

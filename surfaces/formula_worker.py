@@ -27,9 +27,10 @@ from typing import Any
 import numpy as np
 
 from .formula_build import symbolic_programs
+from .formula_fold import checked_tree
 from .formula_latex import latex_of
 from .formula_minima import GRID, default_lr, default_start, find_minima
-from .formula_parser import ExpressionError, checked_tree, parse_checked
+from .formula_parser import ExpressionError, parse_checked
 from .formula_program import broadcasting, load_program
 
 #: CPU seconds one formula may cost its worker (SymPy's build and the minima search), at

@@ -24,6 +24,7 @@ from momentum_viz import METHODS, reference_run, simulate
 from surfaces import (
     ExpressionError,
     formula_build,
+    formula_fold,
     formula_latex,
     formula_minima,
     formula_parser,
@@ -478,7 +479,8 @@ def test_the_guards_do_catch_what_they_guard():
 @pytest.mark.parametrize(
     "module",
     [
-        *(expression_module, formula_build, formula_latex, formula_minima, formula_parser),
+        *(expression_module, formula_build, formula_fold, formula_latex, formula_minima),
+        formula_parser,
         *(formula_pool, formula_program, formula_worker),
     ],
 )
