@@ -40,9 +40,9 @@ HOSTILE = [
     ("abs(log(x))+y**2", "parameter-map"),
 ]
 BENIGN = "sin(x)*cos(y)*exp(-(x**2+y**2)/8)+0.05*(x**2+y**2)"
-# Three different formulas that each run into the worker's CPU limit (distinct texts:
-# no shared build, no cached refusal).
-HANGING = [f"sin(cos(sinh(cosh(tanh((x-tan(y**2.5*e**{k})**-2)**2)))))" for k in (2, 3, 4)]
+# Three different formulas that each run into the worker's CPU limit (distinct texts,
+# and not the one of phase 1: no shared build, no remembered refusal).
+HANGING = [f"sin(cos(sinh(cosh(tanh((x-tan(y**2.5*e**{k})**-2)**2)))))" for k in (3, 4, 5)]
 TARGET_PAGE = 5.0
 TARGET_MOVE = 1.5
 TARGET_IDLE_CORES = 0.2

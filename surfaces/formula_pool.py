@@ -31,8 +31,10 @@ from .formula_worker import CPU_LIMIT
 POOL_SIZE = 2
 #: Seconds a job waits for a free worker before it is refused as busy.
 QUEUE_WAIT = 15.0
-#: Seconds a job may take in all (a starved worker's CPU time grows slowly).
-WALL_LIMIT = 20.0
+#: Seconds a job may take in all, whatever its CPU time: a worker starved by a loaded
+#: machine gets its 2 s of CPU slowly, and the page must not wait for them without end.
+#: Such a refusal is for time: remembered for a minute, then the formula is tried again.
+WALL_LIMIT = 10.0
 #: Seconds a new worker may take to start (Python, NumPy and SymPy imports).
 START_LIMIT = 30.0
 #: The CPU time past the worker's budget after which the pool kills it, in seconds.
