@@ -14,7 +14,9 @@
 * :class:`SecurityHeaders` adds the headers Streamlit does not send (no framing by other
   sites, no MIME sniffing, no referrer), hides ``/_stcore/metrics`` (cache names, sizes
   and session counts are nobody's business outside the pod) and turns a link Streamlit
-  would silently drop into one the page reports (:data:`~.settings.IGNORED_LINK`).
+  would silently drop into one the page reports (:data:`~.settings.IGNORED_LINK`), and
+  refuses a websocket from another site's page before Streamlit's own Origin check, which
+  looks up this machine's public address for every Origin it refuses.
 
 Pure ASGI (no Streamlit page code runs here), so it costs nothing per script run.
 """
