@@ -26,10 +26,13 @@ session failed (or p95 exceeded ``--max-p95``), 2 on a setup error (app missing,
 not healthy, warm-up failed).  Memory is VmRSS of the server process from /proc; with
 ``--url`` pass ``--server-pid`` to get it.
 
-Two more modes:
+Three more modes:
 
 * ``--cold-start`` (same as ``--no-warmup``): no warm-up session, so the sessions are the
   first visitors of the server (a class opening the link together on a new pod);
+* ``--formula-flood``: hostile, crashing, slow, distinct and identical formulas, and a
+  bystander moving γ while three formulas run into the worker's CPU limit, with targets
+  (see ``benchmarks/_formula_flood.py``; run it with ``--app serve.py``);
 * ``--flood N``: N sessions with distinct settings (``--flood-batch`` at a time), each
   closed after its page has loaded; RSS is printed as the flood goes and for
   ``--settle`` seconds afterwards, while the closed sessions expire.
@@ -89,6 +92,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from _formula_flood import run_formula_flood
 from streamlit.proto.Element_pb2 import Element
 from streamlit.proto.Slider_pb2 import Slider
 
@@ -421,6 +425,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "server this benchmark starts, nothing has run before them)",
     )
     p.add_argument("--flood", type=int, default=0, help="flood mode: N distinct-setting sessions")
+    p.add_argument(
+        "--formula-flood", action="store_true", help="formula flood mode (see _formula_flood.py)"
+    )
     p.add_argument("--flood-batch", type=int, default=10, help="flood: sessions at a time")
     p.add_argument("--settle", type=float, default=150.0, help="flood: seconds to watch RSS after")
     p.add_argument(
@@ -468,6 +475,8 @@ def main(argv: list[str] | None = None) -> int:
             args.url = server.url + "/"
         if args.flood:
             return 0 if asyncio.run(run_flood(args, server.pid)) else 1
+        if args.formula_flood:
+            return 0 if asyncio.run(run_formula_flood(args, server.pid)) else 1
         try:
             report = asyncio.run(run_benchmark(args, server.pid))
         except Exception as exc:  # the warm-up failed: nothing to measure

@@ -9,8 +9,11 @@ never by a widget or a figure. The tabs call these functions and only lay out re
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import namedtuple
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -283,13 +286,30 @@ def _seconds_per_point_step(surface: Surface) -> float:
     return 2.0 * best / x.size
 
 
-def map_side(surface: Surface, steps: int, default: int) -> int:
+def map_side(surface: Surface, steps: int, default: int, maps_on_page: int = 1) -> int:
     """Grid side of a map: ``default`` for the built-in surfaces; for a custom one, the
-    largest side (at least MIN_MAP_SIDE) whose runs fit in MAP_BUDGET_SECONDS."""
+    largest side (at least MIN_MAP_SIDE) whose runs fit in the page's share of
+    MAP_BUDGET_SECONDS: the budget is the page's, shared by the ``maps_on_page`` maps
+    (one per method) it shows, each of ``steps`` steps."""
     if surface.name != "custom":
         return default
-    affordable = MAP_BUDGET_SECONDS / (_seconds_per_point_step(surface) * steps)
+    cost = _seconds_per_point_step(surface) * steps * max(1, maps_on_page)
+    affordable = MAP_BUDGET_SECONDS / cost
     return max(MIN_MAP_SIDE, min(default, math.isqrt(int(min(affordable, 1e9)))))
+
+
+@contextmanager
+def map_job() -> Iterator[None]:
+    """Hold the session's map lock while a map is computed (or read from the cache).
+
+    With fast reruns, Streamlit starts a new script thread at each click while the last
+    one may still be inside a map's NumPy work, which cannot be interrupted: clicking
+    through methods or steps would stack one map job per click on the shared server.
+    This lock makes a session's next map wait for its last one.
+    """
+    lock = st.session_state.setdefault("_map_job_lock", threading.Lock())
+    with lock:
+        yield
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing the (α, γ) map…")
@@ -317,11 +337,11 @@ def parameter_map_key(settings: Settings) -> RunKey:
 
 
 @st.cache_data(max_entries=16, show_spinner="Computing the basin map…")
-def compute_basin_map(key: RunKey, method: str) -> BasinMap:
+def compute_basin_map(key: RunKey, method: str, maps_on_page: int = 1) -> BasinMap:
     """One batched run per start point of a grid over the surface (cached; see
-    :func:`basin_map_key`)."""
+    :func:`basin_map_key`); the page's map budget is shared by its ``maps_on_page`` maps."""
     s = key.surface_object()
-    resolution = map_side(s, key.steps, DEFAULT_BASIN_RESOLUTION)
+    resolution = map_side(s, key.steps, DEFAULT_BASIN_RESOLUTION, maps_on_page)
     return basin_map(
         s, method, lr=key.lr, momentum=key.momentum, steps=key.steps, noise=key.noise,
         seed=key.seed, resolution=resolution,

@@ -57,6 +57,8 @@ function decode(bytes) {
 
 function niceTicks(lo, hi, count) {
   const raw = (hi - lo) / count;
+  // A zero or lost step (a flat range, or one below the rounding of lo) would never end.
+  if (!(raw > 1e-12 * Math.max(Math.abs(lo), Math.abs(hi))) || !Number.isFinite(raw)) return [lo];
   const magnitude = 10 ** Math.floor(Math.log10(raw));
   // The roundest step near the asked-for one (up to a third more ticks than asked).
   const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= 0.75 * raw) ?? raw;

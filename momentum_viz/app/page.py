@@ -16,6 +16,7 @@ import streamlit as st
 from ..numerics.optimizer import Run
 from . import sidebar, state, streamlit_internals  # noqa: F401 (pandas before any script thread)
 from .compute import runs_for
+from .formula_guard import draw_or_refuse, recover_from_failed_formula
 from .notes import scenario_note, surface_note
 from .scenarios import SCENARIOS, changes_from
 from .settings import VIEWS, Settings, code_span, to_query_params
@@ -153,13 +154,20 @@ def header(settings: Settings, notes: list[str]) -> None:
 
 def run_app() -> None:
     """Build the whole page (the entry point ``app.py`` calls this)."""
-    notes = init_state()
+    notes = init_state() + recover_from_failed_formula()
     state.repair_widgets()
     settings = sidebar.render()
     # The address bar always holds a link that reopens exactly this view.
     params = to_query_params(settings)
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
+    draw_or_refuse(settings, lambda: _main(settings, notes))
+    # At the foot of the page: the script's (empty) element adds no gap above the content.
+    st.html(TOUCH_SCRIPT, unsafe_allow_javascript=True)
+
+
+def _main(settings: Settings, notes: list[str]) -> None:
+    """The runs, the header and the open tab."""
     runs = runs_for(settings)
     header(settings, notes)
     # Lazy tabs: only the open one runs, so the heavier views cost nothing until opened.
@@ -171,5 +179,3 @@ def run_app() -> None:
                 if render is not race.render:  # the race tab places them under its map
                     scenario_note(settings)
                     surface_note(settings)
-    # At the foot of the page: the script's (empty) element adds no gap above the content.
-    st.html(TOUCH_SCRIPT, unsafe_allow_javascript=True)

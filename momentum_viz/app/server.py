@@ -15,7 +15,9 @@
 * :class:`SecurityHeaders` adds the headers Streamlit does not send (no framing by other
   sites, no MIME sniffing, no referrer), hides ``/_stcore/metrics`` (cache names, sizes
   and session counts are nobody's business outside the pod) and turns a link Streamlit
-  would silently drop into one the page reports (:data:`~.settings.IGNORED_LINK`).
+  would silently drop into one the page reports (:data:`~.settings.IGNORED_LINK`), and
+  refuses a websocket from another site's page before Streamlit's own Origin check, which
+  looks up this machine's public address for every Origin it refuses.
 
 Pure ASGI (no Streamlit page code runs here), so it costs nothing per script run.
 """
@@ -27,7 +29,9 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
+from urllib.parse import urlsplit
 
+import streamlit as st
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
 from .settings import IGNORED_LINK, MAX_LINK_CHARS, MAX_LINK_FIELDS, Settings
@@ -83,6 +87,20 @@ def _oversized(query_string: bytes) -> bool:
     return len(query_string) > MAX_LINK_CHARS or query_string.count(b"&") + 1 > MAX_LINK_FIELDS
 
 
+def _foreign_origin(scope: Scope) -> bool:
+    """True for a websocket whose Origin is another site than its Host, and not one of
+    ``server.corsAllowedOrigins`` (no Origin: a non-browser client, left to Streamlit)."""
+    headers = dict(scope.get("headers", []))
+    origin, host = headers.get(b"origin"), headers.get(b"host")
+    if origin is None:
+        return False
+    origin_text = origin.decode("latin-1")
+    if urlsplit(origin_text).netloc == (host or b"").decode("latin-1"):
+        return False
+    allowed = {o.strip() for o in st.get_option("server.corsAllowedOrigins")}
+    return origin_text not in allowed
+
+
 class SecurityHeaders:
     """ASGI middleware: security headers, hidden paths, oversized links redirected."""
 
@@ -90,6 +108,12 @@ class SecurityHeaders:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket" and _foreign_origin(scope):
+            # Refused here, before Streamlit's own check: for an Origin it does not know,
+            # that check asks an outside service for this machine's public address (an
+            # HTTP request, not remembered when it fails, and a log warning each time).
+            await send({"type": "websocket.close", "code": 1008})
+            return
         if scope["type"] != "http":  # the websocket: Streamlit checks Origin and Host
             await self.app(scope, receive, send)
             return

@@ -63,7 +63,7 @@ DEFAULT_BOUND_VALUES = (*DEFAULT_BOUNDS[0], *DEFAULT_BOUNDS[1])
 # to ``/?<IGNORED_LINK>=1``, and this parameter turns into a note.
 IGNORED_LINK = "link-ignored"
 MAX_LINK_FIELDS = 1000
-MAX_LINK_CHARS = 512 * 1024
+MAX_LINK_CHARS = 8000  # below the 8 KiB request line of ingress-nginx and other proxies
 
 
 def _per_decade(mantissas: tuple[float, ...], decades: range) -> tuple[float, ...]:

@@ -465,3 +465,9 @@ def on_parameter_map_select() -> None:
         _ignored("an (α, γ) map click", point.get("customdata"))
         return
     st.session_state["lr"], st.session_state["momentum"] = values
+
+
+def fall_back_to(surface: str) -> None:
+    """Show ``surface`` with its defaults, keeping what a new surface carries over (before
+    any widget is drawn: a custom formula that failed to draw, see formula_guard)."""
+    _store(defaults_for(surface, **_kept(current_settings())))

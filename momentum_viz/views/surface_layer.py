@@ -155,6 +155,9 @@ def colorbar_ticks(surface: Surface, transform: ColorTransform) -> np.ndarray:
         candidates = transform.j_min + 10.0**powers
     else:
         raw_step = (j_hi - j_lo) / 6
+        # A flat map, or one whose spread is lost in rounding (1e18 + x**2): one tick.
+        if not (math.isfinite(raw_step) and raw_step > 1e-12 * max(abs(j_lo), abs(j_hi))):
+            return np.array([j_lo])
         magnitude = 10.0 ** math.floor(math.log10(raw_step))
         step = magnitude * min((1, 2, 5, 10), key=lambda m: abs(m * magnitude - raw_step))
         candidates = np.arange(math.ceil(j_lo / step), math.floor(j_hi / step) + 1) * step

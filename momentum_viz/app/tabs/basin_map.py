@@ -13,7 +13,7 @@ from ...numerics.optimizer import Run
 from ...views.basin_map import basin_map_figure
 from ...views.style import METHOD_LABELS
 from ..chart_accessibility import MAP_CONFIG
-from ..compute import basin_map_key, compute_basin_map
+from ..compute import basin_map_key, compute_basin_map, map_job
 from ..settings import Settings, surface_of
 
 
@@ -34,7 +34,8 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         return
     cols = st.columns(2)
     for col, method in zip(cols, ("sgd", "momentum"), strict=True):
-        bmap = compute_basin_map(basin_map_key(settings), method)
+        with map_job():
+            bmap = compute_basin_map(basin_map_key(settings), method, maps_on_page=len(cols))
         label = METHOD_LABELS[method]
         title = f"{label} (α = {settings.lr:.3g}" + (
             f", γ = {settings.momentum:.4g})" if method != "sgd" else ")"

@@ -16,7 +16,7 @@ from ...views.parameter_map import STABILITY_LIMITS, parameter_map_figure
 from ...views.style import METHOD_LABELS
 from .. import state
 from ..chart_accessibility import MAP_CONFIG
-from ..compute import compute_parameter_map, parameter_map_key
+from ..compute import compute_parameter_map, map_job, parameter_map_key
 from ..settings import MAP_METHODS, Settings, surface_of
 
 
@@ -30,9 +30,10 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         **state.lasting("map_method"),
     )
     surface = surface_of(settings)
-    pmap = compute_parameter_map(
-        parameter_map_key(settings), method, lr_decade=math.floor(math.log10(settings.lr))
-    )
+    with map_job():
+        pmap = compute_parameter_map(
+            parameter_map_key(settings), method, lr_decade=math.floor(math.log10(settings.lr))
+        )
     boundary = None
     if surface.eigenvalues is not None:  # exact on the bowl; a local model elsewhere
         boundary = stability_boundary(max(surface.eigenvalues), pmap.momenta, method=method)
