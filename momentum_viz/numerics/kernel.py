@@ -1,0 +1,337 @@
+"""The compiled kernel of :func:`~.optimizer.simulate`, for the built-in surfaces (Numba).
+
+The NumPy integrators in :mod:`.optimizer` stay the readable reference and the fallback;
+this module runs the same update rule, run by run and step by step, as machine code:
+
+* **The same math.** The gradients are not rewritten here: each built-in surface's own
+  ``grad_fn`` (the function :func:`~.optimizer.reference_run` evaluates) is compiled as it
+  is (:func:`_twin`), and the quadratic bowl's through :func:`surfaces.quadratic.bowl_grad`
+  with its matrix as numbers, so one compiled kernel serves every κ. The update takes the
+  operations of ``reference_run`` in the same order (γ·v, the look-ahead, g + σε,
+  γ·v + α·g, θ − v), so a run is equal to it bit for bit (the three wells compute their
+  exp in plain arithmetic for this, see surfaces/multiwell.py); ``tests/test_kernel.py``
+  checks it, table-driven, on every surface × method.
+* **The same outcome.** Divergence (the first step outside the box or not finite, the
+  run frozen at its last point inside with v = 0), settling (the last step outside
+  ``tol`` of each listed minimum, tracked while running, so record="summary" keeps no
+  path) and the first-listed-minimum rule are those of the NumPy runner.
+* **One compilation, cached on disk.** Every surface goes through one kernel (the
+  surface is a number, ``kind``), compiled once, by :func:`warm_up` in the server's
+  warm-up before the first visitor, and cached in a directory named after a hash of the
+  sources it is compiled from (a changed gradient never meets a stale cache):
+  ``$NUMBA_CACHE_DIR`` (the image sets ``/tmp/numba-cache``: the pod's ``/tmp`` is a
+  writable emptyDir on a read-only root filesystem) or the system's temporary directory.
+  Without a writable directory it compiles without caching; without Numba, or with
+  ``MOMENTUM_VIZ_KERNEL=numpy``, :func:`usable_for` is False and simulate uses NumPy.
+* **Threads, not Numba's thread pool.** The kernel releases the GIL (``nogil``) and large
+  batches are split into blocks on a thread pool, as the NumPy runner does. Numba's own
+  ``parallel=True`` layer (``workqueue``) aborts the process when two threads launch
+  parallel kernels at once, which is what two Streamlit sessions would do.
+
+Custom formulas (:func:`surfaces.from_expression`) stay on the NumPy path: nothing a user
+typed is ever compiled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import logging
+import os
+import sys
+import tempfile
+import threading
+import time
+import types
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+
+from surfaces import SURFACES, Surface
+from surfaces.quadratic import bowl_grad, bowl_matrix
+
+__all__ = ["KERNEL_ENV", "active", "integrate", "usable_for", "warm_up"]
+
+_LOGGER = logging.getLogger(__name__)
+
+#: Set to "numpy" to turn the compiled kernel off (the NumPy path then runs everything).
+KERNEL_ENV = "MOMENTUM_VIZ_KERNEL"
+
+try:  # Numba is a runtime dependency, but the app must still work where it cannot load.
+    import numba
+except ImportError:  # pragma: no cover (exercised by the fallback tests via _STATE)
+    numba = None
+
+# The built-in surfaces the kernel knows, by name, in the order of ``kind``; the quadratic
+# bowl is last (its gradient takes the matrix entries as arguments).
+_FIXED = ("rosenbrock", "himmelblau", "beale", "six_hump_camel", "styblinski_tang", "multiwell")
+_BOWL_KIND = len(_FIXED)
+
+# Runs per block handed to one thread (as the NumPy runner's blocks).
+_BLOCK = 8192
+
+
+class _State:
+    """Whether the kernel may be used, and whether it has been compiled (or loaded)."""
+
+    enabled = numba is not None and os.environ.get(KERNEL_ENV, "numba") != "numpy"
+    ready = False
+    compile_seconds = 0.0
+    kernel: Callable[..., None] | None = None
+    lock = threading.Lock()
+
+
+_STATE = _State()
+
+
+# --- compiling the surfaces' own gradient functions ------------------------------------
+
+
+def _twin(fn: Callable[..., Any]) -> Any:
+    """``fn`` compiled by Numba, its body unchanged.
+
+    A gradient may call helpers of its module (Beale's ``_beale_terms``, the wells'
+    generator): Numba calls only compiled functions, so each plain Python function the
+    body names is compiled the same way and put in place of it, in a copy of the
+    function's globals (the surface modules themselves are left untouched).
+    """
+    scope = dict(fn.__globals__)
+    for name in fn.__code__.co_names:
+        helper = scope.get(name)
+        if isinstance(helper, types.FunctionType):
+            scope[name] = _twin(helper)
+    clone = types.FunctionType(fn.__code__, scope, fn.__name__, fn.__defaults__, fn.__closure__)
+    return numba.njit(clone, error_model="numpy")
+
+
+def _sources_hash() -> str:
+    """A hash of every source the kernel is compiled from, and of the compiler's version."""
+    digest = hashlib.sha256(numba.__version__.encode())
+    for name in _FIXED:
+        digest.update(inspect.getsource(sys.modules[SURFACES[name].grad_fn.__module__]).encode())
+    digest.update(inspect.getsource(sys.modules[bowl_grad.__module__]).encode())
+    digest.update(inspect.getsource(sys.modules[__name__]).encode())
+    return digest.hexdigest()[:16]
+
+
+def _cache_dir() -> str | None:
+    """A writable directory for the compiled code, named after :func:`_sources_hash`."""
+    base = os.environ.get("NUMBA_CACHE_DIR") or os.path.join(
+        tempfile.gettempdir(), "momentum-viz-numba"
+    )
+    path = os.path.join(base, _sources_hash())
+    try:
+        os.makedirs(path, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
+def _compile_kernel() -> Callable[..., None]:
+    """The kernel as a Numba dispatcher (compiled, or loaded from the cache, at its first call)."""
+    cache_dir = _cache_dir()
+    if cache_dir is not None:
+        # Numba reads its cache directory when a cached function is defined.
+        numba.config.CACHE_DIR = cache_dir
+    jit = numba.njit(nogil=True, error_model="numpy", cache=cache_dir is not None)
+    return jit(_integrate_runs)
+
+
+if numba is not None:
+    # Module-level, not closures: Numba's cache keys a closure by its cells, which differ
+    # in every process, so a closure would be compiled again at every start.
+    _rosenbrock, _himmelblau, _beale, _camel, _styblinski_tang, _multiwell = (
+        _twin(SURFACES[name].grad_fn) for name in _FIXED
+    )
+    _bowl = _twin(bowl_grad)
+
+    @numba.njit(error_model="numpy")
+    def _gradient(kind, coef, x, y):  # pragma: no cover (compiled)
+        """∇J of surface number ``kind`` at (x, y): one branch the processor predicts
+        (every run of a call has the same kind)."""
+        if kind == 0:
+            return _rosenbrock(x, y)
+        if kind == 1:
+            return _himmelblau(x, y)
+        if kind == 2:
+            return _beale(x, y)
+        if kind == 3:
+            return _camel(x, y)
+        if kind == 4:
+            return _styblinski_tang(x, y)
+        if kind == 5:
+            return _multiwell(x, y)
+        return _bowl(x, y, coef[0], coef[1], coef[2])
+
+
+def _integrate_runs(kind, coef, x0, y0, lr, mom, nesterov, steps, noise, box, minima, tol,
+                    path, lo, hi, px, py, pvx, pvy, outcome):  # fmt: skip  # pragma: no cover
+    """Runs lo…hi − 1, in place (see :func:`integrate`); compiled by :func:`_compile_kernel`."""
+    cx, cy, hx, hy = box[0], box[1], box[2], box[3]
+    n_min = minima.shape[0]
+    tol2 = tol * tol
+    last_out = np.empty(n_min, np.int64)
+    for i in range(lo, hi):
+        x, y, vx, vy = x0[i], y0[i], 0.0, 0.0
+        alpha, gamma = lr[i], mom[i]
+        for k in range(n_min):
+            dx, dy = x - minima[k, 0], y - minima[k, 1]
+            last_out[k] = -1 if dx * dx + dy * dy <= tol2 else 0
+        px[0, i], py[0, i], pvx[0, i], pvy[0, i] = x, y, vx, vy
+        diverged_at = -1
+        t = 0
+        while t < steps:
+            # γ v, also the Nesterov look-ahead offset (as in reference_run)
+            mvx, mvy = gamma * vx, gamma * vy
+            if nesterov:
+                gx, gy = _gradient(kind, coef, x - mvx, y - mvy)
+            else:
+                gx, gy = _gradient(kind, coef, x, y)
+            if noise.shape[0]:
+                gx, gy = gx + noise[t, 0], gy + noise[t, 1]
+            vx, vy = mvx + alpha * gx, mvy + alpha * gy
+            x_new, y_new = x - vx, y - vy
+            t += 1
+            if not (abs(x_new - cx) <= hx and abs(y_new - cy) <= hy):  # False for NaN
+                diverged_at, vx, vy = t, 0.0, 0.0  # frozen at the last point inside
+                break
+            x, y = x_new, y_new
+            for k in range(n_min):
+                dx, dy = x - minima[k, 0], y - minima[k, 1]
+                if not dx * dx + dy * dy <= tol2:
+                    last_out[k] = t
+            if path:
+                px[t, i], py[t, i], pvx[t, i], pvy[t, i] = x, y, vx, vy
+        if path:
+            for row in range(t if diverged_at >= 0 else steps + 1, steps + 1):
+                px[row, i], py[row, i], pvx[row, i], pvy[row, i] = x, y, 0.0, 0.0
+        else:
+            px[1, i], py[1, i], pvx[1, i], pvy[1, i] = x, y, vx, vy
+        converged_at, minimum = -1, -1
+        if diverged_at < 0:
+            for k in range(n_min):  # the first listed minimum it ends within tol of
+                if last_out[k] < steps:
+                    converged_at, minimum = last_out[k] + 1, k
+                    break
+        outcome[0, i], outcome[1, i], outcome[2, i] = converged_at, diverged_at, minimum
+
+
+# --- what the optimizer calls ----------------------------------------------------------
+
+
+def _kind_and_coefficients(surface: Surface) -> tuple[int, np.ndarray] | None:
+    """The kernel's number for ``surface`` and its gradient's numbers; None if unknown.
+
+    A fixed surface is known only if its gradient IS the compiled one (a surface built
+    elsewhere under a built-in name is not), a bowl by its (κ, angle).
+    """
+    if surface.name in _FIXED and surface.grad_fn is SURFACES[surface.name].grad_fn:
+        return _FIXED.index(surface.name), np.zeros(3)
+    params = dict(surface.params)
+    if surface.name == "quadratic" and set(params) == {"kappa", "angle"}:
+        return _BOWL_KIND, np.array(bowl_matrix(params["kappa"], params["angle"]))
+    return None
+
+
+def usable_for(surface: Surface) -> bool:
+    """True when :func:`integrate` can run ``surface``: the kernel is on and compiled
+    (compiling it now if the server's warm-up has not) and the surface is a built-in one."""
+    if not _STATE.enabled or _kind_and_coefficients(surface) is None:
+        return False
+    return _STATE.ready or warm_up() > 0.0 or _STATE.ready
+
+
+def active() -> bool:
+    """True when the kernel is on and compiled (or loaded from its cache)."""
+    return _STATE.enabled and _STATE.ready
+
+
+def warm_up() -> float:
+    """Compile the kernel (or load it from the cache) now; return the seconds it took.
+
+    The server calls this before it accepts a visitor. If compiling fails, the kernel
+    is turned off (logged) and simulate keeps the NumPy path: a slower app, not a broken one.
+    """
+    with _STATE.lock:
+        if _STATE.ready or not _STATE.enabled:
+            return _STATE.compile_seconds
+        started = time.perf_counter()
+        try:
+            kernel = _compile_kernel()
+            _call_once(kernel)
+        except Exception:  # any compiler failure: keep serving, on NumPy
+            _LOGGER.exception("momentum-viz: the compiled kernel is off (NumPy path kept)")
+            _STATE.enabled = False
+            return 0.0
+        _STATE.kernel = kernel
+        _STATE.compile_seconds = time.perf_counter() - started
+        _STATE.ready = True
+        return _STATE.compile_seconds
+
+
+def _call_once(kernel: Callable[..., None]) -> None:
+    """One tiny call with the argument types of every real call: Numba compiles (or loads)
+    the kernel's only specialization."""
+    one = np.zeros(1)
+    rows = np.zeros((2, 1))
+    kernel(
+        0, np.zeros(3), one, one, one, one, False, 1, np.zeros((0, 2)), np.ones(4),
+        np.zeros((1, 2)), 1.0, False, 0, 1, rows, rows.copy(), rows.copy(), rows.copy(),
+        np.zeros((3, 1), dtype=np.int64),
+    )  # fmt: skip
+
+
+def integrate(
+    surface: Surface,
+    nesterov: bool,
+    start: tuple[np.ndarray, np.ndarray],
+    lr: np.ndarray,
+    momentum: np.ndarray,
+    steps: int,
+    noise_seq: np.ndarray | None,
+    box: tuple[float, float, float, float],
+    tol: float,
+    path: bool,
+    workers: int | None = None,
+) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...] | None]:
+    """Every run by the compiled kernel; the same results as the NumPy runner's blocks.
+
+    Args:
+        surface: a surface :func:`usable_for` accepts.
+        nesterov: the gradient at the look-ahead point θ − γv.
+        start: (x0, y0), each of shape (N,); ``lr`` and ``momentum`` shape (N,).
+        steps, tol: as for simulate; ``noise_seq``: σ·ε per step, shape (steps, 2), or None.
+        box: (centre x, centre y, half-width x, half-width y) of the divergence box.
+        path: keep every step (else the start and the final state).
+        workers: threads for batches of more than one block (default: one per CPU).
+
+    Returns:
+        (final x, y, vx, vy as shape (4, N); converged_at, diverged_at, minimum as an
+        int array of shape (3, N); with ``path`` the (T, N) arrays of x, y, vx, vy).
+    """
+    kind, coef = _kind_and_coefficients(surface)
+    x0, y0 = (np.ascontiguousarray(a, dtype=float) for a in start)
+    lr, momentum = (np.ascontiguousarray(a, dtype=float) for a in (lr, momentum))
+    n_runs = x0.shape[0]
+    buffers = tuple(np.empty((steps + 1 if path else 2, n_runs)) for _ in range(4))
+    outcome = np.empty((3, n_runs), dtype=np.int64)
+    noise = np.zeros((0, 2)) if noise_seq is None else np.ascontiguousarray(noise_seq)
+    minima = np.array([m.point for m in surface.minima], dtype=float).reshape(-1, 2)
+    fixed = (kind, coef, x0, y0, lr, momentum, nesterov, steps, noise, np.array(box), minima,
+             float(tol), path)  # fmt: skip
+
+    def work(lo: int, hi: int) -> None:
+        _STATE.kernel(*fixed, lo, hi, *buffers, outcome)
+
+    blocks = [(lo, min(lo + _BLOCK, n_runs)) for lo in range(0, n_runs, _BLOCK)]
+    n_workers = min(len(blocks), workers or os.cpu_count() or 1)
+    if n_workers <= 1:
+        for lo, hi in blocks:
+            work(lo, hi)
+    else:  # the kernel releases the GIL: threads over blocks use every core
+        with ThreadPoolExecutor(n_workers) as pool:
+            list(pool.map(lambda b: work(*b), blocks))
+    final = np.stack([buf[-1] for buf in buffers])
+    return final, outcome, buffers if path else None
