@@ -8,7 +8,8 @@
   and the default view's runs, race map, loss chart, table and downloads have been built
   (the caches keep the runs and the map), after the simulate kernel is compiled (or
   loaded from its cache, see :mod:`momentum_viz.numerics.kernel`). A class opening the
-  link together on a fresh pod then meets a warm server, not a race between first imports (issue 13).
+  link together on a fresh pod then meets a warm server, not a race between first
+  imports (issue 13).
 * Readiness is Streamlit's ``/_stcore/script-health-check`` (turned on in
   .streamlit/config.toml; see :mod:`.streamlit_internals`): it runs ``app.py`` in a
   throwaway session and answers 200 only if the script finished without an exception.
