@@ -179,7 +179,7 @@ def time_c(side: int, steps: int, repeat: int):
         )  # fmt: skip
         if build.returncode != 0:
             return None, f"cc -O3 -fopenmp failed: {build.stderr.strip()[:200]}"
-        env = {**os.environ, "OMP_NUM_THREADS": str(os.cpu_count() or 1)}
+        env = {"OMP_NUM_THREADS": str(os.cpu_count() or 1), **os.environ}
         output = subprocess.run(
             [str(binary), str(side), str(steps), str(repeat)],
             capture_output=True, text=True, check=True, env=env,
