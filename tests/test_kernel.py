@@ -11,9 +11,12 @@ Against the NumPy batched integrator, whose in-place gradient kernels round diff
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
 import sys
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -269,3 +272,30 @@ def test_without_numba_the_app_runs_on_numpy():
                           timeout=120, check=False)  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "3"
+
+
+def test_a_copy_of_the_same_sources_loads_the_cached_kernel(tmp_path):
+    # What the image does on every start: the code at another path (here a fresh copy,
+    # with new modification times), the cache written by a first start. Numba's own
+    # cache keys by path and time and would compile again; this one keys by content.
+    root = Path(kernel.__file__).resolve().parents[2]
+    copy = tmp_path / "copy"
+    for package in ("momentum_viz", "surfaces"):
+        shutil.copytree(root / package, copy / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    code = (
+        "import momentum_viz.numerics.kernel as k\n"
+        "k.warm_up()\n"
+        "print(k.__file__, sum(k._STATE.kernel.stats.cache_hits.values()))\n"
+    )
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache")}
+    hits = {}
+    for where in (root, copy):
+        done = subprocess.run([sys.executable, "-c", code], cwd=where, capture_output=True,
+                              text=True, timeout=600, check=False,
+                              env={**env, "PYTHONPATH": str(where)})  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        module_file, count = done.stdout.split()
+        assert Path(module_file).is_relative_to(where)
+        hits[where] = int(count)
+    assert hits == {root: 0, copy: 1}
