@@ -299,3 +299,14 @@ def test_a_copy_of_the_same_sources_loads_the_cached_kernel(tmp_path):
         assert Path(module_file).is_relative_to(where)
         hits[where] = int(count)
     assert hits == {root: 0, copy: 1}
+
+
+def test_the_warm_up_compiles_the_only_specialization():
+    # Every call the app makes must reuse what warm_up compiled: another argument layout
+    # (a read-only or strided array) would make Numba compile again at a visitor's move.
+    kernel.warm_up()
+    bowl = quadratic(20.0)
+    simulate(bowl, "nesterov", bowl.start, lr=0.01, momentum=0.5, steps=5, record="summary")
+    simulate("multiwell", "sgd", [[1.0, 2.0]] * 3, lr=np.array([0.1, 0.2, 0.3]), noise=0.1)
+    simulate("beale", "momentum", (1.0, 1.0), lr=np.full(4, 1e-3)[::-1], momentum=0.9)
+    assert len(kernel._STATE.kernel.signatures) == 1

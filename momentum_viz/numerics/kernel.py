@@ -340,12 +340,14 @@ def integrate(
         int array of shape (3, N); with ``path`` the (T, N) arrays of x, y, vx, vy).
     """
     kind, coef = _kind_and_coefficients(surface)
-    x0, y0 = (np.ascontiguousarray(a, dtype=float) for a in start)
-    lr, momentum = (np.ascontiguousarray(a, dtype=float) for a in (lr, momentum))
+    # Writable, contiguous float arrays, as in _call_once: Numba compiles one more
+    # specialization for any other layout (a read-only view of simulate's checked input
+    # would cost a second compilation at the first visitor's move, after the warm-up).
+    x0, y0, lr, momentum = (np.require(a, float, ["C", "W"]) for a in (*start, lr, momentum))
     n_runs = x0.shape[0]
     buffers = tuple(np.empty((steps + 1 if path else 2, n_runs)) for _ in range(4))
     outcome = np.empty((3, n_runs), dtype=np.int64)
-    noise = np.zeros((0, 2)) if noise_seq is None else np.ascontiguousarray(noise_seq)
+    noise = np.zeros((0, 2)) if noise_seq is None else np.require(noise_seq, float, ["C", "W"])
     minima = np.array([m.point for m in surface.minima], dtype=float).reshape(-1, 2)
     fixed = (kind, coef, x0, y0, lr, momentum, nesterov, steps, noise, np.array(box), minima,
              float(tol), path)  # fmt: skip
