@@ -34,6 +34,7 @@ typed is ever compiled.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import inspect
 import logging
@@ -52,7 +53,7 @@ import numpy as np
 from surfaces import SURFACES, Surface
 from surfaces.quadratic import bowl_grad, bowl_matrix
 
-__all__ = ["KERNEL_ENV", "active", "integrate", "usable_for", "warm_up"]
+__all__ = ["KERNEL_ENV", "integrate", "usable_for", "warm_up"]
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -106,6 +107,7 @@ def _twin(fn: Callable[..., Any]) -> Any:
     return numba.njit(clone, error_model="numpy")
 
 
+@functools.cache
 def _sources_hash() -> str:
     """A hash of every source the kernel is compiled from, and of the compiler's version."""
     digest = hashlib.sha256(numba.__version__.encode())
@@ -268,12 +270,9 @@ def usable_for(surface: Surface) -> bool:
     (compiling it now if the server's warm-up has not) and the surface is a built-in one."""
     if not _STATE.enabled or _kind_and_coefficients(surface) is None:
         return False
-    return _STATE.ready or warm_up() > 0.0 or _STATE.ready
-
-
-def active() -> bool:
-    """True when the kernel is on and compiled (or loaded from its cache)."""
-    return _STATE.enabled and _STATE.ready
+    if not _STATE.ready:
+        warm_up()  # False below if compiling failed
+    return _STATE.ready
 
 
 def warm_up() -> float:
