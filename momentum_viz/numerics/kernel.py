@@ -178,74 +178,93 @@ if numba is not None:
     _bowl = _twin(bowl_grad)
 
     @numba.njit(error_model="numpy")
-    def _gradient(kind, coef, x, y):  # pragma: no cover (compiled)
-        """∇J of surface number ``kind`` at (x, y): one branch the processor predicts
-        (every run of a call has the same kind)."""
+    def _gradients(kind, coef, ax, ay, gx, gy, n):  # pragma: no cover (compiled)
+        """∇J of surface number ``kind`` at (ax[j], ay[j]) into gx[j], gy[j], j < n: the
+        branch is taken once per call, and each loop is one the compiler vectorizes."""
         if kind == 0:
-            return _rosenbrock(x, y)
-        if kind == 1:
-            return _himmelblau(x, y)
-        if kind == 2:
-            return _beale(x, y)
-        if kind == 3:
-            return _camel(x, y)
-        if kind == 4:
-            return _styblinski_tang(x, y)
-        if kind == 5:
-            return _multiwell(x, y)
-        return _bowl(x, y, coef[0], coef[1], coef[2])
+            for j in range(n):
+                gx[j], gy[j] = _rosenbrock(ax[j], ay[j])
+        elif kind == 1:
+            for j in range(n):
+                gx[j], gy[j] = _himmelblau(ax[j], ay[j])
+        elif kind == 2:
+            for j in range(n):
+                gx[j], gy[j] = _beale(ax[j], ay[j])
+        elif kind == 3:
+            for j in range(n):
+                gx[j], gy[j] = _camel(ax[j], ay[j])
+        elif kind == 4:
+            for j in range(n):
+                gx[j], gy[j] = _styblinski_tang(ax[j], ay[j])
+        elif kind == 5:
+            for j in range(n):
+                gx[j], gy[j] = _multiwell(ax[j], ay[j])
+        else:
+            for j in range(n):
+                gx[j], gy[j] = _bowl(ax[j], ay[j], coef[0], coef[1], coef[2])
+
+
+# Runs advanced together, step by step: their state (a few arrays of this length) stays
+# in the L1 cache, and each step is a few loops over them in vector instructions.
+_LANES = 256
 
 
 def _integrate_runs(kind, coef, x0, y0, lr, mom, nesterov, steps, noise, box, minima, tol,
                     path, lo, hi, px, py, pvx, pvy, outcome):  # fmt: skip  # pragma: no cover
-    """Runs lo…hi − 1, in place (see :func:`integrate`); compiled by :func:`_compile_kernel`."""
+    """Runs lo…hi − 1, in place (see :func:`integrate`), ``_LANES`` at a time.
+
+    Per run the operations are reference_run's, in its order. The loops over runs have no
+    branch: a run that leaves the box is frozen by selects (θ kept, v = 0), as the NumPy
+    runner freezes it by zeroing α and γ, and settling is tracked by selects too.
+    """
     cx, cy, hx, hy = box[0], box[1], box[2], box[3]
     n_min = minima.shape[0]
     tol2 = tol * tol
-    last_out = np.empty(n_min, np.int64)
-    for i in range(lo, hi):
-        x, y, vx, vy = x0[i], y0[i], 0.0, 0.0
-        alpha, gamma = lr[i], mom[i]
-        for k in range(n_min):
-            dx, dy = x - minima[k, 0], y - minima[k, 1]
-            last_out[k] = -1 if dx * dx + dy * dy <= tol2 else 0
-        px[0, i], py[0, i], pvx[0, i], pvy[0, i] = x, y, vx, vy
-        diverged_at = -1
-        t = 0
-        while t < steps:
-            # γ v, also the Nesterov look-ahead offset (as in reference_run)
-            mvx, mvy = gamma * vx, gamma * vy
-            if nesterov:
-                gx, gy = _gradient(kind, coef, x - mvx, y - mvy)
-            else:
-                gx, gy = _gradient(kind, coef, x, y)
-            if noise.shape[0]:
-                gx, gy = gx + noise[t, 0], gy + noise[t, 1]
-            vx, vy = mvx + alpha * gx, mvy + alpha * gy
-            x_new, y_new = x - vx, y - vy
-            t += 1
-            if not (abs(x_new - cx) <= hx and abs(y_new - cy) <= hy):  # False for NaN
-                diverged_at, vx, vy = t, 0.0, 0.0  # frozen at the last point inside
-                break
-            x, y = x_new, y_new
+    x, y, vx, vy = np.empty(_LANES), np.empty(_LANES), np.empty(_LANES), np.empty(_LANES)
+    ax, ay, gx, gy = np.empty(_LANES), np.empty(_LANES), np.empty(_LANES), np.empty(_LANES)
+    diverged = np.empty(_LANES, np.int64)
+    last_out = np.empty((n_min, _LANES), np.int64)  # last step outside tol of minimum k
+    for first in range(lo, hi, _LANES):
+        n = min(_LANES, hi - first)
+        for j in range(n):
+            x[j], y[j], vx[j], vy[j], diverged[j] = x0[first + j], y0[first + j], 0.0, 0.0, -1
+        for t in range(steps + 1):
+            if t > 0:
+                for j in range(n):
+                    # γ v, also the Nesterov look-ahead offset (as in reference_run)
+                    ax[j] = x[j] - mom[first + j] * vx[j] if nesterov else x[j]
+                    ay[j] = y[j] - mom[first + j] * vy[j] if nesterov else y[j]
+                _gradients(kind, coef, ax, ay, gx, gy, n)
+                if noise.shape[0]:
+                    for j in range(n):
+                        gx[j], gy[j] = gx[j] + noise[t - 1, 0], gy[j] + noise[t - 1, 1]
+                for j in range(n):
+                    i = first + j
+                    new_vx = mom[i] * vx[j] + lr[i] * gx[j]
+                    new_vy = mom[i] * vy[j] + lr[i] * gy[j]
+                    new_x, new_y = x[j] - new_vx, y[j] - new_vy
+                    inside = (abs(new_x - cx) <= hx) & (abs(new_y - cy) <= hy)  # False: NaN
+                    moves = inside & (diverged[j] < 0)
+                    diverged[j] = t if (diverged[j] < 0) & ~inside else diverged[j]
+                    x[j], y[j] = (new_x, new_y) if moves else (x[j], y[j])
+                    vx[j], vy[j] = (new_vx, new_vy) if moves else (0.0, 0.0)
             for k in range(n_min):
-                dx, dy = x - minima[k, 0], y - minima[k, 1]
-                if not dx * dx + dy * dy <= tol2:
-                    last_out[k] = t
-            if path:
-                px[t, i], py[t, i], pvx[t, i], pvy[t, i] = x, y, vx, vy
-        if path:
-            for row in range(t if diverged_at >= 0 else steps + 1, steps + 1):
-                px[row, i], py[row, i], pvx[row, i], pvy[row, i] = x, y, 0.0, 0.0
-        else:
-            px[1, i], py[1, i], pvx[1, i], pvy[1, i] = x, y, vx, vy
-        converged_at, minimum = -1, -1
-        if diverged_at < 0:
-            for k in range(n_min):  # the first listed minimum it ends within tol of
-                if last_out[k] < steps:
-                    converged_at, minimum = last_out[k] + 1, k
-                    break
-        outcome[0, i], outcome[1, i], outcome[2, i] = converged_at, diverged_at, minimum
+                for j in range(n):
+                    dx, dy = x[j] - minima[k, 0], y[j] - minima[k, 1]
+                    outside = not dx * dx + dy * dy <= tol2
+                    last_out[k, j] = t if outside else (last_out[k, j] if t > 0 else -1)
+            if path or t == 0 or t == steps:
+                row = t if path else min(t, 1)
+                for j in range(n):
+                    i = first + j
+                    px[row, i], py[row, i], pvx[row, i], pvy[row, i] = x[j], y[j], vx[j], vy[j]
+        for j in range(n):
+            converged_at, minimum = -1, -1
+            for k in range(n_min - 1, -1, -1):  # reversed: the first listed minimum wins
+                if diverged[j] < 0 and last_out[k, j] < steps:
+                    converged_at, minimum = last_out[k, j] + 1, k
+            i = first + j
+            outcome[0, i], outcome[1, i], outcome[2, i] = converged_at, diverged[j], minimum
 
 
 # --- what the optimizer calls ----------------------------------------------------------
