@@ -312,3 +312,17 @@ def test_the_warm_up_compiles_the_only_specialization():
     simulate("multiwell", "sgd", [[1.0, 2.0]] * 3, lr=np.array([0.1, 0.2, 0.3]), noise=0.1)
     simulate("beale", "momentum", (1.0, 1.0), lr=np.full(4, 1e-3)[::-1], momentum=0.9)
     assert len(kernel._STATE.kernel.signatures) == 1
+
+
+@pytest.mark.parametrize("record", ["path", "summary"])
+def test_the_first_listed_minimum_wins_where_tol_balls_overlap(record, numpy_path):
+    # Himmelblau's minima 0 = (3, 2) and 3 = (3.58, −1.85) lie 3.9 apart: with tol = 4 a
+    # run ending at (3, 2) is within tol of both, and minimum 0 is the one reported.
+    himmelblau = SURFACES["himmelblau"]
+    starts = np.array([[2.5, 2.5], [3.5, 1.5], [0.0, 0.0]])
+    kwargs = dict(lr=0.01, momentum=0.5, steps=200, tol=4.0, record=record)
+    compiled = simulate(himmelblau, "momentum", starts, **kwargs)
+    reference = numpy_path(himmelblau, "momentum", starts, **kwargs)
+    np.testing.assert_array_equal(compiled.minimum, reference.minimum)
+    np.testing.assert_array_equal(compiled.converged_at, reference.converged_at)
+    assert compiled.minimum[0] == compiled.minimum[1] == 0
