@@ -15,7 +15,8 @@ Every implementation uses both cores. Prints best-of-``--repeat`` wall and CPU t
 nanoseconds per point-step and each one's ratios (wall / CPU) to the C loop (the issue's
 target for this project: ≤ 2×).
 
-Run: ``.venv/bin/python benchmarks/bench_core.py`` (``--repeat N``, ``--grid N``).
+Run: ``.venv/bin/python benchmarks/bench_core.py`` (``--repeat N``, ``--grid N``,
+``--threads N``; PyTorch always uses every core).
 """
 
 from __future__ import annotations
@@ -118,14 +119,14 @@ def _outcome(run) -> tuple[int, int]:
     return int((run.converged_at >= 0).sum()), int((run.diverged_at >= 0).sum())
 
 
-def time_simulate(side: int, steps: int, repeat: int, compiled: bool):
+def time_simulate(side: int, steps: int, repeat: int, compiled: bool, threads: int):
     lr_grid, mom_grid = _grid(side)
     kernel._STATE.enabled = compiled and kernel.usable_for(kernel.SURFACES["rosenbrock"])
     try:
 
         def work():
             return simulate("rosenbrock", "momentum", START, lr=lr_grid, momentum=mom_grid,
-                            steps=steps, record="summary")  # fmt: skip
+                            steps=steps, record="summary", workers=threads)  # fmt: skip
 
         seconds, cpu, run = _best_of(repeat, work)
     finally:
@@ -172,7 +173,7 @@ def time_torch(side: int, steps: int, repeat: int):
     return seconds, cpu, outcome
 
 
-def time_c(side: int, steps: int, repeat: int):
+def time_c(side: int, steps: int, repeat: int, threads: int):
     """The C/OpenMP loop's best time and outcome; None (and the reason) without a compiler."""
     compiler = shutil.which(os.environ.get("CC", "cc"))
     if compiler is None:
@@ -186,7 +187,7 @@ def time_c(side: int, steps: int, repeat: int):
         )  # fmt: skip
         if build.returncode != 0:
             return None, f"cc -O3 -fopenmp failed: {build.stderr.strip()[:200]}"
-        env = {"OMP_NUM_THREADS": str(os.cpu_count() or 1), **os.environ}
+        env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
         output = subprocess.run(
             [str(binary), str(side), str(steps), str(repeat)],
             capture_output=True, text=True, check=True, env=env,
@@ -199,6 +200,8 @@ def main() -> None:
     parser.add_argument("--grid", type=int, default=256, help="grid side (runs = grid²)")
     parser.add_argument("--steps", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5, help="timed repetitions (best kept)")
+    threads_help = "threads of simulate and the C loop (default: one per CPU)"
+    parser.add_argument("--threads", type=int, default=os.cpu_count() or 1, help=threads_help)
     args = parser.parse_args()
     point_steps = args.grid**2 * args.steps
     print(f"machine: {os.cpu_count()} CPUs, numpy {np.__version__}, "
@@ -207,15 +210,15 @@ def main() -> None:
           f"summary only; best of {args.repeat}")  # fmt: skip
 
     results: dict[str, tuple[float, float, tuple[int, int]]] = {}
-    c_result, c_note = time_c(args.grid, args.steps, args.repeat)
+    c_result, c_note = time_c(args.grid, args.steps, args.repeat, args.threads)
     if c_result is not None:
         results["C/OpenMP loop (cc -O3 -fopenmp)"] = c_result
     if kernel.numba is not None:
         results["simulate, compiled kernel (Numba)"] = time_simulate(
-            args.grid, args.steps, args.repeat, compiled=True
+            args.grid, args.steps, args.repeat, compiled=True, threads=args.threads
         )
     results["simulate, NumPy path"] = time_simulate(
-        args.grid, args.steps, args.repeat, compiled=False
+        args.grid, args.steps, args.repeat, compiled=False, threads=args.threads
     )
     torch_result = time_torch(args.grid, args.steps, args.repeat)
     if torch_result is not None:
