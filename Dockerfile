@@ -11,11 +11,15 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     HOME=/home/app \
-    MALLOC_ARENA_MAX=2
+    MALLOC_ARENA_MAX=2 \
+    NUMBA_CACHE_DIR=/tmp/numba-cache
 
 # MALLOC_ARENA_MAX=2: every Streamlit script run is a thread, and glibc gives threads their
 # own malloc arenas (up to 8 per core) that keep freed memory; with 2 arenas RSS after 300
 # distinct-setting sessions was 398 MiB instead of 416 MiB (README, "Serving a class").
+# NUMBA_CACHE_DIR: the simulate kernel is compiled in the warm-up and its machine code
+# cached there; /tmp is writable on a read-only root filesystem (an emptyDir in
+# deploy/kubernetes.yaml), so a restarted container loads it instead of compiling again.
 WORKDIR /app
 
 # Dependencies first: this layer is rebuilt only when requirements.txt changes.

@@ -17,6 +17,8 @@ True
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ._base import Surface, polish_minima
@@ -30,13 +32,38 @@ WELLS = (
 )
 
 
+# exp(z) for z ≤ 0 in plain arithmetic (Cody–Waite reduction z = k ln 2 + r, |r| ≤ ln 2 / 2,
+# a degree-13 Taylor polynomial, 2^k by ldexp), not np.exp: NumPy's exp is a different
+# function on different processors (its AVX-512 version differs from the C library's in
+# the last bit for 5 % of arguments), and the compiled kernel (momentum_viz/numerics/
+# kernel.py) compiles this very body. + − × and ldexp round the same everywhere, so the
+# wells are the same surface, to the bit, for NumPy, the kernel and every machine, and
+# their runs (chaotic for large α, where one bit grows to the third digit) agree.
+_LN2_HI = 6.93147180369123816490e-01  # ln 2 in 32 bits: k · _LN2_HI is exact for |k| < 2^20
+_LN2_LO = 1.90821492927058770002e-10  # ln 2 − _LN2_HI
+_INV_LN2 = 1.44269504088896338700e00
+_HORNER = tuple(1.0 / math.factorial(n) for n in range(13, -1, -1))  # 1/13!, …, 1/0!
+_EXP_FLOOR = -1000.0  # exp(−1000) underflows to 0; also where a NaN argument goes
+
+
+def _exp_nonpositive(z):
+    """exp(z) for z ≤ 0 (arrays or floats), within 2 ulp; a NaN z gives 0."""
+    z = np.fmax(z, _EXP_FLOOR)
+    k = np.rint(z * _INV_LN2)
+    r = (z - k * _LN2_HI) - k * _LN2_LO
+    p = 0.0 * r
+    for c in _HORNER:
+        p = p * r + c
+    return np.ldexp(p, np.int64(k))
+
+
 def _wells(x, y):
     """Yield (dx, dy, g, 1/width²) per well, with g = depth · exp(−(dx² + dy²) / (2 width²))."""
     for a, b, depth, width in WELLS:
         dx = x - a
         dy = y - b
         inv_w2 = 1.0 / (width * width)
-        yield dx, dy, depth * np.exp(-0.5 * (dx * dx + dy * dy) * inv_w2), inv_w2
+        yield dx, dy, depth * _exp_nonpositive(-0.5 * (dx * dx + dy * dy) * inv_w2), inv_w2
 
 
 def _value(x, y):

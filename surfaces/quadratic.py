@@ -57,19 +57,32 @@ def _as_float(value: object) -> float:
         return math.nan  # refused below, with the parameter's name and range
 
 
+def bowl_matrix(kappa: float, angle: float) -> tuple[float, float, float]:
+    """The entries (a_xx, a_xy, a_yy) of the symmetric matrix A of the bowl (κ, angle)."""
+    c, s = math.cos(angle), math.sin(angle)
+    # A = 1 * e1 e1^T + kappa * e2 e2^T with e1 = (c, s), e2 = (-s, c).
+    return c * c + kappa * s * s, c * s * (1.0 - kappa), s * s + kappa * c * c
+
+
+def bowl_grad(x, y, a_xx: float, a_xy: float, a_yy: float):
+    """∇J = A θ of the bowl with matrix entries a_xx, a_xy, a_yy (arrays or floats).
+
+    Module-level with the matrix as arguments, so the compiled kernel
+    (momentum_viz/numerics/kernel.py) compiles this very body once for every κ.
+    """
+    return a_xx * x + a_xy * y, a_xy * x + a_yy * y
+
+
 @lru_cache(maxsize=64)
 def _quadratic(kappa: float, angle: float) -> Surface:
     c, s = math.cos(angle), math.sin(angle)
-    # A = 1 * e1 e1^T + kappa * e2 e2^T with e1 = (c, s), e2 = (-s, c).
-    a_xx = c * c + kappa * s * s
-    a_xy = c * s * (1.0 - kappa)
-    a_yy = s * s + kappa * c * c
+    a_xx, a_xy, a_yy = bowl_matrix(kappa, angle)
 
     def value(x, y):
         return 0.5 * (a_xx * x * x + 2.0 * a_xy * x * y + a_yy * y * y)
 
     def grad(x, y):
-        return a_xx * x + a_xy * y, a_xy * x + a_yy * y
+        return bowl_grad(x, y, a_xx, a_xy, a_yy)
 
     def hessian(x, y):
         ones = np.ones_like(np.asarray(x, dtype=float))

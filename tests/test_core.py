@@ -9,11 +9,22 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import momentum_viz.numerics.kernel as kernel
 import momentum_viz.numerics.optimizer as core
 from momentum_viz import Run, reference_run, simulate
 from surfaces import SURFACES, quadratic
 
 METHODS = ("sgd", "momentum", "nesterov")
+
+
+@pytest.fixture(autouse=True, params=["compiled", "numpy"])
+def engine(request, monkeypatch):
+    """Every test here runs on both paths of simulate: the compiled kernel and NumPy."""
+    if request.param == "numpy":
+        monkeypatch.setattr(kernel._STATE, "enabled", False)
+    elif not kernel.usable_for(SURFACES["rosenbrock"]):
+        pytest.skip("Numba is not installed")
+    return request.param
 
 
 # --- one and two steps by hand ---------------------------------------------------------

@@ -15,11 +15,19 @@ import zlib
 import numpy as np
 import pytest
 
+import momentum_viz.numerics.kernel as kernel
 import momentum_viz.numerics.optimizer as core
 from momentum_viz import Run, reference_run, simulate
 from surfaces import SURFACES, Surface, quadratic
 
 METHODS = ("sgd", "momentum", "nesterov")
+
+
+@pytest.fixture(autouse=True)
+def _numpy_path(monkeypatch):
+    """These tests are about the NumPy fallback's scalar loop: the compiled kernel
+    (tests/test_kernel.py) is turned off, as where Numba is missing."""
+    monkeypatch.setattr(kernel._STATE, "enabled", False)
 
 
 def _assert_identical(fast: Run, ref: Run) -> None:

@@ -6,9 +6,10 @@
 * :func:`lifespan` runs :func:`warm_up` once, after Streamlit's runtime has started and
   before the server accepts a connection: every module the script imports is complete
   and the default view's runs, race map, loss chart, table and downloads have been built
-  (the caches keep the runs and the map). A class opening the link together on a fresh
-  pod then meets a warm server, not a race between first imports (a cold
-  ``app.py`` rendered for 1 of 40 simultaneous first visitors).
+  (the caches keep the runs and the map), after the simulate kernel is compiled (or
+  loaded from its cache, see :mod:`momentum_viz.numerics.kernel`). A class opening the
+  link together on a fresh pod then meets a warm server, not a race between first
+  imports (a cold ``app.py`` rendered for 1 of 40 simultaneous first visitors).
 * Readiness is Streamlit's ``/_stcore/script-health-check`` (turned on in
   .streamlit/config.toml; see :mod:`.streamlit_internals`): it runs ``app.py`` in a
   throwaway session and answers 200 only if the script finished without an exception.
@@ -34,6 +35,7 @@ from urllib.parse import urlsplit
 import streamlit as st
 from starlette.responses import PlainTextResponse, RedirectResponse, Response
 
+from ..numerics import kernel
 from .settings import IGNORED_LINK, MAX_LINK_CHARS, MAX_LINK_FIELDS, Settings
 
 _LOGGER = logging.getLogger(__name__)
@@ -65,6 +67,8 @@ def warm_up(settings: Settings | None = None) -> None:
     from .settings import surface_of
     from .tabs.race import outcome_table
 
+    compile_seconds = kernel.warm_up()  # the compiled simulate kernel, or its cache
+    _LOGGER.info("momentum-viz: simulate kernel ready in %.2f s", compile_seconds)
     settings = settings or Settings()
     runs = runs_for(settings)
     live_map_blobs(settings, map_label(settings))

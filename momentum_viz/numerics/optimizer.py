@@ -24,12 +24,13 @@ noise :math:`\sigma > 0` the gradient is :math:`g_t + \sigma \varepsilon_t`,
    offset from ours by :math:`\gamma v`.
 
 Two implementations live here: :func:`reference_run`, a short per-run loop written
-for reading, and :func:`simulate`, the runner every view uses. :func:`simulate` has two
-integrators, as PyTorch's optimizers keep a single-tensor loop beside the fused
-"foreach" one: a batched one for N runs (contiguous x/y arrays, in-place ufuncs,
-cache-sized blocks on a thread pool) and, for a single unbatched run, a scalar loop on
-Python floats (:func:`_single_run`; see the note above it). The tests check that all of
-them agree.
+for reading, and :func:`simulate`, the runner every view uses. On the built-in surfaces
+:func:`simulate` runs the compiled kernel of :mod:`.kernel`; its NumPy fallback (custom
+formulas, or no Numba) has two integrators, as PyTorch's optimizers keep a
+single-tensor loop beside the fused "foreach" one: a batched one for N runs (contiguous
+x/y arrays, in-place ufuncs, cache-sized blocks on a thread pool) and, for a single
+unbatched run, a scalar loop on Python floats (:func:`_single_run`; see the note above
+it). The tests check that all of them agree.
 
 >>> run = simulate("rosenbrock", "momentum", (-1.5, 2.0), lr=1e-3, momentum=0.95,
 ...                steps=1000)
@@ -51,6 +52,7 @@ import numpy as np
 
 from surfaces import Surface
 
+from . import kernel
 from .ranges import DEFAULT_TOL
 from .validation import (
     METHODS,
@@ -647,12 +649,21 @@ def simulate(
     times the size of ``surface.bounds``; from then on it stays frozen at its last point
     inside the box, so no NaN or inf reaches the output and no warning is emitted.
 
-    One unbatched run (start of shape (2,), scalar ``lr`` and ``momentum``) is integrated
-    by a scalar loop on Python floats, equal to :func:`reference_run` bit for bit and
-    20-30 times faster than the batched integrator at N = 1; any batch, even of one
-    run, by the batched integrator (see the note above :func:`_single_run`).
+    On the built-in surfaces every run goes through the compiled kernel (:mod:`.kernel`,
+    Numba), equal to :func:`reference_run` bit for bit. Elsewhere (a custom formula, or
+    no Numba) one unbatched run (start of shape (2,), scalar ``lr`` and ``momentum``) is
+    integrated by a scalar loop on Python floats, equal to :func:`reference_run` bit for
+    bit and 20-30 times faster than the batched integrator at N = 1; any batch, even of
+    one run, by the batched integrator (see the note above :func:`_single_run`).
     """
     args = _checked_args(surface, method, start, lr, momentum, steps, noise, seed, tol, record)
+    if kernel.usable_for(args.surface):  # a built-in surface and Numba at hand
+        final, outcome, path_buffers = kernel.integrate(
+            args.surface, args.method == "nesterov", (args.x0, args.y0), args.lr,
+            args.momentum, args.steps, args.noise_seq, _divergence_box(args.surface),
+            args.tol, args.path, workers,
+        )  # fmt: skip
+        return _assemble(args, final, outcome, path_buffers)
     if not args.batch:  # one start, scalar α and γ: what the app runs on every move
         return _single_run(args)
     final, outcome, path_buffers = _run_blocks(args, workers)
