@@ -149,7 +149,10 @@ class FormulaPool:
             with self._lock:
                 while self._idle and worker is None:
                     candidate = self._idle.pop()
-                    worker = candidate if candidate.alive() else None
+                    if candidate.alive():
+                        worker = candidate
+                    else:  # it exited while idle (its idle timeout): reap it, close its pipes
+                        candidate.kill()
             worker = worker or _Worker()
             answer = worker.run({"expr": expr, "bounds": bounds, "cpu_limit": CPU_LIMIT})
             with self._lock:

@@ -138,3 +138,19 @@ def test_the_map_budget_is_the_pages(monkeypatch):
     assert compute.map_side(s, 100, 120, maps_on_page=1) == 120
     assert compute.map_side(s, 1000, 500, maps_on_page=1) == math.isqrt(20_000) == 141
     assert compute.map_side(s, 1000, 500, maps_on_page=2) == 100
+
+
+def test_an_idle_worker_that_exited_is_reaped_with_its_pipes_closed():
+    # A worker ends by itself after its idle timeout; the next build must close its pipes
+    # (an unclosed pipe is a ResourceWarning, an error in this suite, and a leaked fd).
+    pool = formula_pool.FormulaPool(1)
+    try:
+        pool.build("x**2 + y**2", [[-3.0, 3.0], [-3.0, 3.0]])
+        (exited,) = pool._idle
+        exited.process.kill()
+        exited.process.wait()
+        pool.build("x**2 + y**4", [[-3.0, 3.0], [-3.0, 3.0]])
+        assert exited.process.stdout is not None and exited.process.stdout.closed
+        assert exited.process.stdin is not None and exited.process.stdin.closed
+    finally:
+        pool.close()
