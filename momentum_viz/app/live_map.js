@@ -2,17 +2,26 @@
 // follows the sidebar's α and γ sliders while their thumbs are dragged, with no round trip
 // to the server. Data: the blobs of momentum_viz/views/live_map.py (format documented
 // there); the surface and the two slider families arrive through the small "blob"
-// components (live_map_blob.js) and are found in window.__momentumViz by their ids.
+// components (live_map_blob.js) and are found in the registry (live_map_core.mjs, whose
+// text app/live_map.py puts in front of this one) by the ids the race names.
 //
 // DOM contract (tests and benchmarks/bench_browser.py rely on it): canvas.mv-map with
 // data-draws (redraw count), data-shown and data-settled ("lr=<α>;momentum=<γ>" of the
-// paths drawn / of the runs the server last sent) and data-plot ("left,top,width,height"
-// of the drawing area in CSS px) and data-font (its text's size, px); button.mv-play, button.mv-back, button.mv-forward,
-// input.mv-frame.
-
-// Filled by live_map_blob.js: id → raw blob; decoded here on first use. Each map pins the
-// ids its race names (REGISTRY.pins) so that they are not evicted.
-const REGISTRY = (window.__momentumViz ??= { raw: new Map(), listeners: new Set(), pins: new Map() });
+// paths drawn / of the runs the server last sent), data-surface (the title of the surface
+// drawn), data-plot ("left,top,width,height" of the drawing area in CSS px) and data-font
+// (its text's size, px); button.mv-play, button.mv-back, button.mv-forward, input.mv-frame.
+//
+// Control contract (the lecture deck and a followed class rely on it), on `window`:
+// * The map listens for CustomEvent "mv-control" with detail {kind: "play"|"pause"|"toggle"},
+//   {kind: "step", delta: +1|-1}, {kind: "frame", frame: n}, or {kind: "slider",
+//   param: "lr"|"momentum", value: v} (v one of that slider's stops: the map shows that
+//   stop's paths computed in advance, exactly as while the sidebar's thumb is dragged).
+// * It dispatches CustomEvent "mv-map-event" with the same detail shapes when the LOCAL
+//   user plays, pauses, steps, seeks or drags a slider (not for what "mv-control" asked).
+//   A seek is {kind: "frame", frame: n}; a drag back to the settled value is reported too.
+// The blobs, put in the registry (live_map_core.mjs, in front of this text) by the
+// carriers (live_map_blob.js) and found here by the ids the race names; decoded on first use.
+const REGISTRY = sharedRegistry(window);
 const DECODED = new Map();
 
 function blob(id) {
@@ -23,52 +32,6 @@ function blob(id) {
     DECODED.set(id, decode(raw));
   }
   return DECODED.get(id);
-}
-const MISSING = 65535;
-const LEVELS = 65534;
-const TYPES = { u1: Uint8Array, u2: Uint16Array, i4: Int32Array, f4: Float32Array };
-
-// The sidebar's α and γ sliders: their hidden range inputs follow the thumb during a drag
-// (Streamlit itself sends the value only on release). The selectors come with the race
-// blob, from app/streamlit_internals.py, where this reliance on Streamlit's DOM is kept.
-
-function toBytes(data) {
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return null;
-}
-
-function decode(bytes) {
-  const copy = bytes.slice(); // offset 0: typed arrays need aligned offsets
-  const view = new DataView(copy.buffer);
-  if (String.fromCharCode(...copy.subarray(0, 4)) !== "MVZ1") throw new Error("not a blob");
-  const length = view.getUint32(4, true);
-  const header = JSON.parse(new TextDecoder().decode(copy.subarray(8, 8 + length)));
-  const body = Math.ceil((8 + length) / 8) * 8;
-  const arrays = {};
-  for (const [name, spec] of Object.entries(header.arrays)) {
-    const count = spec.shape.reduce((a, b) => a * b, 1);
-    arrays[name] = new TYPES[spec.dtype](copy.buffer, body + spec.offset, count);
-    arrays[name].shape = spec.shape;
-  }
-  return { header, arrays };
-}
-
-function niceTicks(lo, hi, count) {
-  const raw = (hi - lo) / count;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  // The roundest step near the asked-for one (up to a third more ticks than asked).
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= 0.75 * raw) ?? raw;
-  const ticks = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
-    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  }
-  return ticks;
-}
-
-function formatTick(v) {
-  return Number(Number(v).toPrecision(6)).toString().replace("-", "−");
 }
 
 const DASHES = { solid: [], dash: [4, 2.5], dot: [0.01, 2.2] };
@@ -114,10 +77,12 @@ class LiveMap {
     this.legend = root.querySelector(".mv-legend");
     this.status = root.querySelector(".mv-status");
     this.pointer = root.querySelector(".mv-pointer");
-    this.play.addEventListener("click", () => this.togglePlay());
-    root.querySelector(".mv-back").addEventListener("click", () => this.seek(this.frame - 1));
-    root.querySelector(".mv-forward").addEventListener("click", () => this.seek(this.frame + 1));
-    this.slider.addEventListener("input", () => this.seek(Number(this.slider.value)));
+    this.play.addEventListener("click", () => this.local({ kind: this.playing ? "pause" : "play" }));
+    root.querySelector(".mv-back").addEventListener("click", () => this.local({ kind: "step", delta: -1 }));
+    root.querySelector(".mv-forward").addEventListener("click", () => this.local({ kind: "step", delta: 1 }));
+    this.slider.addEventListener("input", () => this.local({ kind: "frame", frame: Number(this.slider.value) }));
+    this.onControl = (event) => this.control(event.detail ?? {});
+    window.addEventListener("mv-control", this.onControl);
     this.canvas.addEventListener("click", (event) => this.click(event));
     this.canvas.addEventListener("pointermove", (event) => this.hover(event));
     this.canvas.addEventListener("pointerleave", () => (this.pointer.textContent = ""));
@@ -132,7 +97,7 @@ class LiveMap {
 
   destroy() {
     REGISTRY.listeners.delete(this.onRegistry);
-    REGISTRY.pins.delete(this);
+    window.removeEventListener("mv-control", this.onControl);
     this.resize.disconnect();
     window.removeEventListener("resize", this.onWindowResize);
     this.sliderObserver?.disconnect();
@@ -151,7 +116,7 @@ class LiveMap {
     this.sliderObserver = new MutationObserver((records) => {
       for (const record of records) {
         const parameter = record.target === this.inputs?.momentum ? "momentum" : "lr";
-        this.onSlider(parameter, record.target);
+        this.onSlider(parameter, record.target, true);
       }
     });
     this.attachSliders = () => {
@@ -168,13 +133,22 @@ class LiveMap {
     this.sliderPoll = setInterval(this.attachSliders, 500);
   }
 
-  onSlider(parameter, input) {
+  // A thumb moved: show the paths of its stop (the input's value is the stop's index).
+  onSlider(parameter, input, local = false) {
     if (!this.race) return;
     const family = this.family(parameter);
     const index = Number(input.getAttribute("value") ?? input.value);
     if (!family || Number(input.max) !== family.header.values.length - 1) return;
     const value = family.header.values[index];
     if (value === undefined) return;
+    this.showStop(parameter, index);
+    if (local) this.tell({ kind: "slider", param: parameter, value });
+  }
+
+  // The paths of stop `index` of the `parameter` slider's family, or the settled runs
+  // when that stop is the settled value.
+  showStop(parameter, index) {
+    const value = this.family(parameter).header.values[index];
     const settled = this.race.header[parameter];
     this.preview = value === settled ? null : { parameter, index, value };
     if (this.preview) {
@@ -191,6 +165,33 @@ class LiveMap {
     this.schedule();
   }
 
+  // What the local user did: do it, then say so (a lecturer's tab relays it).
+  local(detail) {
+    this.control(detail);
+    this.tell(detail);
+  }
+
+  tell(detail) {
+    window.dispatchEvent(new CustomEvent("mv-map-event", { detail }));
+  }
+
+  // Do what an "mv-control" event (or the local user) asks; see the contract at the top.
+  control(detail) {
+    if (!this.race) return;
+    const { kind } = detail;
+    if (kind === "toggle" || (kind === "play" && !this.playing) || (kind === "pause" && this.playing)) {
+      this.togglePlay();
+    } else if (kind === "step") {
+      this.seek(this.frame + Math.sign(Number(detail.delta) || 0));
+    } else if (kind === "frame") {
+      this.seek(Math.round(Number(detail.frame) || 0));
+    } else if (kind === "slider" && (detail.param === "lr" || detail.param === "momentum")) {
+      const values = this.family(detail.param)?.header.values ?? [];
+      const index = stopIndex(values, Number(detail.value));
+      if (index >= 0) this.showStop(detail.param, index);
+    }
+  }
+
   family(parameter) {
     const id = this.race?.header.families[parameter];
     return id ? blob(id) : undefined;
@@ -202,8 +203,6 @@ class LiveMap {
       this.race.header.steps !== race.header.steps ||
       this.race.arrays.paths.length !== race.arrays.paths.length;
     this.race = race;
-    const { surface, families } = race.header;
-    REGISTRY.pins.set(this, [surface, families.lr, families.momentum].filter(Boolean));
     this.preview = null;
     this.status.textContent = "";
     if (changed || !this.playing) this.frame = race.header.steps;
@@ -442,6 +441,7 @@ class LiveMap {
       ? { ...race.header, [this.preview.parameter]: this.preview.value }
       : race.header;
     canvas.dataset.shown = `lr=${shown.lr};momentum=${shown.momentum}`;
+    canvas.dataset.surface = surface.header.title;
     canvas.dataset.draws = String(++this.draws);
     this.updateControls();
   }
@@ -465,30 +465,6 @@ class LiveMap {
   }
 }
 
-// True when a path has a point that is not finite or lies outside the map's bounds.
-function leavesMap(points, [xmin, xmax, ymin, ymax]) {
-  for (let i = 0; i < points.length; i += 2) {
-    const x = points[i];
-    const y = points[i + 1];
-    if (!(x >= xmin && x <= xmax && y >= ymin && y <= ymax)) return true;
-  }
-  return false;
-}
-
-function dequantize(codes, box) {
-  const [x0, y0, x1, y1] = box;
-  const out = new Float64Array(codes.length);
-  for (let i = 0; i < codes.length; i += 2) {
-    if (codes[i] === MISSING || codes[i + 1] === MISSING) {
-      out[i] = out[i + 1] = NaN;
-    } else {
-      out[i] = x0 + (codes[i] / LEVELS) * (x1 - x0);
-      out[i + 1] = y0 + (codes[i + 1] / LEVELS) * (y1 - y0);
-    }
-  }
-  return out;
-}
-
 function strokePolyline(ctx, xy, X, Y, color, width) {
   ctx.beginPath();
   let pen = false;
@@ -506,21 +482,6 @@ function strokePolyline(ctx, xy, X, Y, color, width) {
   ctx.strokeStyle = color;
   ctx.lineWidth = width;
   ctx.stroke();
-}
-
-// The points up to step `upTo` (a settled path has one point per step; a family's path
-// is thinned and drawn whole).
-function prefix(path, upTo) {
-  if (!path.settled || !Number.isFinite(upTo)) return path.points;
-  return path.points.subarray(0, Math.min(path.points.length, (upTo + 1) * 2));
-}
-
-function headPoint(points, upTo) {
-  const end = Number.isFinite(upTo) ? Math.min(points.length / 2 - 1, upTo) : points.length / 2 - 1;
-  for (let i = end; i >= 0; i--) {
-    if (Number.isFinite(points[2 * i])) return [points[2 * i], points[2 * i + 1]];
-  }
-  return null;
 }
 
 // A white casing under every line keeps it ≥ 3:1 against any colour it crosses.
