@@ -272,3 +272,95 @@ def test_a_superseded_renders_cleanup_does_not_take_the_map_down(js_page):
     # Unmount: nothing stays behind.
     js_page.evaluate("() => c3()")
     assert js_page.evaluate(roots) == 0 and js_page.evaluate(listeners) == 0
+
+
+# --- The control contract (top of live_map.js): "mv-control" in, "mv-map-event" out ----
+
+_LISTEN = """() => {
+    window.events = [];
+    window.addEventListener("mv-map-event", (e) => events.push(e.detail));
+}"""
+
+
+def _control(page, detail: dict) -> None:
+    page.evaluate(
+        "(detail) => window.dispatchEvent(new CustomEvent('mv-control', {detail}))", detail
+    )
+
+
+def _frame(page) -> int:
+    return int(page.locator("input.mv-frame").input_value())
+
+
+def test_mv_control_plays_pauses_steps_and_seeks(js_page):
+    _render(js_page)
+    js_page.evaluate(_LISTEN)
+    play = js_page.locator("button.mv-play")
+    _control(js_page, {"kind": "frame", "frame": 40})
+    assert _frame(js_page) == 40
+    _control(js_page, {"kind": "step", "delta": 1})
+    _control(js_page, {"kind": "step", "delta": 1})
+    _control(js_page, {"kind": "step", "delta": -1})
+    assert _frame(js_page) == 41
+    _control(js_page, {"kind": "frame", "frame": STEPS + 50})  # clamped to the last step
+    assert _frame(js_page) == STEPS
+    _control(js_page, {"kind": "play"})
+    assert play.get_attribute("aria-label") == "Pause"
+    js_page.wait_for_function(
+        "Number(document.querySelector('div').shadowRoot.querySelector('input.mv-frame').value) > 0"
+    )
+    _control(js_page, {"kind": "play"})  # already playing: still playing
+    assert play.get_attribute("aria-label") == "Pause"
+    _control(js_page, {"kind": "pause"})
+    assert play.get_attribute("aria-label") == "Play"
+    _control(js_page, {"kind": "pause"})  # already paused: still paused
+    assert play.get_attribute("aria-label") == "Play"
+    _control(js_page, {"kind": "toggle"})
+    assert play.get_attribute("aria-label") == "Pause"
+    _control(js_page, {"kind": "toggle"})
+    assert play.get_attribute("aria-label") == "Play"
+    # What another tab asked is not reported back (a relay would loop).
+    assert js_page.evaluate("window.events") == []
+
+
+@pytest.mark.parametrize("parameter", ["momentum", "lr"])
+def test_mv_control_slider_shows_that_stops_family_paths(js_page, parameter):
+    """A stop sent by value draws exactly what a local drag to that stop draws."""
+    _render(js_page)
+    header, _ = decode(BLOBS[parameter][16:])
+    values = header["values"]
+    index = 1 if values[1] != SETTLED[parameter] else 2
+    _set_thumb(js_page, parameter, index)
+    dragged = _drawn(js_page)
+    _set_thumb(js_page, parameter, values.index(SETTLED[parameter]))
+    assert _shown(js_page) == SETTLED
+    _control(js_page, {"kind": "slider", "param": parameter, "value": values[index]})
+    assert _shown(js_page) == {**SETTLED, parameter: values[index]}
+    assert _drawn(js_page) == dragged
+    # A value that is no stop, or a parameter the map has no family of, changes nothing.
+    _control(js_page, {"kind": "slider", "param": parameter, "value": values[index] * 1.37})
+    _control(js_page, {"kind": "slider", "param": "noise", "value": 0.1})
+    assert _shown(js_page) == {**SETTLED, parameter: values[index]}
+    # Back to the settled value: the settled runs again.
+    _control(js_page, {"kind": "slider", "param": parameter, "value": SETTLED[parameter]})
+    assert _shown(js_page) == SETTLED
+
+
+def test_the_local_users_moves_are_dispatched_as_mv_map_events(js_page):
+    _render(js_page)
+    js_page.evaluate(_LISTEN)
+    js_page.locator("button.mv-back").click()
+    js_page.locator("button.mv-forward").click()
+    js_page.locator("input.mv-frame").fill("17")  # a seek: the range input's input event
+    js_page.locator("button.mv-play").click()
+    js_page.locator("button.mv-play").click()
+    values = decode(BLOBS["momentum"][16:])[0]["values"]
+    _set_thumb(js_page, "momentum", 0)  # the sidebar's thumb, dragged
+    assert js_page.evaluate("window.events") == [
+        {"kind": "step", "delta": -1},
+        {"kind": "step", "delta": 1},
+        {"kind": "frame", "frame": 17},
+        {"kind": "play"},
+        {"kind": "pause"},
+        {"kind": "slider", "param": "momentum", "value": values[0]},
+    ]
