@@ -283,13 +283,14 @@ class LiveMap {
 
   click(event) {
     const point = this.at(event);
-    if (point) this.setTriggerValue("click", point);
+    if (point && this.setTriggerValue) this.setTriggerValue("click", point);
   }
 
   hover(event) {
     const point = this.at(event);
     this.pointer.textContent = point
-      ? `(${formatTick(point.x.toPrecision(3))}, ${formatTick(point.y.toPrecision(3))}): click to start here`
+      ? `(${formatTick(point.x.toPrecision(3))}, ${formatTick(point.y.toPrecision(3))})` +
+        (this.setTriggerValue ? ": click to start here" : "") // none in the offline export
       : "";
   }
 
@@ -571,7 +572,8 @@ function markerSvg(symbol, x, y, r, color) {
   return `<circle cx="${x}" cy="${y}" r="${r}" ${edge}/>`;
 }
 
-export default function (component) {
+// Named: the offline export (views/export.py) calls it after this text.
+export default function renderLiveMap(component) {
   const { data, parentElement, setTriggerValue } = component;
   const bytes = toBytes(data);
   if (!bytes) return undefined;
