@@ -39,6 +39,8 @@ STEPS = 200
 METHODS = ("sgd", "momentum", "nesterov")
 LR, MOMENTUM = 1e-3, 0.9  # both stops of their sliders
 SETTLED = {"lr": LR, "momentum": MOMENTUM}
+# The blob of each slider's paths, by the slider's parameter name (α: "lr", γ: "momentum").
+FAMILY = {"momentum": "gamma_family", "lr": "alpha_family"}
 
 
 def _paths(lr, momentum) -> dict[str, np.ndarray]:
@@ -55,7 +57,7 @@ def _blobs() -> dict[str, bytes]:
         methods = [m for m in METHODS if not (parameter == "momentum" and m == "sgd")]
         fixed = {"lr": LR, "momentum": MOMENTUM, parameter: np.asarray(values)}
         batch = {m: simulate(S, m, S.start, steps=STEPS, **fixed).positions for m in methods}
-        carried[parameter] = family_blob(S, parameter, values, batch)
+        carried[FAMILY[parameter]] = family_blob(S, parameter, values, batch)
     ids = {name: blob_id(blob) for name, blob in carried.items()}
     out = {name: ids[name].encode() + blob for name, blob in carried.items()}
     out["race"] = _race(ids)
@@ -75,7 +77,7 @@ def _race(ids: dict[str, str]) -> bytes:
         drawing_height=400,
         font_size=18,
         surface_id=ids["surface"],
-        family_ids={"lr": ids["lr"], "momentum": ids["momentum"]},
+        family_ids={parameter: ids[name] for parameter, name in FAMILY.items()},
         label="test map",
         sliders={"lr": "#lr", "momentum": "#momentum"},
     )
@@ -103,7 +105,7 @@ _SETUP = """async ([blobJs, mapJs, blobs, stops]) => {
                                        setTriggerValue: () => {}});
     // One element per carrier, as Streamlit gives each its own.
     window.carriers = {};
-    for (const name of ["surface", "momentum", "lr"]) {
+    for (const name of ["surface", "gamma_family", "alpha_family"]) {
         carriers[name] = document.createElement("div");
         carrier({data: bytes(blobs[name]), parentElement: carriers[name]});
     }
@@ -174,7 +176,7 @@ def test_a_thumbs_stop_draws_that_stops_family_paths(js_page, parameter):
     """The preview is the family's path of each method at the thumb's stop, decoded as
     Python decodes it (α's stops run into diverging values: NaN and far points)."""
     _render(js_page)
-    header, arrays = decode(BLOBS[parameter][16:])
+    header, arrays = decode(BLOBS[FAMILY[parameter]][16:])
     values, offsets = header["values"], arrays["offsets"]
     # (At the settled value's own stop the map draws the settled runs, as it should.)
     indices = [
@@ -205,16 +207,16 @@ def test_blobs_the_race_names_are_there_whatever_the_order_of_arrival(js_page):
             const other = (i) => new Uint8Array(
                 [...new TextEncoder().encode(String(i).padStart(16, "0")), 0]);
             for (let i = 0; i < 40; i++) {
-                for (const name of ["surface", "momentum", "lr"]) {
+                for (const name of ["surface", "gamma_family", "alpha_family"]) {
                     carrier({data: other(3 * i + name.length), parentElement: carriers[name]});
                 }
             }
             carrier({data: bytes(blobs.surface), parentElement: carriers.surface});
             for (let i = 40; i < 60; i++) {
-                carrier({data: other(i), parentElement: carriers.lr});
+                carrier({data: other(i), parentElement: carriers.alpha_family});
             }
-            carrier({data: bytes(blobs.momentum), parentElement: carriers.momentum});
-            carrier({data: bytes(blobs.lr), parentElement: carriers.lr});
+            carrier({data: bytes(blobs.gamma_family), parentElement: carriers.gamma_family});
+            carrier({data: bytes(blobs.alpha_family), parentElement: carriers.alpha_family});
             const before = Number(root.querySelector("canvas").dataset.draws ?? 0);
             render("race");
             await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
@@ -224,7 +226,7 @@ def test_blobs_the_race_names_are_there_whatever_the_order_of_arrival(js_page):
     assert draws[1] > draws[0], draws
     kept = js_page.evaluate("[...window.__momentumViz.raw.keys()]")
     assert sorted(kept) == sorted(
-        BLOBS[name][:16].decode() for name in ("surface", "momentum", "lr")
+        BLOBS[name][:16].decode() for name in ("surface", "gamma_family", "alpha_family")
     )
 
 
@@ -247,7 +249,7 @@ def test_an_unmounted_carrier_lets_its_blob_go(js_page):
     # Every carrier unmounts: nothing is left.
     left = js_page.evaluate(
         """() => {
-            for (const name of ["surface", "momentum", "lr"]) {
+            for (const name of ["surface", "gamma_family", "alpha_family"]) {
                 carrier({data: bytes(blobs[name]), parentElement: carriers[name]})();
             }
             return window.__momentumViz.raw.size;
@@ -327,7 +329,7 @@ def test_mv_control_plays_pauses_steps_and_seeks(js_page):
 def test_mv_control_slider_shows_that_stops_family_paths(js_page, parameter):
     """A stop sent by value draws exactly what a local drag to that stop draws."""
     _render(js_page)
-    header, _ = decode(BLOBS[parameter][16:])
+    header, _ = decode(BLOBS[FAMILY[parameter]][16:])
     values = header["values"]
     index = 1 if values[1] != SETTLED[parameter] else 2
     _set_thumb(js_page, parameter, index)
@@ -354,7 +356,7 @@ def test_the_local_users_moves_are_dispatched_as_mv_map_events(js_page):
     js_page.locator("input.mv-frame").fill("17")  # a seek: the range input's input event
     js_page.locator("button.mv-play").click()
     js_page.locator("button.mv-play").click()
-    values = decode(BLOBS["momentum"][16:])[0]["values"]
+    values = decode(BLOBS["gamma_family"][16:])[0]["values"]
     _set_thumb(js_page, "momentum", 0)  # the sidebar's thumb, dragged
     assert js_page.evaluate("window.events") == [
         {"kind": "step", "delta": -1},

@@ -48,7 +48,7 @@ _CARRIER = st.components.v2.component(
     "momentum_viz.live_map_blob", js=component_js("live_map_blob.js")
 )
 # The carriers' keys (page.PAGE_CSS hides their empty element containers) and the map's.
-CARRIER_KEYS = ("live_surface", "live_family_momentum", "live_family_lr")
+CARRIER_KEYS = ("live_surface", "live_gamma_family", "live_alpha_family")
 MAP_KEY = "race_map"
 
 
