@@ -46,6 +46,13 @@ class LiveMap {
     this.preview = null; // {parameter, index}
     this.draws = 0;
     this.images = new Map();
+    this.buildDom(root);
+    this.listen(root);
+    this.watchSliders();
+  }
+
+  // The map's elements: the canvas, the replay controls, the legend and the notes.
+  buildDom(root) {
     // Appended, not root.innerHTML: the root (a ShadowRoot) also holds the component's
     // <style>. The legend and the drag note sit beside the map where the page is wide
     // enough, else below it (flex-wrap).
@@ -77,6 +84,10 @@ class LiveMap {
     this.legend = root.querySelector(".mv-legend");
     this.status = root.querySelector(".mv-status");
     this.pointer = root.querySelector(".mv-pointer");
+  }
+
+  // The controls, the pointer, the contract's "mv-control", new blobs and resizes.
+  listen(root) {
     this.play.addEventListener("click", () => this.local({ kind: this.playing ? "pause" : "play" }));
     root.querySelector(".mv-back").addEventListener("click", () => this.local({ kind: "step", delta: -1 }));
     root.querySelector(".mv-forward").addEventListener("click", () => this.local({ kind: "step", delta: 1 }));
@@ -92,7 +103,6 @@ class LiveMap {
     this.resize.observe(this.box);
     this.onWindowResize = () => this.schedule();
     window.addEventListener("resize", this.onWindowResize);
-    this.watchSliders();
   }
 
   destroy() {
@@ -109,9 +119,11 @@ class LiveMap {
     this.box.remove(); // a map made after this one must not sit beside it
   }
 
-  // Follow the sidebar sliders: an attribute change of their hidden range input is a
-  // thumb move (drag or key). The sidebar may be redrawn by a rerun, so the inputs are
-  // looked up again when they leave the page.
+  // Follow the sidebar's α and γ sliders: their hidden range inputs follow the thumb
+  // during a drag (Streamlit itself sends the value only on release), so an attribute
+  // change of one is a thumb move (drag or key). The selectors come with the race blob,
+  // from app/streamlit_internals.py, where this reliance on Streamlit's DOM is kept. The
+  // sidebar may be redrawn by a rerun, so the inputs are looked up again every 0.5 s.
   watchSliders() {
     this.sliderObserver = new MutationObserver((records) => {
       for (const record of records) {
@@ -336,12 +348,35 @@ class LiveMap {
     });
   }
 
+  // One redraw, in named steps: the layout, the surface, the runs, the frame and its
+  // labels, then the DOM state the tests and the controls read.
   draw() {
     const race = this.race;
     const surface = race && blob(race.header.surface);
     if (!race || !surface) return;
-    const image = this.image(race.header.surface, surface);
-    const [xmin, xmax, ymin, ymax] = surface.header.bounds;
+    const layout = this.layout(race, surface.header.bounds);
+    const ctx = this.prepareCanvas(layout);
+    const paths = this.paths();
+    const upTo = this.preview ? Infinity : this.frame;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(layout.left, layout.top, layout.width, layout.height);
+    ctx.clip(); // the surface and the runs stay inside the drawing area
+    this.drawSurface(ctx, layout, surface);
+    drawRuns(ctx, layout, race, paths, upTo);
+    drawMinimaAndMarkers(ctx, layout, surface.header, race, paths, upTo);
+    drawOffMapNote(ctx, layout, this.offMap(paths, layout.bounds));
+    ctx.restore();
+    drawAxes(ctx, layout, surface.header.colors.text);
+    drawColorbar(ctx, surface.header, layout.left + layout.width + 0.6 * layout.font, layout.top,
+                 layout.height, layout.font, surface.header.colors.text);
+    this.publish(layout, surface.header);
+  }
+
+  // Where the map goes: its font, margins and drawing area (CSS px), and the map's
+  // bounds; the drawing area keeps the surface's aspect and fits the available width.
+  layout(race, bounds) {
+    const [xmin, xmax, ymin, ymax] = bounds;
     const available = Math.max(120, this.box.clientWidth);
     // A phone's column is too narrow for 18 px labels beside the map: 15 px there.
     const font = available < 520 ? Math.min(15, race.header.font_size) : race.header.font_size;
@@ -361,88 +396,60 @@ class LiveMap {
       width = available - margin.l - margin.r;
       height = width / aspect;
     }
+    const X = (x) => margin.l + ((x - xmin) / (xmax - xmin)) * width;
+    const Y = (y) => margin.t + ((ymax - y) / (ymax - ymin)) * height;
     const cssWidth = Math.round(margin.l + width + margin.r);
     const cssHeight = Math.round(margin.t + height + margin.b);
+    return { left: margin.l, top: margin.t, width, height, bounds, font, X, Y, cssWidth, cssHeight };
+  }
+
+  // The canvas at the layout's size (in device pixels), cleared; its 2-D context.
+  prepareCanvas(layout) {
     const ratio = window.devicePixelRatio || 1;
     const canvas = this.canvas;
-    if (canvas.width !== Math.round(cssWidth * ratio) || canvas.height !== Math.round(cssHeight * ratio)) {
-      canvas.width = Math.round(cssWidth * ratio);
-      canvas.height = Math.round(cssHeight * ratio);
-      canvas.style.width = `${cssWidth}px`;
-      canvas.style.height = `${cssHeight}px`;
+    const [w, h] = [Math.round(layout.cssWidth * ratio), Math.round(layout.cssHeight * ratio)];
+    if (canvas.width !== w || canvas.height !== h) {
+      canvas.width = w;
+      canvas.height = h;
+      canvas.style.width = `${layout.cssWidth}px`;
+      canvas.style.height = `${layout.cssHeight}px`;
     }
-    const map = { left: margin.l, top: margin.t, width, height, bounds: [xmin, xmax, ymin, ymax] };
-    this.geometry = map;
-    const X = (x) => map.left + ((x - xmin) / (xmax - xmin)) * width;
-    const Y = (y) => map.top + ((ymax - y) / (ymax - ymin)) * height;
+    this.geometry = layout; // for pointer events
     const ctx = canvas.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, cssWidth, cssHeight);
-    const text = surface.header.colors.text;
+    ctx.clearRect(0, 0, layout.cssWidth, layout.cssHeight);
+    return ctx;
+  }
 
-    // The surface, clipped to the drawing area.
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(map.left, map.top, width, height);
-    ctx.clip();
-    if (image.complete && image.naturalWidth) ctx.drawImage(image, map.left, map.top, width, height);
-    strokePolyline(ctx, surface.arrays.iso, X, Y, surface.header.colors.iso, 1);
-    const paths = this.paths();
-    const order = race.header.draw_order; // bottom to top, from views/style.py
-    const drawOrder = [...paths].sort((a, b) => order.indexOf(a.method.key) - order.indexOf(b.method.key));
-    const upTo = this.preview ? Infinity : this.frame;
-    for (const path of drawOrder) drawPath(ctx, path, X, Y, upTo);
-    for (const m of surface.header.minima) drawMinimum(ctx, X(m.x), Y(m.y), m.global, surface.header.colors.global_min);
-    const [sx, sy] = race.header.start;
-    drawMarker(ctx, "circle", X(sx), Y(sy), 7, "white", "black", 2.5);
-    for (const path of paths) {
-      const head = headPoint(path.points, upTo);
-      if (head) drawMarker(ctx, path.method.symbol, X(head[0]), Y(head[1]), 7, path.method.color, "white", 2);
+  // The surface's image (once it is decoded) and its level lines.
+  drawSurface(ctx, layout, surface) {
+    const image = this.image(this.race.header.surface, surface);
+    if (image.complete && image.naturalWidth) {
+      ctx.drawImage(image, layout.left, layout.top, layout.width, layout.height);
     }
-    // The settled runs' note comes with them; a preview's is read off the paths it draws.
-    const offMap = this.preview
-      ? paths.filter((p) => leavesMap(p.points, map.bounds)).map((p) => p.method.label)
-      : race.header.off_map;
-    if (offMap.length) {
-      ctx.font = `${font}px sans-serif`;
-      const note = `leaves the map: ${offMap.join(", ")}`;
-      ctx.fillStyle = "rgba(255, 255, 255, 0.9)";
-      ctx.fillRect(map.left + 4, map.top + 4, ctx.measureText(note).width + 12, font * 1.4);
-      ctx.fillStyle = "#8B0000";
-      ctx.textBaseline = "middle";
-      ctx.fillText(note, map.left + 10, map.top + 4 + font * 0.7);
-    }
-    ctx.restore();
+    strokePolyline(ctx, surface.arrays.iso, layout.X, layout.Y, surface.header.colors.iso, 1);
+  }
 
-    // Frame, ticks and the colour bar.
-    ctx.strokeStyle = text;
-    ctx.lineWidth = 1;
-    ctx.strokeRect(map.left, map.top, width, height);
-    ctx.fillStyle = text;
-    ctx.font = `${font}px sans-serif`;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const v of niceTicks(xmin, xmax, Math.max(3, Math.round(width / (6 * font))))) {
-      ctx.fillRect(X(v) - 0.5, map.top + height, 1, 5);
-      ctx.fillText(formatTick(v), X(v), map.top + height + 7);
-    }
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const v of niceTicks(ymin, ymax, Math.max(3, Math.round(height / (3 * font))))) {
-      ctx.fillRect(map.left - 5, Y(v) - 0.5, 5, 1);
-      ctx.fillText(formatTick(v), map.left - 8, Y(v));
-    }
-    drawColorbar(ctx, surface.header, map.left + width + 0.6 * font, map.top, height, font, text);
+  // The runs that leave the map: the settled runs' list comes with them; a preview's is
+  // read off the paths it draws.
+  offMap(paths, bounds) {
+    if (!this.preview) return this.race.header.off_map;
+    return paths.filter((p) => leavesMap(p.points, bounds)).map((p) => p.method.label);
+  }
 
-    canvas.dataset.plot = [map.left, map.top, width, height].map((v) => v.toFixed(1)).join(",");
-    canvas.dataset.font = String(font);
+  // What the tests, the benchmarks and the controls read off the map (the DOM contract).
+  publish(layout, surfaceHeader) {
+    const race = this.race;
+    const canvas = this.canvas;
+    canvas.dataset.plot = [layout.left, layout.top, layout.width, layout.height].map((v) => v.toFixed(1)).join(",");
+    canvas.dataset.font = String(layout.font);
     // The legend and the controls take the map's text size (lecture mode: larger).
-    this.box.style.setProperty("--mv-font", `${font}px`);
+    this.box.style.setProperty("--mv-font", `${layout.font}px`);
     const shown = this.preview
       ? { ...race.header, [this.preview.parameter]: this.preview.value }
       : race.header;
     canvas.dataset.shown = `lr=${shown.lr};momentum=${shown.momentum}`;
-    canvas.dataset.surface = surface.header.title;
+    canvas.dataset.surface = surfaceHeader.title;
     canvas.dataset.draws = String(++this.draws);
     this.updateControls();
   }
@@ -463,6 +470,61 @@ class LiveMap {
       this.images.set(id, image);
     }
     return image;
+  }
+}
+
+// The runs, bottom to top in the race's drawing order (views/style.py), up to step upTo.
+function drawRuns(ctx, layout, race, paths, upTo) {
+  const order = race.header.draw_order;
+  const sorted = [...paths].sort((a, b) => order.indexOf(a.method.key) - order.indexOf(b.method.key));
+  for (const path of sorted) drawPath(ctx, path, layout.X, layout.Y, upTo);
+}
+
+// The minima, the start, and each run's marker where it is at step upTo.
+function drawMinimaAndMarkers(ctx, layout, surfaceHeader, race, paths, upTo) {
+  const { X, Y } = layout;
+  for (const m of surfaceHeader.minima) drawMinimum(ctx, X(m.x), Y(m.y), m.global, surfaceHeader.colors.global_min);
+  const [sx, sy] = race.header.start;
+  drawMarker(ctx, "circle", X(sx), Y(sy), 7, "white", "black", 2.5);
+  for (const path of paths) {
+    const head = headPoint(path.points, upTo);
+    if (head) drawMarker(ctx, path.method.symbol, X(head[0]), Y(head[1]), 7, path.method.color, "white", 2);
+  }
+}
+
+// "leaves the map: …" in the drawing area's top left corner, on white.
+function drawOffMapNote(ctx, layout, labels) {
+  if (!labels.length) return;
+  const font = layout.font;
+  ctx.font = `${font}px sans-serif`;
+  const note = `leaves the map: ${labels.join(", ")}`;
+  ctx.fillStyle = "rgba(255, 255, 255, 0.9)";
+  ctx.fillRect(layout.left + 4, layout.top + 4, ctx.measureText(note).width + 12, font * 1.4);
+  ctx.fillStyle = "#8B0000";
+  ctx.textBaseline = "middle";
+  ctx.fillText(note, layout.left + 10, layout.top + 4 + font * 0.7);
+}
+
+// The frame round the drawing area and the ticks of both axes with their labels.
+function drawAxes(ctx, layout, text) {
+  const { left, top, width, height, font, X, Y } = layout;
+  const [xmin, xmax, ymin, ymax] = layout.bounds;
+  ctx.strokeStyle = text;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(left, top, width, height);
+  ctx.fillStyle = text;
+  ctx.font = `${font}px sans-serif`;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (const v of niceTicks(xmin, xmax, Math.max(3, Math.round(width / (6 * font))))) {
+    ctx.fillRect(X(v) - 0.5, top + height, 1, 5);
+    ctx.fillText(formatTick(v), X(v), top + height + 7);
+  }
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (const v of niceTicks(ymin, ymax, Math.max(3, Math.round(height / (3 * font))))) {
+    ctx.fillRect(left - 5, Y(v) - 0.5, 5, 1);
+    ctx.fillText(formatTick(v), left - 8, Y(v));
   }
 }
 
