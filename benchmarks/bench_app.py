@@ -43,7 +43,7 @@ def _map_bytes(at: AppTest) -> dict[str, int]:
 
 
 def _describe(sizes: dict[str, int]) -> str:
-    per_move = sizes["live_family_lr"] + sizes["race_map"]
+    per_move = sizes["live_alpha_family"] + sizes["race_map"]
     parts = ", ".join(f"{key} {size / 1e3:.1f}" for key, size in sizes.items())
     total = sum(sizes.values()) / 1e3
     return f"{total:.1f} kB in all ({parts}); a γ move re-sends {per_move / 1e3:.1f} kB"

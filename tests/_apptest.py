@@ -26,14 +26,15 @@ def open_app(**query: str) -> AppTest:
 
 
 def live_map_blobs(at: AppTest) -> dict[str, tuple[dict, dict]]:
-    """The live race map's four blobs, decoded: "surface", "momentum" and "lr" (the
-    families) and "race", each (header, arrays). Empty when the map is not drawn."""
+    """The live race map's four blobs, decoded: "surface", "gamma_family" and
+    "alpha_family" (the paths at every stop of the γ slider, of the α slider) and "race",
+    each (header, arrays). Empty when the map is not drawn."""
     from momentum_viz.views.live_map import decode
 
     names = {
         "live_surface": "surface",
-        "live_family_momentum": "momentum",
-        "live_family_lr": "lr",
+        "live_gamma_family": "gamma_family",
+        "live_alpha_family": "alpha_family",
         "race_map": "race",
     }
     blobs = {}

@@ -45,7 +45,7 @@ def test_every_surface_runs_without_exception(surface):
     assert at.selectbox(key="surface").value == surface
     s = SURFACES[surface]
     assert at.number_input(key="x0").value == pytest.approx(s.start[0])
-    assert set(live_map_blobs(at)) == {"surface", "momentum", "lr", "race"}
+    assert set(live_map_blobs(at)) == {"surface", "gamma_family", "alpha_family", "race"}
     assert len(at.get("plotly_chart")) == 1  # the loss curves
 
 
@@ -113,8 +113,9 @@ def test_live_map_carries_the_runs_and_a_path_for_every_slider_stop():
         drawn = dequantize(arrays["paths"][i], header["box"])
         np.testing.assert_allclose(drawn, run.positions, atol=resolution)
     assert at.select_slider(key="momentum").options == [f"{v:.4g}" for v in MOMENTUM_STOPS]
+    families = {"momentum": "gamma_family", "lr": "alpha_family"}
     for parameter, stops in (("momentum", MOMENTUM_STOPS), ("lr", LR_STOPS)):
-        family, arrays = blobs[parameter]
+        family, arrays = blobs[families[parameter]]
         assert family["values"] == list(stops)
         expected = (
             ["momentum", "nesterov"] if parameter == "momentum" else ["sgd", "momentum", "nesterov"]
@@ -135,7 +136,7 @@ def test_live_map_carries_the_runs_and_a_path_for_every_slider_stop():
     sizes = {name: len(element.proto.bytes) for name, element in _bidi(at).items()}
     # What a γ move re-sends of the map: the α family and the race (the γ family and the
     # surface are unchanged, so Streamlit sends a reference to them).
-    assert sizes["live_family_lr"] + sizes["race_map"] <= 80_000, sizes
+    assert sizes["live_alpha_family"] + sizes["race_map"] <= 80_000, sizes
 
 
 def _box(header: dict) -> tuple[np.ndarray, np.ndarray]:

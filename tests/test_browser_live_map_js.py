@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from momentum_viz.app.live_map import component_js
 from momentum_viz.app.settings import LR_STOPS, MOMENTUM_STOPS
 from momentum_viz.numerics.optimizer import simulate
 from momentum_viz.views.live_map import (
@@ -38,6 +39,8 @@ STEPS = 200
 METHODS = ("sgd", "momentum", "nesterov")
 LR, MOMENTUM = 1e-3, 0.9  # both stops of their sliders
 SETTLED = {"lr": LR, "momentum": MOMENTUM}
+# The blob of each slider's paths, by the slider's parameter name (α: "lr", γ: "momentum").
+FAMILY = {"momentum": "gamma_family", "lr": "alpha_family"}
 
 
 def _paths(lr, momentum) -> dict[str, np.ndarray]:
@@ -54,26 +57,32 @@ def _blobs() -> dict[str, bytes]:
         methods = [m for m in METHODS if not (parameter == "momentum" and m == "sgd")]
         fixed = {"lr": LR, "momentum": MOMENTUM, parameter: np.asarray(values)}
         batch = {m: simulate(S, m, S.start, steps=STEPS, **fixed).positions for m in methods}
-        carried[parameter] = family_blob(S, parameter, values, batch)
+        carried[FAMILY[parameter]] = family_blob(S, parameter, values, batch)
     ids = {name: blob_id(blob) for name, blob in carried.items()}
     out = {name: ids[name].encode() + blob for name, blob in carried.items()}
-    for name, autoplay in (("race", False), ("race_autoplay", True)):
-        out[name] = race_blob(
-            S,
-            _paths(LR, MOMENTUM),
-            lr=LR,
-            momentum=MOMENTUM,
-            start=S.start,
-            replay_ms=8000,
-            drawing_height=400,
-            font_size=18,
-            autoplay=autoplay,
-            surface_id=ids["surface"],
-            family_ids={"lr": ids["lr"], "momentum": ids["momentum"]},
-            label="test map",
-            sliders={"lr": "#lr", "momentum": "#momentum"},
-        )
+    out["race"] = _race(ids)
+    out["race_autoplay"] = _race(ids, autoplay=True)
+    # A race of other settings: its blobs are none of these.
+    out["other_race"] = _race({name: f"{name:x>16}" for name in ids})
     return out
+
+
+def _race(ids: dict[str, str], autoplay: bool = False) -> bytes:
+    return race_blob(
+        S,
+        _paths(LR, MOMENTUM),
+        lr=LR,
+        momentum=MOMENTUM,
+        start=S.start,
+        replay_ms=8000,
+        drawing_height=400,
+        font_size=18,
+        autoplay=autoplay,
+        surface_id=ids["surface"],
+        family_ids={parameter: ids[name] for parameter, name in FAMILY.items()},
+        label="test map",
+        sliders={"lr": "#lr", "momentum": "#momentum"},
+    )
 
 
 BLOBS = _blobs()
@@ -96,7 +105,12 @@ _SETUP = """async ([blobJs, mapJs, blobs, stops]) => {
     window.root = host.attachShadow({mode: "open"});
     window.render = (name) => liveMap({data: bytes(blobs[name]), parentElement: root,
                                        setTriggerValue: () => {}});
-    for (const name of ["surface", "momentum", "lr"]) carrier({data: bytes(blobs[name])});
+    // One element per carrier, as Streamlit gives each its own.
+    window.carriers = {};
+    for (const name of ["surface", "gamma_family", "alpha_family"]) {
+        carriers[name] = document.createElement("div");
+        carrier({data: bytes(blobs[name]), parentElement: carriers[name]});
+    }
 }"""
 
 
@@ -106,8 +120,8 @@ def js_page(page):
     page.evaluate(
         _SETUP,
         [
-            (APP / "live_map_blob.js").read_text(encoding="utf-8"),
-            (APP / "live_map.js").read_text(encoding="utf-8"),
+            component_js("live_map_blob.js"),
+            component_js("live_map.js"),
             {name: base64.b64encode(blob).decode() for name, blob in BLOBS.items()},
             {
                 "lr": [len(LR_STOPS), LR_STOPS.index(LR)],
@@ -164,7 +178,7 @@ def test_a_thumbs_stop_draws_that_stops_family_paths(js_page, parameter):
     """The preview is the family's path of each method at the thumb's stop, decoded as
     Python decodes it (α's stops run into diverging values: NaN and far points)."""
     _render(js_page)
-    header, arrays = decode(BLOBS[parameter][16:])
+    header, arrays = decode(BLOBS[FAMILY[parameter]][16:])
     values, offsets = header["values"], arrays["offsets"]
     # (At the settled value's own stop the map draws the settled runs, as it should.)
     indices = [
@@ -184,28 +198,66 @@ def test_a_thumbs_stop_draws_that_stops_family_paths(js_page, parameter):
         assert _shown(js_page) == {**SETTLED, parameter: values[index]}
 
 
-def test_blobs_the_map_names_survive_many_moves(js_page):
-    """Forty other blobs arrive (forty γ moves, each with a new α family): the surface and
-    the γ family, which their carriers never send again, stay; the map keeps drawing."""
+def test_blobs_the_race_names_are_there_whatever_the_order_of_arrival(js_page):
+    """The carriers show forty other blobs, then their own again, in the order a walk
+    through the scenarios sends them (the surface's carrier announces a blob it showed
+    before while the others bring new ones, before the race that names it): the map
+    draws the race. Only what the carriers show now is kept."""
     _render(js_page)
-    js_page.locator("canvas.mv-map[data-draws]").wait_for()
     draws = js_page.evaluate(
         """async () => {
+            const other = (i) => new Uint8Array(
+                [...new TextEncoder().encode(String(i).padStart(16, "0")), 0]);
             for (let i = 0; i < 40; i++) {
-                const id = String(i).padStart(16, "0");
-                carrier({data: new Uint8Array([...new TextEncoder().encode(id), 0])});
+                for (const name of ["surface", "gamma_family", "alpha_family"]) {
+                    carrier({data: other(3 * i + name.length), parentElement: carriers[name]});
+                }
             }
-            const before = Number(root.querySelector("canvas").dataset.draws);
+            carrier({data: bytes(blobs.surface), parentElement: carriers.surface});
+            for (let i = 40; i < 60; i++) {
+                carrier({data: other(i), parentElement: carriers.alpha_family});
+            }
+            carrier({data: bytes(blobs.gamma_family), parentElement: carriers.gamma_family});
+            carrier({data: bytes(blobs.alpha_family), parentElement: carriers.alpha_family});
+            const before = Number(root.querySelector("canvas").dataset.draws ?? 0);
             render("race");
             await new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r)));
-            return [before, Number(root.querySelector("canvas").dataset.draws)];
+            return [before, Number(root.querySelector("canvas").dataset.draws ?? 0)];
         }"""
     )
     assert draws[1] > draws[0], draws
     kept = js_page.evaluate("[...window.__momentumViz.raw.keys()]")
-    for name in ("surface", "momentum", "lr"):
-        assert BLOBS[name][:16].decode() in kept, name
-    assert len(kept) <= 12 + 3
+    assert sorted(kept) == sorted(
+        BLOBS[name][:16].decode() for name in ("surface", "gamma_family", "alpha_family")
+    )
+
+
+def test_an_unmounted_carrier_lets_its_blob_go(js_page):
+    """A carrier's cleanup (unmount) drops its blob unless another carrier holds it; a
+    superseded call's cleanup drops nothing."""
+    held = js_page.evaluate(
+        """() => {
+            const twin = document.createElement("div");
+            const first = carrier({data: bytes(blobs.surface), parentElement: twin});
+            const second = carrier({data: bytes(blobs.surface), parentElement: twin});
+            first();  // superseded: the twin still holds the surface
+            const afterSuperseded = window.__momentumViz.raw.size;
+            second();  // the twin unmounts; the surface's own carrier still holds it
+            const afterTwin = window.__momentumViz.raw.size;
+            return [afterSuperseded, afterTwin];
+        }"""
+    )
+    assert held == [3, 3]
+    # Every carrier unmounts: nothing is left.
+    left = js_page.evaluate(
+        """() => {
+            for (const name of ["surface", "gamma_family", "alpha_family"]) {
+                carrier({data: bytes(blobs[name]), parentElement: carriers[name]})();
+            }
+            return window.__momentumViz.raw.size;
+        }"""
+    )
+    assert left == 0
 
 
 def test_a_superseded_renders_cleanup_does_not_take_the_map_down(js_page):
@@ -224,7 +276,6 @@ def test_a_superseded_renders_cleanup_does_not_take_the_map_down(js_page):
     # Unmount: nothing stays behind.
     js_page.evaluate("() => c3()")
     assert js_page.evaluate(roots) == 0 and js_page.evaluate(listeners) == 0
-    assert js_page.evaluate("window.__momentumViz.pins.size") == 0
 
 
 def _playing(page) -> bool:
@@ -241,3 +292,95 @@ def test_play_on_open_starts_a_new_race_once(js_page):
     js_page.evaluate("() => root.__momentumVizMap.togglePlay()")
     js_page.evaluate("() => render('race_autoplay')")
     assert not _playing(js_page)
+
+
+# --- The control contract (top of live_map.js): "mv-control" in, "mv-map-event" out ----
+
+_LISTEN = """() => {
+    window.events = [];
+    window.addEventListener("mv-map-event", (e) => events.push(e.detail));
+}"""
+
+
+def _control(page, detail: dict) -> None:
+    page.evaluate(
+        "(detail) => window.dispatchEvent(new CustomEvent('mv-control', {detail}))", detail
+    )
+
+
+def _frame(page) -> int:
+    return int(page.locator("input.mv-frame").input_value())
+
+
+def test_mv_control_plays_pauses_steps_and_seeks(js_page):
+    _render(js_page)
+    js_page.evaluate(_LISTEN)
+    play = js_page.locator("button.mv-play")
+    _control(js_page, {"kind": "frame", "frame": 40})
+    assert _frame(js_page) == 40
+    _control(js_page, {"kind": "step", "delta": 1})
+    _control(js_page, {"kind": "step", "delta": 1})
+    _control(js_page, {"kind": "step", "delta": -1})
+    assert _frame(js_page) == 41
+    _control(js_page, {"kind": "frame", "frame": STEPS + 50})  # clamped to the last step
+    assert _frame(js_page) == STEPS
+    _control(js_page, {"kind": "play"})
+    assert play.get_attribute("aria-label") == "Pause"
+    js_page.wait_for_function(
+        "Number(document.querySelector('div').shadowRoot.querySelector('input.mv-frame').value) > 0"
+    )
+    _control(js_page, {"kind": "play"})  # already playing: still playing
+    assert play.get_attribute("aria-label") == "Pause"
+    _control(js_page, {"kind": "pause"})
+    assert play.get_attribute("aria-label") == "Play"
+    _control(js_page, {"kind": "pause"})  # already paused: still paused
+    assert play.get_attribute("aria-label") == "Play"
+    _control(js_page, {"kind": "toggle"})
+    assert play.get_attribute("aria-label") == "Pause"
+    _control(js_page, {"kind": "toggle"})
+    assert play.get_attribute("aria-label") == "Play"
+    # What another tab asked is not reported back (a relay would loop).
+    assert js_page.evaluate("window.events") == []
+
+
+@pytest.mark.parametrize("parameter", ["momentum", "lr"])
+def test_mv_control_slider_shows_that_stops_family_paths(js_page, parameter):
+    """A stop sent by value draws exactly what a local drag to that stop draws."""
+    _render(js_page)
+    header, _ = decode(BLOBS[FAMILY[parameter]][16:])
+    values = header["values"]
+    index = 1 if values[1] != SETTLED[parameter] else 2
+    _set_thumb(js_page, parameter, index)
+    dragged = _drawn(js_page)
+    _set_thumb(js_page, parameter, values.index(SETTLED[parameter]))
+    assert _shown(js_page) == SETTLED
+    _control(js_page, {"kind": "slider", "param": parameter, "value": values[index]})
+    assert _shown(js_page) == {**SETTLED, parameter: values[index]}
+    assert _drawn(js_page) == dragged
+    # A value that is no stop, or a parameter the map has no family of, changes nothing.
+    _control(js_page, {"kind": "slider", "param": parameter, "value": values[index] * 1.37})
+    _control(js_page, {"kind": "slider", "param": "noise", "value": 0.1})
+    assert _shown(js_page) == {**SETTLED, parameter: values[index]}
+    # Back to the settled value: the settled runs again.
+    _control(js_page, {"kind": "slider", "param": parameter, "value": SETTLED[parameter]})
+    assert _shown(js_page) == SETTLED
+
+
+def test_the_local_users_moves_are_dispatched_as_mv_map_events(js_page):
+    _render(js_page)
+    js_page.evaluate(_LISTEN)
+    js_page.locator("button.mv-back").click()
+    js_page.locator("button.mv-forward").click()
+    js_page.locator("input.mv-frame").fill("17")  # a seek: the range input's input event
+    js_page.locator("button.mv-play").click()
+    js_page.locator("button.mv-play").click()
+    values = decode(BLOBS["gamma_family"][16:])[0]["values"]
+    _set_thumb(js_page, "momentum", 0)  # the sidebar's thumb, dragged
+    assert js_page.evaluate("window.events") == [
+        {"kind": "step", "delta": -1},
+        {"kind": "step", "delta": 1},
+        {"kind": "frame", "frame": 17},
+        {"kind": "play"},
+        {"kind": "pause"},
+        {"kind": "slider", "param": "momentum", "value": values[0]},
+    ]

@@ -1,17 +1,28 @@
-"""Downloads: the CSV holds exactly the runs; the HTML plays offline."""
+"""Downloads: the CSV holds exactly the runs after the settings they show; the HTML is
+the live map's canvas component, self-contained, and says what it shows; the file names
+carry the settings, so two downloads of different settings never collide."""
 
 from __future__ import annotations
 
 import csv
 import io
+import re
+from dataclasses import replace
 
 import numpy as np
 import pytest
-from plotly.offline import get_plotlyjs
 
 from momentum_viz import simulate
-from momentum_viz.views.export import CSV_COLUMNS, animation_html, trajectories_csv
-from momentum_viz.views.race import trajectory_figure
+from momentum_viz.app.compute import runs_for
+from momentum_viz.app.exports import (
+    file_stem,
+    offline_map_file,
+    settings_line,
+    settings_table,
+    trajectories_file,
+)
+from momentum_viz.app.settings import CUSTOM, Settings, from_query_params
+from momentum_viz.views.export import CSV_COLUMNS, offline_map_html, trajectories_csv
 from surfaces import SURFACES
 
 
@@ -24,8 +35,12 @@ def runs():
     }
 
 
+def _rows(text: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(line for line in io.StringIO(text) if not line.startswith("#")))
+
+
 def test_csv_round_trips_every_step_of_every_run(runs):
-    rows = list(csv.DictReader(io.StringIO(trajectories_csv(runs))))
+    rows = _rows(trajectories_csv(runs, [("alpha", "0.3")]))
     assert tuple(rows[0]) == CSV_COLUMNS
     assert len(rows) == 3 * 41
     for method, run in runs.items():
@@ -44,29 +59,98 @@ def test_csv_rejects_batches():
         trajectories_csv({"sgd": batch})
 
 
-def test_html_is_standalone_and_animated(runs):
-    s = SURFACES["multiwell"]
-    fig = trajectory_figure(s, {m: r.positions for m, r in runs.items()})
-    html = animation_html(fig, title="escape")
-    assert html.lower().startswith("<!doctype html>") and html.rstrip().endswith("</html>")
-    assert "<title>escape</title>" in html
-    assert get_plotlyjs() in html  # the whole plotly.js bundle of the installed plotly
-    assert "<script src=" not in html  # no external script: plotly.js is inline
-    assert "addFrames" in html  # the frames travel with the file
+NOISY = Settings(
+    surface="multiwell", methods=("sgd", "momentum"), lr=0.3, momentum=0.9, steps=40,
+    noise=0.1, seed=3, x0=-3.5, y0=2.5,
+)  # fmt: skip
 
 
-@pytest.mark.parametrize("speed", [0.5, 1.0, 2.0])
-def test_html_plays_at_the_chosen_speed(runs, speed):
-    import re
-
-    from momentum_viz.views.race import frame_duration, replay_frames
-
-    paths = {m: r.positions for m, r in runs.items()}
-    fig = trajectory_figure(
-        SURFACES["multiwell"], paths, max_frames=replay_frames(speed, 200), speed=speed
+def test_csv_starts_with_the_settings_and_its_link_reopens_them():
+    text = trajectories_file(NOISY, runs_for(NOISY))
+    header = dict(
+        line[2:].rstrip("\n").split(": ", 1) for line in io.StringIO(text) if line[0] == "#"
     )
-    html = animation_html(fig)
-    # The only non-zero frame duration in the file is Play's (Pause and the slider jump).
-    durations = {float(d) for d in re.findall(r'"frame":\s*\{"duration":\s*([0-9.]+)', html)}
-    assert durations - {0.0} == {frame_duration(len(fig.frames), speed)}
-    assert len(re.findall(r'"baseframe"|"name":\s*"\d+"', html)) >= len(fig.frames)
+    assert header["surface"] == SURFACES["multiwell"].title
+    assert header["methods"] == "SGD and Momentum"
+    assert (header["alpha"], header["gamma"], header["steps"]) == ("0.3", "0.9", "40")
+    assert header["start"] == "-3.5, 2.5"
+    assert (header["noise sigma"], header["seed"]) == ("0.1", "3")
+    link = dict(pair.split("=") for pair in header["link"].lstrip("?").split("&"))
+    link["methods"] = link["methods"].replace("%2C", ",")
+    assert from_query_params(link)[0] == NOISY
+    assert len(_rows(text)) == 2 * 41
+
+
+def test_a_formula_with_line_breaks_stays_one_comment_line():
+    text = trajectories_csv({}, [("formula", "x**2\n+ y**2\r\nmethod,step")])
+    assert text.splitlines() == ["# formula: x**2 + y**2 method,step", ",".join(CSV_COLUMNS)]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"momentum": 0.95},
+        {"lr": 0.2},
+        {"steps": 50},
+        {"x0": -3.0},
+        {"y0": 2.0},
+        {"methods": ("sgd",)},
+        {"noise": 0.2},
+        {"seed": 4},
+        {"surface": "rosenbrock"},
+    ],
+)
+def test_file_names_differ_when_a_key_setting_does(change):
+    assert file_stem(replace(NOISY, **change)) != file_stem(NOISY)
+
+
+def test_file_names_are_safe_and_tell_custom_formulas_apart():
+    a = Settings(surface=CUSTOM, expr="x**2 + y**2", methods=("sgd",))
+    b = replace(a, expr="x**2 + 2*y**2")
+    for stem in (file_stem(a), file_stem(b), file_stem(NOISY)):
+        assert re.fullmatch(r"[A-Za-z0-9._+-]+", stem), stem
+    assert file_stem(a) != file_stem(b)
+    assert file_stem(replace(a, xmax=2.0)) != file_stem(a)
+
+
+def test_the_html_title_line_says_what_the_map_shows():
+    line = settings_line(NOISY)
+    for part in ("SGD and Momentum", "α = 0.3", "γ = 0.9", "40 steps", "(−3.5, 2.5)", "σ = 0.1"):
+        assert part in line, (part, line)
+    html = offline_map_file(NOISY)
+    assert f'<h1 class="mv-title">Momentum race on {SURFACES["multiwell"].title}</h1>' in html
+    assert line in html
+
+
+def test_the_html_is_the_canvas_component_small_and_self_contained():
+    html = offline_map_file(Settings())
+    assert html.lower().startswith("<!doctype html>") and html.rstrip().endswith("</html>")
+    assert len(html.encode()) < 1_000_000, len(html.encode())  # was 5.6 MB with plotly.js
+    assert "plotly" not in html.lower()
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
+    assert "default-src 'none'" in html  # the page may not fetch anything
+    assert "renderLiveMap" in html and "holdBlob" in html
+
+
+def test_user_text_in_the_html_is_escaped():
+    hostile = Settings(surface=CUSTOM, expr="x**2 + y**2", methods=("sgd",))
+    html = offline_map_html(
+        title="<img src=x onerror=alert(1)>",
+        settings_line=settings_line(replace(hostile, expr="</p><script>alert(1)</script>")),
+        carried=[],
+        race=b"",
+        module_js="",
+        css="",
+    )
+    assert "<img src=x" not in html and "<script>alert" not in html
+    assert "&lt;img src=x onerror=alert(1)&gt;" in html
+    with pytest.raises(ValueError, match="</script"):
+        offline_map_html(
+            title="t", settings_line="s", carried=[], race=b"", module_js="'</script>'", css=""
+        )
+
+
+def test_settings_table_names_the_formula_of_a_custom_surface():
+    table = dict(settings_table(Settings(surface=CUSTOM, expr="x**2 + y**2")))
+    assert table["formula"] == "x**2 + y**2"
+    assert table["box"] == "x -3 … 3, y -3 … 3"

@@ -36,7 +36,7 @@ from ..numerics.optimizer import Run, simulate
 from ..views.anatomy import anatomy_figure
 from ..views.live_map import blob_id, family_blob, race_blob, surface_blob
 from ..views.plotly_internals import SerializedFigure
-from ..views.race import REPLAY_MS, MapSize, map_size, replay_frames, trajectory_figure
+from ..views.race import REPLAY_MS, MapSize, map_size
 from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE
 from .settings import (
     RUN_FIELDS,
@@ -47,11 +47,6 @@ from .settings import (
 )
 from .streamlit_internals import slider_input_selector
 
-# Frames of the animated race map: enough for smooth motion, few enough to keep the
-# chart's JSON small at 2,000 steps.
-MAX_FRAMES = 200
-# Race maps kept in memory (see compute_race_figure).
-RACE_FIGURES_CACHED = 8
 # The race map's drawing area, in px high: the whole map, its Play row and its legend fit
 # the first screen of a 1280×720 projector with the sidebar open (the page above the map
 # is ~150 px). Lecture mode drops the title, so the map takes that room too, with larger
@@ -105,45 +100,11 @@ def runs_for(settings: Settings) -> dict[str, Run]:
     return compute_runs(RunKey.of(settings))
 
 
-# A resource cache, not a data cache: the figure is shared read-only by every session
-# (nothing mutates it; st.plotly_chart copies it with to_dict), so a class moving the same
-# slider to the same value pays for building the animation once, and no session pays to
-# unpickle a copy. Sized by memory: one entry holds about 12 MiB (the plotly figure, kept
-# for the HTML export, 11 MiB; its encoded dict 1.3 MiB), and st.cache_resource has no
-# byte limit, so 8 entries bound it to ~100 MiB (32 took a flood of distinct settings to
-# ~400 MiB). A setting that fell out costs ~0.1 s to rebuild. The TTL gives the memory
-# back after a lesson.
-@st.cache_resource(max_entries=RACE_FIGURES_CACHED, ttl=3600, show_spinner=False)
-def compute_race_figure(key: RunKey, lecture: bool = False, speed: float = 1.0) -> SerializedFigure:
-    """The animated map of the runs for these settings (cached, shared, serialized once).
-
-    ``speed`` sets how long Play takes (and, above 1×, how many frames it shows)."""
-    runs = compute_runs(key)
-    paths = {method: run.positions for method, run in runs.items()}
-    drawing, font = _map_scale(lecture)
-    return SerializedFigure(
-        trajectory_figure(
-            key.surface_object(),
-            paths,
-            max_frames=replay_frames(speed, MAX_FRAMES),
-            start=(key.x0, key.y0),
-            drawing_height=drawing,
-            font_size=font,
-            speed=speed,
-        )
-    )
-
-
 def _map_scale(lecture: bool) -> tuple[int, int]:
     """The race map's drawing height and font size (px), normal or in lecture mode."""
     if lecture:
         return LECTURE_DRAWING_HEIGHT, LECTURE_FONT_SIZE
     return MAP_DRAWING_HEIGHT, FONT_SIZE
-
-
-def race_figure_for(settings: Settings) -> SerializedFigure:
-    """The cached, shared race map for these settings."""
-    return compute_race_figure(RunKey.of(settings), settings.lecture, settings.speed)
 
 
 def race_map_size(settings: Settings) -> MapSize:

@@ -2,17 +2,26 @@
 // follows the sidebar's α and γ sliders while their thumbs are dragged, with no round trip
 // to the server. Data: the blobs of momentum_viz/views/live_map.py (format documented
 // there); the surface and the two slider families arrive through the small "blob"
-// components (live_map_blob.js) and are found in window.__momentumViz by their ids.
+// components (live_map_blob.js) and are found in the registry (live_map_core.mjs, whose
+// text app/live_map.py puts in front of this one) by the ids the race names.
 //
 // DOM contract (tests and benchmarks/bench_browser.py rely on it): canvas.mv-map with
 // data-draws (redraw count), data-shown and data-settled ("lr=<α>;momentum=<γ>" of the
-// paths drawn / of the runs the server last sent) and data-plot ("left,top,width,height"
-// of the drawing area in CSS px) and data-font (its text's size, px); button.mv-play, button.mv-back, button.mv-forward,
-// input.mv-frame.
-
-// Filled by live_map_blob.js: id → raw blob; decoded here on first use. Each map pins the
-// ids its race names (REGISTRY.pins) so that they are not evicted.
-const REGISTRY = (window.__momentumViz ??= { raw: new Map(), listeners: new Set(), pins: new Map() });
+// paths drawn / of the runs the server last sent), data-surface (the title of the surface
+// drawn), data-plot ("left,top,width,height" of the drawing area in CSS px) and data-font
+// (its text's size, px); button.mv-play, button.mv-back, button.mv-forward, input.mv-frame.
+//
+// Control contract (the lecture deck and a followed class rely on it), on `window`:
+// * The map listens for CustomEvent "mv-control" with detail {kind: "play"|"pause"|"toggle"},
+//   {kind: "step", delta: +1|-1}, {kind: "frame", frame: n}, or {kind: "slider",
+//   param: "lr"|"momentum", value: v} (v one of that slider's stops: the map shows that
+//   stop's paths computed in advance, exactly as while the sidebar's thumb is dragged).
+// * It dispatches CustomEvent "mv-map-event" with the same detail shapes when the LOCAL
+//   user plays, pauses, steps, seeks or drags a slider (not for what "mv-control" asked).
+//   A seek is {kind: "frame", frame: n}; a drag back to the settled value is reported too.
+// The blobs, put in the registry (live_map_core.mjs, in front of this text) by the
+// carriers (live_map_blob.js) and found here by the ids the race names; decoded on first use.
+const REGISTRY = sharedRegistry(window);
 const DECODED = new Map();
 
 function blob(id) {
@@ -23,54 +32,6 @@ function blob(id) {
     DECODED.set(id, decode(raw));
   }
   return DECODED.get(id);
-}
-const MISSING = 65535;
-const LEVELS = 65534;
-const TYPES = { u1: Uint8Array, u2: Uint16Array, i4: Int32Array, f4: Float32Array };
-
-// The sidebar's α and γ sliders: their hidden range inputs follow the thumb during a drag
-// (Streamlit itself sends the value only on release). The selectors come with the race
-// blob, from app/streamlit_internals.py, where this reliance on Streamlit's DOM is kept.
-
-function toBytes(data) {
-  if (data instanceof Uint8Array) return data;
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
-  return null;
-}
-
-function decode(bytes) {
-  const copy = bytes.slice(); // offset 0: typed arrays need aligned offsets
-  const view = new DataView(copy.buffer);
-  if (String.fromCharCode(...copy.subarray(0, 4)) !== "MVZ1") throw new Error("not a blob");
-  const length = view.getUint32(4, true);
-  const header = JSON.parse(new TextDecoder().decode(copy.subarray(8, 8 + length)));
-  const body = Math.ceil((8 + length) / 8) * 8;
-  const arrays = {};
-  for (const [name, spec] of Object.entries(header.arrays)) {
-    const count = spec.shape.reduce((a, b) => a * b, 1);
-    arrays[name] = new TYPES[spec.dtype](copy.buffer, body + spec.offset, count);
-    arrays[name].shape = spec.shape;
-  }
-  return { header, arrays };
-}
-
-function niceTicks(lo, hi, count) {
-  const raw = (hi - lo) / count;
-  // A zero or lost step (a flat range, or one below the rounding of lo) would never end.
-  if (!(raw > 1e-12 * Math.max(Math.abs(lo), Math.abs(hi))) || !Number.isFinite(raw)) return [lo];
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  // The roundest step near the asked-for one (up to a third more ticks than asked).
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= 0.75 * raw) ?? raw;
-  const ticks = [];
-  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
-    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-  }
-  return ticks;
-}
-
-function formatTick(v) {
-  return Number(Number(v).toPrecision(6)).toString().replace("-", "−");
 }
 
 const DASHES = { solid: [], dash: [4, 2.5], dot: [0.01, 2.2] };
@@ -85,6 +46,13 @@ class LiveMap {
     this.preview = null; // {parameter, index}
     this.draws = 0;
     this.images = new Map();
+    this.buildDom(root);
+    this.listen(root);
+    this.watchSliders();
+  }
+
+  // The map's elements: the canvas, the replay controls, the legend and the notes.
+  buildDom(root) {
     // Appended, not root.innerHTML: the root (a ShadowRoot) also holds the component's
     // <style>. The legend and the drag note sit beside the map where the page is wide
     // enough, else below it (flex-wrap).
@@ -116,10 +84,16 @@ class LiveMap {
     this.legend = root.querySelector(".mv-legend");
     this.status = root.querySelector(".mv-status");
     this.pointer = root.querySelector(".mv-pointer");
-    this.play.addEventListener("click", () => this.togglePlay());
-    root.querySelector(".mv-back").addEventListener("click", () => this.seek(this.frame - 1));
-    root.querySelector(".mv-forward").addEventListener("click", () => this.seek(this.frame + 1));
-    this.slider.addEventListener("input", () => this.seek(Number(this.slider.value)));
+  }
+
+  // The controls, the pointer, the contract's "mv-control", new blobs and resizes.
+  listen(root) {
+    this.play.addEventListener("click", () => this.local({ kind: this.playing ? "pause" : "play" }));
+    root.querySelector(".mv-back").addEventListener("click", () => this.local({ kind: "step", delta: -1 }));
+    root.querySelector(".mv-forward").addEventListener("click", () => this.local({ kind: "step", delta: 1 }));
+    this.slider.addEventListener("input", () => this.local({ kind: "frame", frame: Number(this.slider.value) }));
+    this.onControl = (event) => this.control(event.detail ?? {});
+    window.addEventListener("mv-control", this.onControl);
     this.canvas.addEventListener("click", (event) => this.click(event));
     this.canvas.addEventListener("pointermove", (event) => this.hover(event));
     this.canvas.addEventListener("pointerleave", () => (this.pointer.textContent = ""));
@@ -129,12 +103,11 @@ class LiveMap {
     this.resize.observe(this.box);
     this.onWindowResize = () => this.schedule();
     window.addEventListener("resize", this.onWindowResize);
-    this.watchSliders();
   }
 
   destroy() {
     REGISTRY.listeners.delete(this.onRegistry);
-    REGISTRY.pins.delete(this);
+    window.removeEventListener("mv-control", this.onControl);
     this.resize.disconnect();
     window.removeEventListener("resize", this.onWindowResize);
     this.sliderObserver?.disconnect();
@@ -146,14 +119,16 @@ class LiveMap {
     this.box.remove(); // a map made after this one must not sit beside it
   }
 
-  // Follow the sidebar sliders: an attribute change of their hidden range input is a
-  // thumb move (drag or key). The sidebar may be redrawn by a rerun, so the inputs are
-  // looked up again when they leave the page.
+  // Follow the sidebar's α and γ sliders: their hidden range inputs follow the thumb
+  // during a drag (Streamlit itself sends the value only on release), so an attribute
+  // change of one is a thumb move (drag or key). The selectors come with the race blob,
+  // from app/streamlit_internals.py, where this reliance on Streamlit's DOM is kept. The
+  // sidebar may be redrawn by a rerun, so the inputs are looked up again every 0.5 s.
   watchSliders() {
     this.sliderObserver = new MutationObserver((records) => {
       for (const record of records) {
         const parameter = record.target === this.inputs?.momentum ? "momentum" : "lr";
-        this.onSlider(parameter, record.target);
+        this.onSlider(parameter, record.target, true);
       }
     });
     this.attachSliders = () => {
@@ -170,13 +145,22 @@ class LiveMap {
     this.sliderPoll = setInterval(this.attachSliders, 500);
   }
 
-  onSlider(parameter, input) {
+  // A thumb moved: show the paths of its stop (the input's value is the stop's index).
+  onSlider(parameter, input, local = false) {
     if (!this.race) return;
     const family = this.family(parameter);
     const index = Number(input.getAttribute("value") ?? input.value);
     if (!family || Number(input.max) !== family.header.values.length - 1) return;
     const value = family.header.values[index];
     if (value === undefined) return;
+    this.showStop(parameter, index);
+    if (local) this.tell({ kind: "slider", param: parameter, value });
+  }
+
+  // The paths of stop `index` of the `parameter` slider's family, or the settled runs
+  // when that stop is the settled value.
+  showStop(parameter, index) {
+    const value = this.family(parameter).header.values[index];
     const settled = this.race.header[parameter];
     this.preview = value === settled ? null : { parameter, index, value };
     if (this.preview) {
@@ -193,6 +177,33 @@ class LiveMap {
     this.schedule();
   }
 
+  // What the local user did: do it, then say so (a lecturer's tab relays it).
+  local(detail) {
+    this.control(detail);
+    this.tell(detail);
+  }
+
+  tell(detail) {
+    window.dispatchEvent(new CustomEvent("mv-map-event", { detail }));
+  }
+
+  // Do what an "mv-control" event (or the local user) asks; see the contract at the top.
+  control(detail) {
+    if (!this.race) return;
+    const { kind } = detail;
+    if (kind === "toggle" || (kind === "play" && !this.playing) || (kind === "pause" && this.playing)) {
+      this.togglePlay();
+    } else if (kind === "step") {
+      this.seek(this.frame + Math.sign(Number(detail.delta) || 0));
+    } else if (kind === "frame") {
+      this.seek(Math.round(Number(detail.frame) || 0));
+    } else if (kind === "slider" && (detail.param === "lr" || detail.param === "momentum")) {
+      const values = this.family(detail.param)?.header.values ?? [];
+      const index = stopIndex(values, Number(detail.value));
+      if (index >= 0) this.showStop(detail.param, index);
+    }
+  }
+
   family(parameter) {
     const id = this.race?.header.families[parameter];
     return id ? blob(id) : undefined;
@@ -204,8 +215,6 @@ class LiveMap {
       this.race.header.steps !== race.header.steps ||
       this.race.arrays.paths.length !== race.arrays.paths.length;
     this.race = race;
-    const { surface, families } = race.header;
-    REGISTRY.pins.set(this, [surface, families.lr, families.momentum].filter(Boolean));
     this.preview = null;
     this.status.textContent = "";
     if (changed || !this.playing) this.frame = race.header.steps;
@@ -287,13 +296,14 @@ class LiveMap {
 
   click(event) {
     const point = this.at(event);
-    if (point) this.setTriggerValue("click", point);
+    if (point && this.setTriggerValue) this.setTriggerValue("click", point);
   }
 
   hover(event) {
     const point = this.at(event);
     this.pointer.textContent = point
-      ? `(${formatTick(point.x.toPrecision(3))}, ${formatTick(point.y.toPrecision(3))}): click to start here`
+      ? `(${formatTick(point.x.toPrecision(3))}, ${formatTick(point.y.toPrecision(3))})` +
+        (this.setTriggerValue ? ": click to start here" : "") // none in the offline export
       : "";
   }
 
@@ -339,12 +349,35 @@ class LiveMap {
     });
   }
 
+  // One redraw, in named steps: the layout, the surface, the runs, the frame and its
+  // labels, then the DOM state the tests and the controls read.
   draw() {
     const race = this.race;
     const surface = race && blob(race.header.surface);
     if (!race || !surface) return;
-    const image = this.image(race.header.surface, surface);
-    const [xmin, xmax, ymin, ymax] = surface.header.bounds;
+    const layout = this.layout(race, surface.header.bounds);
+    const ctx = this.prepareCanvas(layout);
+    const paths = this.paths();
+    const upTo = this.preview ? Infinity : this.frame;
+    ctx.save();
+    ctx.beginPath();
+    ctx.rect(layout.left, layout.top, layout.width, layout.height);
+    ctx.clip(); // the surface and the runs stay inside the drawing area
+    this.drawSurface(ctx, layout, surface);
+    drawRuns(ctx, layout, race, paths, upTo);
+    drawMinimaAndMarkers(ctx, layout, surface.header, race, paths, upTo);
+    drawOffMapNote(ctx, layout, this.offMap(paths, layout.bounds));
+    ctx.restore();
+    drawAxes(ctx, layout, surface.header.colors.text);
+    drawColorbar(ctx, surface.header, layout.left + layout.width + 0.6 * layout.font, layout.top,
+                 layout.height, layout.font, surface.header.colors.text);
+    this.publish(layout, surface.header);
+  }
+
+  // Where the map goes: its font, margins and drawing area (CSS px), and the map's
+  // bounds; the drawing area keeps the surface's aspect and fits the available width.
+  layout(race, bounds) {
+    const [xmin, xmax, ymin, ymax] = bounds;
     const available = Math.max(120, this.box.clientWidth);
     // A phone's column is too narrow for 18 px labels beside the map: 15 px there.
     const font = available < 520 ? Math.min(15, race.header.font_size) : race.header.font_size;
@@ -364,87 +397,60 @@ class LiveMap {
       width = available - margin.l - margin.r;
       height = width / aspect;
     }
+    const X = (x) => margin.l + ((x - xmin) / (xmax - xmin)) * width;
+    const Y = (y) => margin.t + ((ymax - y) / (ymax - ymin)) * height;
     const cssWidth = Math.round(margin.l + width + margin.r);
     const cssHeight = Math.round(margin.t + height + margin.b);
+    return { left: margin.l, top: margin.t, width, height, bounds, font, X, Y, cssWidth, cssHeight };
+  }
+
+  // The canvas at the layout's size (in device pixels), cleared; its 2-D context.
+  prepareCanvas(layout) {
     const ratio = window.devicePixelRatio || 1;
     const canvas = this.canvas;
-    if (canvas.width !== Math.round(cssWidth * ratio) || canvas.height !== Math.round(cssHeight * ratio)) {
-      canvas.width = Math.round(cssWidth * ratio);
-      canvas.height = Math.round(cssHeight * ratio);
-      canvas.style.width = `${cssWidth}px`;
-      canvas.style.height = `${cssHeight}px`;
+    const [w, h] = [Math.round(layout.cssWidth * ratio), Math.round(layout.cssHeight * ratio)];
+    if (canvas.width !== w || canvas.height !== h) {
+      canvas.width = w;
+      canvas.height = h;
+      canvas.style.width = `${layout.cssWidth}px`;
+      canvas.style.height = `${layout.cssHeight}px`;
     }
-    const map = { left: margin.l, top: margin.t, width, height, bounds: [xmin, xmax, ymin, ymax] };
-    this.geometry = map;
-    const X = (x) => map.left + ((x - xmin) / (xmax - xmin)) * width;
-    const Y = (y) => map.top + ((ymax - y) / (ymax - ymin)) * height;
+    this.geometry = layout; // for pointer events
     const ctx = canvas.getContext("2d");
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-    ctx.clearRect(0, 0, cssWidth, cssHeight);
-    const text = surface.header.colors.text;
+    ctx.clearRect(0, 0, layout.cssWidth, layout.cssHeight);
+    return ctx;
+  }
 
-    // The surface, clipped to the drawing area.
-    ctx.save();
-    ctx.beginPath();
-    ctx.rect(map.left, map.top, width, height);
-    ctx.clip();
-    if (image.complete && image.naturalWidth) ctx.drawImage(image, map.left, map.top, width, height);
-    strokePolyline(ctx, surface.arrays.iso, X, Y, surface.header.colors.iso, 1);
-    const paths = this.paths();
-    const order = race.header.draw_order; // bottom to top, from views/style.py
-    const drawOrder = [...paths].sort((a, b) => order.indexOf(a.method.key) - order.indexOf(b.method.key));
-    const upTo = this.preview ? Infinity : this.frame;
-    for (const path of drawOrder) drawPath(ctx, path, X, Y, upTo);
-    for (const m of surface.header.minima) drawMinimum(ctx, X(m.x), Y(m.y), m.global, surface.header.colors.global_min);
-    const [sx, sy] = race.header.start;
-    drawMarker(ctx, "circle", X(sx), Y(sy), 7, "white", "black", 2.5);
-    for (const path of paths) {
-      const head = headPoint(path.points, upTo);
-      if (head) drawMarker(ctx, path.method.symbol, X(head[0]), Y(head[1]), 7, path.method.color, "white", 2);
+  // The surface's image (once it is decoded) and its level lines.
+  drawSurface(ctx, layout, surface) {
+    const image = this.image(this.race.header.surface, surface);
+    if (image.complete && image.naturalWidth) {
+      ctx.drawImage(image, layout.left, layout.top, layout.width, layout.height);
     }
-    // The settled runs' note comes with them; a preview's is read off the paths it draws.
-    const offMap = this.preview
-      ? paths.filter((p) => leavesMap(p.points, map.bounds)).map((p) => p.method.label)
-      : race.header.off_map;
-    if (offMap.length) {
-      ctx.font = `${font}px sans-serif`;
-      const note = `leaves the map: ${offMap.join(", ")}`;
-      ctx.fillStyle = "rgba(255, 255, 255, 0.9)";
-      ctx.fillRect(map.left + 4, map.top + 4, ctx.measureText(note).width + 12, font * 1.4);
-      ctx.fillStyle = "#8B0000";
-      ctx.textBaseline = "middle";
-      ctx.fillText(note, map.left + 10, map.top + 4 + font * 0.7);
-    }
-    ctx.restore();
+    strokePolyline(ctx, surface.arrays.iso, layout.X, layout.Y, surface.header.colors.iso, 1);
+  }
 
-    // Frame, ticks and the colour bar.
-    ctx.strokeStyle = text;
-    ctx.lineWidth = 1;
-    ctx.strokeRect(map.left, map.top, width, height);
-    ctx.fillStyle = text;
-    ctx.font = `${font}px sans-serif`;
-    ctx.textAlign = "center";
-    ctx.textBaseline = "top";
-    for (const v of niceTicks(xmin, xmax, Math.max(3, Math.round(width / (6 * font))))) {
-      ctx.fillRect(X(v) - 0.5, map.top + height, 1, 5);
-      ctx.fillText(formatTick(v), X(v), map.top + height + 7);
-    }
-    ctx.textAlign = "right";
-    ctx.textBaseline = "middle";
-    for (const v of niceTicks(ymin, ymax, Math.max(3, Math.round(height / (3 * font))))) {
-      ctx.fillRect(map.left - 5, Y(v) - 0.5, 5, 1);
-      ctx.fillText(formatTick(v), map.left - 8, Y(v));
-    }
-    drawColorbar(ctx, surface.header, map.left + width + 0.6 * font, map.top, height, font, text);
+  // The runs that leave the map: the settled runs' list comes with them; a preview's is
+  // read off the paths it draws.
+  offMap(paths, bounds) {
+    if (!this.preview) return this.race.header.off_map;
+    return paths.filter((p) => leavesMap(p.points, bounds)).map((p) => p.method.label);
+  }
 
-    canvas.dataset.plot = [map.left, map.top, width, height].map((v) => v.toFixed(1)).join(",");
-    canvas.dataset.font = String(font);
+  // What the tests, the benchmarks and the controls read off the map (the DOM contract).
+  publish(layout, surfaceHeader) {
+    const race = this.race;
+    const canvas = this.canvas;
+    canvas.dataset.plot = [layout.left, layout.top, layout.width, layout.height].map((v) => v.toFixed(1)).join(",");
+    canvas.dataset.font = String(layout.font);
     // The legend and the controls take the map's text size (lecture mode: larger).
-    this.box.style.setProperty("--mv-font", `${font}px`);
+    this.box.style.setProperty("--mv-font", `${layout.font}px`);
     const shown = this.preview
       ? { ...race.header, [this.preview.parameter]: this.preview.value }
       : race.header;
     canvas.dataset.shown = `lr=${shown.lr};momentum=${shown.momentum}`;
+    canvas.dataset.surface = surfaceHeader.title;
     canvas.dataset.draws = String(++this.draws);
     this.updateControls();
   }
@@ -468,28 +474,59 @@ class LiveMap {
   }
 }
 
-// True when a path has a point that is not finite or lies outside the map's bounds.
-function leavesMap(points, [xmin, xmax, ymin, ymax]) {
-  for (let i = 0; i < points.length; i += 2) {
-    const x = points[i];
-    const y = points[i + 1];
-    if (!(x >= xmin && x <= xmax && y >= ymin && y <= ymax)) return true;
-  }
-  return false;
+// The runs, bottom to top in the race's drawing order (views/style.py), up to step upTo.
+function drawRuns(ctx, layout, race, paths, upTo) {
+  const order = race.header.draw_order;
+  const sorted = [...paths].sort((a, b) => order.indexOf(a.method.key) - order.indexOf(b.method.key));
+  for (const path of sorted) drawPath(ctx, path, layout.X, layout.Y, upTo);
 }
 
-function dequantize(codes, box) {
-  const [x0, y0, x1, y1] = box;
-  const out = new Float64Array(codes.length);
-  for (let i = 0; i < codes.length; i += 2) {
-    if (codes[i] === MISSING || codes[i + 1] === MISSING) {
-      out[i] = out[i + 1] = NaN;
-    } else {
-      out[i] = x0 + (codes[i] / LEVELS) * (x1 - x0);
-      out[i + 1] = y0 + (codes[i + 1] / LEVELS) * (y1 - y0);
-    }
+// The minima, the start, and each run's marker where it is at step upTo.
+function drawMinimaAndMarkers(ctx, layout, surfaceHeader, race, paths, upTo) {
+  const { X, Y } = layout;
+  for (const m of surfaceHeader.minima) drawMinimum(ctx, X(m.x), Y(m.y), m.global, surfaceHeader.colors.global_min);
+  const [sx, sy] = race.header.start;
+  drawMarker(ctx, "circle", X(sx), Y(sy), 7, "white", "black", 2.5);
+  for (const path of paths) {
+    const head = headPoint(path.points, upTo);
+    if (head) drawMarker(ctx, path.method.symbol, X(head[0]), Y(head[1]), 7, path.method.color, "white", 2);
   }
-  return out;
+}
+
+// "leaves the map: …" in the drawing area's top left corner, on white.
+function drawOffMapNote(ctx, layout, labels) {
+  if (!labels.length) return;
+  const font = layout.font;
+  ctx.font = `${font}px sans-serif`;
+  const note = `leaves the map: ${labels.join(", ")}`;
+  ctx.fillStyle = "rgba(255, 255, 255, 0.9)";
+  ctx.fillRect(layout.left + 4, layout.top + 4, ctx.measureText(note).width + 12, font * 1.4);
+  ctx.fillStyle = "#8B0000";
+  ctx.textBaseline = "middle";
+  ctx.fillText(note, layout.left + 10, layout.top + 4 + font * 0.7);
+}
+
+// The frame round the drawing area and the ticks of both axes with their labels.
+function drawAxes(ctx, layout, text) {
+  const { left, top, width, height, font, X, Y } = layout;
+  const [xmin, xmax, ymin, ymax] = layout.bounds;
+  ctx.strokeStyle = text;
+  ctx.lineWidth = 1;
+  ctx.strokeRect(left, top, width, height);
+  ctx.fillStyle = text;
+  ctx.font = `${font}px sans-serif`;
+  ctx.textAlign = "center";
+  ctx.textBaseline = "top";
+  for (const v of niceTicks(xmin, xmax, Math.max(3, Math.round(width / (6 * font))))) {
+    ctx.fillRect(X(v) - 0.5, top + height, 1, 5);
+    ctx.fillText(formatTick(v), X(v), top + height + 7);
+  }
+  ctx.textAlign = "right";
+  ctx.textBaseline = "middle";
+  for (const v of niceTicks(ymin, ymax, Math.max(3, Math.round(height / (3 * font))))) {
+    ctx.fillRect(left - 5, Y(v) - 0.5, 5, 1);
+    ctx.fillText(formatTick(v), left - 8, Y(v));
+  }
 }
 
 function strokePolyline(ctx, xy, X, Y, color, width) {
@@ -509,21 +546,6 @@ function strokePolyline(ctx, xy, X, Y, color, width) {
   ctx.strokeStyle = color;
   ctx.lineWidth = width;
   ctx.stroke();
-}
-
-// The points up to step `upTo` (a settled path has one point per step; a family's path
-// is thinned and drawn whole).
-function prefix(path, upTo) {
-  if (!path.settled || !Number.isFinite(upTo)) return path.points;
-  return path.points.subarray(0, Math.min(path.points.length, (upTo + 1) * 2));
-}
-
-function headPoint(points, upTo) {
-  const end = Number.isFinite(upTo) ? Math.min(points.length / 2 - 1, upTo) : points.length / 2 - 1;
-  for (let i = end; i >= 0; i--) {
-    if (Number.isFinite(points[2 * i])) return [points[2 * i], points[2 * i + 1]];
-  }
-  return null;
 }
 
 // A white casing under every line keeps it ≥ 3:1 against any colour it crosses.
@@ -623,7 +645,8 @@ function autoplayNewRace(map, race) {
   if (!map.playing) map.togglePlay();
 }
 
-export default function (component) {
+// Named: the offline export (views/export.py) calls it after this text.
+export default function renderLiveMap(component) {
   const { data, parentElement, setTriggerValue } = component;
   const bytes = toBytes(data);
   if (!bytes) return undefined;

@@ -7,7 +7,7 @@ the map on a canvas from compact blobs (``views/live_map.py``): it replays the r
 itself, and while α's or γ's thumb is dragged it switches between paths computed in
 advance for every stop of that slider, with no round trip; on release the rerun settles
 the table, the loss chart and the link as before. There is still one control per
-parameter: the sidebar's sliders, which the component watches (see ``SLIDER`` in the JS).
+parameter: the sidebar's sliders, which the component watches (``watchSliders`` in the JS).
 
 Four elements: three invisible carriers (surface, γ family, α family) and the map. A
 carrier whose blob did not change is sent as a reference to the browser's copy
@@ -26,16 +26,29 @@ from .compute import live_map_blobs
 from .settings import Settings, surface_title
 
 _HERE = files(__package__)
+
+
+def component_js(name: str) -> str:
+    """The module text of a component: the shared helpers and blob registry
+    (``live_map_core.mjs``; a component is one module and cannot import a file), then
+    ``name`` (``live_map.js`` or ``live_map_blob.js``)."""
+    parts = ("live_map_core.mjs", name)
+    return "\n".join((_HERE / part).read_text(encoding="utf-8") for part in parts)
+
+
+def component_css() -> str:
+    """The map's style sheet."""
+    return (_HERE / "live_map.css").read_text(encoding="utf-8")
+
+
 _MAP = st.components.v2.component(
-    "momentum_viz.live_map",
-    js=(_HERE / "live_map.js").read_text(encoding="utf-8"),
-    css=(_HERE / "live_map.css").read_text(encoding="utf-8"),
+    "momentum_viz.live_map", js=component_js("live_map.js"), css=component_css()
 )
 _CARRIER = st.components.v2.component(
-    "momentum_viz.live_map_blob", js=(_HERE / "live_map_blob.js").read_text(encoding="utf-8")
+    "momentum_viz.live_map_blob", js=component_js("live_map_blob.js")
 )
 # The carriers' keys (page.PAGE_CSS hides their empty element containers) and the map's.
-CARRIER_KEYS = ("live_surface", "live_family_momentum", "live_family_lr")
+CARRIER_KEYS = ("live_surface", "live_gamma_family", "live_alpha_family")
 MAP_KEY = "race_map"
 
 

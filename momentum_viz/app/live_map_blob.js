@@ -4,28 +4,19 @@
 // as a reference to the copy the browser already has (Streamlit's message cache), not
 // again. Data: 16 ASCII bytes of id, then the blob. Draws nothing.
 //
-// REGISTRY.pins: map → the ids its current race names. Those are never evicted: their
-// carriers do not send them again (a γ move re-sends only the α family), so a map whose
-// surface or γ family fell out after a dozen γ moves froze on its last picture.
-const REGISTRY = (window.__momentumViz ??= { raw: new Map(), listeners: new Set(), pins: new Map() });
-const KEEP = 12; // blobs kept besides the pinned ones: a few settings' worth
+// The element holds its blob in the registry (live_map_core.mjs) for as long as it shows
+// it: a new blob on the same element lets the old one go, and unmounting lets it go.
+// (The helpers above this line are live_map_core.mjs, put in front by app/live_map.py.)
+const CARRIED = sharedRegistry(window);
 
-function evict() {
-  const pinned = new Set([...REGISTRY.pins.values()].flat());
-  for (const id of [...REGISTRY.raw.keys()]) {
-    if (REGISTRY.raw.size <= KEEP) break;
-    if (!pinned.has(id)) REGISTRY.raw.delete(id); // oldest first
-  }
-}
-
-export default function ({ data }) {
-  const bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : data;
-  if (!(bytes instanceof Uint8Array) || bytes.length < 16) return undefined;
-  const id = new TextDecoder().decode(bytes.subarray(0, 16));
-  if (!REGISTRY.raw.has(id)) {
-    REGISTRY.raw.set(id, bytes.slice(16));
-    evict();
-    for (const listener of REGISTRY.listeners) listener();
-  }
-  return undefined;
+export default function ({ data, parentElement }) {
+  const carried = splitCarried(toBytes(data));
+  if (!carried || !parentElement) return undefined;
+  // As for the map: only the latest call's cleanup may let go of what the element holds
+  // (a superseded call's cleanup can run after the next call).
+  const render = (parentElement.__momentumVizCarrier = (parentElement.__momentumVizCarrier ?? 0) + 1);
+  holdBlob(CARRIED, parentElement, carried.id, carried.body);
+  return () => {
+    if (parentElement.__momentumVizCarrier === render) releaseBlob(CARRIED, parentElement);
+  };
 }

@@ -57,7 +57,7 @@ PAGE_CSS = """
 }
 [data-testid="stMainBlockContainer"] .stTabs [data-baseweb="tab-panel"] { padding-top: 0.5rem; }
 /* The live map's blob carriers draw nothing (app/live_map.py): no gap for them. */
-.st-key-live_surface, .st-key-live_family_momentum, .st-key-live_family_lr { display: none; }
+.st-key-live_surface, .st-key-live_gamma_family, .st-key-live_alpha_family { display: none; }
 /* Keyboard focus: one opaque ring on every control, 3 px of the theme's blue #0b57d0 (6.4:1
    on the page's white, 5.6:1 on the sidebar's #eef1f5), 2 px off the control so it never
    merges with a blue thumb or button. Streamlit 1.67 draws a half-transparent ring

@@ -216,6 +216,7 @@ def surface_blob(surface: Surface) -> bytes:
     ticks = colorbar_ticks(surface, transform)
     header = {
         "kind": "surface",
+        "title": surface.title,
         "bounds": [xmin, xmax, ymin, ymax],
         "minima": [
             {"x": float(m.point[0]), "y": float(m.point[1]), "global": bool(m.is_global)}

@@ -17,12 +17,12 @@ from ...numerics.optimizer import Run
 from ...numerics.summary import RunSummary, steepest_curvature, summarize, undefined_at_end
 from ...numerics.theory import divergence_advice, effective_lr
 from ...views.curves import loss_figure
-from ...views.export import animation_html, trajectories_csv
 from ...views.style import METHOD_LABELS
 from ...views.words import divergence_sentence, format_number
 from .. import live_map, state
 from ..chart_accessibility import LOSS_CONFIG, MAP_CONFIG, method_list
-from ..compute import anatomy_for, race_figure_for, race_map_size
+from ..compute import anatomy_for, race_map_size
+from ..exports import file_stem, offline_map_file, trajectories_file
 from ..notes import scenario_note, surface_note
 from ..settings import Settings, surface_of
 from . import anatomy, frameworks
@@ -235,22 +235,22 @@ def _anatomy_map(settings: Settings) -> None:
 
 
 def _exports(settings: Settings, runs: dict[str, Run]) -> None:
-    """CSV of the trajectories and the animation as an offline HTML file (the Plotly
-    figure, built only when the file is asked for)."""
+    """CSV of the trajectories and the race map as an offline HTML file (each built only
+    when it is asked for), named after the settings they show."""
     if not runs:
         return
-    name = f"momentum-viz-{settings.surface}"
+    name = file_stem(settings)
     col_csv, col_html = st.columns(2)
     col_csv.download_button(
         "Download trajectories (CSV)",
-        data=lambda: trajectories_csv(runs),
+        data=lambda: trajectories_file(settings, runs),
         file_name=f"{name}.csv",
         mime="text/csv",
         on_click="ignore",
     )
     col_html.download_button(
         "Download animation (HTML, plays offline)",
-        data=lambda: animation_html(race_figure_for(settings).figure, title=name),
+        data=lambda: offline_map_file(settings),
         file_name=f"{name}.html",
         mime="text/html",
         on_click="ignore",

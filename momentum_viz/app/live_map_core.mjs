@@ -1,0 +1,146 @@
+// The live race map's pure helpers and its blob registry: no DOM, so Node's test runner
+// checks them (tests/js/live_map_core.test.mjs). app/live_map.py puts this text in front
+// of live_map.js and live_map_blob.js (each component is one module: they cannot import
+// a file), and the offline export in front of the map; the registry is declared here only.
+
+export const MISSING = 65535; // a coordinate that is not finite (views/live_map.py MISSING)
+export const LEVELS = 65534; // quantized coordinates run 0 … LEVELS
+const TYPES = { u1: Uint8Array, u2: Uint16Array, i4: Int32Array, f4: Float32Array };
+export const ID_LENGTH = 16; // a carried blob starts with its id, 16 ASCII characters
+
+// The blobs the map draws, by id, shared by the carriers (which put them in) and the maps
+// (which read them). A blob lives exactly as long as a carrier element holds it: each
+// carrier holds the blob it shows now, so every blob the current race names is there,
+// whatever order the carriers and the race arrived in, and nothing else piles up.
+//   raw: id → bytes; holders: id → Set of holders; held: holder → id;
+//   listeners: called when a blob arrives (a map waiting for it draws).
+export function sharedRegistry(scope) {
+  scope.__momentumViz ??= { raw: new Map(), holders: new Map(), held: new Map(), listeners: new Set() };
+  return scope.__momentumViz;
+}
+
+// `holder` (a carrier's element) now holds blob `id`; the blob it held before is let go.
+export function holdBlob(registry, holder, id, bytes) {
+  if (registry.held.get(holder) === id) return;
+  releaseBlob(registry, holder);
+  registry.held.set(holder, id);
+  if (!registry.holders.has(id)) registry.holders.set(id, new Set());
+  registry.holders.get(id).add(holder);
+  if (registry.raw.has(id)) return;
+  registry.raw.set(id, bytes);
+  for (const listener of registry.listeners) listener();
+}
+
+// `holder` holds nothing any more; a blob no holder holds is dropped.
+export function releaseBlob(registry, holder) {
+  const id = registry.held.get(holder);
+  if (id === undefined) return;
+  registry.held.delete(holder);
+  const holders = registry.holders.get(id);
+  holders.delete(holder);
+  if (holders.size) return;
+  registry.holders.delete(id);
+  registry.raw.delete(id);
+}
+
+export function toBytes(data) {
+  if (data instanceof Uint8Array) return data;
+  if (data instanceof ArrayBuffer) return new Uint8Array(data);
+  if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+  return null;
+}
+
+// A carried blob: {id, body}, or null when the bytes are too short to be one.
+export function splitCarried(bytes) {
+  if (!bytes || bytes.length < ID_LENGTH) return null;
+  return { id: new TextDecoder().decode(bytes.subarray(0, ID_LENGTH)), body: bytes.slice(ID_LENGTH) };
+}
+
+// The blob format of views/live_map.py: "MVZ1", header length, JSON header, arrays.
+export function decode(bytes) {
+  const copy = bytes.slice(); // offset 0: typed arrays need aligned offsets
+  const view = new DataView(copy.buffer);
+  if (String.fromCharCode(...copy.subarray(0, 4)) !== "MVZ1") throw new Error("not a blob");
+  const length = view.getUint32(4, true);
+  const header = JSON.parse(new TextDecoder().decode(copy.subarray(8, 8 + length)));
+  const body = Math.ceil((8 + length) / 8) * 8;
+  const arrays = {};
+  for (const [name, spec] of Object.entries(header.arrays)) {
+    const count = spec.shape.reduce((a, b) => a * b, 1);
+    arrays[name] = new TYPES[spec.dtype](copy.buffer, body + spec.offset, count);
+    arrays[name].shape = spec.shape;
+  }
+  return { header, arrays };
+}
+
+// uint16 codes (x, y pairs) over box [x0, y0, x1, y1] → coordinates; MISSING → NaN.
+export function dequantize(codes, box) {
+  const [x0, y0, x1, y1] = box;
+  const out = new Float64Array(codes.length);
+  for (let i = 0; i < codes.length; i += 2) {
+    if (codes[i] === MISSING || codes[i + 1] === MISSING) {
+      out[i] = out[i + 1] = NaN;
+    } else {
+      out[i] = x0 + (codes[i] / LEVELS) * (x1 - x0);
+      out[i + 1] = y0 + (codes[i + 1] / LEVELS) * (y1 - y0);
+    }
+  }
+  return out;
+}
+
+// About `count` round tick values in [lo, hi] (steps of 1, 2, 2.5 or 5 × a power of 10).
+export function niceTicks(lo, hi, count) {
+  const raw = (hi - lo) / count;
+  // A zero or lost step (a flat range, or one below the rounding of lo) would never end.
+  if (!(raw > 1e-12 * Math.max(Math.abs(lo), Math.abs(hi))) || !Number.isFinite(raw)) return [lo];
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  // The roundest step near the asked-for one (up to a third more ticks than asked).
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= 0.75 * raw) ?? raw;
+  const ticks = [];
+  for (let v = Math.ceil(lo / step - 1e-9) * step; v <= hi + step * 1e-9; v += step) {
+    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  }
+  return ticks;
+}
+
+// A tick's label: at most 6 significant digits, a true minus sign.
+export function formatTick(v) {
+  return Number(Number(v).toPrecision(6)).toString().replace("-", "−");
+}
+
+// True when a path has a point that is not finite or lies outside the map's bounds.
+export function leavesMap(points, [xmin, xmax, ymin, ymax]) {
+  for (let i = 0; i < points.length; i += 2) {
+    const x = points[i];
+    const y = points[i + 1];
+    if (!(x >= xmin && x <= xmax && y >= ymin && y <= ymax)) return true;
+  }
+  return false;
+}
+
+// The points up to step `upTo` (a settled path has one point per step; a family's path
+// is thinned and drawn whole).
+export function prefix(path, upTo) {
+  if (!path.settled || !Number.isFinite(upTo)) return path.points;
+  return path.points.subarray(0, Math.min(path.points.length, (upTo + 1) * 2));
+}
+
+// The last finite point at or before step `upTo`: where a run's marker sits.
+export function headPoint(points, upTo) {
+  const end = Number.isFinite(upTo) ? Math.min(points.length / 2 - 1, upTo) : points.length / 2 - 1;
+  for (let i = end; i >= 0; i--) {
+    if (Number.isFinite(points[2 * i])) return [points[2 * i], points[2 * i + 1]];
+  }
+  return null;
+}
+
+// The index of the stop in `values` equal to `value` up to rounding (a stop that went
+// through text may differ in its last digits), or -1 when no stop is that value.
+export function stopIndex(values, value) {
+  if (!Number.isFinite(value)) return -1;
+  let best = -1;
+  for (let i = 0; i < values.length; i++) {
+    if (best < 0 || Math.abs(values[i] - value) < Math.abs(values[best] - value)) best = i;
+  }
+  return best >= 0 && Math.abs(values[best] - value) <= 1e-9 * Math.abs(value) + 1e-15 ? best : -1;
+}
