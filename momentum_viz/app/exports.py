@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from ..numerics.optimizer import Run
 from ..views.export import offline_map_html, trajectories_csv
-from .charts import method_list
+from .chart_accessibility import method_list
 from .compute import live_map_blobs
 from .live_map import component_css, component_js, map_label
 from .settings import CUSTOM, Settings, surface_of, surface_title, to_query_params
