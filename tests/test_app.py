@@ -459,6 +459,51 @@ def test_replay_speed_changes_play_and_is_kept_in_the_link():
     assert _app(speed="2").segmented_control(key="speed").value == 2.0
 
 
+def _himmelblau_gentlest_lam_max() -> float:
+    """λmax at Himmelblau's least curved minimum, from its Hessian written out by hand:
+    J = (x² + y − 11)² + (x + y² − 7)², J_xx = 12x² + 4y − 42, J_yy = 12y² + 4x − 26,
+    J_xy = 4x + 4y, at the four minima listed in the literature."""
+    lams = []
+    for x, y in [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]:
+        a, c, b = 12 * x * x + 4 * y - 42, 12 * y * y + 4 * x - 26, 4 * x + 4 * y
+        lams.append(0.5 * (a + c) + np.hypot(0.5 * (a - c), b))
+    return min(lams)
+
+
+def test_a_run_off_himmelblau_is_told_the_step_size_its_minima_need():
+    # SGD from the default start at α = 0.15 runs off the map in two steps over ground
+    # that curves downwards; the note said "no choice of α or γ changes that", yet at
+    # α = 0.015 the same run settles. Any minimum needs α < 2/λmax there: 0.02483 at the
+    # least curved one (λmax = 80.55).
+    limit = 2 / _himmelblau_gentlest_lam_max()
+    assert limit == pytest.approx(0.02483, abs=1e-5)
+    note, surface, settings = _diverging("himmelblau", "sgd", 0.15, 0.8)
+    assert "no choice of α or γ" not in note
+    assert f"needs α below {format_number(limit)}" in note and "lower α" in note
+    assert _settles(surface, settings, "sgd", lr=0.9 * limit)
+    assert _settles(surface, settings, "sgd", lr=0.015)
+    assert not _settles(surface, settings, "sgd", lr=1.05 * limit)
+
+
+def test_no_diverging_run_on_himmelblau_is_told_that_nothing_helps():
+    from momentum_viz.app.settings import LR_STOPS, MOMENTUM_STOPS, Settings
+    from momentum_viz.app.tabs.race import divergence_note
+
+    surface = SURFACES["himmelblau"]
+    downhill = 0
+    for lr, gamma, method in itertools.product(
+        LR_STOPS, MOMENTUM_STOPS[::4], ("sgd", "momentum", "nesterov")
+    ):
+        run = simulate(surface, method, surface.start, lr=lr, momentum=gamma, steps=300)
+        if run.diverged_at < 0:
+            continue
+        settings = Settings(surface="himmelblau", lr=lr, momentum=gamma)
+        note = divergence_note(method, run, surface, settings)
+        assert "no choice of α or γ" not in note, (method, lr, gamma, note)
+        downhill += "To settle in a minimum" in note
+    assert downhill >= 10
+
+
 def test_divergence_from_noise_names_the_noise():
     # Rosenbrock at its default α, γ is stable without noise (momentum settles at step
     # 503); with σ = 50 momentum leaves the map. The note must not blame γ (issue 11, item 2).

@@ -98,6 +98,26 @@ def steepest_curvature(surface: Surface, run: Run) -> float:
     return float(np.linalg.eigvalsh(hessians)[:, -1].max())
 
 
+def gentlest_minimum_curvature(surface: Surface) -> float:
+    """The least λmax (largest Hessian eigenvalue) among the listed minima; nan for none.
+
+    A run settles in a minimum only if its step size suits the curvature there (α <
+    2/λmax for SGD), whatever the path met on its way; the minimum with the least λmax
+    allows the largest α. So a run that ran off over ground curving downwards is still
+    told a bound to meet, from here: a surface with minima is never "no α helps".
+
+    >>> from surfaces import get_surface, quadratic
+    >>> round(gentlest_minimum_curvature(get_surface("himmelblau")), 3)  # at (−2.81, 3.13)
+    80.55
+    >>> gentlest_minimum_curvature(quadratic(50.0))
+    50.0
+    """
+    if not surface.minima:
+        return math.nan
+    points = np.array([m.point for m in surface.minima])
+    return float(np.linalg.eigvalsh(surface.hessian(points))[:, -1].min())
+
+
 def undefined_at_end(surface: Surface, run: Run) -> bool:
     """Whether a single run ends where J or ∇J is not a finite number.
 

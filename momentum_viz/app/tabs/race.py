@@ -17,6 +17,7 @@ from ...numerics.optimizer import Run
 from ...numerics.summary import (
     RunSummary,
     format_number,
+    gentlest_minimum_curvature,
     steepest_curvature,
     summarize,
     undefined_at_end,
@@ -103,11 +104,7 @@ def divergence_note(method: str, run: Run, surface: Surface, settings: Settings)
             "it could not take another step."
         )
     if lam_max <= 0:
-        return (
-            head + f"Nowhere on its path does the surface curve upwards (λmax = "
-            f"{format_number(lam_max)}): the run went downhill and met no minimum, and no "
-            "choice of α or γ changes that."
-        )
+        return head + _downhill_note(method, surface, settings, lam_max)
     advice = divergence_advice(method, settings.lr, gamma, lam_max)
     where = f"At the steepest point it crossed on the map (λmax = {format_number(lam_max)}): "
     if advice.diverges:
@@ -133,6 +130,33 @@ def divergence_note(method: str, run: Run, surface: Surface, settings: Settings)
         f"γ = {settings.momentum:.4g} it carried too much speed to follow the curved "
         "surface. Try a lower γ."
     )
+
+
+def _downhill_note(method: str, surface: Surface, settings: Settings, lam_max: float) -> str:
+    """Why a run that met only downward curvature on the map diverged, and what helps.
+
+    A surface with minima still bounds α by the curvature at its minima: the run must
+    slow down enough to settle in one, so the advice comes from the minimum that allows
+    the largest α (:func:`gentlest_minimum_curvature`).
+    """
+    went = (
+        f"Nowhere on its path on the map does the surface curve upwards (λmax = "
+        f"{format_number(lam_max)}): the run went downhill and met no minimum"
+    )
+    gentlest = gentlest_minimum_curvature(surface)
+    if not math.isfinite(gentlest):
+        return went + ", and no choice of α or γ changes that."
+    gamma = 0.0 if method == "sgd" else settings.momentum
+    limit = divergence_advice(method, settings.lr, gamma, gentlest).lr_limit
+    at_gamma = "" if method == "sgd" else f" at γ = {gamma:.4g}"
+    needs = (
+        f". To settle in a minimum, where the surface curves upwards (λmax ≥ "
+        f"{format_number(gentlest)}), {METHOD_LABELS[method]} needs α below "
+        f"{format_number(limit)}{at_gamma}"
+    )
+    if settings.lr >= limit:
+        return went + needs + f": lower α (now {format_number(settings.lr)})."
+    return went + needs + ", which α is: try a lower γ, or another start."
 
 
 def _converged(summary: RunSummary) -> str:
