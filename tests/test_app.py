@@ -534,3 +534,15 @@ def test_page_css_survives_the_html_sanitizer():
     # every rule of the page, focus rings and phone tables with them, without an error.
     body = PAGE_CSS.strip().removeprefix("<style>").removesuffix("</style>")
     assert "<" not in body
+
+
+def test_a_run_inside_the_tolerance_only_at_its_last_step_is_not_called_converged():
+    # κ = 50 bowl, heavy ball α 0.02, γ 0.99, 1,096 steps: the table said "step 1096";
+    # the run leaves the tolerance at step 1,097 and settles at 1,620.
+    at = _app(surface="quadratic", methods="momentum", lr="0.02", momentum="0.99", steps="1096")
+    assert not at.exception
+    assert _outcomes(at)["Momentum"]["converged"] == (
+        "inside the tolerance at the last step, not yet settled (run on, it settles at step 1620)"
+    )
+    at = _app(surface="quadratic", methods="momentum", lr="0.02", momentum="0.99", steps="1700")
+    assert _outcomes(at)["Momentum"]["converged"] == "step 1620"

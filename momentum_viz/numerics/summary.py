@@ -12,7 +12,8 @@ import numpy as np
 
 from surfaces import Surface
 
-from .optimizer import Run
+from .optimizer import Run, simulate
+from .ranges import MAX_STEPS
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,39 @@ def summarize(surface: Surface, run: Run) -> RunSummary:
         reached=reached,
         steps=run.steps,
     )
+
+
+def settled_step_running_on(
+    surface: Surface, run: Run, *, lr: float, momentum: float, noise: float = 0.0, seed: int = 0
+) -> int:
+    """The step a single run that ends at a minimum really settles at: −1 if it does not.
+
+    ``run.converged_at`` is the first step from which the run stays within tol *up to its
+    last step*; at the last step nothing says it stays. So the run is run on for as many
+    steps again (up to ``MAX_STEPS``), with the same settings, noise and seed (the noise
+    sequence of the longer run begins with this one's), and the settled step of that
+    longer run is returned, by the same rule. It equals ``run.converged_at`` when the run
+    had settled; it is later when the run was only passing through the tolerance.
+
+    >>> from momentum_viz import simulate
+    >>> from surfaces import quadratic
+    >>> bowl = quadratic(50.0)
+    >>> run = simulate(bowl, "momentum", bowl.start, lr=0.02, momentum=0.99, steps=1096)
+    >>> run.converged_at, settled_step_running_on(bowl, run, lr=0.02, momentum=0.99)
+    (1096, 1620)
+    """
+    if run.positions.ndim != 2:
+        raise ValueError(
+            f"settled_step_running_on takes a single run; got positions of shape "
+            f"{run.positions.shape}"
+        )
+    if run.converged_at < 0:
+        return -1
+    longer = simulate(
+        surface, run.method, run.positions[0], lr=lr, momentum=momentum,
+        steps=min(2 * run.steps, MAX_STEPS), noise=noise, seed=seed, record="path",
+    )  # fmt: skip
+    return int(longer.converged_at) if longer.minimum == run.minimum else -1
 
 
 def steepest_curvature(surface: Surface, run: Run) -> float:

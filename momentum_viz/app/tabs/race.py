@@ -28,7 +28,7 @@ from ...views.export import animation_html, trajectories_csv
 from ...views.style import METHOD_LABELS
 from .. import live_map, state
 from ..charts import LOSS_CONFIG, MAP_CONFIG, method_list
-from ..compute import anatomy_for, race_figure_for, race_map_size
+from ..compute import anatomy_for, race_figure_for, race_map_size, settled_steps_for
 from ..notes import scenario_note, surface_note
 from ..settings import Settings, surface_of
 from . import anatomy, frameworks
@@ -159,10 +159,18 @@ def _downhill_note(method: str, surface: Surface, settings: Settings, lam_max: f
     return went + needs + ", which α is: try a lower γ, or another start."
 
 
-def _converged(summary: RunSummary) -> str:
-    """The table's "converged" cell: the step, or why there is none."""
-    if summary.converged_at >= 0:
+def _converged(summary: RunSummary, settled_at: int) -> str:
+    """The table's "converged" cell: the step, or why there is none.
+
+    ``settled_at`` is where the run settles when it runs on past its last step
+    (:func:`settled_step_running_on`): a run inside the tolerance at its last step may
+    only be passing through.
+    """
+    if summary.converged_at >= 0 and settled_at == summary.converged_at:
         return f"step {summary.converged_at}"
+    if summary.converged_at >= 0:
+        later = f" (run on, it settles at step {settled_at})" if settled_at >= 0 else ""
+        return f"inside the tolerance at the last step, not yet settled{later}"
     if summary.diverged_at >= 0:
         return f"diverged at step {summary.diverged_at}"
     return f"not in {summary.steps} steps"
@@ -171,6 +179,7 @@ def _converged(summary: RunSummary) -> str:
 def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, str]]:
     """One row per method: final loss, distance to minimum, convergence, minimum reached."""
     surface = surface_of(settings)
+    settled = settled_steps_for(settings)
     rows = []
     for method, run in runs.items():
         summary = summarize(surface, run)
@@ -186,7 +195,7 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
                 "method": METHOD_LABELS[method],
                 "final loss": format_number(summary.final_loss),
                 "distance to nearest minimum": distance,
-                "converged": _converged(summary),
+                "converged": _converged(summary, settled.get(method, -1)),
                 "reached": reached,
             }
         )
