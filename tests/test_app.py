@@ -546,3 +546,39 @@ def test_a_run_inside_the_tolerance_only_at_its_last_step_is_not_called_converge
     )
     at = _app(surface="quadratic", methods="momentum", lr="0.02", momentum="0.99", steps="1700")
     assert _outcomes(at)["Momentum"]["converged"] == "step 1620"
+
+
+def test_labels_name_the_bowl_on_screen_not_the_default_one():
+    # On the round-bowl scenario (κ = 1) the surface box and the map's accessible name
+    # said "κ = 50" and the surface note "(κ = 1) — A long, narrow, tilted bowl".
+    from momentum_viz.app.live_map import map_label
+    from momentum_viz.app.scenarios import SCENARIOS
+
+    for key, kappa in (("momentum-slower-round-bowl", 1.0), ("noisy-gradients", 2.0)):
+        at = _app(scenario=key)
+        assert not at.exception
+        assert at.select_slider(key="kappa").value == kappa
+        options = at.selectbox(key="surface").options
+        assert not any("κ" in option for option in options), options
+        assert f"(κ = {kappa:g})" in map_label(SCENARIOS[key].settings)
+        (note,) = [e.label for e in at.expander if "Rotated quadratic bowl" in e.label]
+        assert f"(κ = {kappa:g})" in note and "long, narrow" not in note, note
+        # The bowl's contours have axes in the ratio √κ : 1: round at 1, nearly at 2.
+        assert ("round bowl" in note) == (kappa == 1.0)
+    bowl = _app(surface="quadratic")
+    (note,) = [e.label for e in bowl.expander if "Rotated quadratic bowl" in e.label]
+    assert "(κ = 50)" in note and "long, narrow" in note
+
+
+def test_a_minimum_value_at_rounding_level_is_shown_as_zero():
+    # Himmelblau's polished minimum keeps J* = 7.89e-31, the last bit of its terms (≈ 11):
+    # the table showed "global minimum (J = 7.89e-31)" where a student expects 0.
+    s = SURFACES["himmelblau"]
+    run = simulate(s, "sgd", s.start, lr=s.lr, steps=s.steps)
+    assert 0 < s.minima[run.minimum].value < 1e-29
+    at = _app(surface="himmelblau")
+    rows = _outcomes(at)
+    assert rows["SGD"]["reached"] == "global minimum (J = 0)", rows
+    # A minimum well above rounding keeps its value (the three wells: J = −2.048).
+    rows = _outcomes(_app(surface="multiwell", x0="2.87", y0="-0.2"))
+    assert rows["SGD"]["reached"] == "global minimum (J = -2.048)", rows

@@ -262,6 +262,13 @@ def test_ill_conditioned_bowl_optimal_momentum_beats_every_sgd_step():
     limit = 2.0 / lam_max
     assert limit == pytest.approx(0.04)
     assert _run(s, "sgd").diverged_at > 0  # α* > 2/λmax: SGD diverges at this α
+    # The map shows SGD diverging, so the lead's 205 must say whose α it is.
+    _says(
+        "ill-conditioned-bowl",
+        "Plain SGD diverges at this α",
+        "with its best step size, α ≈ 0.039, it needs about 205 steps",
+        lead=("SGD diverges at this α", "at its own best α: about 205 steps"),
+    )
 
     # Every SGD step size up to its stability limit, log-spaced plus a fine linear grid
     # near the optimum; one batched call, long enough for the best of them to converge.

@@ -24,6 +24,7 @@ import numpy as np
 from surfaces import (
     DEFAULT_KAPPA,
     KAPPA_RANGE,
+    QUADRATIC_TITLE,
     SURFACES,
     ExpressionError,
     Surface,
@@ -157,9 +158,14 @@ class Settings:
         return ((self.xmin, self.xmax), (self.ymin, self.ymax))
 
 
-def surface_title(name: str) -> str:
-    """The selector's label of a surface name (the custom one has no fixed formula)."""
-    return CUSTOM_TITLE if name == CUSTOM else SURFACES[name].title
+def surface_title(name: str, kappa: float | None = None) -> str:
+    """The label of a surface name (the custom one has no fixed formula). The bowl's
+    names its κ when given; the selector gives none (κ has its own slider below it)."""
+    if name == CUSTOM:
+        return CUSTOM_TITLE
+    if name == "quadratic":
+        return QUADRATIC_TITLE if kappa is None else quadratic(kappa=kappa).title
+    return SURFACES[name].title
 
 
 def surface_of(settings: Settings) -> Surface:

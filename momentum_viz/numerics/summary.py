@@ -14,6 +14,7 @@ from surfaces import Surface
 
 from .optimizer import Run, simulate
 from .ranges import MAX_STEPS
+from .theory import ROUNDING_ULPS
 
 
 @dataclass(frozen=True)
@@ -168,6 +169,21 @@ def undefined_at_end(surface: Surface, run: Run) -> bool:
     """
     last = run.positions[-1]
     return not (np.isfinite(surface.value(last)) and np.isfinite(surface.grad(last)).all())
+
+
+def zero_below_rounding(value: float, scale: float) -> float:
+    """``value``, or 0 where it is rounding: within ``ROUNDING_ULPS`` machine epsilons of
+    ``scale`` (the size of the loss it was computed beside).
+
+    A minimum polished in floating point keeps J* = 7.89e-31 on Himmelblau, whose loss
+    is a sum of squares of terms near 11: that is the last bit of those terms, and a
+    student expects the 0 it stands for.
+
+    >>> zero_below_rounding(7.89e-31, 179.0), zero_below_rounding(-2.05, 179.0)
+    (0.0, -2.05)
+    """
+    bound = ROUNDING_ULPS * np.finfo(float).eps * abs(scale)
+    return 0.0 if abs(value) <= bound else value
 
 
 def format_number(value: float) -> str:

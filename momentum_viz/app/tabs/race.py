@@ -21,6 +21,7 @@ from ...numerics.summary import (
     steepest_curvature,
     summarize,
     undefined_at_end,
+    zero_below_rounding,
 )
 from ...numerics.theory import divergence_advice, effective_lr
 from ...views.curves import loss_figure
@@ -188,7 +189,8 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
             distance = NO_MINIMUM
         reached = "—"
         if summary.reached:
-            value = surface.minima[run.minimum].value
+            # J* beside the loss at the start: a polished J* of 7.89e-31 is a 0.
+            value = zero_below_rounding(surface.minima[run.minimum].value, run.losses[0])
             reached = f"{summary.reached} (J = {format_number(value)})"
         rows.append(
             {
