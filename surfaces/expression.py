@@ -58,6 +58,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ._base import Bounds, Minimum, Surface
+from .syntax_hints import syntax_hint
 
 if TYPE_CHECKING:
     import sympy
@@ -211,10 +212,7 @@ def _parse(expr: str) -> ast.expr:
     try:
         tree = ast.parse(expr, mode="eval")
     except SyntaxError as err:
-        reason = err.msg
-        if "(" in reason and reason.startswith("invalid syntax"):
-            reason = "invalid syntax"
-        raise ExpressionError(max(err.offset or 1, 1), f"syntax error: {reason}") from None
+        raise ExpressionError(*syntax_hint(expr, err, FUNCTIONS)) from None
     except (ValueError, MemoryError, RecursionError, Warning) as err:  # pragma: no cover
         raise ExpressionError(1, f"cannot read the formula: {err}") from None
     return tree.body
