@@ -137,6 +137,17 @@ def test_a_refused_formula_shows_its_column_and_keeps_the_surface(hostile):
     assert at.text_input(key="draft_expr").value == hostile  # kept, to be corrected
 
 
+def test_a_refused_formula_is_also_said_above_the_map_it_did_not_change():
+    # The map keeps the old surface; a note only in the sidebar went unseen. The race tab
+    # says it too, above the map, in the student's words (write 2*x).
+    at = _apply(_app(surface="custom"), "2x + y**2")
+    (warning,) = [w.value for w in at.warning if "Not applied" in w.value]
+    assert "write 2*x for 2 times x" in warning
+    assert warning == at.error[0].value
+    _apply(at, "2*x**2 + y**2")
+    assert not [w for w in at.warning if "Not applied" in w.value]
+
+
 def test_an_accepted_formula_loads_its_defaults_and_clears_the_error():
     at = _apply(_app(surface="custom"), "9**9**9")
     assert at.error

@@ -30,7 +30,7 @@ from ...views.style import METHOD_LABELS
 from .. import live_map, state
 from ..charts import LOSS_CONFIG, MAP_CONFIG, method_list
 from ..compute import anatomy_for, race_figure_for, race_map_size, settled_steps_for
-from ..notes import scenario_note, surface_note
+from ..notes import refused_formula_note, scenario_note, surface_note
 from ..settings import Settings, surface_of
 from . import anatomy, frameworks
 
@@ -208,6 +208,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     """The animated map first (with its Play row and legend: the first screen of a
     projector), then the loss curves and the update rule, the notes, the outcome."""
     surface = surface_of(settings)
+    refused_formula_note(settings)
     if settings.anatomy and runs:
         _anatomy_map(settings)
     else:
