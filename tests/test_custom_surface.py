@@ -34,10 +34,12 @@ ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
 VIEWS = ("race", "3d", "theory", "parameter-map", "basin-map")
 # (formula, extra link values): one with minima, two with none (a plane, a surface
 # unbounded below), one undefined for x < 0 (NaN J), one whose gradient is NaN there too.
+# The two without a minimum take α = 1, so that their runs leave the map (their first α
+# keeps a run on the map for half its steps).
 CUSTOM = {
     "minima": (DEFAULT_EXPRESSION, {}),
-    "plane": ("x + y", {}),
-    "unbounded": ("-x**2 - y**2", {}),
+    "plane": ("x + y", {"lr": "1"}),
+    "unbounded": ("-x**2 - y**2", {"lr": "1"}),
     "nan-j": ("log(x) + y**2", {"xmin": "-2"}),
     "nan-grad": ("sqrt(x) + y**2", {"xmin": "-2", "x0": "0.5", "y0": "1", "lr": "0.5"}),
 }

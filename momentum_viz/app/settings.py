@@ -33,6 +33,7 @@ from surfaces import (
 )
 from surfaces.expression import DEFAULT_BOUNDS, MAX_BOUND
 
+from ..numerics.first_run import first_lr
 from ..numerics.optimizer import METHODS
 from ..numerics.ranges import LR_RANGE, MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE, STEPS_RANGE
 
@@ -203,7 +204,7 @@ def defaults_for(
     surface = surface_of(base)
     return replace(
         base,
-        lr=surface.lr,
+        lr=first_lr(surface, surface.momentum) if surface_name == CUSTOM else surface.lr,
         momentum=surface.momentum,
         steps=surface.steps,
         x0=surface.start[0],

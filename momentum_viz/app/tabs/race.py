@@ -13,6 +13,7 @@ import streamlit as st
 
 from surfaces import Surface
 
+from ...numerics.first_run import formula_has_kinks
 from ...numerics.optimizer import Run
 from ...numerics.summary import (
     RunSummary,
@@ -103,6 +104,15 @@ def divergence_note(method: str, run: Run, surface: Surface, settings: Settings)
             head + f"It reached ({x:.3g}, {y:.3g}), where J or its gradient is not a finite "
             "number (e.g. the log or square root of a negative number, or an overflow), so "
             "it could not take another step."
+        )
+    if formula_has_kinks(surface):
+        return head + (
+            "This formula has kinks (from abs): across one the gradient jumps, and the "
+            f"curvature (λmax = {format_number(lam_max)} at most on its path), which "
+            "bounds α everywhere else, does not see the jump, so the local theory does not "
+            "apply there. Each step across a kink overshoots by about α times the jump: "
+            "lower α (and γ) to keep the run near it; at a kink a constant step rattles "
+            "instead of settling."
         )
     if lam_max <= 0:
         return head + _downhill_note(method, surface, settings, lam_max)
