@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ..numerics.summary import format_number
+from ..numerics.valley import valley_floor
 from . import state
 from .scenarios import SCENARIOS, changes_from
 from .settings import CUSTOM, Settings, code_span, surface_of
@@ -40,7 +42,14 @@ def surface_note(settings: Settings) -> None:
     surface = surface_of(settings)
     # A custom surface's title is the formula a user typed: a code span, never Markdown.
     title = code_span(surface.title) if surface.name == "custom" else f"**{surface.title}**"
-    with st.expander(f"{title} — {surface.description}"):
+    description = surface.description
+    valley = valley_floor(surface)
+    if valley is not None:  # listed as "no minimum": its minima are not isolated points
+        description = (
+            f"Your own surface: a valley of minima inside the bounds, J = "
+            f"{format_number(valley.value)} all along its floor."
+        )
+    with st.expander(f"{title} — {description}"):
         st.latex(surface.latex)
 
 

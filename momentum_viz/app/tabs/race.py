@@ -25,6 +25,7 @@ from ...numerics.summary import (
     zero_below_rounding,
 )
 from ...numerics.theory import divergence_advice, effective_lr
+from ...numerics.valley import valley_distance, valley_floor, valley_settled_step
 from ...views.curves import loss_figure
 from ...views.export import animation_html, trajectories_csv
 from ...views.style import METHOD_LABELS
@@ -191,6 +192,7 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
     """One row per method: final loss, distance to minimum, convergence, minimum reached."""
     surface = surface_of(settings)
     settled = settled_steps_for(settings)
+    valley = valley_floor(surface)
     rows = []
     for method, run in runs.items():
         summary = summarize(surface, run)
@@ -198,16 +200,24 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
         if not surface.minima:
             distance = NO_MINIMUM
         reached = "—"
+        converged = _converged(summary, settled.get(method, -1))
         if summary.reached:
             # J* beside the loss at the start: a polished J* of 7.89e-31 is a 0.
             value = zero_below_rounding(surface.minima[run.minimum].value, run.losses[0])
             reached = f"{summary.reached} (J = {format_number(value)})"
+        elif valley is not None:
+            distance = f"{format_number(valley_distance(run, valley))} (to the valley floor)"
+            step = valley_settled_step(run, valley)
+            if step >= 0:
+                converged = f"step {step}"
+                floor = zero_below_rounding(valley.value, run.losses[0])
+                reached = f"the valley floor (J = {format_number(floor)})"
         rows.append(
             {
                 "method": METHOD_LABELS[method],
                 "final loss": format_number(summary.final_loss),
                 "distance to nearest minimum": distance,
-                "converged": _converged(summary, settled.get(method, -1)),
+                "converged": converged,
                 "reached": reached,
             }
         )
