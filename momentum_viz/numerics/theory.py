@@ -989,16 +989,13 @@ def measured_rate(
        of the *upper envelope* are used: those at least as large as every later one;
     3. drop the early phase above ``window[1]`` times the largest excess, and the floor
        the curve ends on (rounding, or noise): points within ``floor_margin`` of the
-       final envelope level. Rounding counts as 0: an excess below ``ROUNDING_ULPS``
-       machine epsilons of max(|L*|, |final loss|), and below the level a loss that
-       touched L* exactly rose to again (Himmelblau's minimum: 0 and 6.3e-30 in turn);
+       final envelope level; rounding counts as 0 (see :func:`_without_rounding`);
     4. of what remains, fit the tail: the lower half of its range in log(excess)
        (at least the last ``min_points`` points). The early phase of a run on a
        non-quadratic surface is nonlinear; only the tail is governed by the Hessian at
        the minimum (e.g. Himmelblau, SGD at its defaults: 0.676, not 0.626 from a fit
-       starting at the top). The line is fitted to the vertices of the tail's upper
-       convex hull in log(excess) when it has three or more: a spiral's loss dips
-       between its peaks, and the peaks, not the dips, decay like ρ^{2t}.
+       starting at the top). The line goes through the vertices of the tail's upper
+       convex hull (a spiral's loss dips between its peaks; the peaks decay like ρ^{2t}).
 
     Returns NaN, without warning — blank, not a misleading number — when:
 
@@ -1010,10 +1007,9 @@ def measured_rate(
       decay to measure (a run still far off, a noisy run rattling at a noise floor,
       a growing loss);
     * the tail is not geometric: the standard deviation of the residuals of log(excess)
-      about the fitted line (of the hull's vertices, where they are fitted) exceeds
-      ``max_residual``. Where the tail has at least ``min_points`` local maxima (an
-      oscillating loss) only those count, so the staircase envelope of a slowly
-      rotating spiral is not mistaken for noise.
+      about the fitted line (of the hull's vertices, if fitted) exceeds ``max_residual``.
+      Where the tail has at least ``min_points`` local maxima (an oscillating loss) only
+      those count, so the staircase envelope of a slowly rotating spiral is not noise.
 
     Caveat: at a double root (critical damping, optimal parameters) the error behaves
     like t·ρ^t, and the polynomial factor makes the estimate slightly too large.
@@ -1030,9 +1026,7 @@ def measured_rate(
         raise reject("losses", "a 1-D sequence of numbers", Shape(arr.shape))
     skip = check_whole("skip", skip, 0)
     min_points = check_whole("min_points", min_points, 2)
-    floor_frac, ceil_frac = (float(w) for w in window)
-    if not 0.0 < floor_frac < ceil_frac <= 1.0:
-        raise reject("window", "a pair (low, high) with 0 < low < high ≤ 1", window)
+    floor_frac, ceil_frac = _checked_window(window)
     loss_min_f = check_real("loss_min", loss_min)
     if converged_at is not None:
         converged_at = check_whole("converged_at", converged_at, -1)
@@ -1044,14 +1038,30 @@ def measured_rate(
         return math.nan
     if excess.size < min_points or not np.isfinite(excess).all():
         return math.nan
-    # L − L* is known only to a few ulps of the loss near the minimum: below that the
-    # run is at the minimum as far as doubles can tell, and log(excess) is rounding.
-    rounding = ROUNDING_ULPS * np.finfo(float).eps * max(abs(loss_min_f), abs(float(arr[-1])))
-    excess = np.where(excess > rounding, excess, 0.0)
+    excess = _without_rounding(excess, max(abs(loss_min_f), abs(float(arr[-1]))))
     tail = _decay_tail(excess, min_points, (floor_frac, ceil_frac), floor_margin)
     if tail is None:
         return math.nan
     return _geometric_rate(*tail, min_points=min_points, max_residual=max_residual)
+
+
+def _checked_window(window: tuple[float, float]) -> tuple[float, float]:
+    """The (low, high) window of :func:`measured_rate`, checked."""
+    low, high = (float(w) for w in window)
+    if not 0.0 < low < high <= 1.0:
+        raise reject("window", "a pair (low, high) with 0 < low < high ≤ 1", window)
+    return low, high
+
+
+def _without_rounding(excess: np.ndarray, scale: float) -> np.ndarray:
+    """The excess L − L* with rounding set to 0: an excess below ``ROUNDING_ULPS`` machine
+    epsilons of ``scale`` (max(|L*|, |final loss|)). L − L* is known only to a few ulps of
+    the loss near the minimum: below that the run is at the minimum as far as doubles can
+    tell, and log(excess) is rounding. (:func:`_decay_tail` also takes as the floor the
+    level a loss that touched L* exactly rose to again: Himmelblau's minimum, 0 and
+    6.3e-30 in turn.)"""
+    rounding = ROUNDING_ULPS * np.finfo(float).eps * scale
+    return np.where(excess > rounding, excess, 0.0)
 
 
 def _decay_tail(
