@@ -11,7 +11,7 @@ from ._base import Minimum, Surface
 from .classic import BEALE, HIMMELBLAU, ROSENBROCK, SIX_HUMP_CAMEL, STYBLINSKI_TANG
 from .expression import ExpressionError, from_expression
 from .multiwell import MULTIWELL
-from .quadratic import DEFAULT_KAPPA, KAPPA_RANGE, quadratic
+from .quadratic import DEFAULT_KAPPA, KAPPA_RANGE, QUADRATIC_TITLE, quadratic
 
 SURFACES: dict[str, Surface] = {
     s.name: s
@@ -43,6 +43,7 @@ def get_surface(name: str) -> Surface:
 __all__ = [
     "DEFAULT_KAPPA",
     "KAPPA_RANGE",
+    "QUADRATIC_TITLE",
     "SURFACES",
     "ExpressionError",
     "Minimum",

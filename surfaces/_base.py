@@ -73,6 +73,10 @@ class Surface:
     # ``name`` they identify it (see :attr:`key`). Empty for the fixed surfaces.
     # Values are numbers, or for a custom surface its formula text and bounds: hashable.
     params: tuple[tuple[str, Hashable], ...] = ()
+    # A formula's gradient is a straight-line program of NumPy calls run by a Python loop:
+    # its number of calls is what a run's cost is counted in before it is run (see
+    # momentum_viz.numerics.first_run). 0 for the surfaces written in NumPy.
+    grad_operations: int = 0
 
     @property
     def key(self) -> tuple[str, tuple[tuple[str, Hashable], ...]]:

@@ -136,6 +136,7 @@ def from_expression(expr: str, bounds: Bounds = DEFAULT_BOUNDS) -> Surface:
 def _surface(expr: str, bounds: Bounds, answer: dict[str, Any]) -> Surface:
     """The Surface of a worker's answer for an accepted formula (checked as it is read)."""
     programs = answer["programs"]
+    grad_program = load_program(programs["grad"])
     minima = tuple(
         Minimum((float(mx), float(my)), float(mv), bool(is_global))
         for mx, my, mv, is_global in answer["minima"]
@@ -153,11 +154,12 @@ def _surface(expr: str, bounds: Bounds, answer: dict[str, Any]) -> Surface:
         momentum=DEFAULT_MOMENTUM,
         steps=DEFAULT_STEPS,
         value_fn=broadcasting(load_program(programs["value"]), one=True),
-        grad_fn=broadcasting(load_program(programs["grad"]), one=False),
+        grad_fn=broadcasting(grad_program, one=False),
         hessian_fn=broadcasting(load_program(programs["hessian"]), one=False),
         description=f"Your own surface: {count} inside the bounds.",
         log_scale=bool(answer["log_scale"]),
         params=(("expr", expr), ("bounds", bounds)),
+        grad_operations=len(grad_program),
     )
 
 

@@ -33,6 +33,8 @@ import math
 import unicodedata
 from fractions import Fraction
 
+from .syntax_hints import syntax_hint
+
 #: Longest accepted expression, in characters. Checked before parsing, so a 10 KB paste
 #: costs nothing; 300 characters are enough for every surface of the app written out.
 MAX_LENGTH = 300
@@ -156,10 +158,7 @@ def _parse(expr: str) -> ast.expr:
     try:
         tree = ast.parse(expr, mode="eval")
     except SyntaxError as err:
-        reason = err.msg
-        if "(" in reason and reason.startswith("invalid syntax"):
-            reason = "invalid syntax"
-        raise ExpressionError(max(err.offset or 1, 1), f"syntax error: {reason}") from None
+        raise ExpressionError(*syntax_hint(expr, err, FUNCTIONS)) from None
     except (ValueError, MemoryError, RecursionError, Warning) as err:  # pragma: no cover
         raise ExpressionError(1, f"cannot read the formula: {err}") from None
     return tree.body

@@ -100,6 +100,10 @@ class Program:
         self._code = code
         self._outputs = outputs
 
+    def __len__(self) -> int:
+        """The number of instructions: the NumPy calls of one evaluation."""
+        return len(self._code)
+
     def __call__(self, x: Any, y: Any) -> list[Any]:
         results: list[Any] = []
         coordinates = {"x": x, "y": y}

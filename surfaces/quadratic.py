@@ -30,6 +30,8 @@ KAPPA_RANGE = (1.0, 1000.0)
 #: starting view: ill-conditioned enough that SGD crawls, small enough to see the zigzag.
 DEFAULT_KAPPA = 50.0
 DEFAULT_ANGLE = math.pi / 6
+#: The bowl's name without its κ (the app's surface selector; κ has its own slider).
+QUADRATIC_TITLE = "Rotated quadratic bowl"
 
 
 def quadratic(kappa: float = DEFAULT_KAPPA, angle: float = DEFAULT_ANGLE) -> Surface:
@@ -101,7 +103,7 @@ def _quadratic(kappa: float, angle: float) -> Surface:
     start = (-3.5 * c - s, -3.5 * s + c)  # -3.5 e1 + 1.0 e2
     return Surface(
         name="quadratic",
-        title=f"Rotated quadratic bowl (κ = {kappa:g})",
+        title=f"{QUADRATIC_TITLE} (κ = {kappa:g})",
         latex=(
             r"J(\theta) = \tfrac{1}{2}\,\theta^\top A\,\theta,\quad "
             rf"\operatorname{{eig}}(A) = \{{1,\ {kappa:g}\}}"
@@ -118,5 +120,15 @@ def _quadratic(kappa: float, angle: float) -> Surface:
         grad_kernel=kernel,
         eigenvalues=(1.0, kappa),
         params=(("kappa", kappa), ("angle", angle)),
-        description="A long, narrow, tilted bowl: the textbook case for momentum.",
+        description=_description(kappa),
     )
+
+
+def _description(kappa: float) -> str:
+    """What the bowl looks like at this κ: round at 1, long and narrow only when κ is large
+    (its contours' axes are in the ratio √κ : 1)."""
+    if kappa == 1.0:
+        return "A round bowl: every direction curves alike, and downhill points at the minimum."
+    if kappa < 10.0:
+        return "A slightly oval bowl, tilted: the directions curve almost alike."
+    return "A long, narrow, tilted bowl: the textbook case for momentum."

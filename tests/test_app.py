@@ -460,6 +460,51 @@ def test_replay_speed_changes_play_and_is_kept_in_the_link():
     assert _app(speed="2").segmented_control(key="speed").value == 2.0
 
 
+def _himmelblau_gentlest_lam_max() -> float:
+    """λmax at Himmelblau's least curved minimum, from its Hessian written out by hand:
+    J = (x² + y − 11)² + (x + y² − 7)², J_xx = 12x² + 4y − 42, J_yy = 12y² + 4x − 26,
+    J_xy = 4x + 4y, at the four minima listed in the literature."""
+    lams = []
+    for x, y in [(3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126)]:
+        a, c, b = 12 * x * x + 4 * y - 42, 12 * y * y + 4 * x - 26, 4 * x + 4 * y
+        lams.append(0.5 * (a + c) + np.hypot(0.5 * (a - c), b))
+    return min(lams)
+
+
+def test_a_run_off_himmelblau_is_told_the_step_size_its_minima_need():
+    # SGD from the default start at α = 0.15 runs off the map in two steps over ground
+    # that curves downwards; the note said "no choice of α or γ changes that", yet at
+    # α = 0.015 the same run settles. Any minimum needs α < 2/λmax there: 0.02483 at the
+    # least curved one (λmax = 80.55).
+    limit = 2 / _himmelblau_gentlest_lam_max()
+    assert limit == pytest.approx(0.02483, abs=1e-5)
+    note, surface, settings = _diverging("himmelblau", "sgd", 0.15, 0.8)
+    assert "no choice of α or γ" not in note
+    assert f"needs α below {format_number(limit)}" in note and "lower α" in note
+    assert _settles(surface, settings, "sgd", lr=0.9 * limit)
+    assert _settles(surface, settings, "sgd", lr=0.015)
+    assert not _settles(surface, settings, "sgd", lr=1.05 * limit)
+
+
+def test_no_diverging_run_on_himmelblau_is_told_that_nothing_helps():
+    from momentum_viz.app.settings import LR_STOPS, MOMENTUM_STOPS, Settings
+    from momentum_viz.app.tabs.race import divergence_note
+
+    surface = SURFACES["himmelblau"]
+    downhill = 0
+    for lr, gamma, method in itertools.product(
+        LR_STOPS, MOMENTUM_STOPS[::4], ("sgd", "momentum", "nesterov")
+    ):
+        run = simulate(surface, method, surface.start, lr=lr, momentum=gamma, steps=300)
+        if run.diverged_at < 0:
+            continue
+        settings = Settings(surface="himmelblau", lr=lr, momentum=gamma)
+        note = divergence_note(method, run, surface, settings)
+        assert "no choice of α or γ" not in note, (method, lr, gamma, note)
+        downhill += "To settle in a minimum" in note
+    assert downhill >= 10
+
+
 def test_divergence_from_noise_names_the_noise():
     # Rosenbrock at its default α, γ is stable without noise (momentum settles at step
     # 503); with σ = 50 momentum leaves the map. The note must not blame γ.
@@ -507,3 +552,51 @@ def test_play_on_open_is_a_view_setting_kept_in_the_link():
     assert at.checkbox(key="autoplay").value is True
     assert _app(autoplay="1").checkbox(key="autoplay").value is True
     assert "autoplay" in VIEW_FIELDS and "autoplay" not in RunKey._fields
+
+
+def test_a_run_inside_the_tolerance_only_at_its_last_step_is_not_called_converged():
+    # κ = 50 bowl, heavy ball α 0.02, γ 0.99, 1,096 steps: the table said "step 1096";
+    # the run leaves the tolerance at step 1,097 and settles at 1,620.
+    at = _app(surface="quadratic", methods="momentum", lr="0.02", momentum="0.99", steps="1096")
+    assert not at.exception
+    assert _outcomes(at)["Momentum"]["converged"] == (
+        "inside the tolerance at the last step, not yet settled (run on, it settles at step 1620)"
+    )
+    at = _app(surface="quadratic", methods="momentum", lr="0.02", momentum="0.99", steps="1700")
+    assert _outcomes(at)["Momentum"]["converged"] == "step 1620"
+
+
+def test_labels_name_the_bowl_on_screen_not_the_default_one():
+    # On the round-bowl scenario (κ = 1) the surface box and the map's accessible name
+    # said "κ = 50" and the surface note "(κ = 1) — A long, narrow, tilted bowl".
+    from momentum_viz.app.live_map import map_label
+    from momentum_viz.app.scenarios import SCENARIOS
+
+    for key, kappa in (("momentum-slower-round-bowl", 1.0), ("noisy-gradients", 2.0)):
+        at = _app(scenario=key)
+        assert not at.exception
+        assert at.select_slider(key="kappa").value == kappa
+        options = at.selectbox(key="surface").options
+        assert not any("κ" in option for option in options), options
+        assert f"(κ = {kappa:g})" in map_label(SCENARIOS[key].settings)
+        (note,) = [e.label for e in at.expander if "Rotated quadratic bowl" in e.label]
+        assert f"(κ = {kappa:g})" in note and "long, narrow" not in note, note
+        # The bowl's contours have axes in the ratio √κ : 1: round at 1, nearly at 2.
+        assert ("round bowl" in note) == (kappa == 1.0)
+    bowl = _app(surface="quadratic")
+    (note,) = [e.label for e in bowl.expander if "Rotated quadratic bowl" in e.label]
+    assert "(κ = 50)" in note and "long, narrow" in note
+
+
+def test_a_minimum_value_at_rounding_level_is_shown_as_zero():
+    # Himmelblau's polished minimum keeps J* = 7.89e-31, the last bit of its terms (≈ 11):
+    # the table showed "global minimum (J = 7.89e-31)" where a student expects 0.
+    s = SURFACES["himmelblau"]
+    run = simulate(s, "sgd", s.start, lr=s.lr, steps=s.steps)
+    assert 0 < s.minima[run.minimum].value < 1e-29
+    at = _app(surface="himmelblau")
+    rows = _outcomes(at)
+    assert rows["SGD"]["reached"] == "global minimum (J = 0)", rows
+    # A minimum well above rounding keeps its value (the three wells: J = −2.048).
+    rows = _outcomes(_app(surface="multiwell", x0="2.87", y0="-0.2"))
+    assert rows["SGD"]["reached"] == "global minimum (J = −2.048)", rows

@@ -34,10 +34,12 @@ ROSENBROCK = "(1 - x)**2 + 100*(y - x**2)**2"
 VIEWS = ("race", "3d", "theory", "parameter-map", "basin-map")
 # (formula, extra link values): one with minima, two with none (a plane, a surface
 # unbounded below), one undefined for x < 0 (NaN J), one whose gradient is NaN there too.
+# The two without a minimum take α = 1, so that their runs leave the map (their first α
+# keeps a run on the map for half its steps).
 CUSTOM = {
     "minima": (DEFAULT_EXPRESSION, {}),
-    "plane": ("x + y", {}),
-    "unbounded": ("-x**2 - y**2", {}),
+    "plane": ("x + y", {"lr": "1"}),
+    "unbounded": ("-x**2 - y**2", {"lr": "1"}),
     "nan-j": ("log(x) + y**2", {"xmin": "-2"}),
     "nan-grad": ("sqrt(x) + y**2", {"xmin": "-2", "x0": "0.5", "y0": "1", "lr": "0.5"}),
 }
@@ -135,6 +137,17 @@ def test_a_refused_formula_shows_its_column_and_keeps_the_surface(hostile):
     assert f"column {refusal.value.column}" in error.value
     assert (at.session_state["expr"], at.number_input(key="x0").value, _outcomes(at)) == before
     assert at.text_input(key="draft_expr").value == hostile  # kept, to be corrected
+
+
+def test_a_refused_formula_is_also_said_above_the_map_it_did_not_change():
+    # The map keeps the old surface; a note only in the sidebar went unseen. The race tab
+    # says it too, above the map, in the student's words (write 2*x).
+    at = _apply(_app(surface="custom"), "2x + y**2")
+    (warning,) = [w.value for w in at.warning if "Not applied" in w.value]
+    assert "write 2*x for 2 times x" in warning
+    assert warning == at.error[0].value
+    _apply(at, "2*x**2 + y**2")
+    assert not [w for w in at.warning if "Not applied" in w.value]
 
 
 def test_an_accepted_formula_loads_its_defaults_and_clears_the_error():

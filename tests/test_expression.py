@@ -334,8 +334,14 @@ HOSTILE = [
     ("", "empty"),
     ("   ", "empty"),
     # broken syntax and misuse
-    ("x +", "syntax error"),
+    ("x +", r"column 3: the formula ends too early, after '\+'"),
     ("(x + y", "syntax error"),
+    # slips a student can act on, in the student's words, where they are
+    ("x**2 + 10*y**", r"column 13: the formula ends too early, after '\*\*'"),
+    ("2x + y**2", r"column 1: write 2\*x for 2 times x"),
+    ("x**2 + 3.5y", r"column 8: write 3.5\*y"),
+    ("sin x", r"column 1: write sin\(x\): a function takes its argument in parentheses"),
+    ("x y", r"column 3: two terms side by side: write x\*y"),
     ("sin(x=1)", r"column 5: sin\(\) takes no keyword arguments"),
     ("sin(x, y)", r"sin\(\) takes exactly one argument \(got 2\)"),
     ("sin()", r"got 0"),

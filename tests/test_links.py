@@ -22,6 +22,8 @@ import pytest
 from momentum_viz.app import links, settings
 from momentum_viz.app.scenarios import SCENARIO_SETTINGS
 from momentum_viz.app.settings import Settings
+from momentum_viz.numerics.first_run import first_lr
+from surfaces import from_expression
 
 BEFORE = json.loads((Path(__file__).parent / "links_before.json").read_text(encoding="utf-8"))
 
@@ -31,6 +33,20 @@ def _plain(s: Settings) -> dict[str, object]:
     added since (at their defaults, which is what an old link means)."""
     values = {name: list(v) if isinstance(v, tuple) else v for name, v in asdict(s).items()}
     return {name: v for name, v in values.items() if name in BEFORE[0]["settings"]}
+
+
+def _expected(entry: dict) -> dict[str, object]:
+    """The captured settings, with the one change made since on purpose: a formula link
+    without α opens at the formula's tried first α (momentum_viz/numerics/first_run.py),
+    where the capture has the α it replaced, the formula's curvature bound."""
+    expected = dict(entry["settings"])
+    if expected["surface"] != settings.CUSTOM or "lr" in entry["params"]:
+        return expected
+    bounds = ((expected["xmin"], expected["xmax"]), (expected["ymin"], expected["ymax"]))
+    surface = from_expression(expected["expr"], bounds)
+    assert expected["lr"] == surface.lr  # the capture's α was the curvature bound
+    expected["lr"] = first_lr(surface, surface.momentum)
+    return expected
 
 
 def test_the_capture_covers_the_readme_and_every_scenario():
@@ -49,7 +65,7 @@ def test_every_known_link_opens_the_same_view_with_the_same_notes(entry):
         # A formula's build is refused on wall-clock time, so on a loaded machine; that
         # refusal is the formula engine's matter, not the link's.
         pytest.skip("formula build timed out under load")
-    assert _plain(opened) == entry["settings"]
+    assert _plain(opened) == _expected(entry)
     # The same notes, word for word. Their order follows the declarations now: a link
     # with a bad whole number (steps, seed) and a bad x0 lists the steps first.
     assert sorted(notes) == sorted(entry["notes"])

@@ -201,3 +201,40 @@ def test_a_run_that_diverges_from_a_minimum_ends_at_no_minimum(method):
     _assert_identical(fast, reference_run(bowl, method, (0.0, 0.0), **kwargs))
     assert fast.diverged_at == 1 and (fast.minimum, fast.converged_at) == (-1, -1)
     np.testing.assert_array_equal(fast.positions, 0.0)
+
+
+# --- settled, or only passing through at the last step -------------------------------------
+
+
+def _bowl_momentum_distances(lr: float, gamma: float, steps: int) -> np.ndarray:
+    """‖θ_t‖ of heavy ball on the κ = 50 bowl, by an independent loop: A written out from
+    its eigen-decomposition (eigenvalues 1 and 50, the slow direction at 30°)."""
+    c, s = math.cos(math.pi / 6), math.sin(math.pi / 6)
+    a = np.outer((c, s), (c, s)) + 50.0 * np.outer((-s, c), (-s, c))
+    theta = -3.5 * np.array([c, s]) + np.array([-s, c])
+    v = np.zeros(2)
+    out = [float(np.hypot(*theta))]
+    for _ in range(steps):
+        v = gamma * v + lr * (a @ theta)
+        theta = theta - v
+        out.append(float(np.hypot(*theta)))
+    return np.array(out)
+
+
+def test_a_run_passing_through_the_tolerance_at_its_last_step_is_not_settled():
+    from momentum_viz.numerics.ranges import DEFAULT_TOL
+    from momentum_viz.numerics.summary import settled_step_running_on
+
+    # κ = 50 bowl, heavy ball α 0.02, γ 0.99: inside the tolerance at step 1,096 only
+    # for a moment; it leaves at 1,097 and settles (for good) only at step 1,620.
+    distances = _bowl_momentum_distances(0.02, 0.99, 2192)
+    outside = np.flatnonzero(distances > DEFAULT_TOL)
+    assert distances[1096] <= DEFAULT_TOL < distances[1097]
+    assert outside[-1] + 1 == 1620
+    bowl = quadratic(50.0)
+    run = simulate(bowl, "momentum", bowl.start, lr=0.02, momentum=0.99, steps=1096)
+    assert run.converged_at == 1096  # the rule reads only up to the last step
+    assert settled_step_running_on(bowl, run, lr=0.02, momentum=0.99) == 1620
+    # A run that had settled keeps its step.
+    run = simulate(bowl, "momentum", bowl.start, lr=0.02, momentum=0.99, steps=1700)
+    assert settled_step_running_on(bowl, run, lr=0.02, momentum=0.99) == run.converged_at == 1620

@@ -33,6 +33,7 @@ from ..numerics.maps import (
     parameter_map,
 )
 from ..numerics.optimizer import Run, simulate
+from ..numerics.summary import settled_step_running_on
 from ..views.anatomy import anatomy_figure
 from ..views.live_map import blob_id, family_blob, race_blob, surface_blob
 from ..views.plotly_internals import SerializedFigure
@@ -98,6 +99,23 @@ def compute_runs(key: RunKey) -> dict[str, Run]:
 def runs_for(settings: Settings) -> dict[str, Run]:
     """The cached runs for these settings."""
     return compute_runs(RunKey.of(settings))
+
+
+@st.cache_data(max_entries=256, show_spinner=False)
+def compute_settled_steps(key: RunKey) -> dict[str, int]:
+    """Per method, where its run settles when it runs on past the last step (cached)."""
+    s = key.surface_object()
+    return {
+        method: settled_step_running_on(
+            s, run, lr=key.lr, momentum=key.momentum, noise=key.noise, seed=key.seed
+        )
+        for method, run in compute_runs(key).items()
+    }
+
+
+def settled_steps_for(settings: Settings) -> dict[str, int]:
+    """The cached settled steps, run on past the last step, for these settings."""
+    return compute_settled_steps(RunKey.of(settings))
 
 
 def _map_scale(lecture: bool) -> tuple[int, int]:

@@ -56,7 +56,7 @@ def map_label(settings: Settings) -> str:
     """The map's accessible name: what it shows, in one sentence."""
     runs = method_list(settings.methods) or "no method"
     return (
-        f"Race map on {surface_title(settings.surface)}: the paths of {runs} from "
+        f"Race map on {surface_title(settings.surface, settings.kappa)}: the paths of {runs} from "
         f"({settings.x0:.3g}, {settings.y0:.3g}) with α = {settings.lr:.3g} and "
         f"γ = {settings.momentum:.4g}, drawn over the surface's level lines. "
         "Press Play to replay them."

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import streamlit as st
 
+from ..numerics.valley import valley_floor
+from ..views.words import format_number
 from . import state
 from .scenarios import SCENARIOS, changes_from
-from .settings import Settings, code_span, surface_of
+from .settings import CUSTOM, Settings, code_span, surface_of
 
 
 def scenario_note(settings: Settings) -> None:
@@ -40,5 +42,29 @@ def surface_note(settings: Settings) -> None:
     surface = surface_of(settings)
     # A custom surface's title is the formula a user typed: a code span, never Markdown.
     title = code_span(surface.title) if surface.name == "custom" else f"**{surface.title}**"
-    with st.expander(f"{title} — {surface.description}"):
+    description = surface.description
+    valley = valley_floor(surface)
+    if valley is not None:  # listed as "no minimum": its minima are not isolated points
+        description = (
+            f"Your own surface: a valley of minima inside the bounds, J = "
+            f"{format_number(valley.value)} all along its floor."
+        )
+    with st.expander(f"{title} — {description}"):
         st.latex(surface.latex)
+
+
+def refused_formula_text(reason: str) -> str:
+    """What a refused formula's note says: the reason, and the surface that stays (both
+    as code: the reason may quote what the student typed)."""
+    return (
+        f"Not applied: {code_span(reason)}. The surface stays "
+        f"{code_span('J(x, y) = ' + str(state.value_of('expr')))}."
+    )
+
+
+def refused_formula_note(settings: Settings) -> None:
+    """Above the map, the formula the student just tried and why it was refused: the map
+    they are looking at still shows the previous surface."""
+    reason = st.session_state.get(state.ERROR)
+    if reason is not None and settings.surface == CUSTOM:
+        st.warning(refused_formula_text(reason), icon="⚠️")

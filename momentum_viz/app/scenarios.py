@@ -72,14 +72,14 @@ _ESCAPE = Scenario(
     surface="multiwell",
     watch=(
         "Plain SGD rolls into the first, shallow well it meets and stays there; momentum "
-        "(γ = 0.9) rolls over the low ridge into the deep global well on the right. This "
-        "works only for γ between about 0.84 and 0.95 (at 0.8 momentum stays in the "
-        "shallow well, above 0.95 it has not settled after 300 steps), and Nesterov at "
+        "(γ = 0.9) rolls over the low ridge into the deep global well on the right. Within "
+        "300 steps this works only for γ between about 0.84 and 0.95 (at 0.8 momentum "
+        "stays in the shallow well, above 0.95 it has not arrived yet), and Nesterov at "
         "γ = 0.9 stays in the shallow well."
     ),
     lead=(
-        "Momentum rolls over a ridge that traps plain SGD, but only for γ between about "
-        "0.84 and 0.95."
+        "Momentum rolls over a ridge that traps plain SGD; within 300 steps, only for γ "
+        "between about 0.84 and 0.95."
     ),
 )
 
@@ -123,8 +123,8 @@ _ILL = Scenario(
         "and even with its best step size, α ≈ 0.039, it needs about 205 steps."
     ),
     lead=(
-        "Tuned by theory, momentum settles in about 40 steps; plain SGD, even at its best "
-        "step size, needs about 205."
+        "Theory-tuned momentum settles in about 40 steps; SGD diverges at this α (at its "
+        "own best α: about 205 steps)."
     ),
 )
 
@@ -136,15 +136,15 @@ _NOISY = Scenario(
     kappa=_NOISE_KAPPA,
     changes={"lr": 0.002, "momentum": 0.9, "steps": 1200, "noise": 3.0},
     watch=(
-        "On the way down, each momentum step averages the last ten or so noisy gradients, "
-        "so its path runs smoothly to the bottom while SGD's zig-zags (about 96% of "
-        "momentum's steps point downhill, only about 68% of SGD's). At the bottom there "
-        "is no slope left to average, and momentum's longer strides make it rattle "
-        "around in a wider cloud than SGD's."
+        "Each momentum step averages the last ten or so noisy gradients, so its path runs "
+        "smoothly to the bottom while SGD's zig-zags (in this run all of momentum's steps "
+        "point downhill, only 67.5% of SGD's). Momentum arrives first and rattles around "
+        "the bottom in a wider cloud than SGD's will be: after 1,200 steps SGD is still "
+        "arriving."
     ),
     lead=(
-        "With noisy gradients momentum heads downhill far more reliably than SGD, but "
-        "rattles in a wider cloud at the bottom."
+        "With noisy gradients momentum heads downhill far more reliably than SGD, arrives "
+        "first, but rattles in a wider cloud."
     ),
 )
 

@@ -25,6 +25,7 @@ import numpy as np
 from surfaces import (
     DEFAULT_KAPPA,
     KAPPA_RANGE,
+    QUADRATIC_TITLE,
     SURFACES,
     Surface,
     from_expression,
@@ -32,6 +33,7 @@ from surfaces import (
 )
 from surfaces.expression import DEFAULT_BOUNDS, MAX_BOUND
 
+from ..numerics.first_run import first_lr
 from ..numerics.ranges import LR_RANGE, MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE, STEPS_RANGE
 from .fields import (
     CHOICE,
@@ -188,9 +190,14 @@ class Settings:
         return ((self.xmin, self.xmax), (self.ymin, self.ymax))
 
 
-def surface_title(name: str) -> str:
-    """The selector's label of a surface name (the custom one has no fixed formula)."""
-    return CUSTOM_TITLE if name == CUSTOM else SURFACES[name].title
+def surface_title(name: str, kappa: float | None = None) -> str:
+    """The label of a surface name (the custom one has no fixed formula). The bowl's
+    names its κ when given; the selector gives none (κ has its own slider below it)."""
+    if name == CUSTOM:
+        return CUSTOM_TITLE
+    if name == "quadratic":
+        return QUADRATIC_TITLE if kappa is None else quadratic(kappa=kappa).title
+    return SURFACES[name].title
 
 
 def surface_of(settings: Settings) -> Surface:
@@ -228,7 +235,7 @@ def defaults_for(
     surface = surface_of(base)
     return replace(
         base,
-        lr=surface.lr,
+        lr=first_lr(surface, surface.momentum) if surface_name == CUSTOM else surface.lr,
         momentum=surface.momentum,
         steps=surface.steps,
         x0=surface.start[0],

@@ -15,6 +15,7 @@ from ..numerics.optimizer import METHODS
 from ..numerics.ranges import SEED_RANGE
 from ..views.style import METHOD_LABELS
 from . import state
+from .notes import refused_formula_text
 from .scenarios import SCENARIOS
 from .settings import (
     CUSTOM,
@@ -27,7 +28,6 @@ from .settings import (
     SPEEDS,
     STEPS_RANGE,
     Settings,
-    code_span,
     stops_with,
     surface_of,
     surface_title,
@@ -104,11 +104,7 @@ def _custom_surface() -> None:
     form.form_submit_button("Apply", on_click=state.on_apply_custom, width="stretch")
     reason = st.session_state.get(state.ERROR)
     if reason is not None:
-        st.sidebar.error(
-            f"Not applied: {code_span(reason)}. The surface stays "
-            f"{code_span('J(x, y) = ' + str(state.value_of('expr')))}.",
-            icon="⚠️",
-        )
+        st.sidebar.error(refused_formula_text(reason), icon="⚠️")
 
 
 def _optimizer_controls() -> None:

@@ -12,7 +12,9 @@ import numpy as np
 
 from surfaces import Surface
 
-from .optimizer import Run
+from .optimizer import Run, simulate
+from .ranges import MAX_STEPS
+from .theory import ROUNDING_ULPS
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,39 @@ def summarize(surface: Surface, run: Run) -> RunSummary:
     )
 
 
+def settled_step_running_on(
+    surface: Surface, run: Run, *, lr: float, momentum: float, noise: float = 0.0, seed: int = 0
+) -> int:
+    """The step a single run that ends at a minimum really settles at: −1 if it does not.
+
+    ``run.converged_at`` is the first step from which the run stays within tol *up to its
+    last step*; at the last step nothing says it stays. So the run is run on for as many
+    steps again (up to ``MAX_STEPS``), with the same settings, noise and seed (the noise
+    sequence of the longer run begins with this one's), and the settled step of that
+    longer run is returned, by the same rule. It equals ``run.converged_at`` when the run
+    had settled; it is later when the run was only passing through the tolerance.
+
+    >>> from momentum_viz import simulate
+    >>> from surfaces import quadratic
+    >>> bowl = quadratic(50.0)
+    >>> run = simulate(bowl, "momentum", bowl.start, lr=0.02, momentum=0.99, steps=1096)
+    >>> run.converged_at, settled_step_running_on(bowl, run, lr=0.02, momentum=0.99)
+    (1096, 1620)
+    """
+    if run.positions.ndim != 2:
+        raise ValueError(
+            f"settled_step_running_on takes a single run; got positions of shape "
+            f"{run.positions.shape}"
+        )
+    if run.converged_at < 0:
+        return -1
+    longer = simulate(
+        surface, run.method, run.positions[0], lr=lr, momentum=momentum,
+        steps=min(2 * run.steps, MAX_STEPS), noise=noise, seed=seed, record="path",
+    )  # fmt: skip
+    return int(longer.converged_at) if longer.minimum == run.minimum else -1
+
+
 def steepest_curvature(surface: Surface, run: Run) -> float:
     """The largest Hessian eigenvalue λmax at the points a single run visited on the map.
 
@@ -98,6 +133,26 @@ def steepest_curvature(surface: Surface, run: Run) -> float:
     return float(np.linalg.eigvalsh(hessians)[:, -1].max())
 
 
+def gentlest_minimum_curvature(surface: Surface) -> float:
+    """The least λmax (largest Hessian eigenvalue) among the listed minima; nan for none.
+
+    A run settles in a minimum only if its step size suits the curvature there (α <
+    2/λmax for SGD), whatever the path met on its way; the minimum with the least λmax
+    allows the largest α. So a run that ran off over ground curving downwards is still
+    told a bound to meet, from here: a surface with minima is never "no α helps".
+
+    >>> from surfaces import get_surface, quadratic
+    >>> round(gentlest_minimum_curvature(get_surface("himmelblau")), 3)  # at (−2.81, 3.13)
+    80.55
+    >>> gentlest_minimum_curvature(quadratic(50.0))
+    50.0
+    """
+    if not surface.minima:
+        return math.nan
+    points = np.array([m.point for m in surface.minima])
+    return float(np.linalg.eigvalsh(surface.hessian(points))[:, -1].min())
+
+
 def undefined_at_end(surface: Surface, run: Run) -> bool:
     """Whether a single run ends where J or ∇J is not a finite number.
 
@@ -114,3 +169,18 @@ def undefined_at_end(surface: Surface, run: Run) -> bool:
     """
     last = run.positions[-1]
     return not (np.isfinite(surface.value(last)) and np.isfinite(surface.grad(last)).all())
+
+
+def zero_below_rounding(value: float, scale: float) -> float:
+    """``value``, or 0 where it is rounding: within ``ROUNDING_ULPS`` machine epsilons of
+    ``scale`` (the size of the loss it was computed beside).
+
+    A minimum polished in floating point keeps J* = 7.89e-31 on Himmelblau, whose loss
+    is a sum of squares of terms near 11: that is the last bit of those terms, and a
+    student expects the 0 it stands for.
+
+    >>> zero_below_rounding(7.89e-31, 179.0), zero_below_rounding(-2.05, 179.0)
+    (0.0, -2.05)
+    """
+    bound = ROUNDING_ULPS * np.finfo(float).eps * abs(scale)
+    return 0.0 if abs(value) <= bound else value

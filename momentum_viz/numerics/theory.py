@@ -958,6 +958,10 @@ def _optimum_fields(lam_min: float, lam_max: float) -> dict[str, float | None]:
 
 # --- measuring a rate from a run -------------------------------------------------------------
 
+#: L − L* below this many machine epsilons of the loss's scale is rounding (see
+#: :func:`measured_rate`).
+ROUNDING_ULPS = 16.0
+
 
 def measured_rate(
     losses: ArrayLike,
@@ -967,7 +971,7 @@ def measured_rate(
     loss_min: float = 0.0,
     window: tuple[float, float] = (1e-8, 1e-1),
     converged_at: int | None = None,
-    max_residual: float = 0.5,
+    max_residual: float = 1.0,
     floor_margin: float = 1e3,
 ) -> float:
     r"""Estimate the asymptotic per-step rate ρ of the *error* from the tail of a loss curve.
@@ -985,12 +989,13 @@ def measured_rate(
        of the *upper envelope* are used: those at least as large as every later one;
     3. drop the early phase above ``window[1]`` times the largest excess, and the floor
        the curve ends on (rounding, or noise): points within ``floor_margin`` of the
-       final envelope level;
+       final envelope level; rounding counts as 0 (see :func:`_without_rounding`);
     4. of what remains, fit the tail: the lower half of its range in log(excess)
        (at least the last ``min_points`` points). The early phase of a run on a
        non-quadratic surface is nonlinear; only the tail is governed by the Hessian at
        the minimum (e.g. Himmelblau, SGD at its defaults: 0.676, not 0.626 from a fit
-       starting at the top).
+       starting at the top). The line goes through the vertices of the tail's upper
+       convex hull (a spiral's loss dips between its peaks; the peaks decay like ρ^{2t}).
 
     Returns NaN, without warning — blank, not a misleading number — when:
 
@@ -1002,9 +1007,9 @@ def measured_rate(
       decay to measure (a run still far off, a noisy run rattling at a noise floor,
       a growing loss);
     * the tail is not geometric: the standard deviation of the residuals of log(excess)
-      about the fitted line exceeds ``max_residual`` (noise). Where the tail has at
-      least ``min_points`` local maxima (an oscillating loss) only those count, so the
-      staircase envelope of a slowly rotating spiral is not mistaken for noise.
+      about the fitted line (of the hull's vertices, if fitted) exceeds ``max_residual``.
+      Where the tail has at least ``min_points`` local maxima (an oscillating loss) only
+      those count, so the staircase envelope of a slowly rotating spiral is not noise.
 
     Caveat: at a double root (critical damping, optimal parameters) the error behaves
     like t·ρ^t, and the polynomial factor makes the estimate slightly too large.
@@ -1021,9 +1026,7 @@ def measured_rate(
         raise reject("losses", "a 1-D sequence of numbers", Shape(arr.shape))
     skip = check_whole("skip", skip, 0)
     min_points = check_whole("min_points", min_points, 2)
-    floor_frac, ceil_frac = (float(w) for w in window)
-    if not 0.0 < floor_frac < ceil_frac <= 1.0:
-        raise reject("window", "a pair (low, high) with 0 < low < high ≤ 1", window)
+    floor_frac, ceil_frac = _checked_window(window)
     loss_min_f = check_real("loss_min", loss_min)
     if converged_at is not None:
         converged_at = check_whole("converged_at", converged_at, -1)
@@ -1035,10 +1038,30 @@ def measured_rate(
         return math.nan
     if excess.size < min_points or not np.isfinite(excess).all():
         return math.nan
+    excess = _without_rounding(excess, max(abs(loss_min_f), abs(float(arr[-1]))))
     tail = _decay_tail(excess, min_points, (floor_frac, ceil_frac), floor_margin)
     if tail is None:
         return math.nan
     return _geometric_rate(*tail, min_points=min_points, max_residual=max_residual)
+
+
+def _checked_window(window: tuple[float, float]) -> tuple[float, float]:
+    """The (low, high) window of :func:`measured_rate`, checked."""
+    low, high = (float(w) for w in window)
+    if not 0.0 < low < high <= 1.0:
+        raise reject("window", "a pair (low, high) with 0 < low < high ≤ 1", window)
+    return low, high
+
+
+def _without_rounding(excess: np.ndarray, scale: float) -> np.ndarray:
+    """The excess L − L* with rounding set to 0: an excess below ``ROUNDING_ULPS`` machine
+    epsilons of ``scale`` (max(|L*|, |final loss|)). L − L* is known only to a few ulps of
+    the loss near the minimum: below that the run is at the minimum as far as doubles can
+    tell, and log(excess) is rounding. (:func:`_decay_tail` also takes as the floor the
+    level a loss that touched L* exactly rose to again: Himmelblau's minimum, 0 and
+    6.3e-30 in turn.)"""
+    rounding = ROUNDING_ULPS * np.finfo(float).eps * scale
+    return np.where(excess > rounding, excess, 0.0)
 
 
 def _decay_tail(
@@ -1050,6 +1073,12 @@ def _decay_tail(
     envelope = np.maximum.accumulate(excess[::-1])[::-1]
     top = envelope[0]
     floor = max(float(envelope[-1]), 0.0)
+    # Where the loss sits exactly at L* and rises again later, what it rises to bounds
+    # the rounding there (Himmelblau: 0 and 6.3e-30 in turn); the least such level counts.
+    after_zero = envelope[excess <= 0]
+    after_zero = after_zero[after_zero > 0]
+    if after_zero.size:
+        floor = max(floor, float(after_zero.min()))
     if not top > 0 or floor > floor_frac * top:
         return None
     steps = np.arange(excess.size, dtype=float)
@@ -1067,7 +1096,11 @@ def _decay_tail(
     peak = peak[use]
     tail = y <= 0.5 * (y.max() + y.min())
     tail[-min_points:] = True
-    return t[tail], y[tail], peak[tail]
+    t, y, peak = t[tail], y[tail], peak[tail]
+    hull = _upper_hull(t, y)
+    if hull.size >= 3:
+        return t[hull], y[hull], np.zeros(hull.size, dtype=bool)
+    return t, y, peak
 
 
 def _geometric_rate(
@@ -1083,3 +1116,18 @@ def _geometric_rate(
     if float(np.std(residual)) > max_residual:
         return math.nan
     return math.exp(0.5 * slope)
+
+
+def _upper_hull(t: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Indices of the vertices of the upper convex hull of the points (t, y), t increasing."""
+    hull: list[int] = []
+    for i in range(t.size):
+        while len(hull) >= 2:
+            a, b = hull[-2], hull[-1]
+            # b lies on or below the chord a → i: not a vertex of the upper hull
+            if (y[b] - y[a]) * (t[i] - t[a]) <= (y[i] - y[a]) * (t[b] - t[a]):
+                hull.pop()
+            else:
+                break
+        hull.append(i)
+    return np.array(hull, dtype=int)

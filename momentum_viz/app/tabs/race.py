@@ -13,17 +13,26 @@ import streamlit as st
 
 from surfaces import Surface
 
+from ...numerics.first_run import formula_has_kinks
 from ...numerics.optimizer import Run
-from ...numerics.summary import RunSummary, steepest_curvature, summarize, undefined_at_end
+from ...numerics.summary import (
+    RunSummary,
+    gentlest_minimum_curvature,
+    steepest_curvature,
+    summarize,
+    undefined_at_end,
+    zero_below_rounding,
+)
 from ...numerics.theory import divergence_advice, effective_lr
+from ...numerics.valley import valley_distance, valley_floor, valley_settled_step
 from ...views.curves import loss_figure
 from ...views.style import METHOD_LABELS
 from ...views.words import divergence_sentence, format_number
 from .. import live_map, state
 from ..chart_accessibility import LOSS_CONFIG, MAP_CONFIG, method_list
-from ..compute import anatomy_for, race_map_size
+from ..compute import anatomy_for, race_map_size, settled_steps_for
 from ..exports import file_stem, offline_map_file, trajectories_file
-from ..notes import scenario_note, surface_note
+from ..notes import refused_formula_note, scenario_note, surface_note
 from ..settings import Settings, surface_of
 from . import anatomy, frameworks
 
@@ -97,12 +106,17 @@ def divergence_note(method: str, run: Run, surface: Surface, settings: Settings)
             "number (e.g. the log or square root of a negative number, or an overflow), so "
             "it could not take another step."
         )
-    if lam_max <= 0:
-        return (
-            head + f"Nowhere on its path does the surface curve upwards (λmax = "
-            f"{format_number(lam_max)}): the run went downhill and met no minimum, and no "
-            "choice of α or γ changes that."
+    if formula_has_kinks(surface):
+        return head + (
+            "This formula has kinks (from abs): across one the gradient jumps, and the "
+            f"curvature (λmax = {format_number(lam_max)} at most on its path), which "
+            "bounds α everywhere else, does not see the jump, so the local theory does not "
+            "apply there. Each step across a kink overshoots by about α times the jump: "
+            "lower α (and γ) to keep the run near it; at a kink a constant step rattles "
+            "instead of settling."
         )
+    if lam_max <= 0:
+        return head + _downhill_note(method, surface, settings, lam_max)
     advice = divergence_advice(method, settings.lr, gamma, lam_max)
     where = f"At the steepest point it crossed on the map (λmax = {format_number(lam_max)}): "
     said = divergence_sentence(advice)
@@ -131,10 +145,45 @@ def divergence_note(method: str, run: Run, surface: Surface, settings: Settings)
     )
 
 
-def _converged(summary: RunSummary) -> str:
-    """The table's "converged" cell: the step, or why there is none."""
-    if summary.converged_at >= 0:
+def _downhill_note(method: str, surface: Surface, settings: Settings, lam_max: float) -> str:
+    """Why a run that met only downward curvature on the map diverged, and what helps.
+
+    A surface with minima still bounds α by the curvature at its minima: the run must
+    slow down enough to settle in one, so the advice comes from the minimum that allows
+    the largest α (:func:`gentlest_minimum_curvature`).
+    """
+    went = (
+        f"Nowhere on its path on the map does the surface curve upwards (λmax = "
+        f"{format_number(lam_max)}): the run went downhill and met no minimum"
+    )
+    gentlest = gentlest_minimum_curvature(surface)
+    if not math.isfinite(gentlest):
+        return went + ", and no choice of α or γ changes that."
+    gamma = 0.0 if method == "sgd" else settings.momentum
+    limit = divergence_advice(method, settings.lr, gamma, gentlest).lr_limit
+    at_gamma = "" if method == "sgd" else f" at γ = {gamma:.4g}"
+    needs = (
+        f". To settle in a minimum, where the surface curves upwards (λmax ≥ "
+        f"{format_number(gentlest)}), {METHOD_LABELS[method]} needs α below "
+        f"{format_number(limit)}{at_gamma}"
+    )
+    if settings.lr >= limit:
+        return went + needs + f": lower α (now {format_number(settings.lr)})."
+    return went + needs + ", which α is: try a lower γ, or another start."
+
+
+def _converged(summary: RunSummary, settled_at: int) -> str:
+    """The table's "converged" cell: the step, or why there is none.
+
+    ``settled_at`` is where the run settles when it runs on past its last step
+    (:func:`settled_step_running_on`): a run inside the tolerance at its last step may
+    only be passing through.
+    """
+    if summary.converged_at >= 0 and settled_at == summary.converged_at:
         return f"step {summary.converged_at}"
+    if summary.converged_at >= 0:
+        later = f" (run on, it settles at step {settled_at})" if settled_at >= 0 else ""
+        return f"inside the tolerance at the last step, not yet settled{later}"
     if summary.diverged_at >= 0:
         return f"diverged at step {summary.diverged_at}"
     return f"not in {summary.steps} steps"
@@ -143,6 +192,8 @@ def _converged(summary: RunSummary) -> str:
 def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, str]]:
     """One row per method: final loss, distance to minimum, convergence, minimum reached."""
     surface = surface_of(settings)
+    settled = settled_steps_for(settings)
+    valley = valley_floor(surface)
     rows = []
     for method, run in runs.items():
         summary = summarize(surface, run)
@@ -150,15 +201,24 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
         if not surface.minima:
             distance = NO_MINIMUM
         reached = "—"
+        converged = _converged(summary, settled.get(method, -1))
         if summary.reached:
-            value = surface.minima[run.minimum].value
+            # J* beside the loss at the start: a polished J* of 7.89e-31 is a 0.
+            value = zero_below_rounding(surface.minima[run.minimum].value, run.losses[0])
             reached = f"{summary.reached} (J = {format_number(value)})"
+        elif valley is not None:
+            distance = f"{format_number(valley_distance(run, valley))} (to the valley floor)"
+            step = valley_settled_step(run, valley)
+            if step >= 0:
+                converged = f"step {step}"
+                floor = zero_below_rounding(valley.value, run.losses[0])
+                reached = f"the valley floor (J = {format_number(floor)})"
         rows.append(
             {
                 "method": METHOD_LABELS[method],
                 "final loss": format_number(summary.final_loss),
                 "distance to nearest minimum": distance,
-                "converged": _converged(summary),
+                "converged": converged,
                 "reached": reached,
             }
         )
@@ -169,6 +229,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     """The animated map first (with its Play row and legend: the first screen of a
     projector), then the loss curves and the update rule, the notes, the outcome."""
     surface = surface_of(settings)
+    refused_formula_note(settings)
     if settings.anatomy and runs:
         _anatomy_map(settings)
     else:

@@ -23,6 +23,7 @@ from typing import NamedTuple
 import numpy as np
 import streamlit as st
 
+from ...numerics.first_run import formula_has_kinks
 from ...numerics.optimizer import Run
 from ...numerics.summary import summarize
 from ...numerics.theory import (
@@ -348,6 +349,15 @@ def _predicted_vs_measured(report: TheoryReport, runs: dict[str, Run], model: Mo
     )
 
 
+# For a formula with abs(): what the quadratic model cannot see.
+KINK_NOTE = (
+    "This formula has kinks (from abs): across one the gradient jumps, and the Hessian "
+    "does not see the jump. The theory below holds only away from the kinks; at a kink "
+    "it does not apply, and a constant step rattles around a minimum there instead of "
+    "settling."
+)
+
+
 def render(settings: Settings, runs: dict[str, Run]) -> None:
     """Convergence theory next to the live run: rates, regimes, stability, optimum."""
     st.markdown(LEAD)
@@ -361,6 +371,8 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         return
     report = analyse(settings.lr, settings.momentum, model.eigenvalues)
     st.caption(f"Model: the Hessian {model.where}, eigenvalues λ of the table below.")
+    if formula_has_kinks(surface_of(settings)):
+        st.warning(KINK_NOTE, icon="⚠️")
     with st.expander("How the theory works"):
         st.markdown(HOW_IT_WORKS)
     for warning in theory_warnings(report):
