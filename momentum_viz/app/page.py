@@ -14,7 +14,14 @@ from collections.abc import Callable
 import streamlit as st
 
 from ..numerics.optimizer import Run
-from . import sidebar, state, streamlit_internals  # noqa: F401 (pandas before any script thread)
+from . import (  # noqa: F401 (streamlit_internals: pandas before any script thread)
+    deck_session,
+    lecture_panel,
+    present,
+    sidebar,
+    state,
+    streamlit_internals,
+)
 from .compute import runs_for
 from .notes import scenario_note, surface_note
 from .scenarios import SCENARIOS, changes_from
@@ -153,12 +160,16 @@ def run_app() -> None:
     """Build the whole page (the entry point ``app.py`` calls this)."""
     notes = init_state()
     settings = sidebar.render()
-    # The address bar always holds a link that reopens exactly this view.
-    params = to_query_params(settings)
+    lecture_panel.render(settings)
+    # The address bar always holds a link that reopens exactly this view (and the deck).
+    params = to_query_params(settings) | deck_session.link_params()
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
     runs = runs_for(settings)
-    header(settings, notes)
+    if deck_session.presented() is None:
+        header(settings, notes)
+    else:  # present mode: the slide's title line instead of the page's
+        present.header(settings, notes, PAGE_CSS)
     # Lazy tabs: only the open one runs, so the heavier views cost nothing until opened.
     tabs = st.tabs(list(TABS), key="view", on_change="rerun")
     for tab, render in zip(tabs, TABS.values(), strict=True):
@@ -170,3 +181,5 @@ def run_app() -> None:
                     surface_note(settings)
     # At the foot of the page: the script's (empty) element adds no gap above the content.
     st.html(TOUCH_SCRIPT, unsafe_allow_javascript=True)
+    if deck_session.presented() is None:  # in present mode the keys sit beside the title
+        present.keys(settings)
