@@ -18,6 +18,7 @@ from .settings import echo
 _DECK = "_deck"  # the open Deck, or absent
 _LINK = "_deck_link"  # its deck= value, encoded once per change
 _SLIDE = "_deck_slide"  # the index of the slide presented, or absent when not presenting
+_OPENED = "_deck_opened_presenting"  # a deck link opened this session in present mode
 
 
 def deck() -> Deck | None:
@@ -62,6 +63,11 @@ def current_slide() -> Slide | None:
     return None if index is None or current is None else current.slides[index]
 
 
+def opened_presenting() -> bool:
+    """True once, on the run after a ``slide=`` link opened present mode."""
+    return bool(st.session_state.pop(_OPENED, False))
+
+
 def link_params() -> dict[str, str]:
     """What the address bar carries of the deck besides the view: ``deck`` and ``slide``."""
     if deck() is None:
@@ -100,6 +106,7 @@ def open_link(params: LinkParams) -> tuple[dict[str, str | list[str]], list[str]
         notes.append(f"slide = {echo(raw_slide)} is not a slide number 1 … {count}: showing 1.")
         number = 1
     set_presented(number - 1)
+    st.session_state[_OPENED] = True
     if not [k for k in view if k != "lecture"]:
         view = dict(opened.slides[number - 1].view)
     # Present mode is shown in the lecture layout (the viewer may still leave it).

@@ -127,7 +127,31 @@ class LiveMap {
     this.resize.observe(this.box);
     this.onWindowResize = () => this.schedule();
     window.addEventListener("resize", this.onWindowResize);
+    this.onControl = (event) => this.obeyControl(event.detail);
+    window.addEventListener("mv-control", this.onControl);
     this.watchSliders();
+  }
+
+  // The page's keys and a followed lecturer drive the replay through window CustomEvent
+  // "mv-control": {kind: "play" | "pause" | "toggle"}, {kind: "step", delta: ±1},
+  // {kind: "frame", frame: n}, {kind: "slider", param: "lr" | "momentum", value: a stop}.
+  obeyControl(detail) {
+    if (!this.race || !detail) return;
+    const { kind } = detail;
+    if (kind === "toggle" || (kind === "play" && !this.playing) || (kind === "pause" && this.playing)) {
+      this.togglePlay();
+    } else if (kind === "step" && (detail.delta === 1 || detail.delta === -1)) {
+      this.seek(this.frame + detail.delta);
+    } else if (kind === "frame" && Number.isFinite(detail.frame)) {
+      this.seek(detail.frame);
+    } else if (kind === "slider" && (detail.param === "lr" || detail.param === "momentum")) {
+      const values = this.family(detail.param)?.header.values ?? [];
+      const index = values.indexOf(detail.value);
+      if (index < 0) return;
+      const settled = this.race.header[detail.param];
+      this.preview = detail.value === settled ? null : { parameter: detail.param, index, value: detail.value };
+      this.schedule();
+    }
   }
 
   destroy() {
@@ -135,6 +159,7 @@ class LiveMap {
     REGISTRY.pins.delete(this);
     this.resize.disconnect();
     window.removeEventListener("resize", this.onWindowResize);
+    window.removeEventListener("mv-control", this.onControl);
     this.sliderObserver?.disconnect();
     clearInterval(this.sliderPoll);
     cancelAnimationFrame(this.pending);

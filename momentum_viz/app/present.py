@@ -34,10 +34,19 @@ PAGE_KEYS_KEY = "page_keys"  # the same component at the page's foot otherwise
 PRESENT_CSS = """
 <style>
 .mv-slide-title { font-size: 1.55rem; line-height: 1.2; margin: 0; padding: 0; font-weight: 600; }
-@media (min-width: 700px) { .st-key-present_header { padding-right: 2.6rem; } }
+@media (min-width: 700px) { .st-key-present_header { padding: 0 2.6rem 0 1.4rem; } }
 .mv-slide-count { font-size: 1.25rem; white-space: nowrap; margin: 0; }
 </style>
 """
+
+
+_SIDEBAR = "_present_sidebar"  # the sidebar state to ask for once, on entering or leaving
+
+
+def _ask_sidebar(wanted: str) -> None:
+    """Ask the browser once to collapse or expand the sidebar (the lecturer may then
+    open it again: Streamlit applies a page config's sidebar state when it changes)."""
+    st.session_state[_SIDEBAR] = wanted
 
 
 def go_to(index: int) -> None:
@@ -49,6 +58,8 @@ def go_to(index: int) -> None:
     current = deck_session.deck()
     if current is None:
         return
+    if deck_session.presented() is None:  # entering present mode: the map the whole width
+        _ask_sidebar("collapsed")
     deck_session.set_presented(index)
     slide = deck_session.current_slide()
     if slide is not None:
@@ -80,6 +91,7 @@ def on_key_slide() -> None:
 def stop() -> None:
     """Leave present mode (the deck stays open in the Lecture panel)."""
     deck_session.set_presented(None)
+    _ask_sidebar("expanded")
 
 
 def header(settings: Settings, notes: list[str], page_css: str) -> None:
@@ -91,6 +103,8 @@ def header(settings: Settings, notes: list[str], page_css: str) -> None:
     if current is None or index is None or slide is None:
         return
     count = len(current.slides)
+    if deck_session.opened_presenting():
+        _ask_sidebar("collapsed")
     st.html(page_css + PRESENT_CSS)
     # Keyed: the CSS keeps the row clear of Streamlit's menu button at the top right.
     title_col, count_col, prev_col, next_col, keys_col = st.container(key="present_header").columns(
@@ -128,6 +142,9 @@ def header(settings: Settings, notes: list[str], page_css: str) -> None:
 
 def keys(settings: Settings, key: str = PAGE_KEYS_KEY) -> None:
     """The page's key map (and, in present mode, the full-screen and "?" buttons)."""
+    sidebar_state = st.session_state.pop(_SIDEBAR, None)
+    if sidebar_state is not None:
+        st.set_page_config(initial_sidebar_state=sidebar_state)
     index = deck_session.presented()
     current = deck_session.deck()
     data = {
