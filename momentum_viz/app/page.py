@@ -149,8 +149,8 @@ def header(settings: Settings, notes: list[str]) -> None:
     elif not settings.lecture:
         st.title("Momentum, made visible")
         st.caption(
-            "Gradient descent with and without momentum. Press ▶ Play under the map; "
-            "move α and γ in the sidebar."
+            "Press ▶ Play under the map; move α and γ in the sidebar. "
+            f"Teaching? {present.prepared_deck_offer()}"
         )
     for note in notes:
         st.info(f"Link: {code_span(note)}", icon="🔗")

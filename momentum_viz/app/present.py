@@ -19,6 +19,8 @@ from importlib.resources import files
 import streamlit as st
 
 from . import deck_session, state
+from .deck import DECK_KEY, SLIDE_KEY, deck_link
+from .prepared_deck import PREPARED_DECK
 from .settings import Settings, code_span
 
 _HERE = files(__package__)
@@ -47,6 +49,12 @@ def _ask_sidebar(wanted: str) -> None:
     """Ask the browser once to collapse or expand the sidebar (the lecturer may then
     open it again: Streamlit applies a page config's sidebar state when it changes)."""
     st.session_state[_SIDEBAR] = wanted
+
+
+def prepared_deck_offer() -> str:
+    """The start page's offer of the prepared deck: a Markdown link that presents it."""
+    link = f"?{DECK_KEY}={deck_link(PREPARED_DECK)}&{SLIDE_KEY}=1"
+    return f"[Present “{PREPARED_DECK.title}”]({link})."
 
 
 def go_to(index: int) -> None:
