@@ -387,7 +387,8 @@ def open_target(browser_page: Page, name: str, url: str) -> Target:
 ARM_SLIDE_JS = """(before) => {
     const m = {tKey: null, tDrawn: null};
     window.__slide = m;
-    document.addEventListener('keydown', (e) => { if (m.tKey === null) m.tKey = e.timeStamp; },
+    // On window, capture phase, as the page's key map listens (it stops the key there).
+    window.addEventListener('keydown', (e) => { if (m.tKey === null) m.tKey = e.timeStamp; },
                               {capture: true, once: true});
     const frame = () => {
         const label = window.__bench.label();

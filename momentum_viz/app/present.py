@@ -14,11 +14,12 @@ race map through its ``mv-control`` events. The key map is shown on "?".
 from __future__ import annotations
 
 import html
+from dataclasses import replace
 from importlib.resources import files
 
 import streamlit as st
 
-from . import deck_session, state
+from . import deck_session, state, warmup
 from .deck import DECK_KEY, SLIDE_KEY, deck_link
 from .prepared_deck import PREPARED_DECK
 from .settings import Settings, code_span
@@ -113,6 +114,8 @@ def header(settings: Settings, notes: list[str], page_css: str) -> None:
     count = len(current.slides)
     if deck_session.opened_presenting():
         _ask_sidebar("collapsed")
+    if index + 1 < count:  # PageDown will find the next slide computed
+        warmup.warm(replace(current.slides[index + 1].settings(), lecture=settings.lecture))
     st.html(page_css + PRESENT_CSS)
     # Keyed: the CSS keeps the row clear of Streamlit's menu button at the top right.
     title_col, count_col, prev_col, next_col, keys_col = st.container(key="present_header").columns(
