@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+
 from _apptest import open_app
 
 from momentum_viz.app.deck import Deck, Slide, deck_link, read_link
@@ -82,3 +84,16 @@ def test_the_prepared_deck_opens_from_the_panel():
     at = open_app()
     _button(at, f"Open the prepared deck: {PREPARED_DECK.title}").click().run()
     assert _deck_in_link(at) == PREPARED_DECK
+
+
+def test_a_long_deck_link_is_flagged_and_offered_as_a_file():
+    rng = random.Random(0)
+    letters = "abcdefghijklmnopqrstuvwxyz "
+    slides = tuple(
+        Slide(f"s{i}", "".join(rng.choice(letters) for _ in range(280)), {"seed": str(i)})
+        for i in range(40)
+    )
+    at = open_app(deck=deck_link(Deck("Long", slides)))
+    assert len(at.query_params["deck"]) > 8 * 1024
+    assert any("links over about 8 KiB" in w.body for w in at.warning)
+    assert any(b.label == "Download the deck (.json)" for b in at.get("download_button"))

@@ -242,3 +242,30 @@ def _artifacts():
     path = Path(__file__).resolve().parents[1] / "test-artifacts"
     path.mkdir(exist_ok=True)
     return path
+
+
+def test_a_deck_file_opens_with_the_same_checks(app_page, streamlit_process, tmp_path):
+    """Upload a .json deck (the prepared one, with one broken slide added): the panel opens
+    it and says what it dropped; the address bar then carries the deck."""
+    import json
+
+    from momentum_viz.app.deck import to_json
+
+    page, server = app_page, streamlit_process
+    raw = json.loads(to_json(PREPARED_DECK))
+    raw["slides"].append({"title": "[broken](https://x.example)", "view": "not a view"})
+    path = tmp_path / "lecture.json"
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    _open_panel(page)
+    page.locator('[data-testid="stSidebar"] input[type="file"]').set_input_files(str(path))
+    page.get_by_role("combobox", name="Slide", exact=True).wait_for(timeout=60_000)
+    _idle(page, server)
+    assert page.get_by_role("combobox", name="Slide", exact=True).input_value() == (
+        f"1. {PREPARED_DECK.slides[0].title}"
+    )
+    note = page.locator('[data-testid="stSidebar"] [data-testid="stAlert"]', has_text="slide 13")
+    assert "dropped" in note.inner_text()
+    assert note.locator("a").count() == 0  # quoted as code, never a link
+    page.wait_for_function("() => new URLSearchParams(location.search).has('deck')")
+    deck, notes = read_link(parse_qs(urlsplit(page.url).query)["deck"][0])
+    assert notes == [] and deck == PREPARED_DECK

@@ -28,7 +28,7 @@ from .deck import (
     view_of,
 )
 from .prepared_deck import PREPARED_DECK
-from .settings import Settings, code_span
+from .settings import code_span
 
 _PICK = "deck_pick"  # the selected slide's index
 _EDIT_TITLE, _EDIT_NOTE = "deck_edit_title", "deck_edit_note"
@@ -212,7 +212,7 @@ def _files(current: Deck | None) -> None:
         st.info(f"Deck file: {code_span(note)}", icon="📄")
 
 
-def render(settings: Settings) -> None:
+def render() -> None:
     """The Lecture panel at the sidebar's foot."""
     current, index = deck_session.deck(), deck_session.presented()
     with st.sidebar.expander("Lecture: slides", expanded=current is not None):

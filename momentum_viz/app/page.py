@@ -160,7 +160,7 @@ def run_app() -> None:
     """Build the whole page (the entry point ``app.py`` calls this)."""
     notes = init_state()
     settings = sidebar.render()
-    lecture_panel.render(settings)
+    lecture_panel.render()
     # The address bar always holds a link that reopens exactly this view (and the deck).
     params = to_query_params(settings) | deck_session.link_params()
     if st.query_params.to_dict() != params:
