@@ -62,6 +62,11 @@ PAGE_CSS = """
   }
 }
 [data-testid="stMainBlockContainer"] .stTabs [data-baseweb="tab-panel"] { padding-top: 0.5rem; }
+/* The caption with the prepared deck's link: Streamlit draws captions at opacity 0.6, which
+   left the link 3.6:1 on white; opaque, grey text (#4a4f57, 8.3:1) and the theme's blue
+   link (6.4:1). */
+[data-testid="stCaptionContainer"]:has(a[href^="?deck="]) { opacity: 1; color: #4a4f57; }
+[data-testid="stCaptionContainer"] a[href^="?deck="] { color: #0b57d0; }
 /* The live map's blob carriers draw nothing (app/live_map.py): no gap for them. */
 .st-key-live_surface, .st-key-live_family_momentum, .st-key-live_family_lr { display: none; }
 /* Keyboard focus: one opaque ring on every control, 3 px of the theme's blue #0b57d0 (6.4:1

@@ -105,8 +105,8 @@ function onKey(event) {
     step(key === "," ? -1 : 1);
   } else if (key === "f" && kind !== "field") {
     toggleFullscreen();
-  } else if ((key === "PageDown" || key === "PageUp" || key === " ") && kind !== "field") {
-    event.preventDefault(); // never scroll the map away
+  } else if ((key === "PageDown" || key === "PageUp") && (kind === "page" || kind === "button")) {
+    event.preventDefault(); // never scroll the map away (a slider keeps its own PageUp/Down)
   }
 }
 
@@ -150,7 +150,7 @@ export default function (component) {
     bar = document.createElement("div");
     bar.className = "mv-keys";
     parentElement.appendChild(bar);
-    KEYS.help = buildHelp(parentElement);
+    buildHelp(parentElement);
   }
   KEYS.help = parentElement.querySelector(".mv-keymap");
   bar.innerHTML = KEYS.state.buttons
