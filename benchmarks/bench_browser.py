@@ -141,6 +141,11 @@ window.__bench = (() => {
                                                'button.mv-play');
             return play ? box(play.getBoundingClientRect()) : null;
         },
+        label() {
+            const c = canvas();
+            return c && Number(c.getAttribute('data-draws')) > 0
+                ? c.getAttribute('aria-label') : null;
+        },
         scriptState() {
             const app = document.querySelector('[data-testid="stApp"]');
             return app ? app.getAttribute('data-test-script-state') : null;
@@ -376,6 +381,63 @@ def open_target(browser_page: Page, name: str, url: str) -> Target:
     return target
 
 
+# One slide change in present mode: the key press's timestamp, then the first frame on which
+# the map's accessible label (set with the race data, which names surface, methods, start,
+# α and γ) names a new view and has been drawn.
+ARM_SLIDE_JS = """(before) => {
+    const m = {tKey: null, tDrawn: null};
+    window.__slide = m;
+    // On window, capture phase, as the page's key map listens (it stops the key there).
+    window.addEventListener('keydown', (e) => { if (m.tKey === null) m.tKey = e.timeStamp; },
+                              {capture: true, once: true});
+    const frame = () => {
+        const label = window.__bench.label();
+        if (m.tKey !== null && label !== null && label !== before) {
+            m.tDrawn = performance.now();
+            return;
+        }
+        requestAnimationFrame(frame);
+    };
+    requestAnimationFrame(frame);
+}"""
+# Slides 1 → 7 of the prepared deck all show the live race map, each a different view.
+SLIDE_PRESSES = 6
+
+
+def measure_slides(browser: Browser, url: str, passes: int) -> list[list[float]]:
+    """Seconds from PageDown to the next slide's map drawn, on the prepared deck's slides
+    1 → 7, per pass (the first pass computes each slide; later ones find it cached)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    context.add_init_script(PAGE_HELPERS_JS)
+    try:
+        page = context.new_page()
+        page.goto(url)
+        wait_drawn(page, "canvas")
+        wait_idle(page)
+        results = []
+        for _ in range(passes):
+            times = []
+            for _ in range(SLIDE_PRESSES):
+                page.wait_for_function(
+                    "() => window.__momentumVizKeys?.state?.presenting", timeout=TIMEOUT_MS
+                )
+                before = page.evaluate("() => window.__bench.label()")
+                page.evaluate(ARM_SLIDE_JS, before)
+                page.keyboard.press("PageDown")
+                page.wait_for_function("() => window.__slide.tDrawn", timeout=TIMEOUT_MS)
+                m = page.evaluate("() => window.__slide")
+                times.append((m["tDrawn"] - m["tKey"]) / 1000)
+                wait_idle(page, 300)
+            results.append(times)
+            page.keyboard.press("Home")
+            page.wait_for_timeout(500)
+            wait_drawn(page, "canvas")
+            wait_idle(page)
+        return results
+    finally:
+        context.close()
+
+
 def measure_first_chart(browser: Browser, target: Target, size: tuple[int, int]) -> float:
     """Seconds from navigation start to the first chart drawn, in a fresh context."""
     context = browser.new_context(viewport={"width": size[0], "height": size[1]})
@@ -558,6 +620,7 @@ def run(args: argparse.Namespace) -> None:
                     target.drags.append(measure_drag(target, args.drag_moves, args.drag_seconds))
             print(f"  repeat {r + 1}/{args.repeat} done ({time.perf_counter() - t_start:.0f} s)")
         sizes = {size: measure_size(app, *size) for size in args.sizes}
+        slides = measure_slides(browser, app_server.url + "/?" + prepared_deck_query(), 2)
 
     print()
     _print_row("", "app (min–median–max)", "bare (min–median–max)", "app/bare")
@@ -567,6 +630,10 @@ def run(args: argparse.Namespace) -> None:
     ):
         _timed_row(label, [m[key] for m in app.moves], [m[key] for m in bare.moves])
     _timed_row("navigation → first chart drawn", app.first_chart, bare.first_chart)
+    bare_finished = [m["finished"] for m in bare.moves]
+    _timed_row("PageDown → next slide's map drawn (first visit)", slides[0], bare_finished)
+    _timed_row("PageDown → next slide's map drawn (again)", slides[-1], bare_finished)
+    print("    (present mode, the prepared deck's slides 1 → 7; bare: γ key → rerun finished)")
     app_bytes, bare_bytes = [m["bytes"] for m in app.moves], [m["bytes"] for m in bare.moves]
     _print_row(
         "bytes per γ move (median / max)",
@@ -604,6 +671,14 @@ def run(args: argparse.Namespace) -> None:
             + ("" if s["play"] else " (no Play control found)")
         )
     print(f"wall time {time.perf_counter() - t_start:.0f} s")
+
+
+def prepared_deck_query() -> str:
+    """The link's query that presents the prepared deck from its first slide."""
+    from momentum_viz.app.deck import deck_link
+    from momentum_viz.app.prepared_deck import PREPARED_DECK
+
+    return f"deck={deck_link(PREPARED_DECK)}&slide=1"
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:

@@ -619,7 +619,7 @@ def test_deployment_writable_paths(
     mounts = {m["mountPath"]: m for m in container["volumeMounts"]}
     env = {
         **dockerfile_env(dockerfile),
-        **{e["name"]: e["value"] for e in container.get("env", [])},
+        **{e["name"]: e["value"] for e in container.get("env", []) if "value" in e},
     }
     home = env.get("HOME")
     assert home, "HOME is not set in the image or the container"
@@ -627,6 +627,15 @@ def test_deployment_writable_paths(
         assert path in mounts, f"{path} is not mounted (read-only root filesystem)"
         assert not mounts[path].get("readOnly", False)
         assert "emptyDir" in volumes[mounts[path]["name"]], path
+
+
+def test_replicas_share_one_cookie_secret(container: dict[str, Any]) -> None:
+    """A deck upload's XSRF token is signed with the cookie secret: every replica reads the
+    same one from a Secret (not written in the manifest)."""
+    env = {e["name"]: e for e in container.get("env", [])}
+    secret = env["STREAMLIT_SERVER_COOKIE_SECRET"]
+    assert "value" not in secret
+    assert set(secret["valueFrom"]["secretKeyRef"]) == {"name", "key"}
 
 
 def _command_run(

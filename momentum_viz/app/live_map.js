@@ -390,7 +390,9 @@ class LiveMap {
       // page is unscrolled, so scrolling does not resize it), leaving its controls row.
       if (this.fillTop === undefined) this.fillTop = Math.max(0, this.box.getBoundingClientRect().top);
       const controls = 44 + 1.2 * font;
-      height = Math.max(height, window.innerHeight - this.fillTop - margin.t - margin.b - controls);
+      // Below the drawing height only when the screen is short (a slide's title above):
+      // Play and the legend stay on the first screen, down to 60 % of it.
+      height = Math.max(0.6 * height, window.innerHeight - this.fillTop - margin.t - margin.b - controls);
     }
     let width = height * aspect;
     if (margin.l + width + margin.r > available) {

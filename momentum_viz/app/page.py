@@ -14,7 +14,14 @@ from collections.abc import Callable
 import streamlit as st
 
 from ..numerics.optimizer import Run
-from . import sidebar, state, streamlit_internals  # noqa: F401 (pandas before any script thread)
+from . import (  # noqa: F401 (streamlit_internals: pandas before any script thread)
+    deck_session,
+    lecture_panel,
+    present,
+    sidebar,
+    state,
+    streamlit_internals,
+)
 from .compute import runs_for
 from .formula_guard import draw_or_refuse, recover_from_failed_formula
 from .notes import scenario_note, surface_note
@@ -56,6 +63,11 @@ PAGE_CSS = """
   }
 }
 [data-testid="stMainBlockContainer"] .stTabs [data-baseweb="tab-panel"] { padding-top: 0.5rem; }
+/* The caption with the prepared deck's link: Streamlit draws captions at opacity 0.6, which
+   left the link 3.6:1 on white; opaque, grey text (#4a4f57, 8.3:1) and the theme's blue
+   link (6.4:1). */
+[data-testid="stCaptionContainer"]:has(a[href^="?deck="]) { opacity: 1; color: #4a4f57; }
+[data-testid="stCaptionContainer"] a[href^="?deck="] { color: #0b57d0; }
 /* The live map's blob carriers draw nothing (app/live_map.py): no gap for them. */
 .st-key-live_surface, .st-key-live_gamma_family, .st-key-live_alpha_family { display: none; }
 /* Keyboard focus: one opaque ring on every control, 3 px of the theme's blue #0b57d0 (6.4:1
@@ -143,8 +155,8 @@ def header(settings: Settings, notes: list[str]) -> None:
     elif not settings.lecture:
         st.title("Momentum, made visible")
         st.caption(
-            "Gradient descent with and without momentum. Press ▶ Play under the map; "
-            "move α and γ in the sidebar."
+            "Press ▶ Play under the map; move α and γ in the sidebar. "
+            f"Teaching? {present.prepared_deck_offer()}"
         )
     for note in notes:
         st.info(f"Link: {code_span(note)}", icon="🔗")
@@ -157,19 +169,25 @@ def run_app() -> None:
     notes = init_state() + recover_from_failed_formula()
     state.repair_widgets()
     settings = sidebar.render()
-    # The address bar always holds a link that reopens exactly this view.
-    params = to_query_params(settings)
+    lecture_panel.render()
+    # The address bar always holds a link that reopens exactly this view (and the deck).
+    params = to_query_params(settings) | deck_session.link_params()
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
     draw_or_refuse(settings, lambda: _main(settings, notes))
     # At the foot of the page: the script's (empty) element adds no gap above the content.
     st.html(TOUCH_SCRIPT, unsafe_allow_javascript=True)
+    if deck_session.presented() is None:  # in present mode the keys sit beside the title
+        present.keys(settings)
 
 
 def _main(settings: Settings, notes: list[str]) -> None:
     """The runs, the header and the open tab."""
     runs = runs_for(settings)
-    header(settings, notes)
+    if deck_session.presented() is None:
+        header(settings, notes)
+    else:  # present mode: the slide's title line instead of the page's
+        present.header(settings, notes, PAGE_CSS)
     # Lazy tabs: only the open one runs, so the heavier views cost nothing until opened.
     tabs = st.tabs(list(TABS), key="view", on_change="rerun")
     for tab, render in zip(tabs, TABS.values(), strict=True):

@@ -19,6 +19,7 @@ import streamlit as st
 from surfaces import SURFACES, ExpressionError, from_expression
 
 from ..numerics.optimizer import METHODS
+from . import deck_session
 from .fields import FLAG, NUMBER, WHOLE, declaration_of
 from .scenarios import SCENARIO_SETTINGS, SCENARIOS
 from .settings import (
@@ -273,11 +274,12 @@ def init_state() -> list[str]:
     """
     if "_initialized" in st.session_state:
         return []
-    settings, notes = from_query_params(st.query_params.to_dict(), scenarios=SCENARIO_SETTINGS)
+    params, deck_notes = deck_session.open_link(st.query_params.to_dict())
+    settings, notes = from_query_params(params, scenarios=SCENARIO_SETTINGS)
     st.session_state[_LINK] = settings
     _store(settings, keep=widget_keys_from_browser())
     st.session_state["_initialized"] = True
-    return notes
+    return deck_notes + notes
 
 
 # --- sidebar callbacks ---------------------------------------------------------------
@@ -344,6 +346,11 @@ def on_apply_custom() -> None:
 def on_reset() -> None:
     """The reset button: the same as choosing the surface again."""
     on_surface_change()
+
+
+def load_view(settings: Settings) -> None:
+    """Show a whole saved view (a deck's slide); the layout preference stays the viewer's."""
+    _store(settings, keep=("lecture",))
 
 
 def on_scenario_change() -> None:
