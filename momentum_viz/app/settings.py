@@ -51,6 +51,8 @@ DEFAULT_BOUND_VALUES = (*DEFAULT_BOUNDS[0], *DEFAULT_BOUNDS[1])
 # the defaults without a word. The server (momentum_viz.app.server) redirects such a link
 # to ``/?<IGNORED_LINK>=1``, and this parameter turns into a note.
 IGNORED_LINK = "link-ignored"
+# /?follow=<class code> opens the page following a lecturer (app/follow.py); not a setting.
+FOLLOW_LINK_KEY = "follow"
 MAX_LINK_FIELDS = 1000
 MAX_LINK_CHARS = 512 * 1024
 
@@ -422,7 +424,7 @@ def from_query_params(
                 f"speed = {echo(raw)} is not one of {', '.join(f'{v:g}' for v in SPEEDS)}: ignored."
             )
     known = {f.name for f in fields(Settings)}
-    unknown_names = [name for name in get if name not in known and name != IGNORED_LINK]
+    unknown_names = [n for n in get if n not in known and n not in (IGNORED_LINK, FOLLOW_LINK_KEY)]
     if unknown_names:
         noun = "parameter" if len(unknown_names) == 1 else f"{len(unknown_names):,} parameters"
         notes.append(f"unknown link {noun} ignored: {echo_list(unknown_names)}.")
