@@ -110,7 +110,7 @@ def test_a_state_that_a_link_would_note_is_refused_and_not_sent(server, state, r
     code, lead = new_class(server.url)
     assert post_state(server.url, code, {"view": VIEW}, lead)[0] == 204
     with EventStream(server.url, code) as stream:
-        first_id, _ = stream.next_state()
+        assert stream.next_state() is not None
         status, body = post_state(server.url, code, state, lead)
         assert status == 422, body
         assert any(reason in r for r in body["reasons"]), body
@@ -135,12 +135,16 @@ def test_every_drag_stop_of_the_view_is_accepted():
 
 def test_more_than_30_states_a_second_are_429(server):
     code, lead = new_class(server.url)
-    with ThreadPoolExecutor(12) as pool:
-        statuses = list(
-            pool.map(lambda _: post_state(server.url, code, {"view": VIEW}, lead)[0], range(80))
-        )
+    statuses: list[int] = []
+    with ThreadPoolExecutor(8) as pool:
+        while 429 not in statuses and len(statuses) < 400:  # rounds of 40 at once
+            batch = pool.map(
+                lambda _: post_state(server.url, code, {"view": VIEW}, lead)[0], range(40)
+            )
+            statuses += batch
     assert set(statuses) == {204, 429}, statuses
-    assert statuses.count(204) <= 3 * MAX_STATES_PER_S  # at most 30 in any one second
+    # The refusals come after the 30th state of a second, never before it.
+    assert statuses.index(429) >= MAX_STATES_PER_S - 8  # (8 requests may overtake each other)
 
 
 def test_streams_carry_nothing_of_the_lead_or_of_other_classes(server):
