@@ -114,20 +114,62 @@ class LiveMap {
     this.legend = root.querySelector(".mv-legend");
     this.status = root.querySelector(".mv-status");
     this.pointer = root.querySelector(".mv-pointer");
-    this.play.addEventListener("click", () => this.togglePlay());
-    root.querySelector(".mv-back").addEventListener("click", () => this.seek(this.frame - 1));
-    root.querySelector(".mv-forward").addEventListener("click", () => this.seek(this.frame + 1));
-    this.slider.addEventListener("input", () => this.seek(Number(this.slider.value)));
+    this.play.addEventListener("click", () => {
+      this.togglePlay();
+      this.announce({ kind: this.playing ? "play" : "pause" });
+    });
+    const step = (delta) => {
+      this.seek(this.frame + delta);
+      this.announce({ kind: "step", delta });
+    };
+    root.querySelector(".mv-back").addEventListener("click", () => step(-1));
+    root.querySelector(".mv-forward").addEventListener("click", () => step(1));
+    this.slider.addEventListener("input", () => {
+      this.seek(Number(this.slider.value));
+      this.announce({ kind: "frame", frame: this.frame });
+    });
     this.canvas.addEventListener("click", (event) => this.click(event));
     this.canvas.addEventListener("pointermove", (event) => this.hover(event));
     this.canvas.addEventListener("pointerleave", () => (this.pointer.textContent = ""));
-    this.onRegistry = () => this.schedule();
+    this.onRegistry = () => {
+      if (this.pendingStop) this.onControl({ detail: this.pendingStop });
+      this.schedule();
+    };
     REGISTRY.listeners.add(this.onRegistry);
     this.resize = new ResizeObserver(() => this.schedule());
     this.resize.observe(this.box);
     this.onWindowResize = () => this.schedule();
     window.addEventListener("resize", this.onWindowResize);
     this.watchSliders();
+    this.listenForControl();
+  }
+
+  // The relay contract with a class (app/follow.js): the map tells the page what the LOCAL
+  // user did (window CustomEvent "mv-map-event": play, pause, step, frame, and every stop
+  // of a dragged α or γ thumb), and does what a "mv-control" event with the same detail
+  // says, without telling again (a follower's map replays the lecturer's moves).
+  announce(detail) {
+    window.dispatchEvent(new CustomEvent("mv-map-event", { detail }));
+  }
+
+  listenForControl() {
+    this.onControl = (event) => {
+      const detail = event.detail ?? {};
+      if (!this.race) return;
+      const play = { play: true, pause: false, toggle: !this.playing }[detail.kind];
+      if (play !== undefined && play !== this.playing) this.togglePlay();
+      if (detail.kind === "step") this.seek(this.frame + Math.sign(Number(detail.delta) || 0));
+      if (detail.kind === "frame") this.seek(Number(detail.frame) || 0);
+      if (detail.kind === "slider") {
+        const family = this.family(detail.param);
+        // A stop whose family has not arrived yet (the rerun that brings it is under way)
+        // is shown when it comes (setRace, onRegistry).
+        this.pendingStop = family ? null : detail;
+        const index = family?.header.values.indexOf(Number(detail.value)) ?? -1;
+        if (index >= 0) this.showStop(detail.param, index);
+      }
+    };
+    window.addEventListener("mv-control", this.onControl);
   }
 
   destroy() {
@@ -135,6 +177,7 @@ class LiveMap {
     REGISTRY.pins.delete(this);
     this.resize.disconnect();
     window.removeEventListener("resize", this.onWindowResize);
+    window.removeEventListener("mv-control", this.onControl);
     this.sliderObserver?.disconnect();
     clearInterval(this.sliderPoll);
     cancelAnimationFrame(this.pending);
@@ -151,7 +194,8 @@ class LiveMap {
     this.sliderObserver = new MutationObserver((records) => {
       for (const record of records) {
         const parameter = record.target === this.inputs?.momentum ? "momentum" : "lr";
-        this.onSlider(parameter, record.target);
+        const shown = this.onSlider(parameter, record.target);
+        if (shown !== undefined) this.announce({ kind: "slider", param: parameter, value: shown });
       }
     });
     this.attachSliders = () => {
@@ -168,13 +212,19 @@ class LiveMap {
     this.sliderPoll = setInterval(this.attachSliders, 500);
   }
 
+  // A thumb move of the sidebar's slider: show that stop; return its value (or undefined).
   onSlider(parameter, input) {
-    if (!this.race) return;
+    if (!this.race) return undefined;
     const family = this.family(parameter);
     const index = Number(input.getAttribute("value") ?? input.value);
-    if (!family || Number(input.max) !== family.header.values.length - 1) return;
-    const value = family.header.values[index];
-    if (value === undefined) return;
+    if (!family || Number(input.max) !== family.header.values.length - 1) return undefined;
+    return this.showStop(parameter, index);
+  }
+
+  // Draw the paths of the family's stop ``index`` (the settled runs at their own stop).
+  showStop(parameter, index) {
+    const value = this.family(parameter)?.header.values[index];
+    if (value === undefined) return undefined;
     const settled = this.race.header[parameter];
     this.preview = value === settled ? null : { parameter, index, value };
     if (this.preview) {
@@ -189,6 +239,7 @@ class LiveMap {
       this.status.textContent = "";
     }
     this.schedule();
+    return value;
   }
 
   family(parameter) {
@@ -218,6 +269,7 @@ class LiveMap {
       const input = this.inputs?.[parameter];
       if (input) this.onSlider(parameter, input);
     }
+    if (this.pendingStop) this.onControl({ detail: this.pendingStop });
     this.schedule();
   }
 

@@ -14,7 +14,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from ..numerics.optimizer import Run
-from . import sidebar, state, streamlit_internals  # noqa: F401 (pandas before any script thread)
+from . import follow, sidebar, state, streamlit_internals  # noqa: F401 (pandas before any script thread)
 from .compute import runs_for
 from .notes import scenario_note, surface_note
 from .scenarios import SCENARIOS, changes_from
@@ -139,7 +139,7 @@ def header(settings: Settings, notes: list[str]) -> None:
     scenario = SCENARIOS.get(settings.scenario)
     if scenario is not None and not changes_from(scenario, settings):
         st.success(f"**{scenario.title}.** {scenario.lead}")
-    elif not settings.lecture:
+    elif not settings.lecture and follow.followed_code() is None:
         st.title("Momentum, made visible")
         st.caption(
             "Gradient descent with and without momentum. Press ▶ Play under the map; "
@@ -154,10 +154,11 @@ def run_app() -> None:
     notes = init_state()
     settings = sidebar.render()
     # The address bar always holds a link that reopens exactly this view.
-    params = to_query_params(settings)
+    params = to_query_params(settings) | follow.link_params()
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
     runs = runs_for(settings)
+    follow.render(settings)  # a follower's banner, or the lecturer's class panels
     header(settings, notes)
     # Lazy tabs: only the open one runs, so the heavier views cost nothing until opened.
     tabs = st.tabs(list(TABS), key="view", on_change="rerun")
