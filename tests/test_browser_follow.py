@@ -142,9 +142,11 @@ def run_class(browser, lead_server: StreamlitServer, follow_server: StreamlitSer
 
         lecturer.locator(".st-key-surface").get_by_role("combobox").click()
         lecturer.get_by_role("option", name="Himmelblau (four minima)").click()
+        wait_until(lambda: view(lecturer)["surface"] == "himmelblau", "the lecturer's surface")
         same_view(lecturer, followers)
         assert view(followers[0])["surface"] == "himmelblau"
         lecturer.get_by_role("tab", name="Theory").click()
+        wait_until(lambda: view(lecturer).get("view") == "theory", "the lecturer's tab")
         same_view(lecturer, followers)
         assert view(followers[2])["view"] == "theory"
 
@@ -156,7 +158,7 @@ def run_class(browser, lead_server: StreamlitServer, follow_server: StreamlitSer
 
         # A follower moves α: it breaks away, and only it.
         explorer = followers[0]
-        alpha = explorer.locator('[data-testid="stSidebar"] .st-key-lr [role="slider"]')
+        alpha = explorer.locator('[data-testid="stSidebar"] .st-key-lr input[type="range"]')
         alpha.focus()
         alpha.press("ArrowRight")
         explorer.locator(f'{BANNER}[data-mode="explore"]').wait_for(timeout=10_000)
@@ -166,9 +168,18 @@ def run_class(browser, lead_server: StreamlitServer, follow_server: StreamlitSer
         wait_until(lambda: counts.get_attribute("data-explore") == "1", "1 exploring", 15)
         assert counts.get_attribute("data-follow") == "2"
         lecturer.get_by_role("tab", name="Race on the map").click()
+        wait_until(lambda: "view" not in view(lecturer), "the lecturer's race tab")
         same_view(lecturer, followers[1:])
         assert view(explorer).get("view") == "theory"  # it stayed where it went
 
+        banner = explorer.locator(BANNER)
+        print(
+            "DIAG",
+            banner.get_attribute("data-mode"),
+            banner.bounding_box(),
+            explorer.locator(".fl-again").bounding_box(),
+            explorer.locator(".fl-again").is_visible(),
+        )
         explorer.locator(".fl-again").click()
         explorer.locator(f'{BANNER}[data-mode="follow"]').wait_for(timeout=10_000)
         same_view(lecturer, followers)
