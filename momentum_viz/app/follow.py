@@ -35,6 +35,12 @@ FOLLOW_KEY = "class_follow"  # a follower's banner
 _LEADING = "_class_code"  # the code of the class this session leads
 _PANEL = "_class_panel"  # whether the projector panel (code, link, QR) is shown
 LAYOUT_FIELDS = ("lecture",)  # each viewer's own: not sent, not followed
+# On wide screens the page starts under Streamlit's see-through header bar (page.PAGE_CSS),
+# whose toolbar takes the clicks over its whole width: the banner's "Follow again" starts
+# below it.
+FOLLOWER_CSS = """<style>
+@media (min-width: 700px) { .st-key-class_follow { margin-top: 2.5rem; } }
+</style>"""
 
 
 def followed_code() -> str | None:
@@ -126,6 +132,7 @@ def render(settings: Settings) -> None:
     """The follower's banner (top of the page) or the lecturer's panels."""
     code = followed_code()
     if code is not None:
+        st.html(FOLLOWER_CSS)
         data = {"role": "follow", "code": code, "view": _shared_view(settings)}
         _CLASS(data=data, key=FOLLOW_KEY, on_view_change=on_follow_view)
         return
