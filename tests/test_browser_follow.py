@@ -209,7 +209,7 @@ def test_a_reload_keeps_leading_and_the_lead_link_moves_it(browser, class_server
         assert lecturer.locator(".fl-remote-link").is_hidden()  # only on request
         lecturer.locator(".fl-remote").click()
         lead_link = lecturer.locator(".fl-remote-link").input_value()
-        assert re.fullmatch(rf"http://127\.0\.0\.1:\d+/#lead={code}\.[\w-]{{43}}", lead_link)
+        assert re.fullmatch(rf"http://127\.0\.0\.1:\d+/\?\S+#lead={code}\.[\w-]{{43}}", lead_link)
         other = browser.new_context().new_page()
         other.goto(lead_link)
         wait_for_app(other, server=class_server)

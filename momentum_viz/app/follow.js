@@ -150,7 +150,10 @@ class LeadPanel {
   revealRemote() {
     const box = this.box.querySelector(".fl-remote-box");
     const input = box.querySelector(".fl-remote-link");
-    const page = new URL(".", window.location.href);
+    // With the page's own view in the query: that page's first run then leaves the address
+    // as it is (Streamlit rewrites an address whose view differs, and drops the fragment).
+    const page = new URL(window.location.href);
+    page.hash = "";
     input.value = `${page.href}#lead=${this.lead.code}.${this.lead.lead}`;
     box.hidden = false;
     input.select();
