@@ -85,14 +85,19 @@ class LightFollowers:
 
     def start(self) -> None:
         self.thread.start()
-        for n in range(self.count):
-            asyncio.run_coroutine_threadsafe(self._client(n), self.loop)
+        self.futures = [
+            asyncio.run_coroutine_threadsafe(self._client(n), self.loop) for n in range(self.count)
+        ]
         deadline = time.monotonic() + 60
         while self.connected < self.count and time.monotonic() < deadline:
             time.sleep(0.1)
 
     def stop(self) -> None:
+        for future in self.futures:
+            future.cancel()
+        time.sleep(0.5)  # the cancellations run before the loop stops
         self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
 
 
 @contextmanager

@@ -218,3 +218,12 @@ def test_a_reload_keeps_leading_and_the_lead_link_moves_it(browser, class_server
         other.context.close()
     finally:
         context.close()
+
+
+def test_a_class_that_does_not_answer_says_so_and_keeps_the_page(page, class_server):
+    """The stream fails (no such class, or the server is away): the banner says it is
+    retrying, with back-off, and the page keeps its view (never blank)."""
+    open_page(page, f"{class_server.url}/?follow=ZZZZZZ", class_server)
+    page.locator(f'{BANNER}[data-connection="reconnecting"]').wait_for(timeout=30_000)
+    assert "retrying" in page.locator(BANNER).inner_text()
+    assert page.locator(f"{MAP}[data-draws]").first.is_visible()
