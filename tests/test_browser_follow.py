@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from _classes import new_class
 from _server import StreamlitServer, start_streamlit, wait_for_app
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -220,10 +221,15 @@ def test_a_reload_keeps_leading_and_the_lead_link_moves_it(browser, class_server
         context.close()
 
 
-def test_a_class_that_does_not_answer_says_so_and_keeps_the_page(page, class_server):
-    """The stream fails (no such class, or the server is away): the banner says it is
-    retrying, with back-off, and the page keeps its view (never blank)."""
-    open_page(page, f"{class_server.url}/?follow=ZZZZZZ", class_server)
+def test_a_broken_stream_says_reconnecting_and_comes_back(page, class_server):
+    """The stream fails (here: refused by the browser; a server away, a proxy cut): the
+    banner says it is reconnecting, the page keeps its view, and the page retries (with
+    back-off) until the stream is back, then follows again."""
+    code, _lead = new_class(class_server.url)
+    page.route("**/api/classes/*/events*", lambda route: route.abort())
+    open_page(page, f"{class_server.url}/?follow={code}", class_server)
     page.locator(f'{BANNER}[data-connection="reconnecting"]').wait_for(timeout=30_000)
     assert "retrying" in page.locator(BANNER).inner_text()
-    assert page.locator(f"{MAP}[data-draws]").first.is_visible()
+    assert page.locator(f"{MAP}[data-draws]").first.is_visible()  # never a blank page
+    page.unroute("**/api/classes/*/events*")
+    page.locator(f'{BANNER}[data-connection="open"][data-mode="follow"]').wait_for(timeout=60_000)

@@ -374,7 +374,7 @@ class FollowBanner {
           : state.frame !== undefined
             ? { kind: "frame", frame: state.frame }
             : null;
-    if (control) window.dispatchEvent(new CustomEvent("mv-control", { detail: control }));
+    
   }
 
   maybeBreakAway(event) {
