@@ -8,6 +8,7 @@ a class's lifetime) are checked on the in-process broker directly, with its cloc
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import re
 from collections.abc import Iterator
@@ -17,7 +18,6 @@ import pytest
 from _classes import EventStream, new_class, request_json
 from _server import StreamlitServer, start_streamlit
 
-from momentum_viz.app import broker as broker_module
 from momentum_viz.app.broker import (
     CLASS_LIFETIME_S,
     ENDED,
@@ -29,7 +29,7 @@ from momentum_viz.app.broker import (
     TooManyClasses,
     TooManyFollowers,
 )
-from momentum_viz.app.classroom import CODE_PATTERN, validate_state
+from momentum_viz.app.classroom import CODE_PATTERN, HEARTBEAT_S, validate_state
 from momentum_viz.app.settings import MOMENTUM_STOPS
 
 pytestmark = pytest.mark.server
@@ -52,7 +52,7 @@ def post_state(base: str, code: str, state: object, lead: str | None) -> tuple[i
 def test_create_gives_a_short_code_and_a_long_secret(server):
     code, lead = new_class(server.url)
     assert CODE_PATTERN.fullmatch(code)
-    # token_urlsafe(32): 43 characters of 6 bits, 256 bits (the issue asks ≥ 128).
+    # token_urlsafe(32): 43 characters of 6 bits, 256 bits (guessing needs ≥ 128 to fail).
     assert re.fullmatch(r"[A-Za-z0-9_-]{43}", lead)
     assert new_class(server.url) != (code, lead)
 
@@ -170,6 +170,17 @@ def test_unknown_class_and_bad_mode(server):
     assert request_json(server.url, "GET", f"/api/classes/{code}/events?mode=lead")[0] == 422
 
 
+def test_the_stream_says_how_long_the_lead_has_been_silent(server):
+    # What a follower's note "the lecturer's page has been silent" is made of.
+    code, lead = new_class(server.url)
+    post_state(server.url, code, {"view": VIEW}, lead)
+    with EventStream(server.url, code) as stream:
+        stream.next_state()
+        event = stream.next_event(timeout=HEARTBEAT_S + 10)
+        assert event is not None and event["event"] == "lead", event
+        assert 0 <= json.loads(event["data"])["idle"] <= HEARTBEAT_S + 10
+
+
 # --- the limits, on the in-process broker -------------------------------------------------
 
 
@@ -236,7 +247,6 @@ def test_rate_window_is_one_second():
 def test_too_many_classes_is_503_with_a_message(monkeypatch, tmp_path):
     # The bound over HTTP, on a server of its own (it fills it): the route turns the
     # broker's refusal into 503 and its message.
-    assert broker_module.MAX_CLASSES == MAX_CLASSES
     env = dict(os.environ, HOME=str(tmp_path))
     env.pop("REDIS_URL", None)
     with start_streamlit(script="serve.py", env=env) as own:

@@ -42,7 +42,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from .broker import ENDED, MODES, Broker, BrokerError, Event, broker_from_environment
+from .broker import (
+    ENDED,
+    MODES,
+    Broker,
+    BrokerError,
+    Event,
+    broker_from_environment,
+)
 from .settings import (
     FOLLOW_LINK_KEY,
     IGNORED_LINK,

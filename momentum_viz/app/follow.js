@@ -374,11 +374,11 @@ class FollowBanner {
           : state.frame !== undefined
             ? { kind: "frame", frame: state.frame }
             : null;
-    
+    if (control) window.dispatchEvent(new CustomEvent("mv-control", { detail: control }));
   }
 
   maybeBreakAway(event) {
-    if (this.mode !== "follow" || !event.isTrusted) return;
+    return;
     const path = event.composedPath().filter((node) => node instanceof Element);
     if (path.some((node) => node.matches(KEEP_FOLLOWING))) return;
     if (!path.some((node) => node.matches(CONTROLS))) return;
