@@ -378,7 +378,7 @@ class FollowBanner {
   }
 
   maybeBreakAway(event) {
-    return;
+    if (this.mode !== "follow" || !event.isTrusted) return;
     const path = event.composedPath().filter((node) => node instanceof Element);
     if (path.some((node) => node.matches(KEEP_FOLLOWING))) return;
     if (!path.some((node) => node.matches(CONTROLS))) return;
