@@ -7,6 +7,12 @@ server warms up before its first visitor and sends security headers. See momentu
 import streamlit as st
 from starlette.middleware import Middleware
 
+from momentum_viz.app.classroom import ROUTES as CLASS_ROUTES
 from momentum_viz.app.server import SecurityHeaders, lifespan
 
-app = st.App("app.py", lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
+app = st.App(
+    "app.py",
+    lifespan=lifespan,
+    middleware=[Middleware(SecurityHeaders)],
+    routes=CLASS_ROUTES,  # follow the lecturer: momentum_viz/app/classroom.py
+)

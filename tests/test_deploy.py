@@ -531,11 +531,31 @@ def test_streamlit_accepts_config(tmp_path: Path) -> None:
 # == deploy/kubernetes.yaml ================================================================
 @pytest.fixture(scope="module")
 def manifests() -> dict[str, dict[str, Any]]:
-    with KUBERNETES_YAML.open() as f:
-        docs = [d for d in yaml.safe_load_all(f) if d]
+    """The app's objects by kind (the Redis Deployment and Service of a class are apart:
+    :func:`redis_manifests`)."""
+    docs = [d for d in _all_manifests() if d["metadata"]["name"] == "momentum-viz"]
     kinds = [d["kind"] for d in docs]
     assert len(kinds) == len(set(kinds)), f"one object per kind expected, got {kinds}"
     return {d["kind"]: d for d in docs}
+
+
+def _all_manifests() -> list[dict[str, Any]]:
+    with KUBERNETES_YAML.open() as f:
+        return [d for d in yaml.safe_load_all(f) if d]
+
+
+def test_redis_for_classes_and_the_app_finds_it(container: dict[str, Any]) -> None:
+    """Follow the lecturer across replicas: a Redis Deployment and Service, and REDIS_URL."""
+    redis = {
+        d["kind"]: d for d in _all_manifests() if d["metadata"]["name"] == "momentum-viz-redis"
+    }
+    assert set(redis) == {"Deployment", "Service"}
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    port = redis["Service"]["spec"]["ports"][0]["port"]
+    assert env["REDIS_URL"] == f"redis://momentum-viz-redis:{port}/0"
+    pod = redis["Deployment"]["spec"]["template"]
+    assert redis["Service"]["spec"]["selector"] == pod["metadata"]["labels"]
+    assert pod["spec"]["containers"][0]["image"].startswith("redis:")
 
 
 @pytest.fixture(scope="module")

@@ -48,6 +48,7 @@ from .settings import (
     DEFAULT_BOUND_VALUES,
     DEFAULT_EXPRESSION,
     ECHO_CHARS,
+    FOLLOW_LINK_KEY,
     IGNORED_LINK,
     MAX_LINK_CHARS,
     MAX_LINK_FIELDS,
@@ -303,7 +304,9 @@ def _surface_rules(get: Mapping[str, str], base: Settings | None, notes: list[st
 
 def _link_notes(get: Mapping[str, str], notes: list[str]) -> None:
     """Notes on parameters no field declares, and on a link the server refused."""
-    unknown = [name for name in get if name not in _BY_LINK and name != IGNORED_LINK]
+    unknown = [
+        name for name in get if name not in _BY_LINK and name not in (IGNORED_LINK, FOLLOW_LINK_KEY)
+    ]
     if unknown:
         noun = "parameter" if len(unknown) == 1 else f"{len(unknown):,} parameters"
         notes.append(f"unknown link {noun} ignored: {echo_list(unknown)}.")

@@ -16,6 +16,7 @@ import streamlit as st
 from ..numerics.optimizer import Run
 from . import (  # noqa: F401 (streamlit_internals: pandas before any script thread)
     deck_session,
+    follow,
     lecture_panel,
     present,
     sidebar,
@@ -152,7 +153,7 @@ def header(settings: Settings, notes: list[str]) -> None:
     scenario = SCENARIOS.get(settings.scenario)
     if scenario is not None and not changes_from(scenario, settings):
         st.success(f"**{scenario.title}.** {scenario.lead}")
-    elif not settings.lecture:
+    elif not settings.lecture and follow.followed_code() is None:
         st.title("Momentum, made visible")
         st.caption(
             "Press ▶ Play under the map; move α and γ in the sidebar. "
@@ -171,7 +172,7 @@ def run_app() -> None:
     settings = sidebar.render()
     lecture_panel.render()
     # The address bar always holds a link that reopens exactly this view (and the deck).
-    params = to_query_params(settings) | deck_session.link_params()
+    params = to_query_params(settings) | deck_session.link_params() | follow.link_params()
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
     draw_or_refuse(settings, lambda: _main(settings, notes))
@@ -184,6 +185,7 @@ def run_app() -> None:
 def _main(settings: Settings, notes: list[str]) -> None:
     """The runs, the header and the open tab."""
     runs = runs_for(settings)
+    follow.render(settings)  # a follower's banner, or the lecturer's class panels
     if deck_session.presented() is None:
         header(settings, notes)
     else:  # present mode: the slide's title line instead of the page's

@@ -64,6 +64,8 @@ DEFAULT_BOUND_VALUES = (*DEFAULT_BOUNDS[0], *DEFAULT_BOUNDS[1])
 # the defaults without a word. The server (momentum_viz.app.server) redirects such a link
 # to ``/?<IGNORED_LINK>=1``, and this parameter turns into a note.
 IGNORED_LINK = "link-ignored"
+# /?follow=<class code> opens the page following a lecturer (app/follow.py); not a setting.
+FOLLOW_LINK_KEY = "follow"
 MAX_LINK_FIELDS = 1000
 MAX_LINK_CHARS = 8000  # below the 8 KiB request line of ingress-nginx and other proxies
 

@@ -282,6 +282,12 @@ def init_state() -> list[str]:
     return deck_notes + notes
 
 
+def store_followed(settings: Settings, keep: Collection[str]) -> None:
+    """A followed lecturer's view (a callback of app/follow.py): every widget takes it,
+    except those in ``keep`` (the follower's own layout)."""
+    _store(settings, keep=keep)
+
+
 # --- sidebar callbacks ---------------------------------------------------------------
 
 
