@@ -93,6 +93,9 @@ def drag_gamma(lecturer, followers, server) -> set[str]:
     thumb = lecturer.locator(
         '[data-testid="stSidebar"] .st-key-momentum [data-testid="stSliderThumbValue"]'
     )
+    # The sidebar may be scrolled down (to the class panel, below the lecture settings):
+    # a mouse drag needs the thumb on screen.
+    thumb.scroll_into_view_if_needed()
     box = thumb.locator("..").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     lecturer.mouse.move(x, y)
