@@ -739,7 +739,7 @@ def _shown_ms(duration: float) -> float:
     return math.floor(duration / _REFRESH_MS + 1) * _REFRESH_MS
 
 
-@pytest.mark.parametrize("speed", [0.5, 1.0, 2.0])
+@pytest.mark.parametrize("speed", [0.25, 0.5, 1.0, 2.0])
 @pytest.mark.parametrize("steps", [40, 300, 1000, 2000])
 def test_play_replays_the_whole_run_in_seven_seconds_over_speed(speed, steps):
     from momentum_viz.views.race import replay_frames
