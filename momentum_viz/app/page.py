@@ -14,7 +14,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from ..numerics.optimizer import Run
-from . import sidebar, state, streamlit_internals  # noqa: F401 (pandas before any script thread)
+from . import screens, sidebar, state, streamlit_internals  # noqa: F401 (pandas before any script thread)
 from .compute import runs_for
 from .formula_guard import draw_or_refuse, recover_from_failed_formula
 from .notes import scenario_note, surface_note
@@ -136,7 +136,7 @@ def header(settings: Settings, notes: list[str]) -> None:
     the scenario's title and lead while its settings hold, else the app's title and how
     to use the page (lecture mode: nothing but the scenario's lead). Then notes about
     the link."""
-    st.html(PAGE_CSS)
+    st.html(PAGE_CSS + screens.FORCED_COLORS_CSS)
     scenario = SCENARIOS.get(settings.scenario)
     if scenario is not None and not changes_from(scenario, settings):
         st.success(f"**{scenario.title}.** {scenario.lead}")
@@ -163,7 +163,7 @@ def run_app() -> None:
         st.query_params.from_dict(params)
     draw_or_refuse(settings, lambda: _main(settings, notes))
     # At the foot of the page: the script's (empty) element adds no gap above the content.
-    st.html(TOUCH_SCRIPT, unsafe_allow_javascript=True)
+    st.html(TOUCH_SCRIPT + screens.SCROLL_BOX_SCRIPT, unsafe_allow_javascript=True)
 
 
 def _main(settings: Settings, notes: list[str]) -> None:
