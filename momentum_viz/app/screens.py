@@ -37,26 +37,40 @@ FORCED_COLORS_CSS = """
 </style>
 """
 
-# A code box wider than a phone's column scrolls sideways, and its scrolling element (the
-# <pre> inside Streamlit's focusable stCode box) could not be reached by keyboard, so its
-# right-hand side was out of reach without a mouse (axe-core: scrollable-region-focusable).
-# Each such box gets a tab stop and a name; once per page, and again whenever Streamlit
-# draws a new one. Ours, constant text.
+# A code box or a table wider than a phone's column scrolls sideways, and its scrolling
+# element (the <pre> inside Streamlit's stCode box; the conventions table's wrapper) could
+# not be reached by keyboard, so its right-hand side was out of reach without a mouse
+# (axe-core: scrollable-region-focusable). Each one that scrolls gets a tab stop and a name,
+# and loses them when it no longer scrolls (no needless tab stop on a wide screen); checked
+# whenever Streamlit draws something and when the window changes size. Ours, constant text.
 SCROLL_BOX_SCRIPT = """
 <script>
 (() => {
   if (window.momentumVizScrollBoxes) return;
   window.momentumVizScrollBoxes = true;
-  const name = (box) => {
-    for (const pre of box.querySelectorAll("pre")) {
-      if (pre.hasAttribute("tabindex")) continue;
-      pre.setAttribute("tabindex", "0");
-      pre.setAttribute("role", "region");
-      pre.setAttribute("aria-label", "Script (scrolls sideways)");
+  const boxes = {
+    '[data-testid="stCode"] pre': "Script (scrolls sideways)",
+    '[data-testid="stTable"] > div': "Table (scrolls sideways)",
+  };
+  const reach = (box, name) => {
+    const scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    const ours = box.hasAttribute("data-mv-scroll");
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", name);
+      box.setAttribute("data-mv-scroll", "");
+    } else if (!scrolls && ours) {
+      for (const a of ["tabindex", "role", "aria-label", "data-mv-scroll"]) box.removeAttribute(a);
     }
   };
-  const all = () => document.querySelectorAll('[data-testid="stCode"]').forEach(name);
+  const all = () => {
+    for (const [selector, name] of Object.entries(boxes)) {
+      document.querySelectorAll(selector).forEach((box) => reach(box, name));
+    }
+  };
   new MutationObserver(all).observe(document.body, { childList: true, subtree: true });
+  window.addEventListener("resize", all);
   all();
 })();
 </script>
