@@ -14,8 +14,8 @@ from io import BytesIO
 
 import numpy as np
 import pytest
-from PIL import Image
 from _server import wait_for_app
+from PIL import Image
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 

@@ -53,7 +53,8 @@ SCROLL_BOX_SCRIPT = """
     '[data-testid="stTable"] > div': "Table (scrolls sideways)",
   };
   const reach = (box, name) => {
-    const scrolls = box.scrollWidth > box.clientWidth + 1 || box.scrollHeight > box.clientHeight + 1;
+    const scrolls = box.scrollWidth > box.clientWidth + 1
+      || box.scrollHeight > box.clientHeight + 1;
     const ours = box.hasAttribute("data-mv-scroll");
     if (scrolls && !box.hasAttribute("tabindex")) {
       box.setAttribute("tabindex", "0");
