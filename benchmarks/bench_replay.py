@@ -6,8 +6,9 @@ opens it from ``file://`` in Chromium (Playwright, Debian's /usr/bin/chromium) a
 1280×720, clicks ▶ Play and times it until the button says ▶ Play again (the replay's
 end). The page's live map is the same component, so this is its replay too.
 
-Goal: 1× replays the whole run in about 7 s (6–8 s), 0.5× in about 14 s, 2× in about
-3.5 s: the map replays by the browser's clock (``replay_ms`` / speed), not by frames.
+Goal: 1× replays the whole run in about 7 s (6–8 s), 0.25× in about 28 s, 0.5× in about
+14 s, 2× in about 3.5 s: the map replays by the browser's clock (``replay_ms`` / speed),
+not by frames.
 
 Run: ``.venv/bin/python benchmarks/bench_replay.py`` (from the project root;
 ``--repeat N`` replays per setting, ``--steps N``).
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from harness.streamlit_server import CHROMIUM_ARGS, chromium_path
 from momentum_viz.app.exports import offline_map_file
-from momentum_viz.app.settings import Settings
+from momentum_viz.app.settings import SPEEDS, Settings
 from momentum_viz.views.race import REPLAY_MS
 
 # Click Play (as a user would) and wait for the end of the replay.
@@ -49,7 +50,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium_path(), args=list(CHROMIUM_ARGS))
         page = browser.new_page(viewport={"width": 1280, "height": 720})
-        for speed in (0.5, 1.0, 2.0):
+        for speed in SPEEDS:
             settings = Settings(
                 methods=("sgd", "momentum", "nesterov"), steps=args.steps, speed=speed
             )

@@ -454,6 +454,9 @@ def test_replay_speed_changes_play_and_is_kept_in_the_link():
     assert at.query_params["speed"] == "2"
     at.segmented_control(key="speed").set_value(0.5).run()
     assert at.query_params["speed"] == "0.5" and _race(at)["replay_ms"] == REPLAY_MS * 2
+    at.segmented_control(key="speed").set_value(0.25).run()  # slowest: step by step
+    assert at.query_params["speed"] == "0.25" and _race(at)["replay_ms"] == REPLAY_MS * 4
+    at.segmented_control(key="speed").set_value(0.5).run()
     # A new surface keeps the speed; the link reopens it.
     at.selectbox(key="surface").set_value("multiwell").run()
     assert at.segmented_control(key="speed").value == 0.5

@@ -692,6 +692,26 @@ def test_surface3d_draws_each_core_run_on_a_log_scaled_surface():
         assert np.all(np.diff(z[np.argsort(values, kind="stable")]) >= 0)
 
 
+@pytest.mark.parametrize("name", ["multiwell", "rosenbrock", "himmelblau"])
+def test_surface3d_keeps_its_tick_labels_apart_and_the_camera_close(name):
+    surface = surfaces.get_surface(name)
+    fig = surface3d_figure(surface, core_paths(name, steps=50), resolution=20)
+    scene = fig.layout.scene
+    for axis in (scene.xaxis, scene.yaxis, scene.zaxis):
+        assert axis.nticks <= 5 and axis.tickfont.size <= 14
+    # J's labels stay off the box's bottom and top corners, where x's first label sits: by
+    # hand, no value within a fifth of a step of either end of the range.
+    lo, hi = scene.zaxis.range
+    ticks = np.asarray(scene.zaxis.tickvals)
+    step = np.diff(ticks).min()
+    assert 2 <= len(ticks) <= 6
+    assert ticks.min() > lo + 0.2 * step and ticks.max() < hi - 0.2 * step
+    # Closer than plotly's default eye (1.25, 1.25, 1.25), 2.17 from the centre: the surface
+    # fills more of its box.
+    eye = scene.camera.eye
+    assert math.hypot(eye.x, eye.y, eye.z) < 1.9
+
+
 def test_surface3d_paths_lie_just_above_the_surface():
     # By hand, on the bowl J = x²/2 + 2y² (κ = 4, not rotated, J* = 0) with a 3 × 3 mesh on
     # [−4, 4]²: the nodes' J are 0, 8 (×2), 32 (×2) and 40 (×4), median 32, so the offset
@@ -739,7 +759,7 @@ def _shown_ms(duration: float) -> float:
     return math.floor(duration / _REFRESH_MS + 1) * _REFRESH_MS
 
 
-@pytest.mark.parametrize("speed", [0.5, 1.0, 2.0])
+@pytest.mark.parametrize("speed", [0.25, 0.5, 1.0, 2.0])
 @pytest.mark.parametrize("steps", [40, 300, 1000, 2000])
 def test_play_replays_the_whole_run_in_seven_seconds_over_speed(speed, steps):
     from momentum_viz.views.race import replay_frames

@@ -227,16 +227,17 @@ def test_lecture_mode_in_links():
 
 
 def test_replay_speed_in_links():
-    for raw, speed in (("0.5", 0.5), ("1", 1.0), ("2", 2.0), ("2.0", 2.0)):
+    for raw, speed in (("0.25", 0.25), ("0.5", 0.5), ("1", 1.0), ("2", 2.0), ("2.0", 2.0)):
         settings, notes = from_query_params({"speed": raw})
         assert (settings.speed, notes) == (speed, [])
     assert to_query_params(Settings(speed=0.5))["speed"] == "0.5"
+    assert to_query_params(Settings(speed=0.25))["speed"] == "0.25"
     assert to_query_params(Settings(speed=2.0))["speed"] == "2"
     assert "speed" not in to_query_params(Settings())  # 1×: not in the link
-    for raw in ("3", "fast", "-1", "nan", "1e0", "٢"):
+    for raw in ("3", "0.1", ".25", "fast", "-1", "nan", "1e0", "٢"):
         settings, notes = from_query_params({"speed": raw})
         assert settings.speed == 1.0
-        assert notes == [f"speed = {raw!r} is not one of 0.5, 1, 2: ignored."]
+        assert notes == [f"speed = {raw!r} is not one of 0.25, 0.5, 1, 2: ignored."]
 
 
 def test_kappa_in_a_link_is_ignored_off_the_bowl():

@@ -295,3 +295,11 @@ def test_ema_form_matches_with_alpha_over_one_minus_beta(beta: float) -> None:
     assert np.abs(wrong - run.positions[-1]).max() > 1e-3
     assert "α / (1 − γ)" in EMA_NOTE
     assert any("α / (1 − β)" in row["where α enters"] for row in CONVENTIONS)
+
+
+def test_the_conventions_table_names_every_column():
+    # A screen reader reads each cell with its column's header: none may be empty, and
+    # every row has the same columns in the same order.
+    columns = list(CONVENTIONS[0])
+    assert all(name.strip() for name in columns), columns
+    assert all(list(row) == columns for row in CONVENTIONS)

@@ -368,9 +368,10 @@ class LiveMap {
     drawMinimaAndMarkers(ctx, layout, surface.header, race, paths, upTo);
     drawOffMapNote(ctx, layout, this.offMap(paths, layout.bounds));
     ctx.restore();
-    drawAxes(ctx, layout, surface.header.colors.text);
+    const text = mapTextColor(surface.header.colors.text);
+    drawAxes(ctx, layout, text);
     drawColorbar(ctx, surface.header, layout.left + layout.width + 0.6 * layout.font, layout.top,
-                 layout.height, layout.font, surface.header.colors.text);
+                 layout.height, layout.font, text);
     this.publish(layout, surface.header);
   }
 
@@ -506,6 +507,20 @@ function drawOffMapNote(ctx, layout, labels) {
   ctx.fillStyle = "#8B0000";
   ctx.textBaseline = "middle";
   ctx.fillText(note, layout.left + 10, layout.top + 4 + font * 0.7);
+}
+
+// The colour of the map's text, frame and ticks, which stand on the page behind the canvas.
+// Under forced colours (Windows High Contrast) the browser paints that page in the user's
+// Canvas colour, often black, and leaves the canvas alone: the text takes the user's
+// CanvasText, read off a probe element (a canvas cannot name system colours itself).
+function mapTextColor(fallback) {
+  if (!window.matchMedia || !window.matchMedia("(forced-colors: active)").matches) return fallback;
+  const probe = document.createElement("span");
+  probe.style.color = "CanvasText";
+  document.body.appendChild(probe);
+  const color = getComputedStyle(probe).color;
+  probe.remove();
+  return color || fallback;
 }
 
 // The frame round the drawing area and the ticks of both axes with their labels.

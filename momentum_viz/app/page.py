@@ -19,6 +19,7 @@ from . import (  # noqa: F401 (streamlit_internals: pandas before any script thr
     follow,
     lecture_panel,
     present,
+    screens,
     sidebar,
     state,
     streamlit_internals,
@@ -149,7 +150,7 @@ def header(settings: Settings, notes: list[str]) -> None:
     the scenario's title and lead while its settings hold, else the app's title and how
     to use the page (lecture mode: nothing but the scenario's lead). Then notes about
     the link."""
-    st.html(PAGE_CSS)
+    st.html(PAGE_CSS + screens.FORCED_COLORS_CSS)
     scenario = SCENARIOS.get(settings.scenario)
     if scenario is not None and not changes_from(scenario, settings):
         st.success(f"**{scenario.title}.** {scenario.lead}")
@@ -177,7 +178,7 @@ def run_app() -> None:
         st.query_params.from_dict(params)
     draw_or_refuse(settings, lambda: _main(settings, notes))
     # At the foot of the page: the script's (empty) element adds no gap above the content.
-    st.html(TOUCH_SCRIPT, unsafe_allow_javascript=True)
+    st.html(TOUCH_SCRIPT + screens.SCROLL_BOX_SCRIPT, unsafe_allow_javascript=True)
     if deck_session.presented() is None:  # in present mode the keys sit beside the title
         present.keys(settings)
 

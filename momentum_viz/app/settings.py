@@ -120,8 +120,9 @@ THEORY_POINTS: dict[str, str] = {
     "minimum": "the minimum nearest to where the run ends",
     "start": "the start point",
 }
-# How fast the race map replays: 1× is about 7 s whatever the number of steps.
-SPEEDS = (0.5, 1.0, 2.0)
+# How fast the race map replays: 1× is about 7 s whatever the number of steps; 0.25× (28 s)
+# lets a lecturer talk through the run step by step.
+SPEEDS = (0.25, 0.5, 1.0, 2.0)
 # What the custom surface's box bounds and the view's choices have in common.
 _BOUND = {
     "kind": NUMBER,

@@ -59,35 +59,35 @@ FRAMEWORKS: tuple[Framework, ...] = ("pytorch", "keras", "optax")
 #: velocity's sign and scaling, where α enters, and what Nesterov stores.
 CONVENTIONS: tuple[dict[str, str], ...] = (
     {
-        "": "this app",
+        "convention": "this app",
         "velocity": "v ← γv + α∇J (parameter units, points uphill)",
         "where α enters": "inside v",
         "step": "θ ← θ − v",
         "Nesterov stores": "θ (gradient taken at θ − γv)",
     },
     {
-        "": "PyTorch SGD",
+        "convention": "PyTorch SGD",
         "velocity": "buf ← γ·buf + ∇J  (v = α·buf)",
         "where α enters": "at the step, outside buf",
         "step": "p ← p − α·buf",
         "Nesterov stores": "look-ahead p = θ − γv  (θ = p + γα·buf)",
     },
     {
-        "": "Keras 3 SGD",
+        "convention": "Keras 3 SGD",
         "velocity": "m ← γm − α∇J  (v = −m)",
         "where α enters": "inside m, with a minus sign",
         "step": "p ← p + m",
         "Nesterov stores": "look-ahead p = θ − γv  (θ = p − γm)",
     },
     {
-        "": "optax sgd",
+        "convention": "optax sgd",
         "velocity": "t ← γt + ∇J  (v = α·t)",
         "where α enters": "at the step: scale(−α)",
         "step": "p ← p − α·t",
         "Nesterov stores": "look-ahead p = θ − γv  (θ = p + γα·t)",
     },
     {
-        "": "“EMA” form (some courses)",
+        "convention": "“EMA” form (some courses)",
         "velocity": "v ← βv + (1 − β)∇J  (v = average gradient)",
         "where α enters": "at the step: matches this app with γ = β, α_EMA = α / (1 − β)",
         "step": "θ ← θ − α_EMA·v",

@@ -1,0 +1,78 @@
+"""What the page adds so it stays usable on every student's screen: high contrast (forced
+colours) and a phone's scrolling code box.
+
+Constant text only (no user data). The selectors are Streamlit 1.67's data-testid and ARIA
+attributes (see streamlit_internals.py for the other places the app relies on its DOM);
+tests/test_browser_a11y.py fails if an upgrade moves them.
+"""
+
+from __future__ import annotations
+
+# Forced colours (Windows High Contrast; Chromium's forced-colors emulation): the browser
+# replaces every background with the system's Canvas colour, and Streamlit draws a slider's
+# track, its filled part and its thumb, and a selected pill or segment, with backgrounds
+# only, so the α, γ, Steps and σ sliders vanished (only their numbers stayed) and a selected
+# method looked unselected. These keep their own colours (forced-color-adjust: none) and
+# take system colours the user chose: the track CanvasText (GrayText would be too faint on
+# some themes), the thumb Highlight ringed in CanvasText, a selected choice Highlight with
+# HighlightText and a border, so it differs from an unselected one by fill, not hue alone.
+FORCED_COLORS_CSS = """
+<style>
+@media (forced-colors: active) {
+  [data-testid="stSlider"] [role="group"] > [data-orientation] > div:first-child {
+    forced-color-adjust: none; background: CanvasText !important;
+  }
+  [data-testid="stSlider"] [role="group"] > [data-orientation] > div:has(input[type="range"]) {
+    forced-color-adjust: none; background: Highlight !important;
+    border: 2px solid CanvasText !important;
+  }
+  [data-testid="stButtonGroup"] button:is([aria-pressed="true"], [aria-checked="true"]) {
+    forced-color-adjust: none; background: Highlight !important; color: HighlightText !important;
+    border: 3px solid CanvasText !important;
+  }
+  [data-testid="stButtonGroup"] button:is([aria-pressed="true"], [aria-checked="true"]) * {
+    color: HighlightText !important;
+  }
+}
+</style>
+"""
+
+# A code box or a table wider than a phone's column scrolls sideways, and its scrolling
+# element (the <pre> inside Streamlit's stCode box; the conventions table's wrapper) could
+# not be reached by keyboard, so its right-hand side was out of reach without a mouse
+# (axe-core: scrollable-region-focusable). Each one that scrolls gets a tab stop and a name,
+# and loses them when it no longer scrolls (no needless tab stop on a wide screen); checked
+# whenever Streamlit draws something and when the window changes size. Ours, constant text.
+SCROLL_BOX_SCRIPT = """
+<script>
+(() => {
+  if (window.momentumVizScrollBoxes) return;
+  window.momentumVizScrollBoxes = true;
+  const boxes = {
+    '[data-testid="stCode"] pre': "Script (scrolls sideways)",
+    '[data-testid="stTable"] > div': "Table (scrolls sideways)",
+  };
+  const reach = (box, name) => {
+    const scrolls = box.scrollWidth > box.clientWidth + 1
+      || box.scrollHeight > box.clientHeight + 1;
+    const ours = box.hasAttribute("data-mv-scroll");
+    if (scrolls && !box.hasAttribute("tabindex")) {
+      box.setAttribute("tabindex", "0");
+      box.setAttribute("role", "region");
+      box.setAttribute("aria-label", name);
+      box.setAttribute("data-mv-scroll", "");
+    } else if (!scrolls && ours) {
+      for (const a of ["tabindex", "role", "aria-label", "data-mv-scroll"]) box.removeAttribute(a);
+    }
+  };
+  const all = () => {
+    for (const [selector, name] of Object.entries(boxes)) {
+      document.querySelectorAll(selector).forEach((box) => reach(box, name));
+    }
+  };
+  new MutationObserver(all).observe(document.body, { childList: true, subtree: true });
+  window.addEventListener("resize", all);
+  all();
+})();
+</script>
+"""
