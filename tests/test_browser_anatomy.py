@@ -4,9 +4,12 @@ keys that step through it."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 from _server import wait_for_app
+from playwright.sync_api import expect
 
 from momentum_viz import simulate
 from momentum_viz.app.settings import from_query_params, surface_of
@@ -68,9 +71,7 @@ def test_the_still_map_draws_the_arrows_with_their_lengths_on_hover(page, stream
     page.goto(streamlit_process.url + LINK)
     wait_for_app(page, server=streamlit_process)
     canvas = page.locator(MAP).first
-    page.wait_for_function(
-        f"() => Number(document.querySelector('{MAP}')?.dataset.arrows) > 0", timeout=30_000
-    )
+    expect(canvas).to_have_attribute("data-arrows", re.compile(r"^[1-9]"), timeout=30_000)
     expected = _expected_header()
     # Every arrow and the look-ahead point; frozen at step 3, zoomed on the step's box.
     assert int(canvas.get_attribute("data-arrows")) == len(expected["arrows"]) + 1 == 9
@@ -83,11 +84,7 @@ def test_the_still_map_draws_the_arrows_with_their_lengths_on_hover(page, stream
     middle = np.add(move["tail"], 0.5 * np.asarray(move["drawn"]))
     page.mouse.move(*_to_page(canvas, *middle))
     pointer = page.locator(".st-key-race_map .mv-pointer").first
-    page.wait_for_function(
-        "() => document.querySelector('.st-key-race_map .mv-pointer')?.textContent",
-        timeout=5_000,
-    )
-    assert pointer.text_content() == move["hover"]
+    expect(pointer).to_have_text(move["hover"], timeout=5_000)
     assert f"length {move['length']:.4g}" in move["hover"]
 
 
@@ -95,9 +92,7 @@ def test_a_click_on_the_still_map_sets_the_start(page, streamlit_process):
     page.goto(streamlit_process.url + LINK)
     wait_for_app(page, server=streamlit_process)
     canvas = page.locator(MAP).first
-    page.wait_for_function(
-        f"() => Number(document.querySelector('{MAP}')?.dataset.arrows) > 0", timeout=30_000
-    )
+    expect(canvas).to_have_attribute("data-arrows", re.compile(r"^[1-9]"), timeout=30_000)
     xmin, xmax, ymin, ymax = map(float, canvas.get_attribute("data-bounds").split(","))
     # A point of the zoomed box, away from the arrows' middle: a quarter in from its corner.
     target = (xmin + 0.25 * (xmax - xmin), ymin + 0.25 * (ymax - ymin))
@@ -115,9 +110,7 @@ def test_a_click_on_the_still_map_sets_the_start(page, streamlit_process):
 def test_arrow_keys_step_through_the_anatomy(page, streamlit_process):
     page.goto(streamlit_process.url + LINK)
     wait_for_app(page, server=streamlit_process)
-    page.wait_for_function(
-        f"() => document.querySelector('{MAP}')?.dataset.step === '3'", timeout=30_000
-    )
+    expect(page.locator(MAP).first).to_have_attribute("data-step", "3", timeout=30_000)
     assert _step(page) == "3"
     _key(page, "ArrowRight", streamlit_process)
     page.wait_for_function(
@@ -126,9 +119,7 @@ def test_arrow_keys_step_through_the_anatomy(page, streamlit_process):
     )
     assert "anatomy_step=4" in page.url
     # The map follows: frozen at step 4 now.
-    page.wait_for_function(
-        f"() => document.querySelector('{MAP}')?.dataset.step === '4'", timeout=15_000
-    )
+    expect(page.locator(MAP).first).to_have_attribute("data-step", "4", timeout=15_000)
     _key(page, "ArrowLeft", streamlit_process)
     _key(page, "ArrowLeft", streamlit_process)
     page.wait_for_function(
