@@ -273,6 +273,24 @@ def family_blob(
     return encode(header, {"points": points, "offsets": np.asarray(offsets, dtype=np.int32)})
 
 
+def _method_styles(paths: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Each method's key, label and line style, in the race's order."""
+    methods = []
+    for order, method in enumerate(paths):
+        color, name, dash, symbol = method_style(method, order)
+        methods.append(
+            {
+                "key": method,
+                "label": name,
+                "color": color,
+                "dash": dash,
+                "symbol": symbol,
+                "width": line_width(method),
+            }
+        )
+    return methods
+
+
 def race_blob(
     surface: Surface,
     paths: Mapping[str, np.ndarray],
@@ -302,19 +320,7 @@ def race_blob(
     ``anatomy`` (:func:`.anatomy.anatomy_header`), when given, freezes the map at its
     step, zoomed on its box, with the step's arrows drawn and no replay.
     """
-    methods = []
-    for order, method in enumerate(paths):
-        color, name, dash, symbol = method_style(method, order)
-        methods.append(
-            {
-                "key": method,
-                "label": name,
-                "color": color,
-                "dash": dash,
-                "symbol": symbol,
-                "width": line_width(method),
-            }
-        )
+    methods = _method_styles(paths)
     lengths = {len(path) for path in paths.values()}
     if len(lengths) > 1:
         raise ValueError(f"all paths must have the same length; got {sorted(lengths)}")
