@@ -25,7 +25,7 @@ from pathlib import Path
 from harness.streamlit_server import CHROMIUM_ARGS, chromium_path
 from momentum_viz.app.exports import offline_map_file
 from momentum_viz.app.settings import SPEEDS, Settings
-from momentum_viz.views.race import REPLAY_MS
+from momentum_viz.views.live_map import REPLAY_MS
 
 # Click Play (as a user would) and wait for the end of the replay.
 PLAY_JS = """async () => {

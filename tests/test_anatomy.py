@@ -102,81 +102,90 @@ def test_bad_steps_are_refused(step, message):
 # --- the view ----------------------------------------------------------------------------
 
 
-def _figure(step=3, surface="quadratic", steps=20):
-    from momentum_viz.views.anatomy import anatomy_figure
+def _header(step=3, surface="quadratic", steps=20):
+    """The anatomy the live map is sent (views/anatomy.anatomy_header) and the anatomies."""
+    from momentum_viz.views.anatomy import anatomy_header
 
     s = SURFACES[surface]
     runs = {m: simulate(s, m, s.start, lr=s.lr, momentum=s.momentum, steps=steps) for m in METHODS}
     parts = {m: step_anatomy(s, r, m, step, lr=s.lr, momentum=s.momentum) for m, r in runs.items()}
-    fig = anatomy_figure(s, {m: r.positions for m, r in runs.items()}, parts, step)
-    return fig.to_dict(), parts
+    order = {m: i for i, m in enumerate(METHODS)}
+    return anatomy_header(s.bounds, parts, step, order), parts
 
 
-def _arrows(spec):
-    return {
-        (t["meta"]["method"], t["meta"]["part"]): t
-        for t in spec["data"]
-        if isinstance(t.get("meta"), dict) and t["meta"].get("role") == "anatomy"
-    }
+def _arrows(header):
+    arrows = {(a["method"], a["part"]): a for a in header["arrows"]}
+    arrows.update({(look["method"], "lookahead"): look for look in header["lookaheads"]})
+    return arrows
 
 
-def test_figure_draws_each_part_of_each_method_with_a_head_at_its_tip():
+def _box(header):
+    x0, x1, y0, y1 = header["box"]
+    return ((x0, x1), (y0, y1))
+
+
+def test_each_part_of_each_method_is_an_arrow_at_the_maps_scale():
     from momentum_viz.views.anatomy import min_arrow_length
 
-    spec, parts = _figure()
-    arrows = _arrows(spec)
-    heads = {a["name"]: a for a in spec["layout"]["annotations"] if "name" in a}
+    header, parts = _header()
+    arrows = _arrows(header)
     expected = {(m, p) for m in METHODS for p in ("gradient", "carried", "move")}
     expected.discard(("sgd", "carried"))  # SGD carries nothing: no arrow
     expected.add(("nesterov", "lookahead"))
     assert set(arrows) == expected
-    assert not spec.get("frames") and not spec["layout"].get("sliders")  # a still map
-    box = (tuple(spec["layout"]["xaxis"]["range"]), tuple(spec["layout"]["yaxis"]["range"]))
-    floor = min_arrow_length(box)
-    for (method, part), trace in arrows.items():
+    assert header["step"] == 3
+    # Drawn in the parts' order, the move on top.
+    assert [a["part"] for a in header["arrows"]][-3:] == ["move"] * 3
+    floor = min_arrow_length(_box(header))
+    for (method, part), entry in arrows.items():
         a = parts[method]
         if part == "lookahead":
-            np.testing.assert_allclose([trace["x"][0], trace["y"][0]], a.lookahead)
+            np.testing.assert_allclose(entry["point"], a.lookahead)
+            assert f"{a.lookahead[0]:.4g}" in entry["hover"]
             continue
         vector = {"gradient": a.gradient_step, "carried": a.carried, "move": a.move}[part]
         tail = a.gradient_at if part == "gradient" else a.point
-        xy = np.column_stack([trace["x"], trace["y"]])
-        drawn = xy[-1] - xy[0]
+        drawn = np.asarray(entry["drawn"])
         true = float(np.hypot(*vector))
-        np.testing.assert_allclose(xy[0], tail)
-        assert trace["meta"]["length"] == pytest.approx(true, rel=1e-12)
+        np.testing.assert_allclose(entry["tail"], tail)
+        assert entry["length"] == pytest.approx(true, rel=1e-12)
         # Same direction; the true length, or the minimum length for a short arrow.
         np.testing.assert_allclose(drawn / np.hypot(*drawn), vector / true, atol=1e-12)
         assert np.hypot(*drawn) == pytest.approx(max(true, floor), rel=1e-12)
-        assert f"{true:.4g}" in trace["hovertemplate"]
-        head = heads[f"anatomy: {method} {part}"]
-        np.testing.assert_allclose([head["x"], head["y"]], xy[-1])
-        assert head["showarrow"] and head["arrowcolor"] == trace["line"]["color"]
-    # The move arrow ends on θ_{t+1} and the Nesterov gradient on it too (when not
-    # lengthened): the parts are drawn at the map's own scale.
+        assert f"{true:.4g}" in entry["hover"]
+    # The move arrow ends on θ_{t+1} (when not lengthened): the parts are drawn at the
+    # map's own scale.
     for method in METHODS:
-        xy = np.column_stack([arrows[(method, "move")]["x"], arrows[(method, "move")]["y"]])
+        move = arrows[(method, "move")]
         if np.hypot(*parts[method].move) >= floor:
-            np.testing.assert_allclose(xy[-1], parts[method].point + parts[method].move)
+            tip = np.add(move["tail"], move["drawn"])
+            np.testing.assert_allclose(tip, parts[method].point + parts[method].move)
 
 
 def test_a_tiny_step_is_drawn_at_the_minimum_length_with_its_true_length_in_the_hover():
     from momentum_viz.views.anatomy import min_arrow_length
 
-    spec, parts = _figure(step=190, steps=200)
-    box = (tuple(spec["layout"]["xaxis"]["range"]), tuple(spec["layout"]["yaxis"]["range"]))
-    arrows = _arrows(spec)
-    trace = arrows[("sgd", "move")]
+    header, parts = _header(step=190, steps=200)
+    entry = _arrows(header)[("sgd", "move")]
     true = float(np.hypot(*parts["sgd"].move))
-    xy = np.column_stack([trace["x"], trace["y"]])
-    assert true < min_arrow_length(box) / 10
-    assert np.hypot(*(xy[-1] - xy[0])) == pytest.approx(min_arrow_length(box))
-    assert "drawn longer" in trace["hovertemplate"]
-    assert f"length {true:.4g}" in trace["hovertemplate"]
+    assert true < min_arrow_length(_box(header)) / 10
+    assert np.hypot(*entry["drawn"]) == pytest.approx(min_arrow_length(_box(header)))
+    assert "drawn longer" in entry["hover"]
+    assert f"length {true:.4g}" in entry["hover"]
 
 
-def test_the_figure_is_valid_plotly():
-    import plotly.graph_objects as go
+def test_the_race_blob_carries_the_anatomy_and_the_zoom_keeps_the_maps_aspect():
+    from momentum_viz.views.live_map import decode, race_blob
 
-    spec, _ = _figure()
-    go.Figure(spec)  # validates every property
+    header, _ = _header()
+    s = SURFACES["quadratic"]
+    blob = race_blob(
+        s, {"sgd": np.zeros((21, 2))}, lr=0.1, momentum=0.5, start=(0.0, 0.0), replay_ms=7000,
+        drawing_height=400, font_size=18, surface_id="s" * 16, family_ids={}, label="l",
+        sliders={}, anatomy=header,
+    )  # fmt: skip
+    assert decode(blob)[0]["anatomy"] == header  # JSON, exactly as built
+    (xmin, xmax), (ymin, ymax) = s.bounds
+    x0, x1, y0, y1 = header["box"]
+    assert (x1 - x0) / (y1 - y0) == pytest.approx((xmax - xmin) / (ymax - ymin))
+    assert xmin <= x0 < x1 <= xmax and ymin <= y0 < y1 <= ymax

@@ -442,7 +442,7 @@ def test_view_choices_follow_the_user_into_the_address_bar():
 
 
 def test_replay_speed_changes_play_and_is_kept_in_the_link():
-    from momentum_viz.views.race import REPLAY_MS
+    from momentum_viz.views.live_map import REPLAY_MS
 
     at = _app(steps="1000")
     assert at.segmented_control(key="speed").value == 1.0

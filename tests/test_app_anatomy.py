@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 from _apptest import live_map_blobs
 from _apptest import open_app as _app
@@ -20,8 +18,9 @@ LABELS = {"sgd": "SGD", "momentum": "Momentum", "nesterov": "Nesterov"}
 BOWL = {"surface": "quadratic", "methods": "sgd,momentum,nesterov"}
 
 
-def _map_spec(at: AppTest) -> dict:
-    return json.loads(at.get("plotly_chart")[0].proto.spec)
+def _anatomy(at: AppTest) -> dict | None:
+    """The anatomy the live map is sent (the race header's), or None."""
+    return live_map_blobs(at)["race"][0]["anatomy"]
 
 
 def _lines(at: AppTest) -> dict[str, str]:
@@ -46,19 +45,17 @@ def test_toggle_on_next_step_twice_shows_step_two_with_every_arrow_and_its_numbe
     assert at.number_input(key="anatomy_step").value == 2
     assert at.query_params["anatomy"] == "1" and at.query_params["anatomy_step"] == "2"
 
-    spec = _map_spec(at)
-    assert not spec.get("frames")
-    parts = {
-        (t["meta"]["method"], t["meta"]["part"])
-        for t in spec["data"]
-        if isinstance(t.get("meta"), dict) and t["meta"].get("role") == "anatomy"
-    }
-    names = {a.get("name") for a in spec["layout"]["annotations"]}
+    # The live map, frozen at step 2 (no replay, no autoplay), with every arrow.
+    assert [c.key for c in at.get("plotly_chart")] == ["losses"]  # no Plotly map
+    race = live_map_blobs(at)["race"][0]
+    anatomy = race["anatomy"]
+    assert anatomy["step"] == 2 and race["autoplay"] is False
+    parts = {(a["method"], a["part"]) for a in anatomy["arrows"]}
     for method in METHODS:
         for part in ("gradient", "move") + (("carried",) if method != "sgd" else ()):
             assert (method, part) in parts
-            assert f"anatomy: {method} {part}" in names
-    assert ("nesterov", "lookahead") in parts
+    assert [look["method"] for look in anatomy["lookaheads"]] == ["nesterov"]
+    assert "The step 2 of" in race["label"]
 
     # The numbers are the anatomy function's, for the settings in the link.
     s = quadratic()
@@ -78,8 +75,10 @@ def test_toggle_on_next_step_twice_shows_step_two_with_every_arrow_and_its_numbe
 
     at.button(key="anatomy_previous").click().run()
     assert at.number_input(key="anatomy_step").value == 1
+    assert _anatomy(at)["step"] == 1
     at.toggle(key="anatomy").set_value(False).run()
     assert "race" in live_map_blobs(at) and "anatomy" not in at.query_params
+    assert _anatomy(at) is None  # the replaying map again
 
 
 def test_link_round_trip_reopens_the_anatomy_at_its_step():

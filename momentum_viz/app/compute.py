@@ -34,10 +34,8 @@ from ..numerics.maps import (
 )
 from ..numerics.optimizer import Run, simulate
 from ..numerics.summary import settled_step_running_on
-from ..views.anatomy import anatomy_figure
-from ..views.live_map import blob_id, family_blob, race_blob, surface_blob
-from ..views.plotly_internals import SerializedFigure
-from ..views.race import REPLAY_MS, MapSize, map_size
+from ..views.anatomy import anatomy_header
+from ..views.live_map import REPLAY_MS, blob_id, family_blob, race_blob, surface_blob
 from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE
 from .settings import (
     RUN_FIELDS,
@@ -125,10 +123,12 @@ def _map_scale(lecture: bool) -> tuple[int, int]:
     return MAP_DRAWING_HEIGHT, FONT_SIZE
 
 
-def race_map_size(settings: Settings) -> MapSize:
-    """The chart size that fits the race map of these settings exactly."""
+def race_map_width(settings: Settings) -> int:
+    """The live map's width in CSS px at these settings (its margins as ``layout`` in
+    live_map.js sets them, and the drawing area at the surface's aspect)."""
     drawing, font = _map_scale(settings.lecture)
-    return map_size(surface_of(settings), drawing, font)
+    (xmin, xmax), (ymin, ymax) = surface_of(settings).bounds
+    return round((3.4 + 5.2) * font + drawing * (xmax - xmin) / (ymax - ymin))
 
 
 # --- The live race map (redrawn in the browser) ------------------------------------------
@@ -224,6 +224,8 @@ def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
     ids = [blob[:16].decode("ascii") for blob in carried]
     runs = compute_runs(key)
     drawing, font = _map_scale(settings.lecture)
+    # The anatomy's still map: frozen at its step, with its arrows (none without a run).
+    still = settings.anatomy and bool(runs)
     race = race_blob(
         key.surface_object(),
         {method: run.positions for method, run in runs.items()},
@@ -234,11 +236,19 @@ def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
         drawing_height=drawing,
         font_size=font,
         fill_screen=settings.lecture,
-        autoplay=settings.autoplay,
+        autoplay=settings.autoplay and not still,
         surface_id=ids[0],
         family_ids={"momentum": ids[1], "lr": ids[2]},
         label=label,
         sliders={name: slider_input_selector(name) for name in ("lr", "momentum")},
+        anatomy=anatomy_header(
+            key.surface_object().bounds,
+            anatomy_for(settings),
+            settings.anatomy_step,
+            {method: i for i, method in enumerate(runs)},
+        )
+        if still
+        else None,
     )
     return LiveMapBlobs(carried, race)
 
@@ -333,33 +343,19 @@ def basin_map_key(settings: Settings) -> RunKey:
     return only(RunKey.of(settings), "lr", "momentum", "steps", "noise", "seed")
 
 
-# Step anatomy figures are small (the paths up to one step, no frames) and a lecturer
-# steps back and forth through the first few: keep a few dozen.
-@st.cache_resource(max_entries=32, ttl=3600, show_spinner=False)
-def compute_anatomy(
-    key: RunKey, lecture: bool = False, step: int = 0
-) -> tuple[SerializedFigure, dict[str, StepAnatomy]]:
-    """The still race map at ``step`` with each method's step anatomy drawn, and the
-    anatomies (cached, shared)."""
+# Step anatomies are small and a lecturer steps back and forth through the first few:
+# keep a few dozen.
+@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+def compute_anatomy(key: RunKey, step: int = 0) -> dict[str, StepAnatomy]:
+    """Each method's step anatomy at ``step`` (cached)."""
     runs = compute_runs(key)
     s = key.surface_object()
-    anatomies = {
+    return {
         method: step_anatomy(s, run, method, step, lr=key.lr, momentum=key.momentum)
         for method, run in runs.items()
     }
-    drawing, font = _map_scale(lecture)
-    fig = anatomy_figure(
-        s,
-        {method: run.positions for method, run in runs.items()},
-        anatomies,
-        step,
-        start=(key.x0, key.y0),
-        drawing_height=drawing,
-        font_size=font,
-    )
-    return SerializedFigure(fig), anatomies
 
 
-def anatomy_for(settings: Settings) -> tuple[SerializedFigure, dict[str, StepAnatomy]]:
-    """The cached step-anatomy map and anatomies at the settings' step."""
-    return compute_anatomy(RunKey.of(settings), settings.lecture, settings.anatomy_step)
+def anatomy_for(settings: Settings) -> dict[str, StepAnatomy]:
+    """The cached step anatomies at the settings' step."""
+    return compute_anatomy(RunKey.of(settings), settings.anatomy_step)

@@ -8,8 +8,11 @@
 // DOM contract (tests and benchmarks/bench_browser.py rely on it): canvas.mv-map with
 // data-draws (redraw count), data-shown and data-settled ("lr=<α>;momentum=<γ>" of the
 // paths drawn / of the runs the server last sent), data-surface (the title of the surface
-// drawn), data-plot ("left,top,width,height" of the drawing area in CSS px) and data-font
+// drawn), data-plot ("left,top,width,height" of the drawing area in CSS px), data-bounds
+// ("xmin,xmax,ymin,ymax" it shows) and data-font
 // (its text's size, px); button.mv-play, button.mv-back, button.mv-forward, input.mv-frame.
+// In the anatomy's still mode (the race header's "anatomy"), data-arrows counts the
+// arrows drawn and data-step is the step frozen on; the replay row is hidden (.mv-still).
 //
 // Control contract (the lecture deck and a followed class rely on it), on `window`:
 // * The map listens for CustomEvent "mv-control" with detail {kind: "play"|"pause"|"toggle"},
@@ -147,7 +150,7 @@ class LiveMap {
 
   // A thumb moved: show the paths of its stop (the input's value is the stop's index).
   onSlider(parameter, input, local = false) {
-    if (!this.race) return;
+    if (!this.race || this.race.header.anatomy) return; // the still map stays at its step
     const family = this.family(parameter);
     const index = Number(input.getAttribute("value") ?? input.value);
     if (!family || Number(input.max) !== family.header.values.length - 1) return;
@@ -189,7 +192,7 @@ class LiveMap {
 
   // Do what an "mv-control" event (or the local user) asks; see the contract at the top.
   control(detail) {
-    if (!this.race) return;
+    if (!this.race || this.race.header.anatomy) return; // the still map stays at its step
     const { kind } = detail;
     if (kind === "toggle" || (kind === "play" && !this.playing) || (kind === "pause" && this.playing)) {
       this.togglePlay();
@@ -219,6 +222,9 @@ class LiveMap {
     this.status.textContent = "";
     if (changed || !this.playing) this.frame = race.header.steps;
     this.frame = Math.min(this.frame, race.header.steps);
+    const still = race.header.anatomy;
+    if (still) [this.playing, this.frame] = [false, Math.min(still.step, race.header.steps)];
+    this.box.classList.toggle("mv-still", Boolean(still));
     this.slider.max = String(race.header.steps);
     this.canvas.setAttribute("aria-label", race.header.label);
     this.canvas.dataset.settled = `lr=${race.header.lr};momentum=${race.header.momentum}`;
@@ -243,11 +249,12 @@ class LiveMap {
               stroke-dasharray="${dash}" stroke-linecap="${cap}"/>
         ${markerSvg(m.symbol, 23, 9, 6, m.color)}</svg>${m.label}</span>`;
     });
+    for (const part of this.race.header.anatomy?.parts ?? []) items.push(partKey(part));
     this.legend.innerHTML = items.join("");
   }
 
   togglePlay() {
-    if (!this.race) return;
+    if (!this.race || this.race.header.anatomy) return;
     if (this.playing) {
       this.playing = false;
       this.updateControls();
@@ -301,7 +308,10 @@ class LiveMap {
 
   hover(event) {
     const point = this.at(event);
-    this.pointer.textContent = point
+    const arrow = point && anatomyUnder(this, event);
+    this.pointer.textContent = arrow
+      ? arrow.hover
+      : point
       ? `(${formatTick(point.x.toPrecision(3))}, ${formatTick(point.y.toPrecision(3))})` +
         (this.setTriggerValue ? ": click to start here" : "") // none in the offline export
       : "";
@@ -355,7 +365,7 @@ class LiveMap {
     const race = this.race;
     const surface = race && blob(race.header.surface);
     if (!race || !surface) return;
-    const layout = this.layout(race, surface.header.bounds);
+    const layout = this.layout(race, race.header.anatomy?.box ?? surface.header.bounds);
     const ctx = this.prepareCanvas(layout);
     const paths = this.paths();
     const upTo = this.preview ? Infinity : this.frame;
@@ -366,6 +376,7 @@ class LiveMap {
     this.drawSurface(ctx, layout, surface);
     drawRuns(ctx, layout, race, paths, upTo);
     drawMinimaAndMarkers(ctx, layout, surface.header, race, paths, upTo);
+    this.anatomyDrawn = drawAnatomy(ctx, layout, race.header.anatomy);
     drawOffMapNote(ctx, layout, this.offMap(paths, layout.bounds));
     ctx.restore();
     const text = mapTextColor(surface.header.colors.text);
@@ -429,7 +440,9 @@ class LiveMap {
   drawSurface(ctx, layout, surface) {
     const image = this.image(this.race.header.surface, surface);
     if (image.complete && image.naturalWidth) {
-      ctx.drawImage(image, layout.left, layout.top, layout.width, layout.height);
+      // The part the layout's bounds show (all of it, unless the anatomy zooms in).
+      const source = imageWindow(surface.header.bounds, layout.bounds, image.naturalWidth, image.naturalHeight);
+      ctx.drawImage(image, ...source, layout.left, layout.top, layout.width, layout.height);
     }
     strokePolyline(ctx, surface.arrays.iso, layout.X, layout.Y, surface.header.colors.iso, 1);
   }
@@ -454,6 +467,9 @@ class LiveMap {
       : race.header;
     canvas.dataset.shown = `lr=${shown.lr};momentum=${shown.momentum}`;
     canvas.dataset.surface = surfaceHeader.title;
+    canvas.dataset.bounds = layout.bounds.join(",");
+    canvas.dataset.arrows = String(this.anatomyDrawn?.length ?? 0);
+    canvas.dataset.step = String(this.frame);
     canvas.dataset.draws = String(++this.draws);
     this.updateControls();
   }
@@ -643,6 +659,83 @@ function drawColorbar(ctx, header, left, top, height, font, text) {
     ctx.fillRect(left + 14, y - 0.5, 4, 1);
     ctx.fillText(labels[i].replace("-", "−"), left + 20, y);
   });
+}
+
+// --- The anatomy of a step: its arrows on the still map ------------------------------
+
+// Each arrow of the race header's `anatomy` (views/anatomy.py: tail, drawn vector, dash,
+// width, colour, all at the map's own scale), the move on top, then Nesterov's look-ahead
+// points as open circles. Returns what it drew, in screen px, for the hover.
+function drawAnatomy(ctx, layout, anatomy) {
+  if (!anatomy) return null;
+  const { X, Y } = layout;
+  const drawn = [];
+  for (const arrow of anatomy.arrows) {
+    const [x, y] = arrow.tail;
+    const tail = [X(x), Y(y)];
+    const tip = [X(x + arrow.drawn[0]), Y(y + arrow.drawn[1])];
+    drawArrow(ctx, tail, tip, arrow);
+    drawn.push({ segment: [tail, tip], hover: arrow.hover });
+  }
+  for (const look of anatomy.lookaheads) {
+    const centre = [X(look.point[0]), Y(look.point[1])];
+    for (const [color, width] of [["white", 6], [look.color, 3]]) {
+      ctx.beginPath();
+      ctx.arc(centre[0], centre[1], 8, 0, 2 * Math.PI);
+      ctx.strokeStyle = color;
+      ctx.lineWidth = width;
+      ctx.stroke();
+    }
+    drawn.push({ segment: [centre, centre], hover: look.hover });
+  }
+  return drawn;
+}
+
+// One arrow: its shaft (dashed as its part, on a white casing) up to the base of its
+// head, then the head, filled, its point on the tip.
+function drawArrow(ctx, tail, tip, arrow) {
+  const size = 3 * arrow.width + 6;
+  const head = arrowHead(tail, tip, size);
+  if (!head) return;
+  const length = Math.hypot(tip[0] - tail[0], tip[1] - tail[1]);
+  const shaft = Math.max(0, length - 0.8 * size) / length;
+  const end = [tail[0] + (tip[0] - tail[0]) * shaft, tail[1] + (tip[1] - tail[1]) * shaft];
+  const line = [tail[0], tail[1], end[0], end[1]];
+  const identity = (v) => v;
+  ctx.lineCap = "round";
+  strokePolyline(ctx, line, identity, identity, "rgba(255, 255, 255, 0.9)", arrow.width + 3);
+  ctx.setLineDash((DASHES[arrow.dash] ?? []).map((d) => d * arrow.width));
+  ctx.lineCap = arrow.dash === "dot" ? "round" : "butt";
+  strokePolyline(ctx, line, identity, identity, arrow.color, arrow.width);
+  ctx.setLineDash([]);
+  ctx.beginPath();
+  head.forEach(([x, y], i) => (i ? ctx.lineTo(x, y) : ctx.moveTo(x, y)));
+  ctx.closePath();
+  ctx.fillStyle = arrow.color;
+  ctx.strokeStyle = "white";
+  ctx.lineWidth = 1.5;
+  ctx.stroke();
+  ctx.fill();
+}
+
+// The arrow or look-ahead point under the pointer (within 8 px), or null.
+function anatomyUnder(map, event) {
+  const drawn = map.race?.header.anatomy ? map.anatomyDrawn : null;
+  if (!drawn?.length) return null;
+  const rect = map.canvas.getBoundingClientRect();
+  const point = [event.clientX - rect.left, event.clientY - rect.top];
+  const index = nearestSegment(point, drawn.map((d) => d.segment), 10);
+  return index >= 0 ? drawn[index] : null;
+}
+
+// A legend key of one part of a step (grey: the colours are the methods').
+function partKey(part) {
+  const dash = (DASHES[part.dash] ?? []).map((d) => d * part.width).join(" ");
+  const cap = part.dash === "dot" ? "round" : "butt";
+  return `<span class="mv-key" role="listitem"><svg width="46" height="18" aria-hidden="true">
+    <line x1="3" y1="9" x2="38" y2="9" stroke="#5a6270" stroke-width="${part.width}"
+          stroke-dasharray="${dash}" stroke-linecap="${cap}"/>
+    <polygon points="44,9 36,4 36,14" fill="#5a6270"/></svg>${part.label}</span>`;
 }
 
 function markerSvg(symbol, x, y, r, color) {

@@ -55,6 +55,11 @@ MAP_KEY = "race_map"
 def map_label(settings: Settings) -> str:
     """The map's accessible name: what it shows, in one sentence."""
     runs = method_list(settings.methods) or "no method"
+    if settings.anatomy:
+        return (
+            f"The step {settings.anatomy_step} of {runs} on the map, taken apart into "
+            "arrows: the gradient step, the carried velocity and their sum, the move."
+        )
     return (
         f"Race map on {surface_title(settings.surface, settings.kappa)}: the paths of {runs} from "
         f"({settings.x0:.3g}, {settings.y0:.3g}) with α = {settings.lr:.3g} and "

@@ -144,3 +144,45 @@ export function stopIndex(values, value) {
   }
   return best >= 0 && Math.abs(values[best] - value) <= 1e-9 * Math.abs(value) + 1e-15 ? best : -1;
 }
+
+// --- The anatomy of a step (drawAnatomy in live_map.js) ---------------------------------
+
+// The source rectangle [sx, sy, sw, sh] (image px) of the surface's image, which covers
+// `bounds` [xmin, xmax, ymin, ymax], that a map zoomed on `shown` [x0, x1, y0, y1]
+// draws: x runs right in both, y up on the map and down in the image.
+export function imageWindow([xmin, xmax, ymin, ymax], [x0, x1, y0, y1], width, height) {
+  const sx = ((x0 - xmin) / (xmax - xmin)) * width;
+  const sy = ((ymax - y1) / (ymax - ymin)) * height;
+  return [sx, sy, ((x1 - x0) / (xmax - xmin)) * width, ((y1 - y0) / (ymax - ymin)) * height];
+}
+
+// The three corners of an arrowhead `size` px long (and as wide) on screen, its point
+// on `tip`, pointing from `tail` to `tip`; null for an arrow of no length.
+export function arrowHead([tx, ty], [hx, hy], size) {
+  const length = Math.hypot(hx - tx, hy - ty);
+  if (!(length > 0)) return null;
+  const [ux, uy] = [(hx - tx) / length, (hy - ty) / length];
+  const [bx, by] = [hx - ux * size, hy - uy * size];
+  const half = size / 2;
+  return [[hx, hy], [bx - uy * half, by + ux * half], [bx + uy * half, by - ux * half]];
+}
+
+// The distance (px) from point p to the segment from a to b.
+export function segmentDistance([px, py], [ax, ay], [bx, by]) {
+  const [dx, dy] = [bx - ax, by - ay];
+  const squared = dx * dx + dy * dy;
+  const t = squared > 0 ? Math.max(0, Math.min(1, ((px - ax) * dx + (py - ay) * dy) / squared)) : 0;
+  return Math.hypot(px - (ax + t * dx), py - (ay + t * dy));
+}
+
+// The index of the segment ([a, b] pairs, px) nearest to `point` and at most `reach`
+// px from it, or -1; the later of two equally near wins (it is drawn on top).
+export function nearestSegment(point, segments, reach) {
+  let best = -1;
+  let bestDistance = reach;
+  segments.forEach(([a, b], i) => {
+    const distance = segmentDistance(point, a, b);
+    if (distance <= bestDistance) [best, bestDistance] = [i, distance];
+  });
+  return best;
+}

@@ -408,16 +408,9 @@ def _last_point(widget_key: str) -> dict | None:
     return points[-1]
 
 
-def on_map_select() -> None:
-    """A click on the anatomy's still map sets the start point (the nearest click-grid
-    marker)."""
-    point = _last_point("map")
-    if point is not None:
-        _set_start(point)
-
-
 def on_live_map_click() -> None:
-    """A click on the live race map sets the start point (the map sends {"x", "y"})."""
+    """A click on the live race map (also the anatomy's still map) sets the start point
+    (the map sends {"x", "y"})."""
     result = st.session_state.get("race_map")
     click = result.get("click") if hasattr(result, "get") else None
     if isinstance(click, dict):

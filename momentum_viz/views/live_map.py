@@ -61,6 +61,9 @@ _DTYPES = {"u1": np.uint8, "u2": np.uint16, "i4": np.int32, "f4": np.float32}
 # of the map's width (about half a pixel on a 450 px map), then to at most this many.
 FAMILY_CELL = 1 / 900
 FAMILY_MAX_POINTS = 240
+# A whole replay at 1× lasts this long (ms), whatever the number of steps: a short run
+# must not flash past and a long one must not outlast a lecturer's sentence.
+REPLAY_MS = 7000
 
 
 def encode(header: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> bytes:
@@ -270,6 +273,24 @@ def family_blob(
     return encode(header, {"points": points, "offsets": np.asarray(offsets, dtype=np.int32)})
 
 
+def _method_styles(paths: Mapping[str, np.ndarray]) -> list[dict[str, Any]]:
+    """Each method's key, label and line style, in the race's order."""
+    methods = []
+    for order, method in enumerate(paths):
+        color, name, dash, symbol = method_style(method, order)
+        methods.append(
+            {
+                "key": method,
+                "label": name,
+                "color": color,
+                "dash": dash,
+                "symbol": symbol,
+                "width": line_width(method),
+            }
+        )
+    return methods
+
+
 def race_blob(
     surface: Surface,
     paths: Mapping[str, np.ndarray],
@@ -286,6 +307,7 @@ def race_blob(
     family_ids: Mapping[str, str],
     label: str,
     sliders: Mapping[str, str],
+    anatomy: Mapping[str, Any] | None = None,
 ) -> bytes:
     """The runs of the current settings (each (T, 2), full resolution) and how to draw them.
 
@@ -295,20 +317,10 @@ def race_blob(
     screen's height below it; ``autoplay`` starts the replay when a new race is first
     drawn; ``label`` is the map's accessible name; ``sliders`` maps "lr"
     and "momentum" to the CSS selectors of the inputs the browser follows during a drag.
+    ``anatomy`` (:func:`.anatomy.anatomy_header`), when given, freezes the map at its
+    step, zoomed on its box, with the step's arrows drawn and no replay.
     """
-    methods = []
-    for order, method in enumerate(paths):
-        color, name, dash, symbol = method_style(method, order)
-        methods.append(
-            {
-                "key": method,
-                "label": name,
-                "color": color,
-                "dash": dash,
-                "symbol": symbol,
-                "width": line_width(method),
-            }
-        )
+    methods = _method_styles(paths)
     lengths = {len(path) for path in paths.values()}
     if len(lengths) > 1:
         raise ValueError(f"all paths must have the same length; got {sorted(lengths)}")
@@ -342,6 +354,7 @@ def race_blob(
         "off_map": off_map,
         "label": label,
         "sliders": dict(sliders),
+        "anatomy": dict(anatomy) if anatomy is not None else None,
     }
     stacked = (
         np.stack([quantize_path(path, box) for path in paths.values()])

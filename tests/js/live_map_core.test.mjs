@@ -5,17 +5,21 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
+  arrowHead,
   decode,
   dequantize,
   formatTick,
   headPoint,
   holdBlob,
+  imageWindow,
   leavesMap,
   LEVELS,
   MISSING,
+  nearestSegment,
   niceTicks,
   prefix,
   releaseBlob,
+  segmentDistance,
   sharedRegistry,
   splitCarried,
   stopIndex,
@@ -151,4 +155,41 @@ test("niceTicks ends on a flat or rounding-lost range (one tick, no endless loop
   assert.deepEqual(niceTicks(5, 5, 4), [5]);
   // 1e18 + 1 is 1e18 in doubles: a step below the rounding of lo would never advance v.
   assert.deepEqual(niceTicks(1e18, 1e18 + 1000, 4), [1e18]);
+});
+
+test("imageWindow: the zoomed box's share of the surface's image, y flipped", () => {
+  // Bounds x in [-4, 4], y in [-2, 2] on a 800 × 400 image; the box x in [0, 2],
+  // y in [1, 2]: it starts at (0 − −4) / 8 · 800 = 400 px, 2/8 · 800 = 200 px wide; its
+  // top y = 2 is the image's row 0, and it is 1/4 · 400 = 100 px high.
+  assert.deepEqual(imageWindow([-4, 4, -2, 2], [0, 2, 1, 2], 800, 400), [400, 0, 200, 100]);
+  // The whole bounds: the whole image.
+  assert.deepEqual(imageWindow([-4, 4, -2, 2], [-4, 4, -2, 2], 800, 400), [0, 0, 800, 400]);
+  // y in [-2, -1] is the bottom quarter: rows 300 to 400.
+  assert.deepEqual(imageWindow([-4, 4, -2, 2], [-4, 4, -2, -1], 800, 400), [0, 300, 800, 100]);
+});
+
+test("arrowHead: the point on the tip, the base `size` behind it, `size` wide", () => {
+  // Pointing right from (0, 0) to (10, 0), size 4: base centre (6, 0), corners 2 px up
+  // and down.
+  assert.deepEqual(arrowHead([0, 0], [10, 0], 4), [[10, 0], [6, 2], [6, -2]]);
+  // Pointing down the screen (y grows): base centre (5, 7), corners 2 px left and right.
+  const head = arrowHead([5, 0], [5, 10], 3);
+  assert.deepEqual(head[0], [5, 10]);
+  assert.deepEqual(head.slice(1).map(([x, y]) => [x, y]).sort(), [[3.5, 7], [6.5, 7]]);
+  assert.equal(arrowHead([1, 1], [1, 1], 4), null);
+});
+
+test("segmentDistance and nearestSegment: the arrow under the pointer", () => {
+  // To the segment (0,0)–(10,0): above its middle 3 px; beyond its end, to the end point.
+  assert.equal(segmentDistance([5, 3], [0, 0], [10, 0]), 3);
+  assert.equal(segmentDistance([13, 4], [0, 0], [10, 0]), 5); // 3-4-5 from (10, 0)
+  assert.equal(segmentDistance([3, 4], [0, 0], [0, 0]), 5); // a point: the distance to it
+  const segments = [
+    [[0, 0], [10, 0]],
+    [[0, 5], [10, 5]],
+    [[0, 5], [10, 5]], // the same, drawn later: it wins the tie
+  ];
+  assert.equal(nearestSegment([5, 1], segments, 8), 0);
+  assert.equal(nearestSegment([5, 4], segments, 8), 2);
+  assert.equal(nearestSegment([5, 40], segments, 8), -1); // too far from all
 });

@@ -1,8 +1,8 @@
 """The race tab's "anatomy of a step": the toggle, the step-by-step controls and one line
 of numbers per method.
 
-With the toggle on, the race tab shows a still map at step t (see
-:func:`momentum_viz.views.anatomy.anatomy_figure`) instead of the animation; "◀ previous
+With the toggle on, the race tab's live map freezes at step t and draws its arrows (see
+:func:`momentum_viz.views.anatomy.anatomy_header`) instead of the replay; "◀ previous
 step" and "next step ▶" (also the ← and → keys, Streamlit's button shortcuts) and a
 number input move t. Toggle and step live in the link (``anatomy``, ``anatomy_step``).
 """

@@ -28,9 +28,9 @@ from ...numerics.valley import valley_distance, valley_floor, valley_settled_ste
 from ...views.curves import loss_figure
 from ...views.style import METHOD_LABELS
 from ...views.words import divergence_sentence, format_number
-from .. import live_map, state
-from ..chart_accessibility import LOSS_CONFIG, MAP_CONFIG, method_list
-from ..compute import anatomy_for, race_map_size, settled_steps_for
+from .. import live_map
+from ..chart_accessibility import LOSS_CONFIG, method_list
+from ..compute import anatomy_for, race_map_width, settled_steps_for
 from ..exports import file_stem, offline_map_file, trajectories_file
 from ..notes import refused_formula_note, scenario_note, surface_note
 from ..settings import Settings, surface_of
@@ -270,27 +270,15 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
 
 
 def _anatomy_map(settings: Settings) -> None:
-    """The anatomy's step-by-step mode: a still Plotly map at one step with its arrows,
-    its controls above and its numbers beside it, so map, buttons and numbers share the
-    projector's first screen."""
-    shown, anatomies = anatomy_for(settings)
-    size = race_map_size(settings)
+    """The anatomy's step-by-step mode: the live map frozen at one step with its arrows
+    (``drawAnatomy`` in live_map.js), its controls above and its numbers beside it, so
+    map, buttons and numbers share the projector's first screen. A click on the map
+    still sets the start point."""
+    anatomies = anatomy_for(settings)
     anatomy.controls(settings)
-    map_col, side_col = st.columns([size.width, ANATOMY_COLUMN_WIDTH], gap="small")
+    map_col, side_col = st.columns([race_map_width(settings), ANATOMY_COLUMN_WIDTH], gap="small")
     with map_col:
-        # theme=None keeps the figure's own 18 px dark text (Streamlit's chart theme would
-        # set 12–14 px grey). A click sets the start point.
-        st.plotly_chart(
-            shown,
-            key="map",
-            on_select=state.on_map_select,
-            selection_mode="points",
-            width=size.width,
-            theme=None,
-            config=MAP_CONFIG,
-            alt=f"The step {settings.anatomy_step} of {method_list(settings.methods)} "
-            "on the map, taken apart into arrows",
-        )
+        live_map.render(settings)
     with side_col:
         anatomy.numbers(anatomies, settings.anatomy_step)
 
