@@ -82,10 +82,29 @@ def _press_and_wait(page, key: str, slide: int, server) -> None:
         "() => window.__momentumVizKeys?.state?.presenting === true", timeout=60_000
     )
     scroll = _scroll(page)
+    _spy_on_keys(page)
     page.keyboard.press(key)
+    # Headless Chromium does not scroll Streamlit's scroll box by keys here, so the scroll
+    # position alone cannot fail: the key's default action (the scroll) must be cancelled.
+    assert page.evaluate("() => window.__keyCancelled") is True, key
     _wait_for_slide(page, slide)
     _idle(page, server)
     assert _scroll(page) == scroll == 0, key
+
+
+def _spy_on_keys(page) -> None:
+    """Record whether the next key's default action was cancelled (a listener on window,
+    capture phase, registered after the page's key map: it runs after it)."""
+    page.evaluate(
+        """() => {
+            window.__keyCancelled = null;
+            if (window.__keySpy) return;
+            window.__keySpy = true;
+            window.addEventListener('keydown', (e) => {
+                window.__keyCancelled = e.defaultPrevented;
+            }, {capture: true});
+        }"""
+    )
 
 
 def _wait_for_slide(page, slide: int) -> None:
@@ -185,9 +204,11 @@ def test_present_mode_fits_the_first_screen_and_keys_never_scroll(
                 assert box["left"] >= 0 and box["right"] <= width, (number, part, box)
             if page.locator("button.mv-play").count():
                 page.evaluate("() => document.activeElement?.blur()")
+                _spy_on_keys(page)
                 page.keyboard.press("Space")
                 page.wait_for_timeout(200)
                 assert _scroll(page) == 0, number
+                assert page.evaluate("() => window.__keyCancelled") is True, number
                 assert page.locator("button.mv-play").first.get_attribute("aria-label") in (
                     "Pause",
                     "Play",  # a short replay may have ended already
