@@ -1,16 +1,27 @@
 """A small client of the classes API (momentum_viz/app/classroom.py) for tests.
 
 :func:`request_json` sends one request and returns (status, parsed body or text);
-:class:`EventStream` reads a class's Server-Sent Events stream with a timeout per event.
+:class:`EventStream` reads a class's Server-Sent Events stream with a timeout per event;
+:func:`run_async` runs a coroutine to its end.
 """
 
 from __future__ import annotations
 
+import asyncio
 import http.client
 import json
 import time
+from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
+
+
+def run_async(coroutine: Coroutine[Any, Any, Any]) -> Any:
+    """``asyncio.run(coroutine)`` in a thread of its own: once a browser test has started
+    Playwright's sync API, an event loop runs in the main thread and asyncio.run refuses."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def request_json(

@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from _classes import EventStream, new_class, request_json
+from _classes import EventStream, new_class, request_json, run_async
 from _server import StreamlitServer, free_port, skip_or_fail_in_ci, start_streamlit
 
 from momentum_viz.app.broker import (
@@ -105,7 +105,7 @@ def test_two_replicas_share_classes_states_and_counts(redis_url):
         finally:
             await restarted.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_rate_limit_is_shared_by_the_replicas(redis_url):
@@ -130,7 +130,7 @@ def test_rate_limit_is_shared_by_the_replicas(redis_url):
             await one.close()
             await two.close()
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 @pytest.fixture(scope="module")

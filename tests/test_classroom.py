@@ -7,7 +7,6 @@ a class's lifetime) are checked on the in-process broker directly, with its cloc
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import re
@@ -15,7 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from _classes import EventStream, new_class, request_json
+from _classes import EventStream, new_class, request_json, run_async
 from _server import StreamlitServer, start_streamlit
 
 from momentum_viz.app.broker import (
@@ -207,7 +206,7 @@ def test_a_class_ends_two_hours_after_its_last_lead_message():
         assert await broker.record("AAAAAA") is None
         assert follower.queue.get_nowait() is ENDED
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_follower_and_class_bounds():
@@ -225,7 +224,7 @@ def test_follower_and_class_bounds():
             await broker.create("CCCCCC", "h")
         assert full.value.status == 503 and str(MAX_CLASSES) in str(full.value)
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_rate_window_is_one_second():
@@ -241,7 +240,7 @@ def test_rate_window_is_one_second():
         clock.now += 0.5
         await broker.publish("AAAAAA", "{}")  # the first post left the window
 
-    asyncio.run(scenario())
+    run_async(scenario())
 
 
 def test_too_many_classes_is_503_with_a_message(monkeypatch, tmp_path):
