@@ -14,7 +14,6 @@ After each choice the map must draw the sidebar's surface, step count and γ.
 from __future__ import annotations
 
 import math
-import re
 import time
 
 import pytest
@@ -37,13 +36,13 @@ def _choose_scenario(page, key: str) -> None:
 
 
 def _sidebar(page) -> dict[str, str]:
-    """What the sidebar says: the surface's title (the bowl's with the κ slider's value,
-    as the bowl's own title gives it), the steps and γ."""
+    """What the sidebar says: the surface's title (the bowl's with the κ slider's value
+    added, as the bowl's own title gives it), the steps and γ."""
     value = "input[type='range']"
     surface = page.locator(f"{SIDEBAR} .st-key-surface [role='combobox']").input_value()
     kappa = page.locator(f"{SIDEBAR} .st-key-kappa {value}")
-    if kappa.count():
-        surface = re.sub(r"κ = [^)]*", f"κ = {kappa.get_attribute('aria-valuetext')}", surface)
+    if kappa.count():  # the box names the bowl without κ; the bowl's own title carries it
+        surface = f"{surface} (κ = {kappa.get_attribute('aria-valuetext')})"
     return {
         "surface": surface,
         "steps": page.locator(f"{SIDEBAR} .st-key-steps {value}").get_attribute("aria-valuetext"),
