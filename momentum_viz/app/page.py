@@ -5,6 +5,14 @@ is visible in it: session state (:mod:`.state`) → the sidebar's :class:`Settin
 (:mod:`.sidebar`) → the address bar → the cached runs (:mod:`.compute`) → the header and
 the open tab (:mod:`.tabs`). Every tab is a function ``render(settings, runs)`` listed
 in :data:`TABS`.
+
+Where the rest lives: each setting is declared once (:mod:`.fields`, :mod:`.settings`) and
+links are read and written from those declarations (:mod:`.links`); the race map, live and
+exported, is one canvas component (:mod:`.live_map`, ``live_map.js``); a lecture deck and
+present mode are :mod:`.deck`, :mod:`.deck_session`, :mod:`.lecture_panel` and
+:mod:`.present`; following a lecturer is :mod:`.follow` on the page and :mod:`.classroom`
+with :mod:`.broker` on the server; a custom formula that fails to draw is turned into a
+note by :mod:`.formula_guard`.
 """
 
 from __future__ import annotations
