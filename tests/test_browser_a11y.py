@@ -340,15 +340,19 @@ def test_every_table_column_is_on_a_phones_screen(phone_page, streamlit_process)
 
 # Every expander on the page closed: its summary. Opening one reruns the script when the
 # expander is lazy (the framework scripts), so each click is followed by a wait for the app.
-CLOSED_EXPANDER = '[data-testid="stExpander"] details:not([open]) > summary'
+CLOSED_EXPANDER = (
+    '[data-testid="stMainBlockContainer"] [data-testid="stExpander"] details:not([open]) > summary'
+)
 # Found once the expanders were open: a phone's sideways-scrolling code box that no key could
 # reach (serious) and the conventions table's unnamed first column (minor, checked anyway).
 OPEN_EXPANDER_RULES = ("scrollable-region-focusable", "empty-table-header")
 
 
 def open_every_expander(page, server: StreamlitServer) -> int:
-    """Click every closed expander on the page until none is left; how many were opened."""
+    """Click every closed expander on screen until none is left; how many were opened."""
     opened = 0
+    # The page's own expanders: on a phone the sidebar (the deck's "Lecture: slides") is a
+    # closed drawer off the screen, and its expanders cannot be clicked until it is opened.
     while (closed := page.locator(CLOSED_EXPANDER)).count() and opened < 20:
         closed.first.click()
         page.wait_for_timeout(300)  # a lazy expander's rerun starts
