@@ -28,6 +28,7 @@ from .formula_parser import (
     MAX_HESSIAN_COST,
     VARIABLES,
     ExpressionError,
+    arithmetic,
     column_of,
     exponent_value,
     hessian_cost,
@@ -103,16 +104,7 @@ def _constant_step(node: ast.expr) -> float:
         if left == 0.0 and exponent < 0:
             raise ZeroDivisionError
         return math.pow(left, exponent)
-    right = _constant_value(node.right)
-    if isinstance(node.op, ast.Add):
-        return left + right
-    if isinstance(node.op, ast.Sub):
-        return left - right
-    if isinstance(node.op, ast.Mult):
-        return left * right
-    if right == 0.0:
-        raise ExpressionError(column_of(node.right), "division by zero")
-    return left / right
+    return arithmetic(node, left, _constant_value(node.right), "division by zero")
 
 
 def fold_constants(node: ast.expr) -> ast.expr:

@@ -32,6 +32,7 @@ import ast
 import math
 import unicodedata
 from fractions import Fraction
+from typing import TypeVar
 
 from .syntax_hints import syntax_hint
 
@@ -110,6 +111,9 @@ _OPERATORS: dict[type[ast.operator], str] = {
     ast.BitXor: "^ (for powers write **)",
     ast.BitAnd: "&",
 }
+
+
+_Number = TypeVar("_Number", Fraction, float)
 
 
 class ExpressionError(ValueError):
@@ -204,6 +208,23 @@ def _check_literal(node: ast.Constant) -> None:
         )
 
 
+def arithmetic(node: ast.BinOp, left: _Number, right: _Number, zero_division: str) -> _Number:
+    """``left <op> right`` for the node's + − * /, exact on Fractions and plain on floats.
+
+    The one place both the exponent check (exact) and the constant folder (floats) do
+    arithmetic; a zero divisor is refused at the divisor's column with ``zero_division``.
+    """
+    if isinstance(node.op, ast.Add):
+        return left + right
+    if isinstance(node.op, ast.Sub):
+        return left - right
+    if isinstance(node.op, ast.Mult):
+        return left * right
+    if right == 0:
+        raise ExpressionError(column_of(node.right), zero_division)
+    return left / right
+
+
 def exponent_value(node: ast.expr) -> Fraction | float:
     """The value of a power's exponent, which must be a plain number.
 
@@ -223,16 +244,7 @@ def exponent_value(node: ast.expr) -> Fraction | float:
             v = value(n.operand)
             return -v if isinstance(n.op, ast.USub) else v
         if isinstance(n, ast.BinOp) and isinstance(n.op, ast.Add | ast.Sub | ast.Mult | ast.Div):
-            a, b = value(n.left), value(n.right)
-            if isinstance(n.op, ast.Add):
-                return a + b
-            if isinstance(n.op, ast.Sub):
-                return a - b
-            if isinstance(n.op, ast.Mult):
-                return a * b
-            if b == 0:
-                raise ExpressionError(column_of(n.right), "division by zero in an exponent")
-            return a / b
+            return arithmetic(n, value(n.left), value(n.right), "division by zero in an exponent")
         raise ExpressionError(
             column_of(node),
             f"an exponent must be a number (at most {MAX_EXPONENT} in size), "
