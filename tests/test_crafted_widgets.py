@@ -139,3 +139,36 @@ def test_an_unknown_surface_keeps_the_view_settings():
     at = _rerun_with(at, "surface", string_value="nonexistent")
     assert at.segmented_control(key="speed").value == 2.0
     assert at.pills(key="methods").value == ["sgd", "nesterov"]
+
+
+def _click_live_map(at: AppTest, value: object) -> AppTest:
+    """Rerun as a crafted client would after a click on the canvas race map: the
+    component's trigger widget (its id + "__events") carrying ``[{"event": "click",
+    "value": value}]``, where the map itself sends ``{"x": …, "y": …}``."""
+    race_map = next(e for e in at.get("bidi_component") if e.proto.id.endswith("-race_map"))
+    trigger_id = f"$$STREAMLIT_INTERNAL_KEY_{race_map.proto.id}__events"
+    states = at._tree.get_widget_states()
+    payload = json.dumps([{"event": "click", "value": value}], allow_nan=True)
+    states.widgets.extend([WidgetState(id=trigger_id, json_trigger_value=payload)])
+    at._run(states)
+    assert not at.exception, [e.message for e in at.exception]
+    return at
+
+
+@pytest.mark.parametrize(
+    "click",
+    ["abc", [1, 2], {"x": "1", "y": 0.5}, {"x": math.nan, "y": 0.5}, {"y": 0.5}, {"x": True}],
+)
+def test_a_crafted_live_map_click_is_ignored_with_a_note(click):
+    at = open_app(surface="multiwell")
+    before = (at.session_state["x0"], at.session_state["y0"])
+    at = _click_live_map(at, click)
+    assert (at.session_state["x0"], at.session_state["y0"]) == before
+    assert any("a map click = " in n for n in _ignored(at)), _ignored(at)
+
+
+def test_a_live_map_click_outside_the_box_is_clamped_to_it():
+    at = _click_live_map(open_app(surface="multiwell"), {"x": 1e308, "y": -0.25})
+    (xmin, xmax), (ymin, ymax) = SURFACES["multiwell"].bounds
+    assert (at.session_state["x0"], at.session_state["y0"]) == (xmax, -0.25)
+    assert ymin <= -0.25 <= ymax and not _ignored(at)
