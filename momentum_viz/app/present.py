@@ -114,8 +114,9 @@ def header(settings: Settings, notes: list[str], page_css: str) -> None:
     count = len(current.slides)
     if deck_session.opened_presenting():
         _ask_sidebar("collapsed")
-    if index + 1 < count:  # PageDown will find the next slide computed
-        warmup.warm(replace(current.slides[index + 1].settings(), lecture=settings.lecture))
+    for neighbour in (index + 1, index - 1):  # PageDown and PageUp find them computed
+        if 0 <= neighbour < count:
+            warmup.warm(replace(current.slides[neighbour].settings(), lecture=settings.lecture))
     st.html(page_css + PRESENT_CSS)
     # Keyed: the CSS keeps the row clear of Streamlit's menu button at the top right.
     title_col, count_col, prev_col, next_col, keys_col = st.container(key="present_header").columns(
