@@ -3,6 +3,7 @@ within its bound, and only when no page is being built."""
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 import time
@@ -11,11 +12,13 @@ from dataclasses import replace
 import pytest
 from _apptest import open_app
 
-from momentum_viz.app import warmup
-from momentum_viz.app.compute import basin_map_key, parameter_map_key
+from momentum_viz.app import slide_preview, warmup
+from momentum_viz.app.compute import basin_map_key, live_map_blobs, parameter_map_key
 from momentum_viz.app.deck import deck_link
+from momentum_viz.app.live_map import map_label
 from momentum_viz.app.prepared_deck import PREPARED_DECK
 from momentum_viz.app.settings import Settings
+from momentum_viz.views.live_map import blob_id
 
 
 @pytest.fixture
@@ -86,13 +89,50 @@ def test_at_most_a_few_views_wait(computed, monkeypatch):
     assert warmup.wait_idle(10)
 
 
-def test_present_mode_warms_the_next_and_the_previous_slide(monkeypatch):
+def test_present_mode_warms_the_next_the_previous_and_the_one_after_next(monkeypatch):
     asked: list[Settings] = []
     monkeypatch.setattr(warmup, "warm", asked.append)
     at = open_app(deck=deck_link(PREPARED_DECK), slide="3")
-    slides = [replace(PREPARED_DECK.slides[i].settings(), lecture=True) for i in (3, 1)]
-    assert asked[-2:] == slides
+    # Next, previous, and the one after next (the next slide's own neighbour).
+    slides = [replace(PREPARED_DECK.slides[i].settings(), lecture=True) for i in (3, 1, 4)]
+    assert asked[-3:] == slides
     asked.clear()
-    at.button(key="slide_previous").click().run()  # now on slide 2: slides 3 and 1
-    slides = [replace(PREPARED_DECK.slides[i].settings(), lecture=True) for i in (2, 0)]
-    assert asked[-2:] == slides
+    at.button(key="slide_previous").click().run()  # now on slide 2: slides 3, 1 and 4
+    slides = [replace(PREPARED_DECK.slides[i].settings(), lecture=True) for i in (2, 0, 3)]
+    assert asked[-3:] == slides
+
+
+def test_present_mode_carries_the_warm_neighbours_races_for_the_browser(monkeypatch):
+    """Slide 8 (the anatomy): slide 7 is carried (a race); slide 9 opens on the (α, γ)
+    map, so nothing is carried for PageDown. A neighbour not yet warm is not carried."""
+    monkeypatch.setattr(warmup, "warm", lambda settings: False)
+    monkeypatch.setattr(warmup, "is_warm", lambda settings: True)
+    at = open_app(deck=deck_link(PREPARED_DECK), slide="8")
+    blobs = carried(at)
+    previous = replace(PREPARED_DECK.slides[6].settings(), lecture=True)
+    expected = live_map_blobs(previous, map_label(previous))
+    assert blobs["preview_previous_race"] == expected.race
+    assert blobs["preview_previous_surface"] == expected.carried[0][16:]
+    assert "preview_next_race" not in blobs and "preview_next_surface" not in blobs
+    assert preview_ids(at) == {"-1": blob_id(expected.race)}
+    monkeypatch.setattr(warmup, "is_warm", lambda settings: False)
+    at = open_app(deck=deck_link(PREPARED_DECK), slide="3")
+    assert "preview_previous_race" not in carried(at) and preview_ids(at) == {}
+
+
+def carried(at) -> dict[str, bytes]:
+    """The page's preview carriers' blobs (without their 16-character ids), by key."""
+    keys = {key for pair in slide_preview.CARRIER_KEYS.values() for key in pair}
+    found = {}
+    for element in at.get("bidi_component"):
+        key = element.proto.id.rsplit("-", 1)[-1]
+        if key in keys:
+            found[key] = element.proto.bytes[16:]
+    return found
+
+
+def preview_ids(at) -> dict[str, str]:
+    for element in at.get("bidi_component"):
+        if element.proto.id.rsplit("-", 1)[-1] == slide_preview.PREVIEW_KEY:
+            return json.loads(element.proto.json)["races"]
+    raise AssertionError("no slide preview element")

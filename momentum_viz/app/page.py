@@ -29,6 +29,7 @@ from . import (  # noqa: F401 (streamlit_internals: pandas before any script thr
     present,
     screens,
     sidebar,
+    slide_preview,
     state,
     streamlit_internals,
     warmup,
@@ -196,6 +197,8 @@ def _build_page() -> None:
     st.html(TOUCH_SCRIPT + screens.SCROLL_BOX_SCRIPT, unsafe_allow_javascript=True)
     if deck_session.presented() is None:  # in present mode the keys sit beside the title
         present.keys(settings)
+    else:  # last: the neighbour slides' maps, carried in advance
+        slide_preview.render(settings)
 
 
 def _main(settings: Settings, notes: list[str]) -> None:

@@ -84,6 +84,12 @@ def warm(settings: Settings) -> bool:
     return True
 
 
+def is_warm(settings: Settings) -> bool:
+    """True when the warm-up has computed ``settings`` (recently: its caches hold it)."""
+    with _LOCK:
+        return settings in _DONE
+
+
 def jobs(settings: Settings) -> list[Callable[[], object]]:
     """The pieces of work that warm ``settings``: the race tab's, then the open tab's."""
     race = replace(settings, view="race")
