@@ -336,3 +336,40 @@ def test_pagedown_shows_the_next_slide_map_before_the_rerun(browser, streamlit_p
         assert _preview_ids(page) == {}  # used once; the next rerun brings the next ids
     finally:
         context.close()
+
+
+def test_the_map_goes_full_screen_from_its_own_button_and_the_keys_still_work(
+    browser, streamlit_process
+):
+    server = streamlit_process
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/?deck={_prepared_link()}&slide=2")
+        _idle(page, server)
+        canvas = page.locator(f"{MAP}[data-draws]").first
+        canvas.wait_for(timeout=30_000)
+        small = canvas.bounding_box()
+        page.locator(".st-key-race_map button.mv-map-fullscreen").click()
+        in_map = (
+            "() => [...document.querySelectorAll('.st-key-race_map *')].some("
+            "(e) => e.shadowRoot?.fullscreenElement?.classList.contains('mv-root'))"
+        )
+        page.wait_for_function(in_map, timeout=10_000)
+        # Its room is the whole screen now: the map grows to the screen's height.
+        page.wait_for_function(
+            "(h) => document.querySelector('.st-key-race_map *') && [...document"
+            ".querySelectorAll('.st-key-race_map *')].some((e) => e.shadowRoot?.querySelector"
+            "('canvas.mv-map')?.getBoundingClientRect().height > h)",
+            arg=small["height"] + 40,
+            timeout=10_000,
+        )
+        page.evaluate("() => document.activeElement?.blur()")
+        page.keyboard.press("Space")  # plays in full screen
+        assert page.locator("button.mv-play").first.get_attribute("aria-label") == "Pause"
+        page.keyboard.press("PageDown")  # and the slide keys still step
+        _wait_for_slide(page, 3)
+        page.locator(".st-key-race_map button.mv-map-fullscreen").click()  # again: leave
+        page.wait_for_function("() => document.fullscreenElement === null", timeout=10_000)
+    finally:
+        context.close()
