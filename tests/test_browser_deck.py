@@ -197,6 +197,9 @@ def test_present_mode_fits_the_first_screen_and_keys_never_scroll(
             if page.locator(f"{MAP}[data-draws]").count():
                 page.wait_for_timeout(300)  # the map settles its size
                 parts += [page.locator(MAP).first, page.locator(".mv-legend").first]
+                # The map uses the screen's height (the title and Play row above and below).
+                map_height = _box(page.locator(MAP).first)
+                assert map_height["bottom"] - map_height["top"] >= 0.6 * height, number
                 # The anatomy's still map has no replay: its own step buttons drive it.
                 if page.locator("button.mv-play").first.is_visible():
                     parts.append(page.locator("button.mv-play").first)
