@@ -12,8 +12,8 @@
 // ("xmin,xmax,ymin,ymax" it shows) and data-font
 // (its text's size, px); button.mv-play, button.mv-back, button.mv-forward, input.mv-frame.
 // In the anatomy's still mode (the race header's "anatomy"), data-arrows counts the
-// arrows drawn and data-step is the step frozen on; the replay row is hidden (.mv-still)
-// but for button.mv-map-fullscreen (the map alone, full screen: toggleMapFullscreen).
+// arrows drawn and data-step is the step frozen on; the replay row is hidden (.mv-still).
+// button.mv-map-fullscreen (beside the legend) shows the map alone, full screen.
 //
 // Control contract (the lecture deck and a followed class rely on it), on `window`:
 // * The map listens for CustomEvent "mv-control" with detail {kind: "play"|"pause"|"toggle"},
@@ -72,11 +72,11 @@ class LiveMap {
                    aria-label="Step shown on the map">
             <button type="button" class="mv-forward" aria-label="One step forward">▶</button>
             <span class="mv-step" aria-hidden="true"></span>
-            <button type="button" class="mv-map-fullscreen" aria-label="Map full screen"
-                    title="The map alone, full screen">${MAP_FULLSCREEN_ICON}</button>
           </div>
         </div>
         <div class="mv-side">
+          <button type="button" class="mv-map-fullscreen" aria-label="Map full screen"
+                  title="The map alone, full screen">${MAP_FULLSCREEN_ICON}</button>
           <div class="mv-legend" role="list" aria-label="Legend"></div>
           <p class="mv-status" role="status" aria-live="polite"></p>
           <p class="mv-pointer" aria-hidden="true"></p>
@@ -762,7 +762,8 @@ function autoplayNewRace(map, race) {
 const MAP_FULLSCREEN_ICON = `<svg width="18" height="18" viewBox="0 0 18 18" aria-hidden="true"
   fill="none" stroke="currentColor" stroke-width="2"><path d="M1 6V1h5M12 1h5v5M17 12v5h-5M6 17H1v-5"/></svg>`;
 
-// The map's full-screen button: the map (its element, with the replay row and legend)
+// The map's full-screen button (top right of the legend's column): the map (its element,
+// with the replay row and legend)
 // alone on the screen, as tall as the screen allows; again, or Esc, leaves. The page's
 // keys keep working (they listen on window). Entering or leaving re-measures its room.
 function toggleMapFullscreen(map) {
