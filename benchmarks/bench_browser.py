@@ -385,14 +385,16 @@ def open_target(browser_page: Page, name: str, url: str) -> Target:
 # the map's accessible label (set with the race data, which names surface, methods, start,
 # α and γ) names a new view and has been drawn.
 ARM_SLIDE_JS = """(before) => {
-    const m = {tKey: null, tDrawn: null};
+    const m = {tKey: null, tDrawn: null, draws: window.__bench.draws('canvas')};
     window.__slide = m;
     // On window, capture phase, as the page's key map listens (it stops the key there).
     window.addEventListener('keydown', (e) => { if (m.tKey === null) m.tKey = e.timeStamp; },
                               {capture: true, once: true});
     const frame = () => {
         const label = window.__bench.label();
-        if (m.tKey !== null && label !== null && label !== before) {
+        // The new race's label, and a picture drawn since the key (not only its data).
+        const drawn = window.__bench.draws('canvas') > m.draws;
+        if (m.tKey !== null && label !== null && label !== before && drawn) {
             m.tDrawn = performance.now();
             return;
         }

@@ -197,6 +197,9 @@ def test_present_mode_fits_the_first_screen_and_keys_never_scroll(
             if page.locator(f"{MAP}[data-draws]").count():
                 page.wait_for_timeout(300)  # the map settles its size
                 parts += [page.locator(MAP).first, page.locator(".mv-legend").first]
+                # The map uses the screen's height (the title and Play row above and below).
+                map_height = _box(page.locator(MAP).first)
+                assert map_height["bottom"] - map_height["top"] >= 0.6 * height, number
                 # The anatomy's still map has no replay: its own step buttons drive it.
                 if page.locator("button.mv-play").first.is_visible():
                     parts.append(page.locator("button.mv-play").first)
@@ -292,3 +295,84 @@ def test_a_deck_file_opens_with_the_same_checks(app_page, streamlit_process, tmp
     page.wait_for_function("() => new URLSearchParams(location.search).has('deck')")
     deck, notes = read_link(parse_qs(urlsplit(page.url).query)["deck"][0])
     assert notes == [] and deck == PREPARED_DECK
+
+
+def _preview_ids(page) -> dict:
+    return page.evaluate("() => ({...(window.__momentumVizPreview?.races ?? {})})")
+
+
+def test_pagedown_shows_the_next_slide_map_before_the_rerun(browser, streamlit_process):
+    """Present mode carries the warmed neighbour's race: the slide key's "mv-slide" event
+    (dispatched here alone, so the server is not asked) puts slide 4's race on the map."""
+    server = streamlit_process
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/?deck={_prepared_link()}&slide=2")
+        _idle(page, server)
+        # Slide 3's run carries slide 4 once the warm-up has computed it (asked for on
+        # slide 2): go back and forth until it is there (a busy machine warms slowly).
+        for attempt in range(6):
+            _press_and_wait(page, "PageDown", 3, server)
+            if "1" in _preview_ids(page):
+                break
+            _press_and_wait(page, "PageUp", 2, server)
+            page.wait_for_timeout(1000 * (attempt + 1))
+        assert "1" in _preview_ids(page), "slide 4 was never carried"
+        before = page.locator(MAP).first.get_attribute("data-draws")
+        page.evaluate(
+            "() => window.dispatchEvent(new CustomEvent('mv-slide', {detail: {delta: 1}}))"
+        )
+        nxt = PREPARED_DECK.slides[3].settings()
+        canvas = page.locator(MAP).first
+        assert canvas.get_attribute("data-settled") == f"lr={nxt.lr};momentum={nxt.momentum}"
+        expect_surface = surface_title(nxt.surface, nxt.kappa)
+        page.wait_for_function(
+            "(title) => [...document.querySelectorAll('.st-key-race_map *')].some("
+            "(e) => e.shadowRoot?.querySelector('canvas.mv-map')?.dataset.surface === title)",
+            arg=expect_surface,
+            timeout=5_000,
+        )
+        assert int(canvas.get_attribute("data-draws")) > int(before)
+        # The server was not asked: still slide 3, whose title the page shows.
+        assert page.locator(".mv-slide-title").inner_text() == PREPARED_DECK.slides[2].title
+        assert _preview_ids(page) == {}  # used once; the next rerun brings the next ids
+    finally:
+        context.close()
+
+
+def test_the_map_goes_full_screen_from_its_own_button_and_the_keys_still_work(
+    browser, streamlit_process
+):
+    server = streamlit_process
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/?deck={_prepared_link()}&slide=2")
+        _idle(page, server)
+        canvas = page.locator(f"{MAP}[data-draws]").first
+        canvas.wait_for(timeout=30_000)
+        small = canvas.bounding_box()
+        page.locator(".st-key-race_map button.mv-map-fullscreen").click()
+        in_map = (
+            "() => [...document.querySelectorAll('.st-key-race_map *')].some("
+            "(e) => e.shadowRoot?.fullscreenElement?.classList.contains('mv-root'))"
+        )
+        page.wait_for_function(in_map, timeout=10_000)
+        # Its room is the whole screen now: the map grows to the screen's height.
+        page.wait_for_function(
+            "(h) => document.querySelector('.st-key-race_map *') && [...document"
+            ".querySelectorAll('.st-key-race_map *')].some((e) => e.shadowRoot?.querySelector"
+            "('canvas.mv-map')?.getBoundingClientRect().height > h)",
+            arg=small["height"] + 40,
+            timeout=10_000,
+        )
+        page.evaluate("() => document.activeElement?.blur()")
+        page.keyboard.press("Space")  # plays in full screen
+        assert page.locator("button.mv-play").first.get_attribute("aria-label") == "Pause"
+        page.keyboard.press("PageDown")  # and the slide keys still step
+        _wait_for_slide(page, 3)
+        page.locator(".st-key-race_map button.mv-map-fullscreen").click()  # again: leave
+        page.wait_for_function("() => document.fullscreenElement === null", timeout=10_000)
+    finally:
+        context.close()

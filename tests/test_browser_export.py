@@ -8,11 +8,14 @@ from the keyboard, has its colour bar beside the map and its settings in its tit
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from _server import wait_for_app
 
 from momentum_viz.app.exports import file_stem, settings_line
-from momentum_viz.app.settings import Settings
+from momentum_viz.app.prepared_deck import PREPARED_DECK
+from momentum_viz.app.settings import Settings, surface_title
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -108,6 +111,97 @@ def test_the_offline_html_plays_offline_and_draws_what_the_live_map_draws(
             timeout=live["replay_ms"] * 4,
         )
         assert step.inner_text() == f"step {live['steps']} / {live['steps']}"
+        assert errors == []
+        assert all(url.startswith(("file:", "blob:")) for url in requests), requests
+    finally:
+        context.close()
+
+
+def _offline_slide(page) -> dict:
+    canvas = page.locator(MAP)
+    settled = dict(pair.split("=") for pair in canvas.get_attribute("data-settled").split(";"))
+    return {
+        "title": page.locator(".mv-slide-title").inner_text(),
+        "count": page.locator(".mv-slide-count").inner_text(),
+        "surface": canvas.get_attribute("data-surface"),
+        "lr": float(settled["lr"]),
+        "momentum": float(settled["momentum"]),
+        "draws": int(canvas.get_attribute("data-draws")),
+    }
+
+
+def _expected(number: int) -> dict:
+    slide = PREPARED_DECK.slides[number - 1]
+    settings = slide.settings()
+    return {
+        "title": slide.title,
+        "count": f"{number} / {len(PREPARED_DECK.slides)}",
+        "surface": surface_title(settings.surface, settings.kappa),
+        "lr": settings.lr,
+        "momentum": settings.momentum,
+    }
+
+
+def _press(page, key: str, number: int) -> dict:
+    """Press ``key``; wait until slide ``number`` is shown and its map drawn; its state."""
+    before = int(page.locator(MAP).get_attribute("data-draws"))
+    page.keyboard.press(key)
+    page.wait_for_function(
+        "([count, draws]) => document.querySelector('.mv-slide-count').textContent === count"
+        " && Number(document.querySelector('canvas.mv-map').dataset.draws) > draws",
+        arg=[_expected(number)["count"], before],
+        timeout=10_000,
+    )
+    shown = _offline_slide(page)
+    assert {k: v for k, v in shown.items() if k != "draws"} == _expected(number), key
+    return shown
+
+
+def test_the_deck_html_presents_every_slide_offline_with_the_present_keys(
+    page, browser, streamlit_process, tmp_path
+):
+    """The prepared deck, downloaded from the Lecture panel as one HTML file and opened
+    from ``file://`` with the network off: every slide's map draws that slide's race, the
+    slide keys step (PageDown/PageUp, →/←, Home/End), Space plays, nothing scrolls."""
+    page.goto(streamlit_process.url)
+    wait_for_app(page, server=streamlit_process)
+    panel = page.locator(
+        '[data-testid="stSidebar"] [data-testid="stExpander"]', has_text="Lecture: slides"
+    )
+    panel.locator("summary").click()
+    panel.get_by_role("button", name=re.compile("^Open the prepared deck")).click()
+    wait_for_app(page, timeout=90_000, server=streamlit_process)
+    html = _download(page, "Download the deck (HTML, plays offline)")
+    assert html.suggested_filename == "momentum-in-ten-views.html"
+    path = tmp_path / html.suggested_filename
+    html.save_as(path)
+    assert path.stat().st_size < 1_000_000
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720}, offline=True)
+    try:
+        requests: list[str] = []
+        context.on("request", lambda request: requests.append(request.url))
+        context.route("http*://**/*", lambda route: route.abort())
+        offline = context.new_page()
+        errors: list[str] = []
+        offline.on("pageerror", lambda error: errors.append(str(error)))
+        offline.goto(path.as_uri())
+        offline.locator(f"{MAP}[data-draws]").wait_for(timeout=10_000)
+        assert {k: v for k, v in _offline_slide(offline).items() if k != "draws"} == _expected(1)
+        count = len(PREPARED_DECK.slides)
+        for number in range(2, count + 1):
+            _press(offline, "PageDown", number)
+        _press(offline, "PageUp", count - 1)
+        _press(offline, "ArrowRight", count)
+        _press(offline, "Home", 1)
+        _press(offline, "End", count)
+        _press(offline, "ArrowLeft", count - 1)
+        _press(offline, "Home", 1)
+        # Space plays the shown slide's replay, from the page (no button focused).
+        offline.evaluate("() => document.activeElement?.blur()")
+        offline.keyboard.press("Space")
+        assert offline.locator("button.mv-play").get_attribute("aria-label") == "Pause"
+        assert offline.evaluate("() => [window.scrollX, window.scrollY]") == [0, 0]
         assert errors == []
         assert all(url.startswith(("file:", "blob:")) for url in requests), requests
     finally:

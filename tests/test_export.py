@@ -4,25 +4,36 @@ carry the settings, so two downloads of different settings never collide."""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
+import json
 import re
 from dataclasses import replace
+from html import escape
 
 import numpy as np
 import pytest
 
 from momentum_viz import simulate
 from momentum_viz.app.compute import runs_for
+from momentum_viz.app.deck import Deck, Slide
 from momentum_viz.app.exports import (
     file_stem,
+    offline_deck_file,
     offline_map_file,
     settings_line,
     settings_table,
     trajectories_file,
 )
 from momentum_viz.app.settings import CUSTOM, Settings, from_query_params
-from momentum_viz.views.export import CSV_COLUMNS, offline_map_html, trajectories_csv
+from momentum_viz.views.export import (
+    CSV_COLUMNS,
+    offline_deck_html,
+    offline_map_html,
+    trajectories_csv,
+)
+from momentum_viz.views.live_map import decode as decode_blob
 from surfaces import SURFACES
 
 
@@ -154,3 +165,49 @@ def test_settings_table_names_the_formula_of_a_custom_surface():
     table = dict(settings_table(Settings(surface=CUSTOM, expr="x**2 + y**2")))
     assert table["formula"] == "x**2 + y**2"
     assert table["box"] == "x -3 … 3, y -3 … 3"
+
+
+def _deck_data(html: str) -> dict:
+    payload = re.search(r'<script type="application/json" id="mv-data">(.*?)</script>', html, re.S)
+    return json.loads(payload.group(1))
+
+
+def test_the_deck_html_holds_every_slide_race_and_each_surface_once():
+    deck = Deck(
+        "Two surfaces",
+        (
+            Slide("Valley", "Say: slow.", {"surface": "rosenbrock"}),
+            Slide("Valley, momentum", "", {"surface": "rosenbrock", "momentum": "0.5"}),
+            Slide("Wells", "", {"surface": "multiwell", "view": "theory"}),
+        ),
+    )
+    html = offline_deck_file(deck)
+    data = _deck_data(html)
+    assert [s["title"] for s in data["slides"]] == ["Valley", "Valley, momentum", "Wells"]
+    assert data["slides"][0]["note"] == "Say: slow."
+    races = [decode_blob(base64.b64decode(s["race"]))[0] for s in data["slides"]]
+    carried = [base64.b64decode(b64) for b64 in data["carried"]]
+    # Each race names a surface the page carries, and the two Rosenbrock slides share one.
+    assert sorted(blob[:16].decode() for blob in carried) == sorted(
+        {race["surface"] for race in races}
+    )
+    assert len(carried) == 2
+    for slide, race in zip(deck.slides, races, strict=True):
+        settings = slide.settings()
+        assert (race["lr"], race["momentum"]) == (settings.lr, settings.momentum)
+        assert race["fill_screen"]  # the lecture layout: the map as tall as the screen
+    assert data["slides"][1]["settings"] == settings_line(deck.slides[1].settings())
+    assert "default-src 'none'" in html
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=", html)
+
+
+def test_user_text_in_the_deck_html_is_data_never_markup():
+    hostile = "</script><script>alert(1)</script> **bold**"
+    deck = Deck(hostile, (Slide(hostile, hostile, {"surface": "multiwell"}),))
+    html = offline_deck_file(deck)
+    assert "<script>alert" not in html
+    data = _deck_data(html)  # the JSON round-trips the text exactly
+    assert data["slides"][0]["title"] == data["slides"][0]["note"] == hostile
+    assert f"<title>{escape(hostile)}</title>" in html
+    with pytest.raises(ValueError, match="slides"):
+        offline_deck_html(title="t", slides=[], carried=[], module_js="", css="")

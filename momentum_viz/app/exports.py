@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 from urllib.parse import urlencode
 
 from ..numerics.optimizer import Run
-from ..views.export import offline_map_html, trajectories_csv
+from ..views.export import OfflineSlide, offline_deck_html, offline_map_html, trajectories_csv
 from .chart_accessibility import method_list
 from .compute import live_map_blobs
+from .deck import Deck
 from .live_map import component_css, component_js, map_label
 from .settings import CUSTOM, Settings, surface_of, surface_title, to_query_params
 
@@ -110,6 +112,30 @@ def offline_map_file(settings: Settings) -> str:
         settings_line=settings_line(settings),
         carried=blobs.carried[:1],  # the surface; the slider families need the sidebar
         race=blobs.race,
+        module_js=component_js("live_map.js"),
+        css=component_css(),
+    )
+
+
+def offline_deck_file(deck: Deck) -> str:
+    """The deck's HTML download: every slide's race on the live map, in the lecture
+    layout, stepped with the present mode's keys, playable offline.
+
+    A slide that opens on another tab (the (α, γ) map, the basin map, theory) shows its
+    race here: the offline page holds the canvas map only. Each surface is carried once.
+    """
+    carried: dict[bytes, bytes] = {}
+    slides = []
+    for slide in deck.slides:
+        settings = replace(slide.settings(), lecture=True)
+        blobs = live_map_blobs(settings, map_label(settings))
+        surface = blobs.carried[0]  # the slider families need the sidebar: left out
+        carried.setdefault(surface[:16], surface)
+        slides.append(OfflineSlide(slide.title, slide.note, settings_line(settings), blobs.race))
+    return offline_deck_html(
+        title=deck.title,
+        slides=slides,
+        carried=carried.values(),
         module_js=component_js("live_map.js"),
         css=component_css(),
     )

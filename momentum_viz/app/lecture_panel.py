@@ -2,7 +2,8 @@
 
 Add the current view as a slide (a title of at most 80 characters and one note of at
 most 280 that the lecturer says), pick a slide to rename, move, delete or show, present
-the deck, and download or open it as a ``.json`` file (the same checks as a link). While
+the deck, and download or open it as a ``.json`` file (the same checks as a link), or download
+it as one HTML page that presents every slide's live map offline. While
 presenting: the slide's note for the lecturer, and "Save this view into the slide" (a
 change of α or γ on a slide is not written back otherwise).
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from functools import partial
 
 import streamlit as st
 
@@ -27,6 +29,7 @@ from .deck import (
     to_json,
     view_of,
 )
+from .exports import offline_deck_file
 from .prepared_deck import PREPARED_DECK
 from .settings import code_span
 
@@ -202,6 +205,14 @@ def _files(current: Deck | None) -> None:
             data=to_json(current),
             file_name=f"{slug}.json",
             mime="application/json",
+            on_click="ignore",
+            width="stretch",
+        )
+        st.download_button(
+            "Download the deck (HTML, plays offline)",
+            data=partial(offline_deck_file, current),  # built on click, not on every rerun
+            file_name=f"{slug}.html",
+            mime="text/html",
             on_click="ignore",
             width="stretch",
         )

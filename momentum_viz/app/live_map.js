@@ -13,6 +13,7 @@
 // (its text's size, px); button.mv-play, button.mv-back, button.mv-forward, input.mv-frame.
 // In the anatomy's still mode (the race header's "anatomy"), data-arrows counts the
 // arrows drawn and data-step is the step frozen on; the replay row is hidden (.mv-still).
+// button.mv-map-fullscreen (beside the legend) shows the map alone, full screen.
 //
 // Control contract (the lecture deck and a followed class rely on it), on `window`:
 // * The map listens for CustomEvent "mv-control" with detail {kind: "play"|"pause"|"toggle"},
@@ -74,6 +75,8 @@ class LiveMap {
           </div>
         </div>
         <div class="mv-side">
+          <button type="button" class="mv-map-fullscreen" aria-label="Map full screen"
+                  title="The map alone, full screen">${MAP_FULLSCREEN_ICON}</button>
           <div class="mv-legend" role="list" aria-label="Legend"></div>
           <p class="mv-status" role="status" aria-live="polite"></p>
           <p class="mv-pointer" aria-hidden="true"></p>
@@ -97,6 +100,7 @@ class LiveMap {
     this.slider.addEventListener("input", () => this.local({ kind: "frame", frame: Number(this.slider.value) }));
     this.onControl = (event) => this.control(event.detail ?? {});
     window.addEventListener("mv-control", this.onControl);
+    root.querySelector(".mv-map-fullscreen").addEventListener("click", () => toggleMapFullscreen(this));
     this.canvas.addEventListener("click", (event) => this.click(event));
     this.canvas.addEventListener("pointermove", (event) => this.hover(event));
     this.canvas.addEventListener("pointerleave", () => (this.pointer.textContent = ""));
@@ -397,7 +401,7 @@ class LiveMap {
     const margin = { l: Math.round(3.4 * font), r: Math.round(5.2 * font), t: Math.round(0.6 * font), b: Math.round(1.8 * font) };
     this.box.querySelector(".mv-main").style.maxWidth = `${available}px`;
     let height = race.header.drawing_height;
-    if (race.header.fill_screen) {
+    if (race.header.fill_screen || this.box.matches(":fullscreen")) {
       // Lecture mode: as tall as the screen allows below the map's top (measured when the
       // page is unscrolled, so scrolling does not resize it), leaving its controls row.
       if (this.fillTop === undefined) this.fillTop = Math.max(0, this.box.getBoundingClientRect().top);
@@ -753,6 +757,25 @@ function autoplayNewRace(map, race) {
   if (!race.header.autoplay || map.autoplayed === identity) return;
   map.autoplayed = identity;
   if (!map.playing) map.togglePlay();
+}
+
+const MAP_FULLSCREEN_ICON = `<svg width="18" height="18" viewBox="0 0 18 18" aria-hidden="true"
+  fill="none" stroke="currentColor" stroke-width="2"><path d="M1 6V1h5M12 1h5v5M17 12v5h-5M6 17H1v-5"/></svg>`;
+
+// The map's full-screen button (top right of the legend's column): the map (its element,
+// with the replay row and legend)
+// alone on the screen, as tall as the screen allows; again, or Esc, leaves. The page's
+// keys keep working (they listen on window). Entering or leaving re-measures its room.
+function toggleMapFullscreen(map) {
+  if (!map.onFullscreen) {
+    map.onFullscreen = () => {
+      map.fillTop = undefined;
+      map.schedule();
+    };
+    document.addEventListener("fullscreenchange", map.onFullscreen);
+  }
+  if (document.fullscreenElement) document.exitFullscreen?.().catch(() => {});
+  else map.box.requestFullscreen?.().catch(() => {});
 }
 
 // Named: the offline export (views/export.py) calls it after this text.

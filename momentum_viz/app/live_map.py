@@ -68,9 +68,15 @@ def map_label(settings: Settings) -> str:
     )
 
 
+def carry(blob: bytes, key: str) -> None:
+    """One carrier element: ``blob`` (16 characters of id, then the blob) in the
+    browser's registry, where the map finds it by its id."""
+    _CARRIER(data=blob, key=key, height=0)
+
+
 def render(settings: Settings) -> None:
     """The carriers, then the map (a click on it sets the start point)."""
     blobs = live_map_blobs(settings, map_label(settings))
     for key, blob in zip(CARRIER_KEYS, blobs.carried, strict=True):
-        _CARRIER(data=blob, key=key, height=0)
+        carry(blob, key)
     _MAP(data=blobs.race, key=MAP_KEY, on_click_change=state.on_live_map_click)

@@ -29,8 +29,10 @@ from . import (  # noqa: F401 (streamlit_internals: pandas before any script thr
     present,
     screens,
     sidebar,
+    slide_preview,
     state,
     streamlit_internals,
+    warmup,
 )
 from .compute import runs_for
 from .formula_guard import draw_or_refuse, recover_from_failed_formula
@@ -176,6 +178,12 @@ def header(settings: Settings, notes: list[str]) -> None:
 
 def run_app() -> None:
     """Build the whole page (the entry point ``app.py`` calls this)."""
+    with warmup.foreground():  # a slide's warm-up waits while any page is being built
+        _build_page()
+
+
+def _build_page() -> None:
+    """The sidebar, the Lecture panel, the address, the main area and the page's keys."""
     notes = init_state() + recover_from_failed_formula()
     state.repair_widgets()
     settings = sidebar.render()
@@ -189,6 +197,8 @@ def run_app() -> None:
     st.html(TOUCH_SCRIPT + screens.SCROLL_BOX_SCRIPT, unsafe_allow_javascript=True)
     if deck_session.presented() is None:  # in present mode the keys sit beside the title
         present.keys(settings)
+    else:  # last: the neighbour slides' maps, carried in advance
+        slide_preview.render(settings)
 
 
 def _main(settings: Settings, notes: list[str]) -> None:

@@ -19,7 +19,7 @@ from importlib.resources import files
 
 import streamlit as st
 
-from . import deck_session, state, warmup
+from . import deck_session, slide_preview, state, warmup
 from .deck import DECK_KEY, SLIDE_KEY, deck_link
 from .prepared_deck import PREPARED_DECK
 from .settings import Settings, code_span
@@ -114,9 +114,12 @@ def header(settings: Settings, notes: list[str], page_css: str) -> None:
     count = len(current.slides)
     if deck_session.opened_presenting():
         _ask_sidebar("collapsed")
-    if index + 1 < count:  # PageDown will find the next slide computed
-        warmup.warm(replace(current.slides[index + 1].settings(), lecture=settings.lecture))
-    st.html(page_css + PRESENT_CSS)
+    # PageDown and PageUp find them computed; the slide after next is warm by the time
+    # the next one is shown, so that one's rerun can carry its neighbour (slide_preview).
+    for neighbour in (index + 1, index - 1, index + 2):
+        if 0 <= neighbour < count:
+            warmup.warm(replace(current.slides[neighbour].settings(), lecture=settings.lecture))
+    st.html(page_css + PRESENT_CSS + f"<style>{slide_preview.HIDE_CSS}</style>")
     # Keyed: the CSS keeps the row clear of Streamlit's menu button at the top right.
     title_col, count_col, prev_col, next_col, keys_col = st.container(key="present_header").columns(
         [12, 2, 1.4, 1.4, 2.4], gap="small", vertical_alignment="center"

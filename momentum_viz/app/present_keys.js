@@ -91,6 +91,7 @@ function onKey(event) {
       // Not the page's scroll, and not the anatomy's own ←/→ (Streamlit's shortcuts).
       event.preventDefault();
       event.stopPropagation();
+      window.dispatchEvent(new CustomEvent("mv-slide", { detail: move })); // slide_preview.js
       KEYS.send?.({ ...move, at: Date.now() });
       return;
     }
