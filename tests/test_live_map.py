@@ -10,8 +10,8 @@ import pytest
 
 from momentum_viz.numerics.optimizer import simulate
 from momentum_viz.views.live_map import (
-    FAMILY_MAX_POINTS,
     FAMILY_CELL,
+    FAMILY_MAX_POINTS,
     MISSING,
     decode,
     dequantize,
