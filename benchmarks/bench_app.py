@@ -35,6 +35,7 @@ import momentum_viz.app.compute as compute
 import momentum_viz.app.page as page
 import momentum_viz.numerics.kernel as kernel
 import momentum_viz.numerics.maps as maps
+import momentum_viz.numerics.summary as summary
 import momentum_viz.views.live_map as live_map
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -65,7 +66,9 @@ def _fresh(**query: str) -> AppTest:
 
 # What each part of a rerun is, as (module, name) of the functions the app calls.
 _PARTS = {
-    "numerics": ((compute, "simulate"), (maps, "simulate")),
+    # simulate where the page calls it: its runs and families, the maps, and the run on
+    # past the last step that tells where a run settles (summary)
+    "numerics": ((compute, "simulate"), (maps, "simulate"), (summary, "simulate")),
     "blob encoding": (
         (compute, "family_blob"),
         (compute, "race_blob"),
