@@ -22,6 +22,7 @@ import streamlit as st
 
 from surfaces import Surface
 
+from ..numerics import kernel
 from ..numerics.anatomy import StepAnatomy, step_anatomy
 from ..numerics.maps import (
     DEFAULT_BASIN_RESOLUTION,
@@ -267,10 +268,27 @@ MAP_BUDGET_SECONDS = 2.0
 MIN_MAP_SIDE = 20  # the coarsest grid still worth reading
 
 
+# Steps of the kernel's timed sample: enough that simulate's fixed cost (its checks, the
+# result's assembly) is a small part of it (about 10 ms of compiled steps).
+_TIMED_STEPS = 100
+
+
 @lru_cache(maxsize=64)
 def _seconds_per_point_step(surface: Surface) -> float:
-    """Measured cost of one gradient evaluation per point (best of 3 on 4,096 points)."""
+    """Measured cost of one step per point: of the compiled kernel's steps where it runs
+    the formula (best of 3: 1,024 runs × _TIMED_STEPS, one thread), else of one NumPy
+    gradient evaluation, doubled for the update (best of 3 on 4,096 points)."""
     (xmin, xmax), (ymin, ymax) = surface.bounds
+    if kernel.usable_for(surface):
+        starts = np.stack(np.meshgrid(np.linspace(xmin, xmax, 32), np.linspace(ymin, ymax, 32)))
+        starts = starts.reshape(2, -1).T
+        best = math.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            simulate(surface, "momentum", starts, lr=surface.lr, momentum=0.9,
+                     steps=_TIMED_STEPS, record="summary", workers=1)  # fmt: skip
+            best = min(best, time.perf_counter() - start)
+        return best / (len(starts) * _TIMED_STEPS)
     x, y = np.meshgrid(np.linspace(xmin, xmax, 64), np.linspace(ymin, ymax, 64))
     best = math.inf
     for _ in range(3):
