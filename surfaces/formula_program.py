@@ -38,12 +38,31 @@ def _product(*args: Any) -> Any:
     return functools.reduce(np.multiply, args)
 
 
+#: A whole exponent up to this size is computed by repeated products (see :func:`_power`).
+MAX_PRODUCT_EXPONENT = 10
+
+
+def _power(base: Any, exponent: Any) -> Any:
+    """np.power, except for a whole constant exponent e with 1 ≤ |e| ≤ 10: base · base · …
+    left to right (then 1 / that for e < 0). NumPy's power differs from the C library's
+    in the last bit for some arguments (its own SIMD code); plain products are the same
+    bits everywhere, so the compiled evaluator of these programs (momentum_viz/numerics/
+    kernel.py), which multiplies the same way, equals this one."""
+    whole = isinstance(exponent, float) and exponent.is_integer()
+    if not (whole and 1 <= abs(exponent) <= MAX_PRODUCT_EXPONENT):
+        return np.power(base, exponent)
+    result = base
+    for _ in range(int(abs(exponent)) - 1):
+        result = np.multiply(result, base)
+    return np.divide(1.0, result) if exponent < 0 else result
+
+
 #: Each operation a program may use, the NumPy function that computes it and its arity
 #: (None: any number of arguments, at least one).
 OPERATIONS: dict[str, tuple[Callable[..., Any], int | None]] = {
     "add": (_sum, None),
     "mul": (_product, None),
-    "pow": (np.power, 2),
+    "pow": (_power, 2),
     "sqrt": (np.sqrt, 1),
     "sin": (np.sin, 1),
     "cos": (np.cos, 1),
@@ -104,6 +123,12 @@ class Program:
         """The number of instructions: the NumPy calls of one evaluation."""
         return len(self._code)
 
+    def instructions(self) -> tuple[list[tuple[str, list[_Arg]]], list[_Arg]]:
+        """The checked instructions as (operation name, arguments) and the outputs: what
+        a compiled evaluator of the same program reads (momentum_viz/numerics/kernel.py)."""
+        names = {fn: name for name, (fn, _) in OPERATIONS.items()}
+        return [(names[fn], list(args)) for fn, args in self._code], list(self._outputs)
+
     def __call__(self, x: Any, y: Any) -> list[Any]:
         results: list[Any] = []
         coordinates = {"x": x, "y": y}
@@ -160,4 +185,5 @@ def broadcasting(program: Program, one: bool) -> Callable[..., Any]:
             arrays.append(arr)
         return arrays[0] if one else tuple(arrays)
 
+    wrapped.program = program  # type: ignore[attr-defined]  # read by the compiled kernel
     return wrapped

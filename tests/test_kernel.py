@@ -225,9 +225,87 @@ def test_every_bowl_uses_its_own_matrix():
 # --- what stays on the NumPy path ------------------------------------------------------
 
 
-def test_custom_formulas_and_lookalikes_stay_on_numpy():
-    custom = from_expression("x**2 + 3*y**2")
-    assert not kernel.usable_for(custom)
+# Formulas whose gradient programs use every operation the compiled evaluator knows
+# (abs gives sign, sign's derivative heaviside, log of a negative nan: a diverging run).
+FORMULAS = (
+    "sin(3*x) * cos(3*y) + 0.1*(x**2 + y**2)",
+    "x**2 + 3*y**2 - x*y/2 + abs(x) * abs(y) + (x - 1)**4 / 10 + 1 / (1 + y**2)",
+    "exp(-x**2) * tanh(y) + log(1 + x**2) + sqrt(1 + y**2) + atan(x*y)",
+    "abs(x) * abs(y) + sinh(x/3) + cosh(y/3) + tan(x/4) + x**3/10 - y**2*x/7",
+    "log(x + 2) + sqrt(y + 2) + (x**2 + y**2)**1.5 / 10",
+    "atan(y / (x + 3.5))**2 + abs(sin(x))",
+)
+BOX = ((-3.0, 3.0), (-3.0, 3.0))
+
+
+def _operations(surface: Surface) -> set[str]:
+    return {op for op, _ in surface.grad_fn.program.instructions()[0]}
+
+
+@pytest.mark.parametrize("noise", [0.0, 0.3])
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("expr", FORMULAS)
+def test_custom_formulas_compiled_equal_the_numpy_path(expr, method, noise, numpy_path):
+    """A formula whose operations the compiled evaluator computes as NumPy does on this
+    machine runs through the kernel: bit for bit the NumPy path's program, outcomes
+    identical, diverging runs (one α 60× the default) included. Any other keeps NumPy."""
+    surface = from_expression(expr, BOX)
+    code = kernel._program_code(surface.grad_fn.program)
+    assert kernel.usable_for(surface) == (code is not None)
+    starts, lrs, momenta = _batch(surface, f"custom/{expr}/{method}", n=24)
+    kwargs = dict(lr=lrs, momentum=momenta, steps=300, noise=noise)
+    _assert_agree(simulate(surface, method, starts, **kwargs),
+                  numpy_path(surface, method, starts, **kwargs), exact=True)  # fmt: skip
+
+
+def test_arithmetic_formulas_and_the_readmes_example_are_compiled():
+    """Products, whole powers (both evaluators multiply), abs and sign are exact on every
+    machine; sin and cos are on this one's NumPy (the README's example formula)."""
+    assert kernel.usable_for(from_expression(FORMULAS[1], BOX))
+    assert kernel.usable_for(from_expression(FORMULAS[0], BOX))
+
+
+def test_the_compiled_evaluator_computes_every_operation_as_numpy():
+    """Every whitelisted operation has an opcode, and the compiled evaluator computes each
+    as NumPy's function to the last bit or two (exactly where _exact_operations says so),
+    nan where NumPy gives nan, on values of either sign, zeros and large magnitudes."""
+    from surfaces.formula_program import OPERATIONS, load_program
+
+    assert set(kernel._PROGRAM_OPS) == set(OPERATIONS)
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.uniform(-5, 5, 500), [0.0, -0.0, 1e200, -1e200, 1e-200]])
+    y = rng.permutation(x)
+    cases = [(op, ["x", "y"][: OPERATIONS[op][1] or 2]) for op in OPERATIONS]
+    cases += [("pow", ["x", e]) for e in (2.0, 3.0, -2.0, 0.5, 1.5, 0.0)]
+    for op, args in cases:
+        program = load_program({"ops": [["t0", op, args]], "outputs": ["t0", "t0"]})
+        n = len(x)
+        rows = tuple(np.zeros((2, n)) for _ in range(4))
+        outcome = np.zeros((3, n), dtype=np.int64)
+        kernel._STATE.kernel(
+            kernel._PROGRAM_KIND, kernel._encoded(program), x.copy(), y.copy(), np.ones(n),
+            np.zeros(n), False, 1, np.zeros((0, 2)), np.array([0.0, 0.0, np.inf, np.inf]),
+            np.zeros((0, 2)), 0.0, True, 0, n, *rows, outcome,
+        )  # fmt: skip
+        with np.errstate(all="ignore"):
+            want = np.broadcast_to(program(x, y)[0], x.shape)
+        got = np.where(outcome[1] < 0, rows[2][1], np.nan)  # a nan step is frozen: nan
+        np.testing.assert_allclose(got, want, rtol=1e-15, atol=0, equal_nan=True, err_msg=op)
+
+
+def test_an_operation_computed_otherwise_than_numpy_keeps_the_numpy_path(monkeypatch):
+    """The check of the evaluator against NumPy finds a difference: with the programs' sin
+    one ulp above NumPy's (as a SIMD sin that differs in the last bit), sin is not exact."""
+    from surfaces import formula_program
+
+    exact = kernel._exact_operations(kernel._STATE.kernel)
+    assert {"add", "mul", "abs", "sign", "pow:0x1.0000000000000p+1"} <= exact
+    ulp_above = (lambda v: np.nextafter(np.sin(v), np.inf), 1)
+    monkeypatch.setitem(formula_program.OPERATIONS, "sin", ulp_above)
+    assert "sin" not in kernel._exact_operations(kernel._STATE.kernel)
+
+
+def test_lookalikes_stay_on_numpy():
     rosen = SURFACES["rosenbrock"]
     # A surface that merely carries a built-in name is not compiled as that surface.
     impostor = Surface(**{**{f: getattr(rosen, f) for f in rosen.__dataclass_fields__},

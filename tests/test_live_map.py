@@ -10,6 +10,8 @@ import pytest
 
 from momentum_viz.numerics.optimizer import simulate
 from momentum_viz.views.live_map import (
+    FAMILY_CELL,
+    FAMILY_MAX_POINTS,
     MISSING,
     decode,
     dequantize,
@@ -170,3 +172,41 @@ def test_family_and_race_blobs_of_diverging_runs():
         )
     )
     assert header["off_map"] == ["SGD", "Momentum"]
+
+
+def _family_path_by_path(values, paths):
+    """The family's points and offsets as the map defines them, one path at a time:
+    :func:`thin`, then :func:`quantize_path` of what is kept (the batched encoding must
+    give the same bytes)."""
+    (xmin, xmax), _ = ROSENBROCK.bounds
+    cell = FAMILY_CELL * (xmax - xmin)
+    pieces, offsets = [], [0]
+    for batch in paths.values():
+        for i in range(len(values)):
+            path = batch[:, i]
+            pieces.append(quantize_path(path[thin(path, cell, FAMILY_MAX_POINTS)], BOX))
+            offsets.append(offsets[-1] + len(pieces[-1]))
+    return np.concatenate(pieces), np.array(offsets)
+
+
+def test_family_encoding_equals_thinning_and_quantizing_each_path():
+    """All stops of a family are thinned and quantized in one pass; each path must come
+    out exactly as on its own: a settled run, zig-zags longer than FAMILY_MAX_POINTS,
+    runs that leave the box (their neighbours must not be taken from the next path),
+    and diverged ones (NaN, inf)."""
+    values = [1e-4, 1e-3, 2e-3, 0.01, 0.1, 1.0]
+    paths = {
+        method: simulate(
+            ROSENBROCK, method, ROSENBROCK.start, lr=np.array(values), momentum=0.97, steps=1000
+        ).positions.copy()
+        for method in ("sgd", "momentum", "nesterov")
+    }
+    # A path that ends outside the box next to one that starts inside it.
+    paths["momentum"][-1, 2] = (BOX[2] + 5.0, BOX[3] + 1.0)
+    rng = np.random.default_rng(3)
+    paths["nesterov"][:, 0] = rng.uniform(BOX[0] - 2, BOX[2] + 2, size=(1001, 2))
+    points, offsets = _family_path_by_path(values, paths)
+    assert np.diff(offsets).max() == FAMILY_MAX_POINTS  # the spreading is exercised
+    _, arrays = decode(family_blob(ROSENBROCK, "lr", values, paths))
+    np.testing.assert_array_equal(arrays["offsets"], offsets)
+    np.testing.assert_array_equal(arrays["points"], points)

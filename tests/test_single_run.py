@@ -238,3 +238,35 @@ def test_a_run_passing_through_the_tolerance_at_its_last_step_is_not_settled():
     # A run that had settled keeps its step.
     run = simulate(bowl, "momentum", bowl.start, lr=0.02, momentum=0.99, steps=1700)
     assert settled_step_running_on(bowl, run, lr=0.02, momentum=0.99) == run.converged_at == 1620
+
+
+@pytest.mark.parametrize("compiled", [True, False], ids=["kernel", "numpy"])
+@pytest.mark.parametrize(
+    ("name", "method", "lr", "momentum", "noise", "steps"),
+    [
+        ("rosenbrock", "momentum", 2e-3, 0.9, 0.0, 1000),
+        ("himmelblau", "nesterov", 0.01, 0.8, 0.05, 80),
+        ("quadratic", "momentum", 0.02, 0.99, 0.0, 1096),
+    ],
+)
+def test_settled_step_running_on_is_read_from_the_longer_path(
+    monkeypatch, compiled, name, method, lr, momentum, noise, steps
+):
+    """The settled step of the run on, by hand from its whole path: one after the last
+    step outside tol of the run's minimum, -1 if that is the last step (simulate runs it
+    on with record="summary")."""
+    from momentum_viz.numerics import kernel
+    from momentum_viz.numerics.ranges import DEFAULT_TOL
+    from momentum_viz.numerics.summary import settled_step_running_on
+    from surfaces import get_surface
+
+    monkeypatch.setattr(kernel._STATE, "enabled", compiled and kernel._STATE.enabled)
+    surface = get_surface(name)
+    kw = {"lr": lr, "momentum": momentum, "noise": noise, "seed": 7}
+    run = simulate(surface, method, surface.start, steps=steps, **kw)
+    assert run.converged_at >= 0, "the case must end at a minimum"
+    longer = simulate(surface, method, surface.start, steps=2 * steps, **kw).positions
+    distances = np.hypot(*(longer - surface.minima[run.minimum].point).T)
+    last_outside = np.flatnonzero(distances > DEFAULT_TOL)[-1]
+    expected = last_outside + 1 if last_outside < 2 * steps else -1  # -1: never settles
+    assert settled_step_running_on(surface, run, **kw) == expected

@@ -22,6 +22,7 @@ import streamlit as st
 
 from surfaces import Surface
 
+from ..numerics import kernel
 from ..numerics.anatomy import StepAnatomy, step_anatomy
 from ..numerics.maps import (
     DEFAULT_BASIN_RESOLUTION,
@@ -75,7 +76,13 @@ class RunKey(namedtuple("_RunFields", RUN_FIELDS)):
         return surface_of(self.settings())
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+# Streamlit hashes a cache's arguments on every call, a tuple field by field (about a
+# millisecond a call for a run key, several calls per rerun); its repr names every field's
+# value exactly (floats print round-trip) and costs microseconds.
+HASH_BY_REPR = {RunKey: repr}
+
+
+@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=256, show_spinner=False)
 def compute_runs(key: RunKey) -> dict[str, Run]:
     """One run per method, all from the same start with the same noise (cached)."""
     s = key.surface_object()
@@ -99,7 +106,7 @@ def runs_for(settings: Settings) -> dict[str, Run]:
     return compute_runs(RunKey.of(settings))
 
 
-@st.cache_data(max_entries=256, show_spinner=False)
+@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=256, show_spinner=False)
 def compute_settled_steps(key: RunKey) -> dict[str, int]:
     """Per method, where its run settles when it runs on past the last step (cached)."""
     s = key.surface_object()
@@ -141,14 +148,14 @@ def _with_id(blob: bytes) -> bytes:
     return blob_id(blob).encode("ascii") + blob
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=32, show_spinner=False)
 def compute_surface_blob(key: RunKey) -> bytes:
     """The surface's blob (only the surface fields of ``key`` matter; the caller clears
     the others so that every setting on one surface shares the entry)."""
     return _with_id(surface_blob(key.surface_object()))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=64, show_spinner=False)
 def compute_family_blob(key: RunKey, parameter: str) -> bytes:
     """The finished paths of every stop of the ``parameter`` slider ("lr" or "momentum"),
     the other settings as in ``key``: one batched run per method.
@@ -261,10 +268,27 @@ MAP_BUDGET_SECONDS = 2.0
 MIN_MAP_SIDE = 20  # the coarsest grid still worth reading
 
 
+# Steps of the kernel's timed sample: enough that simulate's fixed cost (its checks, the
+# result's assembly) is a small part of it (about 10 ms of compiled steps).
+_TIMED_STEPS = 100
+
+
 @lru_cache(maxsize=64)
 def _seconds_per_point_step(surface: Surface) -> float:
-    """Measured cost of one gradient evaluation per point (best of 3 on 4,096 points)."""
+    """Measured cost of one step per point: of the compiled kernel's steps where it runs
+    the formula (best of 3: 1,024 runs × _TIMED_STEPS, one thread), else of one NumPy
+    gradient evaluation, doubled for the update (best of 3 on 4,096 points)."""
     (xmin, xmax), (ymin, ymax) = surface.bounds
+    if kernel.usable_for(surface):
+        starts = np.stack(np.meshgrid(np.linspace(xmin, xmax, 32), np.linspace(ymin, ymax, 32)))
+        starts = starts.reshape(2, -1).T
+        best = math.inf
+        for _ in range(3):
+            start = time.perf_counter()
+            simulate(surface, "momentum", starts, lr=surface.lr, momentum=0.9,
+                     steps=_TIMED_STEPS, record="summary", workers=1)  # fmt: skip
+            best = min(best, time.perf_counter() - start)
+        return best / (len(starts) * _TIMED_STEPS)
     x, y = np.meshgrid(np.linspace(xmin, xmax, 64), np.linspace(ymin, ymax, 64))
     best = math.inf
     for _ in range(3):
@@ -301,7 +325,7 @@ def map_job() -> Iterator[None]:
         yield
 
 
-@st.cache_data(max_entries=16, show_spinner="Computing the (α, γ) map…")
+@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=16, show_spinner="Computing the (α, γ) map…")
 def compute_parameter_map(key: RunKey, method: str, lr_decade: int = 0) -> ParameterMap:
     """One batched run per (α, γ) cell from the key's start (cached; see
     :func:`parameter_map_key`).
@@ -325,7 +349,7 @@ def parameter_map_key(settings: Settings) -> RunKey:
     return only(RunKey.of(settings), "x0", "y0", "steps", "noise", "seed")
 
 
-@st.cache_data(max_entries=16, show_spinner="Computing the basin map…")
+@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=16, show_spinner="Computing the basin map…")
 def compute_basin_map(key: RunKey, method: str, maps_on_page: int = 1) -> BasinMap:
     """One batched run per start point of a grid over the surface (cached; see
     :func:`basin_map_key`); the page's map budget is shared by its ``maps_on_page`` maps."""
@@ -345,7 +369,7 @@ def basin_map_key(settings: Settings) -> RunKey:
 
 # Step anatomies are small and a lecturer steps back and forth through the first few:
 # keep a few dozen.
-@st.cache_data(max_entries=32, ttl=3600, show_spinner=False)
+@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=32, ttl=3600, show_spinner=False)
 def compute_anatomy(key: RunKey, step: int = 0) -> dict[str, StepAnatomy]:
     """Each method's step anatomy at ``step`` (cached)."""
     runs = compute_runs(key)

@@ -106,6 +106,9 @@ def lasting(name: str) -> dict[str, object]:
     return {"key": name, "on_change": remember, "args": (name,)}
 
 
+_ABSENT = object()  # what value_of's look-up returns for a key session state lacks
+
+
 def value_of(name: str) -> object:
     """A setting as the widgets hold it now, before or after its widget is drawn.
 
@@ -114,8 +117,10 @@ def value_of(name: str) -> object:
     what the page showed before the move, so the slider's stops are the page's stops).
     """
     for key in (name, f"_{name}"):
-        if key in st.session_state:
-            return st.session_state[key]
+        # One look-up, not ``in`` then ``[]``: each presents the widget's value afresh.
+        value = st.session_state.get(key, _ABSENT)
+        if value is not _ABSENT:
+            return value
     return getattr(st.session_state[_LINK], name)
 
 
@@ -211,15 +216,23 @@ def _checked(raw: dict[str, object]) -> tuple[Settings, list[str]]:
         # The anatomy's step t (θ_t → θ_{t+1}) exists for t < steps: fewer steps pull it back.
         raw["anatomy_step"] = min(max(raw["anatomy_step"], 0), int(steps) - 1)  # type: ignore[call-overload]
     ordered = sorted(fields(Settings), key=lambda f: declaration_of(f).range_of is not None)
+    # The accepted values wait in ``pending`` until a check reads the settings (a range
+    # that depends on other fields, a replacement's surface defaults): one ``replace``
+    # per run instead of one per field (this runs several times in every rerun).
+    pending: dict[str, object] = {}
     for f in ordered:
         value = raw[f.name]
         if f.name == "methods":
             value = _checked_methods(value)
-        if value is None or not declaration_of(f).accepts(value, settings):
+        declaration = declaration_of(f)
+        if pending and declaration.range_of is not None:
+            settings, pending = replace(settings, **pending), {}
+        if value is None or not declaration.accepts(value, settings):
+            settings, pending = replace(settings, **pending), {}
             value, note = _replacement(f, raw[f.name], settings)
             notes.append(note)
-        settings = replace(settings, **{f.name: _as_declared(f, value)})
-    return settings, notes
+        pending[f.name] = _as_declared(f, value)
+    return replace(settings, **pending), notes
 
 
 def current_settings() -> Settings:

@@ -28,8 +28,11 @@ this module runs the same update rule, run by run and step by step, as machine c
   ``parallel=True`` layer (``workqueue``) aborts the process when two threads launch
   parallel kernels at once, which is what two Streamlit sessions would do.
 
-Custom formulas (:func:`surfaces.from_expression`) stay on the NumPy path: nothing a user
-typed is ever compiled.
+Custom formulas (:func:`surfaces.from_expression`) run through the same kernel: their
+gradient program (built by SymPy in the formula worker, checked against the whitelist by
+the server) is data for a compiled evaluator of the whitelisted operations
+(:func:`_program_gradient`), compiled once with the kernel. Nothing is compiled per
+formula, so nothing a user typed reaches the compiler and no compilation waits on one.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from surfaces import SURFACES, Surface
+from surfaces.formula_program import MAX_PRODUCT_EXPONENT, OPERATIONS, Program, load_program
 from surfaces.quadratic import bowl_grad, bowl_matrix
 
 __all__ = ["KERNEL_ENV", "integrate", "usable_for", "warm_up"]
@@ -69,6 +73,14 @@ except ImportError:  # pragma: no cover (exercised by the fallback tests via _ST
 # bowl is last (its gradient takes the matrix entries as arguments).
 _FIXED = ("rosenbrock", "himmelblau", "beale", "six_hump_camel", "styblinski_tang", "multiwell")
 _BOWL_KIND = len(_FIXED)
+# A custom formula: its checked gradient program (surfaces/formula_program.py), run by a
+# compiled evaluator of the whitelisted operations, in this order (the opcodes).
+_PROGRAM_KIND = _BOWL_KIND + 1
+_PROGRAM_OPS = ("add", "mul", "pow", "sqrt", "sin", "cos", "tan", "exp", "log", "abs", "tanh",
+                "sinh", "cosh", "atan", "atan2", "sign", "arg", "heaviside")  # fmt: skip
+# The program's numbers before its instructions (see _program_code).
+_PROGRAM_HEADER = 6
+_MAX_PRODUCT_EXPONENT = float(MAX_PRODUCT_EXPONENT)  # a compile-time constant for Numba
 
 # Runs per block handed to one thread (as the NumPy runner's blocks).
 _BLOCK = 8192
@@ -81,6 +93,8 @@ class _State:
     ready = False
     compile_seconds = 0.0
     kernel: Callable[..., None] | None = None
+    # The program operations the compiled evaluator computes exactly as NumPy does here.
+    exact_operations: frozenset[str] = frozenset()
     lock = threading.Lock()
 
 
@@ -178,6 +192,105 @@ if numba is not None:
     _bowl = _twin(bowl_grad)
 
     @numba.njit(error_model="numpy")
+    def _unary(op, src, dst, n):  # pragma: no cover (compiled)
+        """dst[j] = operation ``op`` (an index of _PROGRAM_OPS) of src[j], j < n, as NumPy
+        computes it: the branch once per call, then one loop the compiler can vectorize."""
+        if op == 3:
+            for j in range(n):
+                dst[j] = np.sqrt(src[j])
+        elif op == 4:
+            for j in range(n):
+                dst[j] = np.sin(src[j])
+        elif op == 5:
+            for j in range(n):
+                dst[j] = np.cos(src[j])
+        elif op == 6:
+            for j in range(n):
+                dst[j] = np.tan(src[j])
+        elif op == 7:
+            for j in range(n):
+                dst[j] = np.exp(src[j])
+        elif op == 8:
+            for j in range(n):
+                dst[j] = np.log(src[j])
+        elif op == 9:
+            for j in range(n):
+                dst[j] = abs(src[j])
+        elif op == 10:
+            for j in range(n):
+                dst[j] = np.tanh(src[j])
+        elif op == 11:
+            for j in range(n):
+                dst[j] = np.sinh(src[j])
+        elif op == 12:
+            for j in range(n):
+                dst[j] = np.cosh(src[j])
+        elif op == 13:
+            for j in range(n):
+                dst[j] = np.arctan(src[j])
+        elif op == 15:  # np.sign: nan stays nan
+            for j in range(n):
+                v = src[j]
+                dst[j] = v if v != v else (1.0 if v > 0 else (-1.0 if v < 0 else 0.0))
+        elif op == 16:  # np.angle of a real: pi for a negative (and -0.0), else 0
+            for j in range(n):
+                dst[j] = np.arctan2(0.0, src[j])
+        else:  # 17: np.heaviside(v, 0.5)
+            for j in range(n):
+                v = src[j]
+                dst[j] = v if v != v else (1.0 if v > 0 else (0.0 if v < 0 else 0.5))
+
+    @numba.njit(error_model="numpy")
+    def _program_gradient(code, ax, ay, gx, gy, n):  # pragma: no cover (compiled)
+        """∇J by a custom formula's gradient program (``code``: see _program_code) at
+        (ax[j], ay[j]) into gx[j], gy[j], j < n: one loop over the runs per instruction,
+        in the program's order, each as the NumPy function it names computes it."""
+        n_slots, n_ops, n_consts, n_args = int(code[0]), int(code[1]), int(code[2]), int(code[3])
+        args_at = _PROGRAM_HEADER + 3 * n_ops
+        consts_at = args_at + n_args
+        regs = np.empty((n_slots, n))
+        for j in range(n):
+            regs[0, j], regs[1, j] = ax[j], ay[j]
+        for k in range(n_consts):
+            regs[2 + k, :n] = code[consts_at + k]
+        for i in range(n_ops):
+            op = int(code[_PROGRAM_HEADER + 3 * i])
+            first = args_at + int(code[_PROGRAM_HEADER + 3 * i + 1])
+            count = int(code[_PROGRAM_HEADER + 3 * i + 2])
+            out, a = 2 + n_consts + i, int(code[first])
+            if op <= 1:  # add, mul: left to right, as functools.reduce
+                for j in range(n):
+                    regs[out, j] = regs[a, j]
+                for m in range(1, count):
+                    b = int(code[first + m])
+                    if op == 0:
+                        for j in range(n):
+                            regs[out, j] = regs[out, j] + regs[b, j]
+                    else:
+                        for j in range(n):
+                            regs[out, j] = regs[out, j] * regs[b, j]
+            elif op == 2 or op == 14:  # pow, atan2
+                b = int(code[first + 1])
+                if op == 2:  # as formula_program._power: whole exponents by products
+                    for j in range(n):
+                        e, base = regs[b, j], regs[a, j]
+                        if e == np.floor(e) and 1.0 <= abs(e) <= _MAX_PRODUCT_EXPONENT:
+                            r = base
+                            for _ in range(int(abs(e)) - 1):
+                                r = r * base
+                            regs[out, j] = 1.0 / r if e < 0 else r
+                        else:
+                            regs[out, j] = base**e
+                else:
+                    for j in range(n):
+                        regs[out, j] = np.arctan2(regs[a, j], regs[b, j])
+            else:
+                _unary(op, regs[a], regs[out], n)
+        out_x, out_y = int(code[4]), int(code[5])
+        for j in range(n):
+            gx[j], gy[j] = regs[out_x, j], regs[out_y, j]
+
+    @numba.njit(error_model="numpy")
     def _gradients(kind, coef, ax, ay, gx, gy, n):  # pragma: no cover (compiled)
         """∇J of surface number ``kind`` at (ax[j], ay[j]) into gx[j], gy[j], j < n: the
         branch is taken once per call, and each loop is one the compiler vectorizes."""
@@ -199,6 +312,8 @@ if numba is not None:
         elif kind == 5:
             for j in range(n):
                 gx[j], gy[j] = _multiwell(ax[j], ay[j])
+        elif kind == _PROGRAM_KIND:
+            _program_gradient(coef, ax, ay, gx, gy, n)
         else:
             for j in range(n):
                 gx[j], gy[j] = _bowl(ax[j], ay[j], coef[0], coef[1], coef[2])
@@ -281,13 +396,68 @@ def _kind_and_coefficients(surface: Surface) -> tuple[int, np.ndarray] | None:
     params = dict(surface.params)
     if surface.name == "quadratic" and set(params) == {"kappa", "angle"}:
         return _BOWL_KIND, np.array(bowl_matrix(params["kappa"], params["angle"]))
+    program = getattr(surface.grad_fn, "program", None)
+    if surface.name == "custom" and isinstance(program, Program):
+        code = _program_code(program)
+        return None if code is None else (_PROGRAM_KIND, code)
     return None
+
+
+@functools.lru_cache(maxsize=64)
+def _program_code(program: Program) -> np.ndarray | None:
+    """A checked gradient program as the numbers the compiled evaluator reads; None if it
+    uses an operation the evaluator does not compute exactly as NumPy on this machine
+    (:func:`_exact_operations`) or does not give two outputs (NumPy then runs it).
+
+    Registers: 0 = x, 1 = y, then the program's constants, then its results t0, t1, ….
+    Layout: [registers, instructions, constants, arguments, output x, output y], then per
+    instruction (opcode, first argument's index, number of arguments), then the
+    arguments (registers), then the constants. Data, checked by load_program: nothing a
+    user typed reaches the compiler.
+    """
+    instructions, _ = program.instructions()
+    for op, args in instructions:
+        exponent = args[1][1] if op == "pow" and args[1][0] == "c" else None
+        key = _pow_key(exponent) if exponent is not None else op
+        if key not in _STATE.exact_operations:
+            return None
+    return _encoded(program)
+
+
+def _encoded(program: Program) -> np.ndarray | None:
+    """:func:`_program_code` without the check of its operations against this machine."""
+    instructions, outputs = program.instructions()
+    if len(outputs) != 2 or any(op not in _PROGRAM_OPS for op, _ in instructions):
+        return None
+    every = [arg for _, args in instructions for arg in args] + outputs
+    constants = list(dict.fromkeys(float(v).hex() for kind, v in every if kind == "c"))
+    base = {"x": 0, "y": 1}
+    first_result = 2 + len(constants)
+
+    def register(arg: tuple[str, Any]) -> int:
+        kind, what = arg
+        if kind == "c":
+            return 2 + constants.index(float(what).hex())
+        return first_result + what if kind == "t" else base[kind]
+
+    table, flat = [], []
+    for op, args in instructions:
+        table += [_PROGRAM_OPS.index(op), len(flat), len(args)]
+        flat += [register(a) for a in args]
+    header = [first_result + len(instructions), len(instructions), len(constants), len(flat)]
+    header += [register(a) for a in outputs]
+    return np.array(header + table + flat + [float.fromhex(c) for c in constants], dtype=float)
 
 
 def usable_for(surface: Surface) -> bool:
     """True when :func:`integrate` can run ``surface``: the kernel is on and compiled
-    (compiling it now if the server's warm-up has not) and the surface is a built-in one."""
-    if not _STATE.enabled or _kind_and_coefficients(surface) is None:
+    (compiling it now if the server's warm-up has not) and the surface is a built-in one, or
+    a custom formula whose gradient program uses only :data:`_STATE.exact_operations`."""
+    if not _STATE.enabled:
+        return False
+    if surface.name == "custom" and not _STATE.ready:
+        warm_up()  # a formula's program is judged against the compiled evaluator
+    if _kind_and_coefficients(surface) is None:
         return False
     if not _STATE.ready:
         warm_up()  # False below if compiling failed
@@ -312,6 +482,7 @@ def warm_up() -> float:
             _STATE.enabled = False
             return 0.0
         _STATE.kernel = kernel
+        _STATE.exact_operations = _exact_operations(kernel)
         _STATE.compile_seconds = time.perf_counter() - started
         _STATE.ready = True
         return _STATE.compile_seconds
@@ -327,6 +498,65 @@ def _call_once(kernel: Callable[..., None]) -> None:
         np.zeros((1, 2)), 1.0, False, 0, 1, rows, rows.copy(), rows.copy(), rows.copy(),
         np.zeros((3, 1), dtype=np.int64),
     )  # fmt: skip
+
+
+# The exponents checked: the whole ones a formula's power can have (the parser allows a
+# number of size at most 10; derivatives lower it by one). A fractional power is NumPy's
+# power against the C library's pow: different in the last bit here; NumPy runs it.
+_EXPONENTS = tuple(float(k) for k in range(-MAX_PRODUCT_EXPONENT, MAX_PRODUCT_EXPONENT + 1))
+
+
+def _pow_key(exponent: float) -> str:
+    """How :data:`_State.exact_operations` names pow with this constant exponent."""
+    return f"pow:{float(exponent).hex()}"
+
+
+def _exact_operations(kernel: Callable[..., None]) -> frozenset[str]:
+    """The program operations that the compiled evaluator computes bit for bit as the
+    NumPy function the program names, on this machine, checked on a fixed sample; pow as
+    one entry per constant exponent (:func:`_pow_key`).
+
+    NumPy computes exp, log, tan, tanh, sinh, cosh, atan and some powers with its own SIMD
+    code on machines that have it, which differs from the C library's in the last bit for
+    a few per cent of arguments; a chaotic run grows such a bit to the third digit. A
+    formula using one of those keeps the NumPy path, so that compiled and NumPy runs of a
+    formula are equal, as for the built-in surfaces. The sample: 30,000 finite values
+    (uniform in ±1 and ±10, and e^u for u uniform in ±30, of either sign) and zeros. Each
+    operation runs as a one-instruction gradient program through the compiled kernel
+    itself: one step of SGD with α = 1 from (x, y), whose velocity is the gradient exactly.
+    """
+    rng = np.random.default_rng(20261207)
+    spread = np.concatenate([rng.uniform(-10, 10, 10000), rng.uniform(-1, 1, 10000)])
+    scales = np.exp(rng.uniform(-30, 30, 5000))
+    # Finite points only: from an infinite one the step itself would be nan.
+    x = np.concatenate([spread, scales, -scales, [0.0, -0.0]])
+    y = rng.permutation(x)
+    checks = [(op, ["x", "y"][: OPERATIONS[op][1] or 2]) for op in _PROGRAM_OPS if op != "pow"]
+    checks += [(_pow_key(k), ["x", k]) for k in _EXPONENTS]
+    exact = set()
+    for name, args in checks:
+        op = name.split(":")[0]
+        program = load_program({"ops": [["t0", op, args]], "outputs": ["t0", "t0"]})
+        if _gradient_is_numpys(kernel, program, x, y):
+            exact.add(name)
+    return frozenset(exact)
+
+
+def _gradient_is_numpys(kernel: Callable[..., None], program: Program, x, y) -> bool:
+    """Whether one SGD step (α = 1) of the kernel on ``program`` has NumPy's gradient."""
+    n = x.shape[0]
+    rows = tuple(np.zeros((2, n)) for _ in range(4))
+    outcome = np.zeros((3, n), dtype=np.int64)
+    kernel(
+        _PROGRAM_KIND, _encoded(program), x.copy(), y.copy(), np.ones(n), np.zeros(n),
+        False, 1, np.zeros((0, 2)), np.array([0.0, 0.0, np.inf, np.inf]), np.zeros((0, 2)),
+        0.0, True, 0, n, *rows, outcome,
+    )  # fmt: skip
+    with np.errstate(all="ignore"):
+        want = np.asarray(program(x, y)[0], dtype=float)
+    moved = outcome[1] < 0  # a nan step freezes the run (v = 0): it must be NumPy's nan
+    same = np.array_equal(rows[2][1][moved], want[moved])
+    return same and bool(np.isnan(want[~moved]).all())
 
 
 def integrate(

@@ -93,7 +93,7 @@ def settled_step_running_on(
         return -1
     longer = simulate(
         surface, run.method, run.positions[0], lr=lr, momentum=momentum,
-        steps=min(2 * run.steps, MAX_STEPS), noise=noise, seed=seed, record="path",
+        steps=min(2 * run.steps, MAX_STEPS), noise=noise, seed=seed, record="summary",
     )  # fmt: skip
     return int(longer.converged_at) if longer.minimum == run.minimum else -1
 

@@ -164,12 +164,19 @@ def quantize_path(path: np.ndarray, box: Sequence[float]) -> np.ndarray:
     [[32767, 32767], [65534, 49150]]
     """
     points = np.array(path, dtype=float)
+    return _quantize_polylines(points, np.zeros(len(points), bool), box)
+
+
+def _quantize_polylines(points: np.ndarray, first: np.ndarray, box: Sequence[float]) -> np.ndarray:
+    """:func:`quantize_path` of several polylines at once: ``points`` (P, 2) is their
+    points one after the other (modified in place) and ``first`` (P,) marks where each
+    but the first begins, so no point's neighbour is taken from another polyline."""
     x0, y0, x1, y1 = box
     lo, hi = np.array([x0, y0]), np.array([x1, y1])
     finite = np.isfinite(points).all(axis=1)
     inside = finite & ((points >= lo) & (points <= hi)).all(axis=1)
-    before = np.concatenate([[False], inside[:-1]])  # the previous point is inside
-    after = np.concatenate([inside[1:], [False]])  # the next point is inside
+    before = np.concatenate([[False], inside[:-1]]) & ~first  # the previous point is inside
+    after = np.concatenate([inside[1:] & ~first[1:], [False]])  # the next point is inside
     outside = finite & ~inside
     for moved, step in ((outside & before, -1), (outside & ~before & after, 1)):
         index = np.flatnonzero(moved)
@@ -199,6 +206,21 @@ def thin(path: np.ndarray, cell: float, max_points: int) -> np.ndarray:
         keep = np.append(keep, len(path) - 1)
     if len(keep) > max_points:
         keep = keep[np.unique(np.linspace(0, len(keep) - 1, max_points).round().astype(int))]
+    return keep
+
+
+def _thin_columns(batch: np.ndarray, cell: float, max_points: int) -> np.ndarray:
+    """:func:`thin` of every path of a batch (T, N, 2) at once, as a mask (T, N) of the
+    points kept: one pass of NumPy over the batch, not one per path (a family has ~30)."""
+    squares = np.floor(np.nan_to_num(batch / cell, nan=-1e18, posinf=1e18, neginf=-1e18))
+    keep = np.ones(batch.shape[:2], bool)
+    keep[1:] = np.any(squares[1:] != squares[:-1], axis=2)
+    keep[-1] = True
+    for column in np.flatnonzero(keep.sum(axis=0) > max_points):
+        kept = np.flatnonzero(keep[:, column])
+        spread = np.unique(np.linspace(0, len(kept) - 1, max_points).round().astype(int))
+        keep[:, column] = False
+        keep[kept[spread], column] = True
     return keep
 
 
@@ -251,17 +273,22 @@ def family_blob(
         raise ValueError(f"parameter must be 'lr' or 'momentum'; got {parameter!r}")
     (xmin, xmax), _ = surface.bounds
     cell = FAMILY_CELL * (xmax - xmin)
-    box = quantization_box(surface)
-    pieces, offsets = [], [0]
+    pieces, counts = [], []
     for method, batch in paths.items():
         if batch.shape[1:] != (len(values), 2):
             raise ValueError(
                 f"paths[{method!r}] must have shape (T, {len(values)}, 2); got {batch.shape}"
             )
-        for i in range(len(values)):
-            path = batch[:, i]
-            pieces.append(quantize_path(path[thin(path, cell, FAMILY_MAX_POINTS)], box))
-            offsets.append(offsets[-1] + len(pieces[-1]))
+        keep = _thin_columns(batch, cell, FAMILY_MAX_POINTS)
+        # Stop by stop, each stop's kept points in time order.
+        pieces.append(np.asarray(batch.transpose(1, 0, 2)[keep.T], dtype=float))
+        counts.append(keep.sum(axis=0))
+    offsets = np.concatenate([[0], np.cumsum(np.concatenate(counts))]) if counts else [0]
+    points = np.concatenate(pieces) if pieces else np.empty((0, 2))
+    first = np.zeros(len(points), bool)
+    first[np.asarray(offsets[:-1], dtype=np.intp)] = True
+    box = quantization_box(surface)
+    points = _quantize_polylines(points, first, box)
     header = {
         "kind": "family",
         "parameter": parameter,
@@ -269,7 +296,6 @@ def family_blob(
         "methods": list(paths),
         "box": list(box),
     }
-    points = np.concatenate(pieces) if pieces else np.empty((0, 2), np.uint16)
     return encode(header, {"points": points, "offsets": np.asarray(offsets, dtype=np.int32)})
 
 
