@@ -19,6 +19,8 @@ from _classes import new_class
 from _server import StreamlitServer, start_streamlit, wait_for_app
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from momentum_viz.app.deck import Deck, Slide, deck_link
+
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 MAP = "canvas.mv-map"
@@ -69,8 +71,11 @@ def open_page(page, url: str, server: StreamlitServer) -> None:
     page.locator(f"{MAP}[data-draws]").first.wait_for(timeout=60_000)
 
 
-def start_class(page, server: StreamlitServer) -> str:
-    open_page(page, server.url + "/?surface=multiwell", server)
+def start_class(page, server: StreamlitServer, query: str = "surface=multiwell") -> str:
+    open_page(page, f"{server.url}/?{query}", server)
+    opener = page.locator('[data-testid="stExpandSidebarButton"]')
+    if opener.is_visible():  # present mode starts with the sidebar collapsed
+        opener.click()
     page.locator(".fl-start").click(timeout=60_000)
     code = page.locator(".st-key-class_projector .mv-class-code b").inner_text(timeout=30_000)
     assert re.fullmatch(r"[A-Z2-9]{6}", code)
@@ -236,3 +241,61 @@ def test_a_broken_stream_says_reconnecting_and_comes_back(page, class_server):
     assert page.locator(f"{MAP}[data-draws]").first.is_visible()  # never a blank page
     page.unroute("**/api/classes/*/events*")
     page.locator(f'{BANNER}[data-connection="open"][data-mode="follow"]').wait_for(timeout=60_000)
+
+
+THREE_SLIDES = Deck(
+    "Three slides",
+    (
+        Slide("One: the banana valley", "", {"surface": "rosenbrock"}),
+        Slide("Two: four minima", "", {"surface": "himmelblau"}),
+        Slide("Three: the wells", "", {"surface": "multiwell", "momentum": "0.5"}),
+    ),
+)
+
+
+def slide_seen(page) -> tuple[str, str]:
+    """The present-mode title line: the slide's title and "n / 3" ("" when absent)."""
+    title, count = page.locator(".mv-slide-title"), page.locator(".mv-slide-count")
+    if not title.count() or not count.count():
+        return "", ""
+    return title.first.inner_text(), count.first.inner_text()
+
+
+def test_followers_follow_the_lecturers_slides(browser, class_server):
+    """A lecturer presents a 3-slide deck: each follower shows the same slide (title,
+    "n / 3") and its view, and changes slide when the lecturer presses PageDown/PageUp."""
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(3)]
+    try:
+        lecturer, *followers = (context.new_page() for context in contexts)
+        query = f"deck={deck_link(THREE_SLIDES)}&slide=1"
+        code = start_class(lecturer, class_server, query)
+        for page in followers:
+            follow(page, class_server, code)
+
+        def all_show(number: int) -> None:
+            slide = THREE_SLIDES.slides[number - 1]
+            wanted = (slide.title, f"{number} / 3")
+            wait_until(lambda: slide_seen(lecturer) == wanted, f"the lecturer on {number}")
+            for n, page in enumerate(followers):
+                wait_until(
+                    lambda p=page: slide_seen(p) == wanted,
+                    f"follower {n} on slide {number}",
+                    timeout=90,
+                    detail=lambda p=page: (slide_seen(p), p.locator(BANNER).inner_text()),
+                )
+                assert page.locator(BANNER).get_attribute("data-slide") == str(number)
+                assert page.locator(BANNER).get_attribute("data-mode") == "follow"
+                assert view(page)["surface"] == slide.view["surface"]
+            same_view(lecturer, followers)
+
+        all_show(1)
+        # The slide keys act on the page, not in a widget: focus the slide's title first.
+        lecturer.locator(".mv-slide-title").click()
+        for key, number in [("PageDown", 2), ("PageDown", 3), ("PageUp", 2)]:
+            wait_for_app(lecturer, server=class_server)
+            lecturer.keyboard.press(key)
+            all_show(number)
+        assert view(followers[0])["surface"] == "himmelblau"
+    finally:
+        for context in contexts:
+            context.close()

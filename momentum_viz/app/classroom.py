@@ -3,6 +3,7 @@
     POST /api/classes                   → 201 {"code": "K7WQ2M", "lead": "<secret>"}
     POST /api/classes/{code}/state      Authorization: Bearer <lead>, a JSON state → 204
     GET  /api/classes/{code}            Authorization: Bearer <lead> → {"follow": n, "explore": m}
+    DELETE /api/classes/{code}          Authorization: Bearer <lead> → 204 (the class ends)
     GET  /api/classes/{code}/events     ?mode=follow|explore → text/event-stream of states
 
 A state is ``{"view": {link key: value}, "title": str, "deck": str, "slide": int}`` plus
@@ -223,7 +224,20 @@ async def _authorize(request: Request) -> str | Response:
     return code
 
 
-async def create_class(_request: Request) -> Response:
+def client_address(request: Request) -> str:
+    """Who starts a class, for the per-address limit: the connection's peer, which uvicorn
+    (under Streamlit) replaces by the X-Forwarded-For client only when the peer is a proxy
+    listed in ``FORWARDED_ALLOW_IPS`` (default: loopback). Behind the Kubernetes ingress the
+    peer is the ingress controller, so deploy/kubernetes.yaml lists it there; a client
+    that reaches the server directly cannot choose its address with a header."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def create_class(request: Request) -> Response:
+    try:
+        await broker().count_start(client_address(request))
+    except BrokerError as err:
+        return _error(err.status, str(err))
     lead = secrets.token_urlsafe(32)
     for _ in range(5):  # a code already taken: draw another
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -266,6 +280,16 @@ async def class_status(request: Request) -> Response:
         return authorized
     await broker().touch(authorized)
     return JSONResponse(await broker().counts(authorized))
+
+
+async def end_class(request: Request) -> Response:
+    """The lecturer's "Stop leading": the class ends now; each follower gets ``ended`` and
+    keeps the last view."""
+    authorized = await _authorize(request)
+    if isinstance(authorized, Response):
+        return authorized
+    await broker().end(authorized)
+    return Response(status_code=204)
 
 
 def _sse(event: str, data: str, event_id: int | None = None) -> str:
@@ -330,6 +354,7 @@ async def class_events(request: Request) -> Response:
 ROUTES = [
     Route("/api/classes", create_class, methods=["POST"]),
     Route("/api/classes/{code}", class_status, methods=["GET"]),
+    Route("/api/classes/{code}", end_class, methods=["DELETE"]),
     Route("/api/classes/{code}/state", post_state, methods=["POST"]),
     Route("/api/classes/{code}/events", class_events, methods=["GET"]),
 ]

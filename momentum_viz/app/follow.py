@@ -10,6 +10,9 @@ the HTTP interface :mod:`.classroom`).
   whether it follows, explores or reconnects. A state whose view differs from the page's
   triggers one rerun, whose callback (:func:`on_follow_view`) opens that view with the
   same code as a link. The follower's layout preference (lecture mode) stays its own.
+* A lecturer who presents a deck sends the deck (its link encoding) and the slide number
+  with every state; a follower whose deck or slide differs opens them in the same rerun
+  (:func:`follow_deck`), so its page shows the slide's title, "3 / 10" and the view.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ from importlib.resources import files
 import segno
 import streamlit as st
 
-from . import state
+from . import deck_session, state
 from .classroom import CODE_PATTERN
+from .deck import DECK_KEY, SLIDE_KEY, read_link
 from .scenarios import SCENARIO_SETTINGS, SCENARIOS
 from .settings import FOLLOW_LINK_KEY, Settings, from_query_params, to_query_params
 
@@ -65,8 +69,37 @@ def _shared_view(settings: Settings) -> dict[str, str]:
 
 
 def _title(settings: Settings) -> str:
+    slide = deck_session.current_slide()
+    if slide is not None:  # presenting: the slide's title is what the room sees
+        return slide.title
     scenario = SCENARIOS.get(settings.scenario)
     return scenario.title if scenario is not None else ""
+
+
+def _shared_deck() -> dict[str, str | int]:
+    """The open deck (its ``deck=`` value) and, while presenting, the slide (1-based)."""
+    params = deck_session.link_params()
+    shared: dict[str, str | int] = {}
+    if DECK_KEY in params:
+        shared["deck"] = params[DECK_KEY]
+    if SLIDE_KEY in params:
+        shared["slide"] = int(params[SLIDE_KEY])
+    return shared
+
+
+def follow_deck(value: object, slide: object) -> None:
+    """Open the lecturer's deck (decoded only when it changed) and present its slide
+    ``slide`` (1-based); no deck closes the follower's, no slide leaves present mode."""
+    if not isinstance(value, str) or not value:
+        deck_session.set_deck(None)
+        return
+    if value != deck_session.link_value():
+        opened, _notes = read_link(value)  # the server checked its form, not its content
+        deck_session.set_deck(opened)
+    current = deck_session.deck()
+    count = len(current.slides) if current is not None else 0
+    valid = isinstance(slide, int) and not isinstance(slide, bool) and 1 <= slide <= count
+    deck_session.set_presented(slide - 1 if valid else None)  # type: ignore[operator]
 
 
 def on_lead() -> None:
@@ -93,6 +126,7 @@ def on_follow_view() -> None:
         return
     settings, notes = from_query_params(view, scenarios=SCENARIO_SETTINGS)
     if not notes:
+        follow_deck(sent.get("deck"), sent.get("slide"))
         state.store_followed(settings, keep=LAYOUT_FIELDS)
 
 
@@ -133,7 +167,7 @@ def render(settings: Settings) -> None:
     code = followed_code()
     if code is not None:
         st.html(FOLLOWER_CSS)
-        data = {"role": "follow", "code": code, "view": _shared_view(settings)}
+        data = {"role": "follow", "code": code, "view": _shared_view(settings), **_shared_deck()}
         _CLASS(data=data, key=FOLLOW_KEY, on_view_change=on_follow_view)
         return
     leading = st.session_state.get(_LEADING)
@@ -147,6 +181,7 @@ def render(settings: Settings) -> None:
                 "code": leading,
                 "view": _shared_view(settings),
                 "title": _title(settings),
+                **_shared_deck(),
             }
         else:
             data = {"role": "start"}
