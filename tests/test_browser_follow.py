@@ -263,7 +263,8 @@ def slide_seen(page) -> tuple[str, str]:
 
 def test_followers_follow_the_lecturers_slides(browser, class_server):
     """A lecturer presents a 3-slide deck: each follower shows the same slide (title,
-    "n / 3") and its view, and changes slide when the lecturer presses PageDown/PageUp."""
+    "n / 3") and its view, and changes slide when the lecturer presses PageDown/PageUp;
+    "Stop leading" ends the class and the followers keep the last slide."""
     contexts = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(3)]
     try:
         lecturer, *followers = (context.new_page() for context in contexts)
@@ -296,6 +297,14 @@ def test_followers_follow_the_lecturers_slides(browser, class_server):
             lecturer.keyboard.press(key)
             all_show(number)
         assert view(followers[0])["surface"] == "himmelblau"
+
+        # "Stop leading" ends the class: the followers say so and keep the last slide.
+        lecturer.locator(".fl-end").click()
+        for page in followers:
+            page.locator(f'{BANNER}[data-mode="ended"]').wait_for(timeout=30_000)
+            assert "class has ended" in page.locator(BANNER).inner_text()
+            assert slide_seen(page) == (THREE_SLIDES.slides[1].title, "2 / 3")
+        lecturer.locator('.fl-lead[data-role="start"]').wait_for(timeout=30_000)
     finally:
         for context in contexts:
             context.close()
