@@ -32,7 +32,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from urllib.parse import urlsplit
 
-from _streamlit_server import (
+from harness.streamlit_server import (
     chromium,
     chromium_path,
     free_port,
@@ -133,6 +133,7 @@ def _open(page, url: str) -> None:
 def run(browser, lead_url: str, follow_url: str, followers: int, ticks: int, interval: float):
     lecturer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _open(lecturer, lead_url + "/?surface=multiwell")
+    lecturer.locator(".st-key-class_box summary").click(timeout=60_000)  # the class panel
     lecturer.locator(".fl-start").click(timeout=60_000)
     code = lecturer.locator(".mv-class-code b").inner_text(timeout=60_000)
     pages = []

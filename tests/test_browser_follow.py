@@ -76,14 +76,33 @@ def start_class(page, server: StreamlitServer, query: str = "surface=multiwell")
     opener = page.locator('[data-testid="stExpandSidebarButton"]')
     if opener.is_visible():  # present mode starts with the sidebar collapsed
         opener.click()
+    open_class_box(page)
     page.locator(".fl-start").click(timeout=60_000)
     code = page.locator(".st-key-class_projector .mv-class-code b").inner_text(timeout=30_000)
     assert re.fullmatch(r"[A-Z2-9]{6}", code)
+    # The class panel folds again: α and γ stay where the lecturer needs them, on screen.
+    page.locator(".fl-lead[data-follow]").wait_for(state="hidden", timeout=30_000)
+    viewport = page.viewport_size
+    for slider in ("lr", "momentum"):
+        thumb = page.locator(
+            f'[data-testid="stSidebar"] .st-key-{slider} [data-testid="stSliderThumbValue"]'
+        )
+        box = thumb.bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"]
     # The secret is on no screen and in no address: only in the tab's sessionStorage.
     stored = page.evaluate("() => sessionStorage.getItem('momentum-viz-lead')")
     lead = re.search(r'"lead":"([^"]+)"', stored).group(1)
     assert lead not in page.url and lead not in page.content()
     return code
+
+
+def open_class_box(page) -> None:
+    """Unfold the sidebar's class panel (folded at first, and again once a class starts)."""
+    box = page.locator(".st-key-class_box")
+    box.wait_for(timeout=60_000)
+    if not box.locator(".fl-lead").first.is_visible():
+        box.locator("summary").click()
+    box.locator(".fl-lead").first.wait_for(timeout=30_000)
 
 
 def follow(page, server: StreamlitServer, code: str) -> None:
@@ -98,9 +117,6 @@ def drag_gamma(lecturer, followers, server) -> set[str]:
     thumb = lecturer.locator(
         '[data-testid="stSidebar"] .st-key-momentum [data-testid="stSliderThumbValue"]'
     )
-    # The sidebar may be scrolled down (to the class panel, below the lecture settings):
-    # a mouse drag needs the thumb on screen.
-    thumb.scroll_into_view_if_needed()
     box = thumb.locator("..").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     lecturer.mouse.move(x, y)
@@ -214,7 +230,8 @@ def test_a_reload_keeps_leading_and_the_lead_link_moves_it(browser, class_server
         code = start_class(lecturer, class_server)
         lecturer.reload()
         wait_for_app(lecturer, server=class_server)
-        lecturer.locator('.fl-lead[data-role="lead"]').wait_for(timeout=30_000)
+        lecturer.locator('.fl-lead[data-role="lead"]').wait_for(state="attached", timeout=30_000)
+        open_class_box(lecturer)
         assert lecturer.locator(".fl-remote-link").is_hidden()  # only on request
         lecturer.locator(".fl-remote").click()
         lead_link = lecturer.locator(".fl-remote-link").input_value()
@@ -222,7 +239,7 @@ def test_a_reload_keeps_leading_and_the_lead_link_moves_it(browser, class_server
         other = browser.new_context().new_page()
         other.goto(lead_link)
         wait_for_app(other, server=class_server)
-        other.locator('.fl-lead[data-role="lead"]').wait_for(timeout=30_000)
+        other.locator('.fl-lead[data-role="lead"]').wait_for(state="attached", timeout=30_000)
         assert "#lead" not in other.url
         other.context.close()
     finally:
@@ -299,12 +316,13 @@ def test_followers_follow_the_lecturers_slides(browser, class_server):
         assert view(followers[0])["surface"] == "himmelblau"
 
         # "Stop leading" ends the class: the followers say so and keep the last slide.
+        open_class_box(lecturer)
         lecturer.locator(".fl-end").click()
         for page in followers:
             page.locator(f'{BANNER}[data-mode="ended"]').wait_for(timeout=30_000)
             assert "class has ended" in page.locator(BANNER).inner_text()
             assert slide_seen(page) == (THREE_SLIDES.slides[1].title, "2 / 3")
-        lecturer.locator('.fl-lead[data-role="start"]').wait_for(timeout=30_000)
+        lecturer.locator('.fl-lead[data-role="start"]').wait_for(state="attached", timeout=30_000)
     finally:
         for context in contexts:
             context.close()

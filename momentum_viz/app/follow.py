@@ -1,8 +1,9 @@
 """Follow the lecturer: Streamlit's side of a class (the browser's side is ``follow.js``,
 the HTTP interface :mod:`.classroom`).
 
-* A lecturer's page has a class panel in the sidebar: "Start a class", then the class's
-  counts, "Lead from another device" and "Stop leading". The lead secret stays in the
+* A lecturer's page has a class panel, folded at the top of the sidebar (α and γ stay in
+  view while leading): "Start a class", then the class's counts, "Lead from another
+  device" and "Stop leading". The lead secret stays in the
   browser tab (sessionStorage) and goes to the server in a header: this Python session only
   ever learns the class code. While a class runs, a projector panel at the top of the page
   shows the code, the follow link and its QR code, large, until it is hidden.
@@ -21,6 +22,7 @@ from importlib.resources import files
 
 import segno
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from . import deck_session, state
 from .classroom import CODE_PATTERN
@@ -35,6 +37,7 @@ _CLASS = st.components.v2.component(
     css=(_HERE / "follow.css").read_text(encoding="utf-8"),
 )
 LEAD_KEY = "class_lead"  # the sidebar's class panel
+BOX_KEY = "class_box"  # the sidebar expander around it
 FOLLOW_KEY = "class_follow"  # a follower's banner
 _LEADING = "_class_code"  # the code of the class this session leads
 _PANEL = "_class_panel"  # whether the projector panel (code, link, QR) is shown
@@ -111,6 +114,7 @@ def on_lead() -> None:
         st.session_state[_LEADING] = code
         if lead.get("started"):
             st.session_state[_PANEL] = True
+            st.session_state[BOX_KEY] = False  # folded: α and γ stay in view
     else:
         st.session_state.pop(_LEADING, None)
         st.session_state.pop(_PANEL, None)
@@ -163,7 +167,8 @@ def _show_panel() -> None:
 
 
 def render(settings: Settings) -> None:
-    """The follower's banner (top of the page) or the lecturer's panels."""
+    """The follower's banner (top of the page) or the lecturer's projector panel (code,
+    link, QR); the lecturer's sidebar panel is :func:`lead_panel`."""
     code = followed_code()
     if code is not None:
         st.html(FOLLOWER_CSS)
@@ -173,8 +178,23 @@ def render(settings: Settings) -> None:
     leading = st.session_state.get(_LEADING)
     if leading and st.session_state.get(_PANEL):
         projector_panel(leading)
-    with st.sidebar:
-        st.subheader("Class")
+
+
+def sidebar_slot() -> DeltaGenerator | None:
+    """The class panel's place, at the top of the sidebar (call before the controls): a
+    lecturer who starts a class keeps α and γ in view. None on a follower's page."""
+    return st.sidebar.container() if followed_code() is None else None
+
+
+def lead_panel(settings: Settings, slot: DeltaGenerator | None) -> None:
+    """The lecturer's class panel in ``slot``: one folded line ("Class …") until opened,
+    folded again once a class starts (the projector panel shows the code)."""
+    if slot is None:
+        return
+    leading = st.session_state.get(_LEADING)
+    label = f"Class {leading}: you lead it" if leading else "Class: students follow your screen"
+    # on_change: Streamlit tracks whether it is open, so on_lead can fold it.
+    with slot.expander(label, key=BOX_KEY, on_change="rerun"):
         if leading:
             data = {
                 "role": "lead",

@@ -178,8 +178,10 @@ def run_app() -> None:
     """Build the whole page (the entry point ``app.py`` calls this)."""
     notes = init_state() + recover_from_failed_formula()
     state.repair_widgets()
+    class_slot = follow.sidebar_slot()  # above the controls: leading keeps α, γ in view
     settings = sidebar.render()
     lecture_panel.render()
+    follow.lead_panel(settings, class_slot)
     # The address bar always holds a link that reopens exactly this view (and the deck).
     params = to_query_params(settings) | deck_session.link_params() | follow.link_params()
     if st.query_params.to_dict() != params:
