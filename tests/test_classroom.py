@@ -321,3 +321,17 @@ def test_a_lecturers_deck_and_slide_are_relayed_as_sent():
     assert deck_link(read_link(packed)[0]) == packed
     for bad in ({"deck": "not base64!"}, {"slide": 0}, {"slide": "2"}):
         assert validate_state({"view": VIEW, **bad})[0] is None
+
+
+def test_a_remembered_view_is_refused_again_and_the_memory_is_bounded():
+    from momentum_viz.app import classroom
+
+    bad = {"view": {**VIEW, "lr": "5"}}
+    assert not classroom.view_is_known(bad)
+    for _ in range(2):  # the second check comes from memory: still refused, same reason
+        clean, reasons = validate_state(bad)
+        assert clean is None and any("lr = 5 is outside" in r for r in reasons)
+    assert classroom.view_is_known(bad)
+    for n in range(classroom.MAX_CHECKED_VIEWS + 10):
+        validate_state({"view": {**VIEW, "seed": str(n)}})
+    assert len(classroom._checked_views) <= classroom.MAX_CHECKED_VIEWS

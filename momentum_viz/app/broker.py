@@ -28,6 +28,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 # A class ends this long after its last lead message (a state or the lecturer's poll).
@@ -78,6 +79,11 @@ class Event:
 
     id: int
     data: str
+
+    @cached_property
+    def frame(self) -> bytes:
+        """The event as the stream's bytes: encoded once, written to every follower."""
+        return f"id: {self.id}\nevent: state\ndata: {self.data}\n\n".encode()
 
 
 @dataclass(frozen=True)
@@ -430,7 +436,7 @@ class RedisBroker:
                 code = message["channel"].rsplit(":", 1)[-1]
                 if message["data"] == _END_MESSAGE:
                     event = ENDED
-                else:
+                else:  # one Event (and one encoding) for all this replica's followers
                     event_id, _, data = message["data"].partition(" ")
                     event = Event(int(event_id), data)
                 for subscription in self._local.get(code, ()):
