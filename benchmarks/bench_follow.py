@@ -10,18 +10,24 @@ other followers as light event-stream clients (asyncio, one connection each). Th
 * drag tick → event received: from the same instant to each light client reading the state
   (time.time() in this process).
 
+``--light``: no Chromium at all (for a shared machine): the lecturer is this process, which
+POSTs each drag state itself (drag tick = just before the POST), and every follower is a
+light client; it times the server's relay alone.
+
 ``--redis`` runs it again with two ``serve.py`` processes sharing a ``redis-server`` (started
 here on a free port): the lecturer on one, every follower on the other.
 
-    .venv/bin/python benchmarks/bench_follow.py [--followers 100] [--ticks 15] [--redis]
+    .venv/bin/python benchmarks/bench_follow.py [--followers 100] [--ticks 15] [--redis] [--light]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import http.client
 import json
 import os
+import re
 import shutil
 import socket
 import statistics
@@ -32,7 +38,7 @@ import time
 from contextlib import ExitStack, contextmanager
 from urllib.parse import urlsplit
 
-from _streamlit_server import (
+from harness.streamlit_server import (
     chromium,
     chromium_path,
     free_port,
@@ -57,6 +63,9 @@ FOLLOW_PROBE = """() => { window.__shown = {};
   watch(); }"""
 
 
+DRAG_VALUE = re.compile(rb'"drag":\{"param":"momentum","value":([-0-9.e]+)\}')
+
+
 class LightFollowers:
     """``count`` event-stream clients in a thread of their own; ``received[n][γ]`` is when
     client n first read a drag to γ (ms since the epoch)."""
@@ -77,11 +86,15 @@ class LightFollowers:
         )
         await writer.drain()
         self.connected += 1
-        while line := await reader.readline():
-            text = line.decode(errors="replace")
-            if text.startswith("data: {") and '"drag"' in text:
-                state = json.loads(text[6:])
-                self.received[n].setdefault(state["drag"]["value"], time.time() * 1000)
+        # Timed as each chunk arrives, before any parsing: 97 clients share this thread, so
+        # per-line parsing here would be counted as the server's delay.
+        received, pending = self.received[n], b""
+        while chunk := await reader.read(65536):
+            at = time.time() * 1000
+            pending += chunk
+            *events, pending = pending.split(b"\n\n")
+            for value in DRAG_VALUE.findall(b"\n".join(events)):
+                received.setdefault(float(value), at)
 
     def start(self) -> None:
         self.thread.start()
@@ -133,6 +146,7 @@ def _open(page, url: str) -> None:
 def run(browser, lead_url: str, follow_url: str, followers: int, ticks: int, interval: float):
     lecturer = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     _open(lecturer, lead_url + "/?surface=multiwell")
+    lecturer.locator(".st-key-class_box summary").click(timeout=60_000)  # the class panel
     lecturer.locator(".fl-start").click(timeout=60_000)
     code = lecturer.locator(".mv-class-code b").inner_text(timeout=60_000)
     pages = []
@@ -179,6 +193,70 @@ def run(browser, lead_url: str, follow_url: str, followers: int, ticks: int, int
     return len(sent), to_maps, to_events, light.connected
 
 
+def _request(base: str, path: str, body: object = None, lead: str = "") -> tuple[int, str]:
+    parts = urlsplit(base)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    headers = {"content-type": "application/json", "authorization": f"Bearer {lead}"}
+    try:
+        connection.request("POST", path, body=json.dumps(body).encode(), headers=headers)
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (from /proc)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def run_light(
+    lead_url: str, follow_url: str, followers: int, ticks: int, interval: float, pids: list[int]
+):
+    """The relay alone: this process leads (POSTs drag states), all followers are light.
+    Also prints the servers' CPU per state, against the same time idle (the reference)."""
+    from momentum_viz.app.settings import MOMENTUM_STOPS
+
+    status, body = _request(lead_url, "/api/classes")
+    assert status == 201, body
+    created = json.loads(body)
+    code, lead = created["code"], created["lead"]
+    view = {"surface": "rosenbrock", "lr": "0.002", "momentum": "0.9"}
+    assert _request(lead_url, f"/api/classes/{code}/state", {"view": view}, lead)[0] == 204
+    light = LightFollowers(follow_url, code, followers)
+    light.start()
+    time.sleep(2)
+    idle_start = _cpu_seconds(pids)
+    time.sleep(ticks * interval)
+    idle = _cpu_seconds(pids) - idle_start
+    busy_start = _cpu_seconds(pids)
+    sent: dict[float, float] = {}
+    for value in list(MOMENTUM_STOPS)[:ticks]:
+        sent[float(value)] = time.time() * 1000
+        state = {"view": view, "drag": {"param": "momentum", "value": value}}
+        assert _request(lead_url, f"/api/classes/{code}/state", state, lead)[0] == 204
+        time.sleep(interval)
+    busy = _cpu_seconds(pids) - busy_start
+    print(
+        f"  server CPU: {1000 * (busy - idle) / ticks:.1f} ms per state to {followers} followers "
+        f"({busy:.2f} s over the ticks, {idle:.2f} s idle over as long)"
+    )
+    time.sleep(1)
+    to_events = [
+        at - sent[value]
+        for client in light.received
+        for value, at in client.items()
+        if value in sent
+    ]
+    light.stop()
+    return len(sent), [], to_events, light.connected
+
+
 def _summary(name: str, values: list[float]) -> str:
     if len(values) < 2:
         return f"{name}: {len(values)} samples"
@@ -194,12 +272,16 @@ def main() -> None:
     parser.add_argument("--ticks", type=int, default=15)
     parser.add_argument("--interval", type=float, default=0.25)
     parser.add_argument("--redis", action="store_true", help="also: two servers + Redis")
+    parser.add_argument("--light", action="store_true", help="no Chromium: the relay alone")
     args = parser.parse_args()
     print(machine_summary(("streamlit", "redis")))
-    executable = chromium_path()
-    assert executable, "Chromium not found"
     setups = ["one server"] + (["two servers + Redis"] if args.redis else [])
-    with chromium(executable) as browser:
+    with ExitStack() as browsers:
+        browser = None
+        if not args.light:
+            executable = chromium_path()
+            assert executable, "Chromium not found"
+            browser = browsers.enter_context(chromium(executable))
         for setup in setups:
             with ExitStack() as stack:
                 env = dict(os.environ)
@@ -212,11 +294,19 @@ def main() -> None:
                     other = stack.enter_context(
                         start_streamlit(script="serve.py", env=env, timeout=120)
                     )
-                stops, to_maps, to_events, connected = run(
-                    browser, lead.url, other.url, args.followers, args.ticks, args.interval
-                )
-            print(f"{setup}: {stops} drag stops, 3 Chromium + {connected} light followers")
-            print("  " + _summary("drag tick → followers' maps (Chromium)", to_maps))
+                if browser is None:
+                    pids = sorted({lead.pid, other.pid})
+                    stops, to_maps, to_events, connected = run_light(
+                        lead.url, other.url, args.followers, args.ticks, args.interval, pids
+                    )
+                else:
+                    stops, to_maps, to_events, connected = run(
+                        browser, lead.url, other.url, args.followers, args.ticks, args.interval
+                    )
+            chromium_count = 0 if browser is None else 3
+            print(f"{setup}: {stops} drag stops, {chromium_count} Chromium + {connected} light")
+            if browser is not None:
+                print("  " + _summary("drag tick → followers' maps (Chromium)", to_maps))
             print("  " + _summary("drag tick → event received (all light clients)", to_events))
 
 

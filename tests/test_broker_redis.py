@@ -22,6 +22,8 @@ from _server import StreamlitServer, free_port, skip_or_fail_in_ci, start_stream
 
 from momentum_viz.app.broker import (
     CLASS_LIFETIME_S,
+    CLASS_STARTS_PER_MINUTE,
+    ENDED,
     MAX_STATES_PER_S,
     RateLimited,
     RedisBroker,
@@ -126,6 +128,45 @@ def test_rate_limit_is_shared_by_the_replicas(redis_url):
                 pytest.fail("no burst of states fitted in one second in five tries")
             with pytest.raises(RateLimited):
                 await one.publish("RDSBBB", "{}")
+        finally:
+            await one.close()
+            await two.close()
+
+    run_async(scenario())
+
+
+def test_ending_a_class_reaches_the_followers_of_every_replica(redis_url):
+    async def scenario() -> None:
+        one, two = RedisBroker(redis_url), RedisBroker(redis_url)
+        try:
+            await one.create("RDSCCC", "hash")
+            here = await one.subscribe("RDSCCC", "follow")
+            there = await two.subscribe("RDSCCC", "explore")
+            await _pattern_subscribers(one, 2)
+            await one.end("RDSCCC")
+            assert await asyncio.wait_for(here.queue.get(), 10) is ENDED
+            assert await asyncio.wait_for(there.queue.get(), 10) is ENDED
+            assert await two.record("RDSCCC") is None
+            assert await two._redis.zscore("momentum-viz:classes", "RDSCCC") is None
+        finally:
+            await one.close()
+            await two.close()
+
+    run_async(scenario())
+
+
+def test_class_starts_per_address_are_counted_across_replicas(redis_url):
+    async def scenario() -> None:
+        one, two = RedisBroker(redis_url), RedisBroker(redis_url)
+        try:
+            # Within one minute window (fixed, from Redis's keys): start near its beginning.
+            if time.time() % 60 > 50:
+                await asyncio.sleep(61 - time.time() % 60)
+            for n in range(CLASS_STARTS_PER_MINUTE):
+                await (one if n % 2 else two).count_start("192.0.2.7")
+            with pytest.raises(RateLimited):
+                await one.count_start("192.0.2.7")
+            await two.count_start("192.0.2.8")  # another address
         finally:
             await one.close()
             await two.close()

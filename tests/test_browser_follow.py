@@ -19,6 +19,8 @@ from _classes import new_class
 from _server import StreamlitServer, start_streamlit, wait_for_app
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+from momentum_viz.app.deck import Deck, Slide, deck_link
+
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 MAP = "canvas.mv-map"
@@ -69,16 +71,38 @@ def open_page(page, url: str, server: StreamlitServer) -> None:
     page.locator(f"{MAP}[data-draws]").first.wait_for(timeout=60_000)
 
 
-def start_class(page, server: StreamlitServer) -> str:
-    open_page(page, server.url + "/?surface=multiwell", server)
+def start_class(page, server: StreamlitServer, query: str = "surface=multiwell") -> str:
+    open_page(page, f"{server.url}/?{query}", server)
+    opener = page.locator('[data-testid="stExpandSidebarButton"]')
+    if opener.is_visible():  # present mode starts with the sidebar collapsed
+        opener.click()
+    open_class_box(page)
     page.locator(".fl-start").click(timeout=60_000)
     code = page.locator(".st-key-class_projector .mv-class-code b").inner_text(timeout=30_000)
     assert re.fullmatch(r"[A-Z2-9]{6}", code)
+    # The class panel folds again: α and γ stay where the lecturer needs them, on screen.
+    page.locator(".fl-lead[data-follow]").wait_for(state="hidden", timeout=30_000)
+    viewport = page.viewport_size
+    for slider in ("lr", "momentum"):
+        thumb = page.locator(
+            f'[data-testid="stSidebar"] .st-key-{slider} [data-testid="stSliderThumbValue"]'
+        )
+        box = thumb.bounding_box()
+        assert box is not None and 0 <= box["y"] and box["y"] + box["height"] <= viewport["height"]
     # The secret is on no screen and in no address: only in the tab's sessionStorage.
     stored = page.evaluate("() => sessionStorage.getItem('momentum-viz-lead')")
     lead = re.search(r'"lead":"([^"]+)"', stored).group(1)
     assert lead not in page.url and lead not in page.content()
     return code
+
+
+def open_class_box(page) -> None:
+    """Unfold the sidebar's class panel (folded at first, and again once a class starts)."""
+    box = page.locator(".st-key-class_box")
+    box.wait_for(timeout=60_000)
+    if not box.locator(".fl-lead").first.is_visible():
+        box.locator("summary").click()
+    box.locator(".fl-lead").first.wait_for(timeout=30_000)
 
 
 def follow(page, server: StreamlitServer, code: str) -> None:
@@ -93,9 +117,6 @@ def drag_gamma(lecturer, followers, server) -> set[str]:
     thumb = lecturer.locator(
         '[data-testid="stSidebar"] .st-key-momentum [data-testid="stSliderThumbValue"]'
     )
-    # The sidebar may be scrolled down (to the class panel, below the lecture settings):
-    # a mouse drag needs the thumb on screen.
-    thumb.scroll_into_view_if_needed()
     box = thumb.locator("..").bounding_box()
     x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
     lecturer.mouse.move(x, y)
@@ -209,7 +230,8 @@ def test_a_reload_keeps_leading_and_the_lead_link_moves_it(browser, class_server
         code = start_class(lecturer, class_server)
         lecturer.reload()
         wait_for_app(lecturer, server=class_server)
-        lecturer.locator('.fl-lead[data-role="lead"]').wait_for(timeout=30_000)
+        lecturer.locator('.fl-lead[data-role="lead"]').wait_for(state="attached", timeout=30_000)
+        open_class_box(lecturer)
         assert lecturer.locator(".fl-remote-link").is_hidden()  # only on request
         lecturer.locator(".fl-remote").click()
         lead_link = lecturer.locator(".fl-remote-link").input_value()
@@ -217,7 +239,7 @@ def test_a_reload_keeps_leading_and_the_lead_link_moves_it(browser, class_server
         other = browser.new_context().new_page()
         other.goto(lead_link)
         wait_for_app(other, server=class_server)
-        other.locator('.fl-lead[data-role="lead"]').wait_for(timeout=30_000)
+        other.locator('.fl-lead[data-role="lead"]').wait_for(state="attached", timeout=30_000)
         assert "#lead" not in other.url
         other.context.close()
     finally:
@@ -236,3 +258,71 @@ def test_a_broken_stream_says_reconnecting_and_comes_back(page, class_server):
     assert page.locator(f"{MAP}[data-draws]").first.is_visible()  # never a blank page
     page.unroute("**/api/classes/*/events*")
     page.locator(f'{BANNER}[data-connection="open"][data-mode="follow"]').wait_for(timeout=60_000)
+
+
+THREE_SLIDES = Deck(
+    "Three slides",
+    (
+        Slide("One: the banana valley", "", {"surface": "rosenbrock"}),
+        Slide("Two: four minima", "", {"surface": "himmelblau"}),
+        Slide("Three: the wells", "", {"surface": "multiwell", "momentum": "0.5"}),
+    ),
+)
+
+
+def slide_seen(page) -> tuple[str, str]:
+    """The present-mode title line: the slide's title and "n / 3" ("" when absent)."""
+    title, count = page.locator(".mv-slide-title"), page.locator(".mv-slide-count")
+    if not title.count() or not count.count():
+        return "", ""
+    return title.first.inner_text(), count.first.inner_text()
+
+
+def test_followers_follow_the_lecturers_slides(browser, class_server):
+    """A lecturer presents a 3-slide deck: each follower shows the same slide (title,
+    "n / 3") and its view, and changes slide when the lecturer presses PageDown/PageUp;
+    "Stop leading" ends the class and the followers keep the last slide."""
+    contexts = [browser.new_context(viewport={"width": 1280, "height": 900}) for _ in range(3)]
+    try:
+        lecturer, *followers = (context.new_page() for context in contexts)
+        query = f"deck={deck_link(THREE_SLIDES)}&slide=1"
+        code = start_class(lecturer, class_server, query)
+        for page in followers:
+            follow(page, class_server, code)
+
+        def all_show(number: int) -> None:
+            slide = THREE_SLIDES.slides[number - 1]
+            wanted = (slide.title, f"{number} / 3")
+            wait_until(lambda: slide_seen(lecturer) == wanted, f"the lecturer on {number}")
+            for n, page in enumerate(followers):
+                wait_until(
+                    lambda p=page: slide_seen(p) == wanted,
+                    f"follower {n} on slide {number}",
+                    timeout=90,
+                    detail=lambda p=page: (slide_seen(p), p.locator(BANNER).inner_text()),
+                )
+                assert page.locator(BANNER).get_attribute("data-slide") == str(number)
+                assert page.locator(BANNER).get_attribute("data-mode") == "follow"
+                assert view(page)["surface"] == slide.view["surface"]
+            same_view(lecturer, followers)
+
+        all_show(1)
+        # The slide keys act on the page, not in a widget: focus the slide's title first.
+        lecturer.locator(".mv-slide-title").click()
+        for key, number in [("PageDown", 2), ("PageDown", 3), ("PageUp", 2)]:
+            wait_for_app(lecturer, server=class_server)
+            lecturer.keyboard.press(key)
+            all_show(number)
+        assert view(followers[0])["surface"] == "himmelblau"
+
+        # "Stop leading" ends the class: the followers say so and keep the last slide.
+        open_class_box(lecturer)
+        lecturer.locator(".fl-end").click()
+        for page in followers:
+            page.locator(f'{BANNER}[data-mode="ended"]').wait_for(timeout=30_000)
+            assert "class has ended" in page.locator(BANNER).inner_text()
+            assert slide_seen(page) == (THREE_SLIDES.slides[1].title, "2 / 3")
+        lecturer.locator('.fl-lead[data-role="start"]').wait_for(state="attached", timeout=30_000)
+    finally:
+        for context in contexts:
+            context.close()

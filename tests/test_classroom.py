@@ -19,6 +19,7 @@ from _server import StreamlitServer, start_streamlit
 
 from momentum_viz.app.broker import (
     CLASS_LIFETIME_S,
+    CLASS_STARTS_PER_MINUTE,
     ENDED,
     MAX_CLASSES,
     MAX_FOLLOWERS,
@@ -249,7 +250,88 @@ def test_too_many_classes_is_503_with_a_message(monkeypatch, tmp_path):
     env = dict(os.environ, HOME=str(tmp_path))
     env.pop("REDIS_URL", None)
     with start_streamlit(script="serve.py", env=env) as own:
-        statuses = [request_json(own.url, "POST", "/api/classes") for _ in range(MAX_CLASSES + 1)]
+        statuses = [
+            request_json(own.url, "POST", "/api/classes", client=f"198.19.0.{i}")
+            for i in range(MAX_CLASSES + 1)
+        ]
     assert [s for s, _ in statuses[:MAX_CLASSES]] == [201] * MAX_CLASSES
     status, body = statuses[-1]
     assert status == 503 and "classes already" in body["error"]
+
+
+def test_starting_classes_is_limited_per_client_address(server):
+    # The server believes X-Forwarded-For from loopback (a proxy there), as it believes the
+    # ingress's in deploy/kubernetes.yaml: each address has its own allowance.
+    starts = [
+        request_json(server.url, "POST", "/api/classes", client="203.0.113.9")
+        for _ in range(CLASS_STARTS_PER_MINUTE + 1)
+    ]
+    assert [status for status, _ in starts[:-1]] == [201] * CLASS_STARTS_PER_MINUTE
+    status, body = starts[-1]
+    assert status == 429 and "in a minute" in body["error"], body
+    assert request_json(server.url, "POST", "/api/classes", client="203.0.113.10")[0] == 201
+
+
+def test_the_start_allowance_comes_back_after_a_minute():
+    async def scenario() -> None:
+        clock = Clock()
+        broker = MemoryBroker(clock=clock)
+        for _ in range(CLASS_STARTS_PER_MINUTE):
+            await broker.count_start("192.0.2.1")
+            clock.now += 1
+        with pytest.raises(RateLimited):
+            await broker.count_start("192.0.2.1")
+        await broker.count_start("192.0.2.2")  # another address
+        clock.now += 60 - CLASS_STARTS_PER_MINUTE + 0.5  # the first start left the minute
+        await broker.count_start("192.0.2.1")
+        with pytest.raises(RateLimited):
+            await broker.count_start("192.0.2.1")
+
+    run_async(scenario())
+
+
+def test_stop_leading_ends_the_class_for_every_follower(server):
+    code, lead = new_class(server.url)
+    assert post_state(server.url, code, {"view": VIEW, "title": "last"}, lead)[0] == 204
+    path = f"/api/classes/{code}"
+    with EventStream(server.url, code) as stream, EventStream(server.url, code, "explore") as other:
+        assert stream.next_state()[1]["title"] == "last"
+        assert other.next_state() is not None
+        assert request_json(server.url, "DELETE", path)[0] == 401
+        assert request_json(server.url, "DELETE", path, lead=lead[:-1] + "x")[0] == 403
+        assert request_json(server.url, "DELETE", path, lead=lead)[0] == 204
+        for follower in (stream, other):
+            event = follower.next_event(timeout=10)
+            assert event is not None and event["event"] == "ended", event
+            assert follower.next_event(timeout=1) is None  # the stream closed
+    assert request_json(server.url, "GET", f"{path}/events")[0] == 404
+    assert post_state(server.url, code, {"view": VIEW}, lead)[0] == 404
+    assert request_json(server.url, "DELETE", path, lead=lead)[0] == 404
+
+
+def test_a_lecturers_deck_and_slide_are_relayed_as_sent():
+    from momentum_viz.app.deck import deck_link, read_link
+    from momentum_viz.app.prepared_deck import PREPARED_DECK
+
+    packed = deck_link(PREPARED_DECK)
+    clean, reasons = validate_state({"view": VIEW, "deck": packed, "slide": 3, "title": "t"})
+    assert reasons == [] and clean["deck"] == packed and clean["slide"] == 3
+    # A follower compares the deck it opened with the one it is sent: decoding and
+    # encoding again must give the same text, or it would rerun forever.
+    assert deck_link(read_link(packed)[0]) == packed
+    for bad in ({"deck": "not base64!"}, {"slide": 0}, {"slide": "2"}):
+        assert validate_state({"view": VIEW, **bad})[0] is None
+
+
+def test_a_remembered_view_is_refused_again_and_the_memory_is_bounded():
+    from momentum_viz.app import classroom
+
+    bad = {"view": {**VIEW, "lr": "5"}}
+    assert not classroom.view_is_known(bad)
+    for _ in range(2):  # the second check comes from memory: still refused, same reason
+        clean, reasons = validate_state(bad)
+        assert clean is None and any("lr = 5 is outside" in r for r in reasons)
+    assert classroom.view_is_known(bad)
+    for n in range(classroom.MAX_CHECKED_VIEWS + 10):
+        validate_state({"view": {**VIEW, "seed": str(n)}})
+    assert len(classroom._checked_views) <= classroom.MAX_CHECKED_VIEWS

@@ -14,8 +14,9 @@ next id of its class, so a follower that reconnects with the last id it saw is s
 current state only if it missed one. Every state carries the whole view, so the current
 state is all a follower ever needs: no history is kept.
 
-The limits (followers per class, classes per server, states per second, the lifetime)
-are enforced here, where both implementations can keep them the same way.
+The limits (followers per class, classes per server, states per second, classes started
+per client address and minute, the lifetime) are enforced here, where both implementations
+can keep them the same way.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 # A class ends this long after its last lead message (a state or the lecturer's poll).
@@ -37,6 +39,12 @@ MAX_CLASSES = 100
 MAX_FOLLOWERS = 1000
 # States a class may publish per second; the lecturer's page sends at most 20.
 MAX_STATES_PER_S = 30
+# Classes one client address may start in a minute: a lecturer starts one, or a few after
+# mistakes; a script in a loop would otherwise fill MAX_CLASSES for everyone.
+CLASS_STARTS_PER_MINUTE = 6
+START_WINDOW_S = 60.0
+# The in-process broker forgets addresses quiet for a window once it tracks this many.
+MAX_TRACKED_CLIENTS = 10_000
 # A follower whose connection cannot keep up keeps only its newest states (each carries
 # the whole view, so a dropped one loses nothing but a step of a drag).
 QUEUE_LENGTH = 32
@@ -72,6 +80,11 @@ class Event:
     id: int
     data: str
 
+    @cached_property
+    def frame(self) -> bytes:
+        """The event as the stream's bytes: encoded once, written to every follower."""
+        return f"id: {self.id}\nevent: state\ndata: {self.data}\n\n".encode()
+
 
 @dataclass(frozen=True)
 class ClassRecord:
@@ -106,8 +119,10 @@ class Broker(Protocol):
     """What the HTTP routes need of a broker (see the module's docstring)."""
 
     async def create(self, code: str, lead_hash: str) -> None: ...
+    async def count_start(self, client: str) -> None: ...
     async def record(self, code: str) -> ClassRecord | None: ...
     async def publish(self, code: str, data: str) -> int: ...
+    async def end(self, code: str) -> None: ...
     async def touch(self, code: str) -> None: ...
     async def subscribe(self, code: str, mode: str) -> Subscription: ...
     async def unsubscribe(self, subscription: Subscription) -> None: ...
@@ -124,11 +139,20 @@ class _Class:
     followers: set[Subscription] = field(default_factory=set)
 
 
-def _over_rate(posts: deque[float], now: float) -> bool:
-    """Sliding window of one second: True if another post now would exceed the rate."""
-    while posts and posts[0] <= now - 1.0:
+def _over_rate(
+    posts: deque[float], now: float, limit: int = MAX_STATES_PER_S, window: float = 1.0
+) -> bool:
+    """Sliding window: True if another post now would make more than ``limit`` in ``window`` s."""
+    while posts and posts[0] <= now - window:
         posts.popleft()
-    return len(posts) >= MAX_STATES_PER_S
+    return len(posts) >= limit
+
+
+def _starts_refused() -> RateLimited:
+    return RateLimited(
+        f"more than {CLASS_STARTS_PER_MINUTE} classes started from one address in a minute; "
+        "try again in a minute"
+    )
 
 
 class MemoryBroker:
@@ -140,6 +164,7 @@ class MemoryBroker:
     def __init__(self, clock: object = time.time) -> None:
         self._clock = clock
         self._classes: dict[str, _Class] = {}
+        self._starts: dict[str, deque[float]] = {}  # client address → when it started classes
 
     def _now(self) -> float:
         return self._clock()  # type: ignore[operator]
@@ -168,6 +193,17 @@ class MemoryBroker:
             raise BrokerError("class code taken")
         self._classes[code] = _Class(lead_hash, self._now())
 
+    async def count_start(self, client: str) -> None:
+        """Count a class start from ``client``; RateLimited beyond the minute's allowance."""
+        now = self._now()
+        if len(self._starts) >= MAX_TRACKED_CLIENTS:
+            cutoff = now - START_WINDOW_S
+            self._starts = {a: t for a, t in self._starts.items() if t and t[-1] > cutoff}
+        starts = self._starts.setdefault(client, deque())
+        if _over_rate(starts, now, CLASS_STARTS_PER_MINUTE, START_WINDOW_S):
+            raise _starts_refused()
+        starts.append(now)
+
     async def record(self, code: str) -> ClassRecord | None:
         try:
             found = self._get(code)
@@ -186,6 +222,11 @@ class MemoryBroker:
         for subscription in found.followers:
             subscription.deliver(found.last)
         return found.last.id
+
+    async def end(self, code: str) -> None:
+        """End the class now: its followers get a last event, its code is free."""
+        for subscription in self._classes.pop(code, _Class("", 0.0)).followers:
+            subscription.deliver(ENDED)
 
     async def touch(self, code: str) -> None:
         self._get(code).lead_seen = self._now()
@@ -233,6 +274,8 @@ return id
 PRESENCE_STALE_S = 60.0
 PRESENCE_REFRESH_S = 20.0
 _PREFIX = "momentum-viz:"
+# Published on a class's channel when the lecturer ends it (a state's id is never 0).
+_END_MESSAGE = "0 end"
 
 
 def _keys(code: str) -> dict[str, str]:
@@ -279,6 +322,18 @@ class RedisBroker:
             pipe.zadd(_CLASSES, {code: now + CLASS_LIFETIME_S})
             await pipe.execute()
 
+    async def count_start(self, client: str) -> None:
+        """Count a class start from ``client`` in Redis (one fixed window of a minute, shared
+        by every replica); RateLimited beyond the allowance."""
+        window = int(time.time() // START_WINDOW_S)
+        key = f"{_PREFIX}starts:{client}:{window}"
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, int(2 * START_WINDOW_S))
+            starts, _ = await pipe.execute()
+        if int(starts) > CLASS_STARTS_PER_MINUTE:
+            raise _starts_refused()
+
     async def record(self, code: str) -> ClassRecord | None:
         found = await self._redis.hgetall(_keys(code)["class"])
         if not found or "lead" not in found:
@@ -301,6 +356,16 @@ class RedisBroker:
         if result == -2:
             raise RateLimited(f"more than {MAX_STATES_PER_S} states a second")
         return result
+
+    async def end(self, code: str) -> None:
+        """End the class now on every replica: its record goes, its followers get a last
+        event (each replica relays the end to its own)."""
+        keys = _keys(code)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(keys["class"], keys["presence"])
+            pipe.zrem(_CLASSES, code)
+            pipe.publish(keys["channel"], _END_MESSAGE)
+            await pipe.execute()
 
     async def touch(self, code: str) -> None:
         key = _keys(code)["class"]
@@ -369,9 +434,13 @@ class RedisBroker:
                 if message.get("type") != "pmessage":
                     continue
                 code = message["channel"].rsplit(":", 1)[-1]
-                event_id, _, data = message["data"].partition(" ")
+                if message["data"] == _END_MESSAGE:
+                    event = ENDED
+                else:  # one Event (and one encoding) for all this replica's followers
+                    event_id, _, data = message["data"].partition(" ")
+                    event = Event(int(event_id), data)
                 for subscription in self._local.get(code, ()):
-                    subscription.deliver(Event(int(event_id), data))
+                    subscription.deliver(event)
         finally:
             await pubsub.aclose()
 

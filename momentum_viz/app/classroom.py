@@ -3,6 +3,7 @@
     POST /api/classes                   → 201 {"code": "K7WQ2M", "lead": "<secret>"}
     POST /api/classes/{code}/state      Authorization: Bearer <lead>, a JSON state → 204
     GET  /api/classes/{code}            Authorization: Bearer <lead> → {"follow": n, "explore": m}
+    DELETE /api/classes/{code}          Authorization: Bearer <lead> → 204 (the class ends)
     GET  /api/classes/{code}/events     ?mode=follow|explore → text/event-stream of states
 
 A state is ``{"view": {link key: value}, "title": str, "deck": str, "slide": int}`` plus
@@ -34,6 +35,7 @@ import json
 import math
 import re
 import secrets
+import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -170,17 +172,53 @@ def _slide_fields(state: dict[str, Any], reasons: list[str]) -> dict[str, Any]:
     return kept
 
 
-def validate_state(state: object) -> tuple[dict[str, Any] | None, list[str]]:
-    """The state as it will be broadcast (only known, checked fields), or None and why not."""
+# Views already opened, with their settings and notes: a drag sends the same view up to 20
+# times a second, and a known view is checked on the event loop, with no thread hop.
+MAX_CHECKED_VIEWS = 256
+_checked_views: dict[tuple[tuple[str, str], ...], tuple[Settings, tuple[str, ...]]] = {}
+_checked_lock = threading.Lock()
+
+
+def _view_key(params: dict[str, str]) -> tuple[tuple[str, str], ...]:
+    return tuple(sorted(params.items()))
+
+
+def _open_view(params: dict[str, str]) -> tuple[Settings, list[str]]:
+    """:func:`.settings.from_query_params` of the view, remembered for the next state."""
     from .scenarios import SCENARIO_SETTINGS
 
+    key = _view_key(params)
+    with _checked_lock:
+        found = _checked_views.get(key)
+    if found is None:
+        settings, notes = from_query_params(params, scenarios=SCENARIO_SETTINGS)
+        found = (settings, tuple(notes))
+        with _checked_lock:
+            while len(_checked_views) >= MAX_CHECKED_VIEWS:
+                _checked_views.pop(next(iter(_checked_views)))
+            _checked_views[key] = found
+    return found[0], list(found[1])
+
+
+def view_is_known(state: object) -> bool:
+    """True if checking ``state`` opens no new view (so it may run on the event loop)."""
+    view = state.get("view") if isinstance(state, dict) else None
+    if not isinstance(view, dict):
+        return True  # refused without opening anything
+    params = _view_params(view, [])
+    with _checked_lock:
+        return params is not None and _view_key(params) in _checked_views
+
+
+def validate_state(state: object) -> tuple[dict[str, Any] | None, list[str]]:
+    """The state as it will be broadcast (only known, checked fields), or None and why not."""
     if not isinstance(state, dict):
         return None, ["the state must be a JSON object"]
     reasons = [f"unknown field {name!r}" for name in state if name not in STATE_FIELDS][:5]
     params = _view_params(state.get("view"), reasons)
     if params is None:
         return None, reasons
-    settings, notes = from_query_params(params, scenarios=SCENARIO_SETTINGS)
+    settings, notes = _open_view(params)
     reasons += [f"view: {note}" for note in notes]
     clean = {
         "view": params,
@@ -223,7 +261,20 @@ async def _authorize(request: Request) -> str | Response:
     return code
 
 
-async def create_class(_request: Request) -> Response:
+def client_address(request: Request) -> str:
+    """Who starts a class, for the per-address limit: the connection's peer, which uvicorn
+    (under Streamlit) replaces by the X-Forwarded-For client only when the peer is a proxy
+    listed in ``FORWARDED_ALLOW_IPS`` (default: loopback). Behind the Kubernetes ingress the
+    peer is the ingress controller, so deploy/kubernetes.yaml lists it there; a client
+    that reaches the server directly cannot choose its address with a header."""
+    return request.client.host if request.client is not None else "unknown"
+
+
+async def create_class(request: Request) -> Response:
+    try:
+        await broker().count_start(client_address(request))
+    except BrokerError as err:
+        return _error(err.status, str(err))
     lead = secrets.token_urlsafe(32)
     for _ in range(5):  # a code already taken: draw another
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -248,8 +299,10 @@ async def post_state(request: Request) -> Response:
         payload = json.loads(body)
     except (ValueError, RecursionError):
         return _error(422, "not JSON", reasons=["the body is not JSON"])
-    # Opening a view may build a custom formula: off the event loop.
-    clean, reasons = await asyncio.to_thread(validate_state, payload)
+    if view_is_known(payload):  # a drag's repeated view: microseconds
+        clean, reasons = validate_state(payload)
+    else:  # opening a new view may build a custom formula: off the event loop
+        clean, reasons = await asyncio.to_thread(validate_state, payload)
     if clean is None:
         return _error(422, "state refused: nothing was sent", reasons=reasons)
     try:
@@ -268,6 +321,16 @@ async def class_status(request: Request) -> Response:
     return JSONResponse(await broker().counts(authorized))
 
 
+async def end_class(request: Request) -> Response:
+    """The lecturer's "Stop leading": the class ends now; each follower gets ``ended`` and
+    keeps the last view."""
+    authorized = await _authorize(request)
+    if isinstance(authorized, Response):
+        return authorized
+    await broker().end(authorized)
+    return Response(status_code=204)
+
+
 def _sse(event: str, data: str, event_id: int | None = None) -> str:
     head = f"id: {event_id}\n" if event_id is not None else ""
     return f"{head}event: {event}\ndata: {data}\n\n"
@@ -280,7 +343,7 @@ def _last_seen_id(request: Request) -> int:
 
 async def _stream(
     code: str, subscription: Any, last: int, first: Event | None
-) -> AsyncIterator[str]:
+) -> AsyncIterator[str | bytes]:
     try:
         yield "retry: 2000\n\n"
         if first is not None and first.id > last:
@@ -288,7 +351,10 @@ async def _stream(
             yield _sse("state", first.data, first.id)
         while True:
             try:
-                event = await asyncio.wait_for(subscription.queue.get(), HEARTBEAT_S)
+                # asyncio.timeout, not wait_for: wait_for wraps each get in a task of its
+                # own, and this runs once per follower for every state.
+                async with asyncio.timeout(HEARTBEAT_S):
+                    event = await subscription.queue.get()
             except TimeoutError:
                 record = await broker().record(code)
                 if record is None:
@@ -302,7 +368,7 @@ async def _stream(
                 return
             if event.id > last:
                 last = event.id
-                yield _sse("state", event.data, event.id)
+                yield event.frame
     finally:
         await broker().unsubscribe(subscription)
 
@@ -330,6 +396,7 @@ async def class_events(request: Request) -> Response:
 ROUTES = [
     Route("/api/classes", create_class, methods=["POST"]),
     Route("/api/classes/{code}", class_status, methods=["GET"]),
+    Route("/api/classes/{code}", end_class, methods=["DELETE"]),
     Route("/api/classes/{code}/state", post_state, methods=["POST"]),
     Route("/api/classes/{code}/events", class_events, methods=["GET"]),
 ]

@@ -15,7 +15,8 @@
 //   that ended leaves the last view with a note.
 //
 // DOM contract (tests rely on it): .fl-banner[data-mode="follow"|"explore"|"ended"]
-// [data-connection="open"|"reconnecting"][data-view] (the page's view, JSON), .fl-title,
+// [data-connection="open"|"reconnecting"][data-view] (the page's view, JSON)[data-slide]
+// (the slide presented, 1-based, or ""), .fl-title,
 // button.fl-again; .fl-lead[data-role][data-view][data-follow][data-explore] with
 // button.fl-start, button.fl-remote, input.fl-remote-link.
 
@@ -37,6 +38,21 @@ function sameView(a, b) {
   const entries = (v) => JSON.stringify(Object.entries(withoutLayout(v)).sort());
   return entries(a) === entries(b);
 }
+
+// What a page shows besides its live moves: the view, and the deck and slide it presents
+// (a lecturer's state, or a page's data from Python: both have these fields).
+function samePage(a, b) {
+  return sameView(a.view, b.view) && (a.deck ?? "") === (b.deck ?? "") && (a.slide ?? 0) === (b.slide ?? 0);
+}
+
+function pageOf(source) {
+  const page = { view: withoutLayout(source.view) };
+  if (source.deck) page.deck = source.deck;
+  if (source.slide) page.slide = source.slide;
+  return page;
+}
+
+const LIVE_MOVES = ["drag", "play", "step", "frame"];
 
 function storedLead() {
   try {
@@ -76,8 +92,8 @@ class LeadPanel {
     root.appendChild(box);
     this.box = box;
     this.queue = [];
-    this.lastView = null;
-    this.sentView = null;
+    this.lastPage = null; // {view, deck?, slide?} as Python drew it
+    this.sentPage = null;
     box.querySelector(".fl-start").addEventListener("click", () => this.start());
     box.querySelector(".fl-remote").addEventListener("click", () => this.revealRemote());
     box.querySelector(".fl-end").addEventListener("click", () => this.stop());
@@ -113,9 +129,10 @@ class LeadPanel {
       return;
     }
     this.lead = stored;
-    this.lastView = withoutLayout(data.view);
-    this.box.dataset.view = JSON.stringify(this.lastView);
-    if (!sameView(this.lastView, this.sentView)) this.enqueue({ view: this.lastView, title: data.title });
+    this.lastPage = pageOf(data);
+    this.box.dataset.view = JSON.stringify(this.lastPage.view);
+    this.box.dataset.slide = data.slide ?? "";
+    if (!this.sentPage || !samePage(this.lastPage, this.sentPage)) this.enqueue(this.whole());
     if (this.box.querySelector(".fl-counts").textContent === "") this.poll();
   }
 
@@ -129,7 +146,7 @@ class LeadPanel {
       return;
     }
     sessionStorage.setItem(STORAGE_KEY, JSON.stringify({ code: body.code, lead: body.lead }));
-    this.sentView = null;
+    this.sentPage = null;
     this.trigger("lead", { code: body.code, started: true });
   }
 
@@ -140,10 +157,13 @@ class LeadPanel {
     else if (response && [403, 404].includes(response.status)) sessionStorage.removeItem(STORAGE_KEY);
   }
 
-  stop() {
+  // "Stop leading" ends the class for everyone: the followers are told and keep the last view.
+  async stop() {
+    const lead = this.lead;
     sessionStorage.removeItem(STORAGE_KEY);
     this.lead = null;
     this.queue = [];
+    if (lead) await this.call("DELETE", `api/classes/${lead.code}`, lead);
     this.trigger("lead", { code: null });
   }
 
@@ -187,9 +207,14 @@ class LeadPanel {
     this.trigger?.("lead", { code: null });
   }
 
-  // A local move of the lecturer's map, as a state: the view plus the move.
+  // The whole page as a state (every state carries it, so a follower needs only the last).
+  whole() {
+    return { ...this.lastPage, title: this.data.title };
+  }
+
+  // A local move of the lecturer's map, as a state: the page plus the move.
   relay(detail) {
-    if (this.data?.role !== "lead" || !this.lastView) return;
+    if (this.data?.role !== "lead" || !this.lastPage) return;
     const moves = {
       slider: () => ({ drag: { param: detail.param, value: detail.value } }),
       play: () => ({ play: true }),
@@ -198,14 +223,15 @@ class LeadPanel {
       frame: () => ({ frame: detail.frame }),
     };
     const move = moves[detail.kind]?.();
-    if (move) this.enqueue({ view: this.lastView, title: this.data.title, ...move });
+    if (move) this.enqueue({ ...this.whole(), ...move });
   }
 
   // Queue a state; a drag replaces a drag of the same slider still waiting, a bare view
   // a bare view (only the newest matters), so a fast drag never builds a backlog.
   enqueue(state) {
     const last = this.queue.at(-1);
-    const kind = (s) => (s.drag ? `drag:${s.drag.param}` : Object.keys(s).length <= 2 ? "view" : "move");
+    const kind = (s) =>
+      s.drag ? `drag:${s.drag.param}` : LIVE_MOVES.some((name) => name in s) ? "move" : "view";
     if (last && kind(last) === kind(state) && kind(state) !== "move") this.queue.pop();
     if (state.drag && this.lastDrag === JSON.stringify(state)) return; // the same stop again
     this.queue.push(state);
@@ -222,7 +248,7 @@ class LeadPanel {
     this.sending = setTimeout(() => this.sendNext(), SEND_INTERVAL_MS);
     if (state.drag) this.lastDrag = JSON.stringify(state);
     if (!state.drag) this.lastDrag = null;
-    this.sentView = state.view;
+    this.sentPage = pageOf(state);
     const response = await this.call("POST", `api/classes/${this.lead.code}/state`, this.lead, state);
     if (response && [403, 404].includes(response.status)) this.ended();
     else if (response?.status === 422) {
@@ -293,6 +319,7 @@ class FollowBanner {
     this.data = data;
     this.trigger = setTriggerValue;
     this.box.dataset.view = JSON.stringify(withoutLayout(data.view));
+    this.box.dataset.slide = data.slide ?? "";
     if (this.code !== data.code) {
       this.code = data.code;
       this.connect();
@@ -347,15 +374,16 @@ class FollowBanner {
   apply() {
     if (!this.latest || this.mode !== "follow") return;
     const { id, state } = this.latest;
-    if (!sameView(state.view, this.data.view)) {
-      // One rerun per new view: the drag states that arrive while it runs share its view.
-      // Asked again if the page still differs a while later (a trigger sent while the
-      // page's first run was starting can be lost).
-      const wanted = JSON.stringify(withoutLayout(state.view));
+    if (!samePage(state, this.data)) {
+      // One rerun per new view or slide: the drag states that arrive while it runs share
+      // its view. Asked again if the page still differs a while later (a trigger sent
+      // while the page's first run was starting can be lost).
+      const page = pageOf(state);
+      const wanted = JSON.stringify(page);
       const now = performance.now();
       if (this.askedFor?.view !== wanted || now - this.askedFor.at > ASK_AGAIN_MS) {
         this.askedFor = { view: wanted, at: now };
-        this.trigger("view", { view: withoutLayout(state.view) });
+        this.trigger("view", page);
       }
       clearTimeout(this.askAgain);
       this.askAgain = setTimeout(() => this.apply(), ASK_AGAIN_MS + 100);

@@ -186,8 +186,10 @@ def _build_page() -> None:
     """The sidebar, the Lecture panel, the address, the main area and the page's keys."""
     notes = init_state() + recover_from_failed_formula()
     state.repair_widgets()
+    class_slot = follow.sidebar_slot()  # above the controls: leading keeps α, γ in view
     settings = sidebar.render()
     lecture_panel.render()
+    follow.lead_panel(settings, class_slot)
     # The address bar always holds a link that reopens exactly this view (and the deck).
     params = to_query_params(settings) | deck_session.link_params() | follow.link_params()
     if st.query_params.to_dict() != params:
