@@ -101,8 +101,10 @@ def follow_deck(value: object, slide: object) -> None:
         deck_session.set_deck(opened)
     current = deck_session.deck()
     count = len(current.slides) if current is not None else 0
-    valid = isinstance(slide, int) and not isinstance(slide, bool) and 1 <= slide <= count
-    deck_session.set_presented(slide - 1 if valid else None)  # type: ignore[operator]
+    if isinstance(slide, int) and not isinstance(slide, bool) and 1 <= slide <= count:
+        deck_session.set_presented(slide - 1)
+    else:
+        deck_session.set_presented(None)
 
 
 def on_lead() -> None:
