@@ -91,6 +91,27 @@ def test_value_gradient_hessian_equal_a_loop_over_the_examples(key):
 
 
 @pytest.mark.parametrize("key", list(DATA_SURFACES))
+def test_per_example_gradients_equal_a_loop_and_average_to_the_gradient(key):
+    surface = DATA_SURFACES[key]
+    features, labels = surface.data
+    for a, b in _points(surface, count=3, seed=3):
+        rows = surface.example_grads((a, b))
+        assert rows.shape == (surface.n_examples, 2)
+        for i in (0, 17, surface.n_examples - 1):
+            if surface.model == "least-squares":
+                u = (features[i, 0], 1.0)
+                dloss = 2.0 * (a * u[0] + b - labels[i])
+            else:
+                u = (features[i, 0], features[i, 1])
+                dloss = 1.0 / (1.0 + math.exp(-(a * u[0] + b * u[1]))) - labels[i]
+            np.testing.assert_allclose(rows[i], (dloss * u[0], dloss * u[1]), rtol=1e-12)
+        np.testing.assert_allclose(rows.mean(axis=0), surface.grad((a, b)), rtol=1e-10)
+        batch = np.array([3, 1, 4, 15])
+        np.testing.assert_allclose(surface.batch_grad((a, b), batch), rows[batch].mean(axis=0),
+                                   rtol=1e-13)  # fmt: skip
+
+
+@pytest.mark.parametrize("key", list(DATA_SURFACES))
 def test_gradient_and_hessian_equal_finite_differences(key):
     surface = DATA_SURFACES[key]
     points = _points(surface, seed=1)
