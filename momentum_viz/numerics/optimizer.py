@@ -674,16 +674,12 @@ def simulate(
         record: "path" keeps every step (T = steps + 1); "summary" keeps only the start
             and the final state (T = 2), for large sweeps.
         workers: threads for large batches (default: one per CPU; unused by one run).
-        batch_size: on a data surface (:class:`surfaces.DataSurface`), b: each step's
-            gradient is the mean over b of the N examples drawn without replacement
-            (:mod:`.minibatch`); None (the default) or N: all the data, exactly the
-            full-batch run. Every method and every run of the batch sees the same
-            sequence of batches for the same seed (common random numbers). On a data
-            surface σ (``noise``) is added to the mini-batch gradient, on top of the
-            sampling noise. ValueError on a surface without data or outside 1…N.
-        batches: "independent" (each step's batch drawn afresh, the process the
-            noise-floor theory assumes) or "epoch" (reshuffle once per epoch, disjoint
-            batches within it).
+        batch_size: on a data surface, b: each step's gradient is the mean over b of
+            the N examples drawn without replacement, the same batches for every method
+            and run (:mod:`.minibatch`); None (the default) or N: exactly the full-batch
+            run. σ (``noise``) is added to the mini-batch gradient.
+        batches: "independent" (each step's batch drawn afresh) or "epoch" (disjoint
+            batches within each reshuffle).
 
     Returns:
         A :class:`Run`; with any batched input, arrays gain an N axis after T.
