@@ -11,7 +11,9 @@ where :math:`g_t = \nabla J(\theta_t)` for ``"momentum"`` (heavy ball),
 :math:`g_t = \nabla J(\theta_t - \gamma v_t)` for ``"nesterov"`` (gradient at the
 look-ahead point) and ``"sgd"`` is the same rule with :math:`\gamma = 0`. With gradient
 noise :math:`\sigma > 0` the gradient is :math:`g_t + \sigma \varepsilon_t`,
-:math:`\varepsilon_t \sim \mathcal N(0, I)`.
+:math:`\varepsilon_t \sim \mathcal N(0, I)`. On a data surface with ``batch_size=b``, ∇J is
+the mean gradient over step t's mini-batch of b examples (:mod:`.minibatch`), and σε is
+added to it.
 
 .. note::
 
