@@ -287,7 +287,7 @@ def test_the_compiled_evaluator_computes_every_operation_as_numpy():
         kernel._STATE.kernel(
             kernel._PROGRAM_KIND, kernel._encoded(program), x.copy(), y.copy(), np.ones(n),
             np.zeros(n), False, 1, np.zeros((0, 2)), np.array([0.0, 0.0, np.inf, np.inf]),
-            np.zeros((0, 2)), 0.0, True, 0, n, *rows, outcome,
+            np.zeros((0, 2)), 0.0, True, 0, n, *rows, outcome, *kernel._no_data(),
         )  # fmt: skip
         with np.errstate(all="ignore"):
             want = np.broadcast_to(program(x, y)[0], x.shape)

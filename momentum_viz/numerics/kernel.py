@@ -440,7 +440,7 @@ def _kind_and_coefficients(surface: Surface) -> tuple[int, np.ndarray] | None:
     if isinstance(surface, DataSurface):
         return _data_kind(surface, params)
     if surface.name == "quadratic" and set(params) == {"kappa", "angle"}:
-        return _BOWL_KIND, np.array(bowl_matrix(params["kappa"], params["angle"]))
+        return _BOWL_KIND, np.array([*bowl_matrix(params["kappa"], params["angle"]), 0.0])
     program = getattr(surface.grad_fn, "program", None)
     if surface.name == "custom" and isinstance(program, Program):
         code = _program_code(program)
@@ -559,6 +559,12 @@ def warm_up() -> float:
         return _STATE.compile_seconds
 
 
+def _no_data() -> tuple[np.ndarray, np.ndarray]:
+    """The kernel's last two arguments for a surface without data: no examples (rows of
+    features and label) and no mini-batches (rows of example indices, one per step)."""
+    return np.zeros((0, 3)), np.zeros((0, 1), dtype=np.int32)
+
+
 def _call_once(kernel: Callable[..., None]) -> None:
     """One tiny call with the argument types of every real call: Numba compiles (or loads)
     the kernel's only specialization."""
@@ -567,7 +573,7 @@ def _call_once(kernel: Callable[..., None]) -> None:
     kernel(
         0, np.zeros(4), one, one, one, one, False, 1, np.zeros((0, 2)), np.ones(4),
         np.zeros((1, 2)), 1.0, False, 0, 1, rows, rows.copy(), rows.copy(), rows.copy(),
-        np.zeros((3, 1), dtype=np.int64), np.zeros((0, 3)), np.zeros((0, 1), dtype=np.int32),
+        np.zeros((3, 1), dtype=np.int64), *_no_data(),
     )  # fmt: skip
 
 
@@ -621,7 +627,7 @@ def _gradient_is_numpys(kernel: Callable[..., None], program: Program, x, y) -> 
     kernel(
         _PROGRAM_KIND, _encoded(program), x.copy(), y.copy(), np.ones(n), np.zeros(n),
         False, 1, np.zeros((0, 2)), np.array([0.0, 0.0, np.inf, np.inf]), np.zeros((0, 2)),
-        0.0, True, 0, n, *rows, outcome, np.zeros((0, 3)), np.zeros((0, 1), dtype=np.int32),
+        0.0, True, 0, n, *rows, outcome, *_no_data(),
     )  # fmt: skip
     with np.errstate(all="ignore"):
         want = np.asarray(program(x, y)[0], dtype=float)
