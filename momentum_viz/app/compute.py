@@ -38,6 +38,7 @@ from ..views.anatomy import anatomy_header
 from ..views.live_map import REPLAY_MS, blob_id, family_blob, race_blob, surface_blob
 from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE
 from .settings import (
+    ALL_DATA,
     RUN_FIELDS,
     SLIDER_STOPS,
     Settings,
@@ -74,6 +75,13 @@ class RunKey(namedtuple("_RunFields", RUN_FIELDS)):
         """The Surface these settings name (a custom one is cached by its formula)."""
         return surface_of(self.settings())
 
+    def batch_args(self) -> dict[str, object]:
+        """The mini-batch arguments of ``simulate``: none for the full-data gradient (every
+        formula surface, and a data surface with batch size "all")."""
+        if self.batch_size == ALL_DATA:
+            return {}
+        return {"batch_size": self.batch_size, "batches": self.batches}
+
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def compute_runs(key: RunKey) -> dict[str, Run]:
@@ -89,6 +97,7 @@ def compute_runs(key: RunKey) -> dict[str, Run]:
             steps=key.steps,
             noise=key.noise,
             seed=key.seed,
+            **key.batch_args(),
         )
         for method in key.methods
     }
@@ -171,6 +180,7 @@ def compute_family_blob(key: RunKey, parameter: str) -> bytes:
             steps=key.steps,
             noise=key.noise,
             seed=key.seed,
+            **key.batch_args(),
         ).positions
         for method in methods
     }

@@ -20,7 +20,7 @@ from surfaces import SURFACES, ExpressionError, from_expression
 
 from ..numerics.optimizer import METHODS
 from . import deck_session
-from .fields import FLAG, NUMBER, WHOLE, declaration_of
+from .fields import BATCH, FLAG, NUMBER, WHOLE, declaration_of
 from .scenarios import SCENARIO_SETTINGS, SCENARIOS
 from .settings import (
     BOUND_FIELDS,
@@ -41,7 +41,10 @@ from .streamlit_internals import widget_keys_from_browser
 _FIELDS = tuple(f.name for f in fields(Settings))
 _FIELD = {f.name: f for f in fields(Settings)}
 # The fields a surface sets when it is chosen (state.on_surface_change keeps the others).
-_SURFACE_OWN = ("surface", "kappa", "lr", "momentum", "steps", "x0", "y0", *CUSTOM_FIELDS)
+_SURFACE_OWN = (
+    "surface", "kappa", "standardize", "lr", "momentum", "steps", "x0", "y0",
+    "batch_size", "batches", *CUSTOM_FIELDS,
+)  # fmt: skip
 _FLAGS = tuple(f.name for f in fields(Settings) if declaration_of(f).kind == FLAG)
 _LINK = "_link_settings"  # the settings the address bar held on the session's first run
 _NOTES = "_widget_notes"  # notes about refused widget values, until the page shows them
@@ -149,13 +152,14 @@ def _replacement(f: Field, value: object, settings: Settings) -> tuple[object, s
     number outside its range is clamped, anything else gives the field's default."""
     declaration = declaration_of(f)
     shown = _quoted(value)
-    if declaration.kind in (NUMBER, WHOLE) and _finite_number(value):
+    if declaration.kind in (NUMBER, WHOLE, BATCH) and _finite_number(value):
         lo, hi = declaration.allowed(settings)
         clamped = min(max(float(value), lo), hi)  # type: ignore[arg-type]
-        if declaration.kind == WHOLE and lo <= value <= hi:  # type: ignore[operator]
-            whole = round(clamped)
-            return whole, f"{f.name} = {shown} is not a whole number: using {whole}."
-        clamped = round(clamped) if declaration.kind == WHOLE else clamped
+        whole = declaration.kind != NUMBER
+        if whole and lo <= value <= hi:  # type: ignore[operator]
+            rounded = round(clamped)
+            return rounded, f"{f.name} = {shown} is not a whole number: using {rounded}."
+        clamped = round(clamped) if whole else clamped
         return clamped, f"{f.name} = {shown} is outside [{lo:g}, {hi:g}]: using {clamped:g}."
     try:
         surface_defaults = defaults_for(
@@ -163,6 +167,7 @@ def _replacement(f: Field, value: object, settings: Settings) -> tuple[object, s
             settings.kappa,
             expr=settings.expr or DEFAULT_EXPRESSION,
             bounds=settings.bounds,
+            standardize=settings.standardize,
         )
         default = getattr(surface_defaults, f.name)
     except ValueError:  # a formula refused since (ExpressionError is a ValueError)
@@ -176,7 +181,7 @@ def _as_declared(f: Field, value: object) -> object:
     kind = declaration_of(f).kind
     if kind == FLAG:
         return bool(value)
-    if kind == WHOLE:
+    if kind in (WHOLE, BATCH):
         return int(value)  # type: ignore[call-overload]
     return value
 
@@ -312,7 +317,7 @@ def on_surface_change() -> None:
     s = current_settings()
     st.session_state.pop(ERROR, None)
     custom = _custom_memory() if s.surface == CUSTOM else {}
-    _store(defaults_for(s.surface, s.kappa, **custom, **_kept(s)))
+    _store(defaults_for(s.surface, s.kappa, standardize=s.standardize, **custom, **_kept(s)))
 
 
 def on_apply_custom() -> None:

@@ -17,6 +17,7 @@ from ...views.style import METHOD_LABELS
 from .. import state
 from ..chart_accessibility import MAP_CONFIG
 from ..compute import compute_parameter_map, map_job, parameter_map_key
+from ..data_controls import full_batch_map_note
 from ..settings import MAP_METHODS, Settings, surface_of
 
 
@@ -29,6 +30,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         horizontal=True,
         **state.lasting("map_method"),
     )
+    full_batch_map_note(settings)
     surface = surface_of(settings)
     with map_job():
         pmap = compute_parameter_map(
