@@ -112,6 +112,10 @@ def runs_for(settings: Settings) -> dict[str, Run]:
 def compute_settled_steps(key: RunKey) -> dict[str, int]:
     """Per method, where its run settles when it runs on past the last step (cached)."""
     s = key.surface_object()
+    if key.batch_args():
+        # Running on would need the same batches continued; a mini-batch run is judged
+        # by its own steps.
+        return {method: int(run.converged_at) for method, run in compute_runs(key).items()}
     return {
         method: settled_step_running_on(
             s, run, lr=key.lr, momentum=key.momentum, noise=key.noise, seed=key.seed
@@ -190,7 +194,7 @@ def compute_family_blob(key: RunKey, parameter: str) -> bytes:
 # The fields of a run key that name the surface; the caches of what depends on the
 # surface alone (or on the surface and a few more fields) set all others to fixed values,
 # so that every setting on one surface shares their entries.
-SURFACE_FIELDS = ("surface", "kappa", "expr", "xmin", "xmax", "ymin", "ymax")
+SURFACE_FIELDS = ("surface", "kappa", "standardize", "expr", "xmin", "xmax", "ymin", "ymax")
 _FIXED = RunKey.of(Settings())._replace(methods=(), x0=0.0, y0=0.0)
 
 

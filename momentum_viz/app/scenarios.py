@@ -30,7 +30,7 @@ from functools import cached_property
 from surfaces import DEFAULT_KAPPA, quadratic
 
 from ..numerics.theory import optimal_momentum_params
-from .settings import Settings, defaults_for
+from .settings import ALL_DATA, Settings, defaults_for
 
 __all__ = ["SCENARIOS", "SCENARIO_SETTINGS", "Scenario"]
 
@@ -45,7 +45,8 @@ class Scenario:
         watch: one or two sentences telling the student what to look for.
         lead: one sentence of at most 20 words a lecturer can say aloud (the app shows
             it first and ``watch`` behind an expander).
-        surface, kappa: the surface the scenario starts from (κ: the bowl's).
+        surface, kappa, standardize: the surface the scenario starts from (κ: the bowl's;
+            standardize: the least-squares surface's switch).
         changes: the settings that differ from that surface's defaults.
     """
 
@@ -55,12 +56,13 @@ class Scenario:
     lead: str
     surface: str
     kappa: float = DEFAULT_KAPPA
+    standardize: bool = False
     changes: Mapping[str, object] = field(default_factory=dict)
 
     @cached_property
     def settings(self) -> Settings:
         """Every control of the view, with ``settings.scenario == key``."""
-        base = defaults_for(self.surface, self.kappa)
+        base = defaults_for(self.surface, self.kappa, standardize=self.standardize)
         return replace(base, scenario=self.key, **self.changes)  # type: ignore[arg-type]
 
 
@@ -206,12 +208,15 @@ SCENARIOS: dict[str, Scenario] = {
 _CHANGE_LABELS = {
     "surface": "surface",
     "kappa": "κ",
+    "standardize": "standardize",
     "methods": "methods",
     "lr": "α",
     "momentum": "γ",
     "steps": "steps",
     "noise": "σ",
     "seed": "seed",
+    "batch_size": "batch size",
+    "batches": "batch order",
 }
 
 
@@ -233,6 +238,8 @@ def changes_from(scenario: Scenario, settings: Settings) -> list[str]:
         if before != after:
             if name == "methods":
                 before, after = ", ".join(before), ", ".join(after)
+            elif name == "batch_size":
+                before, after = (b if b != ALL_DATA else "all" for b in (before, after))
             elif isinstance(before, float):
                 before, after = f"{before:.4g}", f"{after:.4g}"
             changed.append(f"{label} {before} → {after}")

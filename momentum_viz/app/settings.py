@@ -29,6 +29,7 @@ from surfaces import (
     SURFACES,
     Surface,
     from_expression,
+    least_squares,
     quadratic,
 )
 from surfaces.expression import DEFAULT_BOUNDS, MAX_BOUND
@@ -249,11 +250,6 @@ def surface_title(name: str, kappa: float | None = None) -> str:
     return SURFACES[name].title
 
 
-def standardized(surface: Surface) -> Surface:
-    """The least-squares ``surface`` fitted on its standardized feature."""
-    return surface  # the data surfaces' variant is hooked in here
-
-
 def surface_of(settings: Settings) -> Surface:
     """The Surface object the settings select (the quadratic bowl is built with κ, a
     custom surface from its formula and bounds: cached by ``from_expression``).
@@ -266,7 +262,7 @@ def surface_of(settings: Settings) -> Surface:
     if settings.surface == CUSTOM:
         return from_expression(settings.expr, settings.bounds)
     if settings.standardize and settings.surface in STANDARDIZABLE:
-        return standardized(SURFACES[settings.surface])
+        return least_squares(standardize=True)
     return SURFACES[settings.surface]
 
 
