@@ -2,13 +2,15 @@
 
 ``SURFACES`` maps each name to its :class:`Surface`, in the order the app lists them;
 :func:`get_surface` looks one up; :func:`quadratic` builds other quadratic bowls;
-:func:`from_expression` builds one from a formula a user types (parsed safely, never run).
+:func:`from_expression` builds one from a formula a user types (parsed safely, never run);
+:func:`least_squares` and :func:`logistic` are the data surfaces (:class:`DataSurface`).
 """
 
 from __future__ import annotations
 
 from ._base import Minimum, Surface
 from .classic import BEALE, HIMMELBLAU, ROSENBROCK, SIX_HUMP_CAMEL, STYBLINSKI_TANG
+from .datasets import DataFileError, DataSurface, least_squares, logistic
 from .expression import ExpressionError, from_expression
 from .multiwell import MULTIWELL
 from .quadratic import DEFAULT_KAPPA, KAPPA_RANGE, QUADRATIC_TITLE, quadratic
@@ -23,6 +25,8 @@ SURFACES: dict[str, Surface] = {
         SIX_HUMP_CAMEL,
         STYBLINSKI_TANG,
         BEALE,
+        least_squares(),
+        logistic(),
     )
 }
 
@@ -45,10 +49,14 @@ __all__ = [
     "KAPPA_RANGE",
     "QUADRATIC_TITLE",
     "SURFACES",
+    "DataFileError",
+    "DataSurface",
     "ExpressionError",
     "Minimum",
     "Surface",
     "from_expression",
     "get_surface",
+    "least_squares",
+    "logistic",
     "quadratic",
 ]

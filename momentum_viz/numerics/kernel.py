@@ -50,7 +50,8 @@ from typing import Any
 
 import numpy as np
 
-from surfaces import SURFACES, Surface
+from surfaces import SURFACES, DataSurface, Surface, least_squares, logistic
+from surfaces.datasets import logistic_example_grad, lsq_example_grad, lsq_grad
 from surfaces.quadratic import bowl_grad, bowl_matrix
 
 __all__ = ["KERNEL_ENV", "integrate", "usable_for", "warm_up"]
@@ -69,6 +70,10 @@ except ImportError:  # pragma: no cover (exercised by the fallback tests via _ST
 # bowl is last (its gradient takes the matrix entries as arguments).
 _FIXED = ("rosenbrock", "himmelblau", "beale", "six_hump_camel", "styblinski_tang", "multiwell")
 _BOWL_KIND = len(_FIXED)
+# The data surfaces come after the bowl: their gradient is a mean over examples (all of
+# them, or the step's mini-batch), read from a data table passed to the kernel.
+_LEAST_SQUARES_KIND = _BOWL_KIND + 1
+_LOGISTIC_KIND = _BOWL_KIND + 2
 
 # Runs per block handed to one thread (as the NumPy runner's blocks).
 _BLOCK = 8192
@@ -114,6 +119,7 @@ def _sources_hash() -> str:
     for name in _FIXED:
         digest.update(inspect.getsource(sys.modules[SURFACES[name].grad_fn.__module__]).encode())
     digest.update(inspect.getsource(sys.modules[bowl_grad.__module__]).encode())
+    digest.update(inspect.getsource(sys.modules[lsq_grad.__module__]).encode())
     digest.update(inspect.getsource(sys.modules[__name__]).encode())
     return digest.hexdigest()[:16]
 
@@ -176,12 +182,40 @@ if numba is not None:
         _twin(SURFACES[name].grad_fn) for name in _FIXED
     )
     _bowl = _twin(bowl_grad)
+    _lsq, _lsq_example, _logistic_example = (
+        _twin(fn) for fn in (lsq_grad, lsq_example_grad, logistic_example_grad)
+    )
 
     @numba.njit(error_model="numpy")
-    def _gradients(kind, coef, ax, ay, gx, gy, n):  # pragma: no cover (compiled)
+    def _data_gradients(kind, data, examples, ax, ay, gx, gy, n):  # pragma: no cover
+        """The mean over ``examples`` (rows of ``data``) of the examples' gradients at
+        (ax[j], ay[j]) into gx[j], gy[j]: examples outside, runs inside (vectorized)."""
+        for j in range(n):
+            gx[j], gy[j] = 0.0, 0.0
+        for e in examples:
+            c0, c1, c2 = data[e, 0], data[e, 1], data[e, 2]
+            for j in range(n):
+                if kind == _LEAST_SQUARES_KIND:
+                    ex, ey = _lsq_example(ax[j], ay[j], c0, c1)
+                else:
+                    ex, ey = _logistic_example(ax[j], ay[j], c0, c1, c2)
+                gx[j], gy[j] = gx[j] + ex, gy[j] + ey
+        count = examples.shape[0]
+        for j in range(n):
+            gx[j], gy[j] = gx[j] / count, gy[j] / count
+
+    @numba.njit(error_model="numpy")
+    def _gradients(kind, coef, data, examples, batched, ax, ay, gx, gy, n):  # pragma: no cover
         """∇J of surface number ``kind`` at (ax[j], ay[j]) into gx[j], gy[j], j < n: the
-        branch is taken once per call, and each loop is one the compiler vectorizes."""
-        if kind == 0:
+        branch is taken once per call, and each loop is one the compiler vectorizes.
+        On a data surface the mean is over ``examples``: this step's mini-batch if
+        ``batched``, else all of them (least squares then has its closed form)."""
+        if kind == _LEAST_SQUARES_KIND and not batched:
+            for j in range(n):
+                gx[j], gy[j] = _lsq(ax[j], ay[j], coef[0], coef[1], coef[2], coef[3])
+        elif kind >= _LEAST_SQUARES_KIND:
+            _data_gradients(kind, data, examples, ax, ay, gx, gy, n)
+        elif kind == 0:
             for j in range(n):
                 gx[j], gy[j] = _rosenbrock(ax[j], ay[j])
         elif kind == 1:
@@ -210,8 +244,12 @@ _LANES = 256
 
 
 def _integrate_runs(kind, coef, x0, y0, lr, mom, nesterov, steps, noise, box, minima, tol,
-                    path, lo, hi, px, py, pvx, pvy, outcome):  # fmt: skip  # pragma: no cover
+                    path, lo, hi, px, py, pvx, pvy, outcome,
+                    data, batches):  # fmt: skip  # pragma: no cover
     """Runs lo…hi − 1, in place (see :func:`integrate`), ``_LANES`` at a time.
+
+    ``data`` holds a data surface's examples, one per row; ``batches`` the examples of
+    each step's mini-batch, one row per step (no rows: every step uses all the data).
 
     Per run the operations are reference_run's, in its order. The loops over runs have no
     branch: a run that leaves the box is frozen by selects (θ kept, v = 0), as the NumPy
@@ -224,6 +262,10 @@ def _integrate_runs(kind, coef, x0, y0, lr, mom, nesterov, steps, noise, box, mi
     ax, ay, gx, gy = np.empty(_LANES), np.empty(_LANES), np.empty(_LANES), np.empty(_LANES)
     diverged = np.empty(_LANES, np.int64)
     last_out = np.empty((n_min, _LANES), np.int64)  # last step outside tol of minimum k
+    batched = batches.shape[0] > 0
+    all_data = np.empty(data.shape[0], batches.dtype)  # the examples 0…N − 1
+    for e in range(data.shape[0]):
+        all_data[e] = e
     for first in range(lo, hi, _LANES):
         n = min(_LANES, hi - first)
         for j in range(n):
@@ -234,7 +276,8 @@ def _integrate_runs(kind, coef, x0, y0, lr, mom, nesterov, steps, noise, box, mi
                     # γ v, also the Nesterov look-ahead offset (as in reference_run)
                     ax[j] = x[j] - mom[first + j] * vx[j] if nesterov else x[j]
                     ay[j] = y[j] - mom[first + j] * vy[j] if nesterov else y[j]
-                _gradients(kind, coef, ax, ay, gx, gy, n)
+                examples = batches[t - 1] if batched else all_data
+                _gradients(kind, coef, data, examples, batched, ax, ay, gx, gy, n)
                 if noise.shape[0]:
                     for j in range(n):
                         gx[j], gy[j] = gx[j] + noise[t - 1, 0], gy[j] + noise[t - 1, 1]
@@ -277,11 +320,39 @@ def _kind_and_coefficients(surface: Surface) -> tuple[int, np.ndarray] | None:
     elsewhere under a built-in name is not), a bowl by its (κ, angle).
     """
     if surface.name in _FIXED and surface.grad_fn is SURFACES[surface.name].grad_fn:
-        return _FIXED.index(surface.name), np.zeros(3)
+        return _FIXED.index(surface.name), np.zeros(4)
     params = dict(surface.params)
+    if isinstance(surface, DataSurface):
+        return _data_kind(surface, params)
     if surface.name == "quadratic" and set(params) == {"kappa", "angle"}:
-        return _BOWL_KIND, np.array(bowl_matrix(params["kappa"], params["angle"]))
+        return _BOWL_KIND, np.array([*bowl_matrix(params["kappa"], params["angle"]), 0.0])
     return None
+
+
+def _data_kind(surface: DataSurface, params: dict) -> tuple[int, np.ndarray] | None:
+    """A data surface's kernel number and full-gradient numbers; None unless it is one
+    the package built (only those are known to have the gradient compiled here)."""
+    if surface.name == "engel" and set(params) == {"standardize"}:
+        if surface is not least_squares(params["standardize"]):
+            return None
+        # The same numbers, computed the same way, as the surface's own gradient closes over.
+        x = surface.data[0][:, 0]
+        best = surface.minima[0].point
+        return _LEAST_SQUARES_KIND, np.array([np.mean(x * x), np.mean(x), *best])
+    if surface.name == "iris" and not params and surface is logistic():
+        return _LOGISTIC_KIND, np.zeros(4)
+    return None
+
+
+def _data_table(surface: Surface) -> np.ndarray:
+    """The examples as rows of three columns (features, then the label; zeros pad)."""
+    if not isinstance(surface, DataSurface):
+        return np.zeros((0, 3))
+    features, labels = surface.data
+    table = np.zeros((labels.shape[0], 3))
+    table[:, : features.shape[1]] = features
+    table[:, features.shape[1]] = labels
+    return table
 
 
 def usable_for(surface: Surface) -> bool:
@@ -323,9 +394,9 @@ def _call_once(kernel: Callable[..., None]) -> None:
     one = np.zeros(1)
     rows = np.zeros((2, 1))
     kernel(
-        0, np.zeros(3), one, one, one, one, False, 1, np.zeros((0, 2)), np.ones(4),
+        0, np.zeros(4), one, one, one, one, False, 1, np.zeros((0, 2)), np.ones(4),
         np.zeros((1, 2)), 1.0, False, 0, 1, rows, rows.copy(), rows.copy(), rows.copy(),
-        np.zeros((3, 1), dtype=np.int64),
+        np.zeros((3, 1), dtype=np.int64), np.zeros((0, 3)), np.zeros((0, 1), dtype=np.int32),
     )  # fmt: skip
 
 
@@ -341,6 +412,8 @@ def integrate(
     tol: float,
     path: bool,
     workers: int | None = None,
+    *,
+    batch_seq: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...] | None]:
     """Every run by the compiled kernel; the same results as the NumPy runner's blocks.
 
@@ -352,6 +425,8 @@ def integrate(
         box: (centre x, centre y, half-width x, half-width y) of the divergence box.
         path: keep every step (else the start and the final state).
         workers: threads for batches of more than one block (default: one per CPU).
+        batch_seq: on a data surface, the examples of each step's mini-batch, shape
+            (steps, b); None for the full data.
 
     Returns:
         (final x, y, vx, vy as shape (4, N); converged_at, diverged_at, minimum as an
@@ -369,9 +444,11 @@ def integrate(
     minima = np.array([m.point for m in surface.minima], dtype=float).reshape(-1, 2)
     fixed = (kind, coef, x0, y0, lr, momentum, nesterov, steps, noise, np.array(box), minima,
              float(tol), path)  # fmt: skip
+    batches = np.zeros((0, 1), np.int32) if batch_seq is None else batch_seq
+    data_args = (_data_table(surface), np.require(batches, np.int32, ["C", "W"]))
 
     def work(lo: int, hi: int) -> None:
-        _STATE.kernel(*fixed, lo, hi, *buffers, outcome)
+        _STATE.kernel(*fixed, lo, hi, *buffers, outcome, *data_args)
 
     blocks = [(lo, min(lo + _BLOCK, n_runs)) for lo in range(0, n_runs, _BLOCK)]
     n_workers = min(len(blocks), workers or os.cpu_count() or 1)

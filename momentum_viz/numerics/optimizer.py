@@ -53,6 +53,7 @@ import numpy as np
 from surfaces import Surface
 
 from . import kernel
+from .minibatch import BatchMode, batch_indices, check_batching
 from .ranges import DEFAULT_TOL
 from .validation import (
     METHODS,
@@ -144,12 +145,16 @@ class _Args(NamedTuple):
     momentum: np.ndarray
     steps: int
     noise_seq: np.ndarray | None
+    batch_seq: np.ndarray | None  # the examples of each step's mini-batch, (steps, b)
     tol: float
     path: bool
 
 
-def _checked_args(surface, method, start, lr, momentum, steps, noise, seed, tol, record) -> _Args:
-    """Check every argument of :func:`simulate` (ValueError naming the first bad one)."""
+def _checked_args(
+    surface, method, start, lr, momentum, steps, noise, seed, tol, record, batching=(None, None)
+) -> _Args:
+    """Check every argument of :func:`simulate` (ValueError naming the first bad one);
+    ``batching`` is (batch_size, batches)."""
     surface = check_surface(surface)
     method = check_method(method)
     start_arr = check_points("start", start)
@@ -163,6 +168,9 @@ def _checked_args(surface, method, start, lr, momentum, steps, noise, seed, tol,
     tol = check_real("tol", tol, low=0.0, strict=True)
     if record not in ("path", "summary"):
         raise reject("record", "'path' or 'summary'", record)
+    batch_size, batches = batching
+    batches = "independent" if batches is None else batches
+    size = check_batching(surface, batch_size, batches)
     batch = _batch_shape(start_arr, lr_arr, mom_arr)
     n_runs = batch[0] if batch else 1
 
@@ -179,6 +187,7 @@ def _checked_args(surface, method, start, lr, momentum, steps, noise, seed, tol,
         momentum=per_run(mom_arr),
         steps=steps,
         noise_seq=_noise_sequence(noise, seed, steps),
+        batch_seq=None if size is None else _batch_sequence(surface, size, steps, seed, batches),
         tol=tol,
         path=record == "path",
     )
@@ -194,6 +203,14 @@ def _noise_sequence(noise: float, seed: int, steps: int) -> np.ndarray | None:
     if noise == 0:
         return None
     return noise * np.random.default_rng(seed).standard_normal((steps, 2))
+
+
+def _batch_sequence(
+    surface: Surface, size: int, steps: int, seed: int, batches: BatchMode
+) -> np.ndarray:
+    """The examples of each step's mini-batch, shared like the noise (common random numbers)."""
+    table = batch_indices(surface.n_examples, size, steps=steps, seed=seed, batches=batches)
+    return readonly(table)
 
 
 # --- the readable reference loop -------------------------------------------------------
@@ -251,6 +268,8 @@ def reference_run(
     noise: float = 0.0,
     seed: int = 0,
     tol: float = DEFAULT_TOL,
+    batch_size: int | None = None,
+    batches: BatchMode = "independent",
 ) -> Run:
     """One run, step by step, written to be read; the tests compare :func:`simulate` to it.
 
@@ -260,6 +279,8 @@ def reference_run(
     surface = check_surface(surface)
     gamma = 0.0 if method == "sgd" else float(momentum)
     noise_seq = _noise_sequence(noise, seed, steps)
+    size = check_batching(surface, batch_size, batches)
+    batch_seq = None if size is None else _batch_sequence(surface, size, steps, seed, batches)
     cx, cy, hx, hy = _divergence_box(surface)
 
     theta = np.array(start, dtype=float)
@@ -271,7 +292,10 @@ def reference_run(
             # A diverging run overflows on purpose; it is detected right below.
             with np.errstate(all="ignore"):
                 at = theta - gamma * v if method == "nesterov" else theta
-                g = surface.grad(at)
+                if batch_seq is None:
+                    g = surface.grad(at)
+                else:  # the mean gradient over this step's mini-batch
+                    g = surface.batch_grad(at, batch_seq[t - 1])
                 if noise_seq is not None:
                     g = g + noise_seq[t - 1]
                 v = gamma * v + lr * g
@@ -312,6 +336,7 @@ def _integrate_block(
     mom: np.ndarray,
     steps: int,
     noise_seq: np.ndarray | None,
+    batch_seq: np.ndarray | None,
     tol: float,
     px: np.ndarray,
     py: np.ndarray,
@@ -329,7 +354,7 @@ def _integrate_block(
     """
     with np.errstate(all="ignore"):  # overflow in diverging runs is detected, not warned
         return _integrate_block_unchecked(
-            surface, nesterov, x0, y0, lr, mom, steps, noise_seq, tol,
+            surface, nesterov, x0, y0, lr, mom, steps, noise_seq, batch_seq, tol,
             px, py, vx_buf, vy_buf, path,
         )  # fmt: skip
 
@@ -426,8 +451,9 @@ def _settled(
 
 
 def _integrate_block_unchecked(
-    surface, nesterov, x0, y0, lr, mom, steps, noise_seq, tol, px, py, vx_buf, vy_buf, path
-):
+    surface, nesterov, x0, y0, lr, mom, steps, noise_seq, batch_seq, tol,
+    px, py, vx_buf, vy_buf, path,
+):  # fmt: skip
     n_runs = x0.shape[0]
     box = _divergence_box(surface)
     minima = [m.point for m in surface.minima]
@@ -445,6 +471,11 @@ def _integrate_block_unchecked(
 
     check(0, 1, 0)
     grad_into = surface.grad_into
+    if batch_seq is not None:  # a data surface: the mean gradient over this step's batch
+
+        def grad_into(x, y, gx, gy, tmp, batch):
+            gx[...], gy[...] = surface.batch_grad_fn(x, y, batch)
+
     for s in range(0, steps, _CHUNK):
         rows = min(_CHUNK, steps - s)
         base = s if path else 0
@@ -458,9 +489,13 @@ def _integrate_block_unchecked(
             if nesterov:
                 np.subtract(x, vx_new, out=ax)
                 np.subtract(y, vy_new, out=ay)
-                grad_into(ax, ay, gx, gy, tmp)
+                at_x, at_y = ax, ay
             else:
-                grad_into(x, y, gx, gy, tmp)
+                at_x, at_y = x, y
+            if batch_seq is None:
+                grad_into(at_x, at_y, gx, gy, tmp)
+            else:
+                grad_into(at_x, at_y, gx, gy, tmp, batch_seq[s + k])
             if noise_seq is not None:
                 np.add(gx, noise_seq[s + k, 0], out=gx)
                 np.add(gy, noise_seq[s + k, 1], out=gy)
@@ -613,6 +648,8 @@ def simulate(
     tol: float = DEFAULT_TOL,
     record: Record = "path",
     workers: int | None = None,
+    batch_size: int | None = None,
+    batches: BatchMode = "independent",
 ) -> Run:
     r"""Run SGD, momentum or Nesterov on ``surface``, for one start or a batch of N runs.
 
@@ -637,6 +674,16 @@ def simulate(
         record: "path" keeps every step (T = steps + 1); "summary" keeps only the start
             and the final state (T = 2), for large sweeps.
         workers: threads for large batches (default: one per CPU; unused by one run).
+        batch_size: on a data surface (:class:`surfaces.DataSurface`), b: each step's
+            gradient is the mean over b of the N examples drawn without replacement
+            (:mod:`.minibatch`); None (the default) or N: all the data, exactly the
+            full-batch run. Every method and every run of the batch sees the same
+            sequence of batches for the same seed (common random numbers). On a data
+            surface σ (``noise``) is added to the mini-batch gradient, on top of the
+            sampling noise. ValueError on a surface without data or outside 1…N.
+        batches: "independent" (each step's batch drawn afresh, the process the
+            noise-floor theory assumes) or "epoch" (reshuffle once per epoch, disjoint
+            batches within it).
 
     Returns:
         A :class:`Run`; with any batched input, arrays gain an N axis after T.
@@ -656,15 +703,18 @@ def simulate(
     bit and 20-30 times faster than the batched integrator at N = 1; any batch, even of
     one run, by the batched integrator (see the note above :func:`_single_run`).
     """
-    args = _checked_args(surface, method, start, lr, momentum, steps, noise, seed, tol, record)
+    args = _checked_args(
+        surface, method, start, lr, momentum, steps, noise, seed, tol, record, (batch_size, batches)
+    )
     if kernel.usable_for(args.surface):  # a built-in surface and Numba at hand
         final, outcome, path_buffers = kernel.integrate(
             args.surface, args.method == "nesterov", (args.x0, args.y0), args.lr,
             args.momentum, args.steps, args.noise_seq, _divergence_box(args.surface),
-            args.tol, args.path, workers,
+            args.tol, args.path, workers, batch_seq=args.batch_seq,
         )  # fmt: skip
         return _assemble(args, final, outcome, path_buffers)
-    if not args.batch:  # one start, scalar α and γ: what the app runs on every move
+    if not args.batch and args.batch_seq is None:
+        # one start, scalar α and γ, all the data: what the app runs on every move
         return _single_run(args)
     final, outcome, path_buffers = _run_blocks(args, workers)
     return _assemble(args, final, outcome, path_buffers)
@@ -693,7 +743,7 @@ def _run_blocks(
         outcome[:, lo:hi] = _integrate_block(
             args.surface, args.method == "nesterov", args.x0[lo:hi], args.y0[lo:hi],
             args.lr[lo:hi].copy(), args.momentum[lo:hi].copy(), args.steps,
-            args.noise_seq, args.tol, *bufs, args.path,
+            args.noise_seq, args.batch_seq, args.tol, *bufs, args.path,
         )  # fmt: skip
         last = args.steps if args.path else 0  # summary: each chunk's last row → row 0
         for j, buf in enumerate(bufs):
