@@ -290,11 +290,12 @@ def _seconds_per_point_step(surface: Surface) -> float:
 
 
 def map_side(surface: Surface, steps: int, default: int, maps_on_page: int = 1) -> int:
-    """Grid side of a map: ``default`` for the built-in surfaces; for a custom one, the
+    """Grid side of a map: ``default`` for the formula surfaces; for a custom or data one, the
     largest side (at least MIN_MAP_SIDE) whose runs fit in the page's share of
     MAP_BUDGET_SECONDS: the budget is the page's, shared by the ``maps_on_page`` maps
     (one per method) it shows, each of ``steps`` steps."""
-    if surface.name != "custom":
+    # A data surface's gradient sums over its examples: its cost is measured too.
+    if surface.name != "custom" and getattr(surface, "data", None) is None:
         return default
     cost = _seconds_per_point_step(surface) * steps * max(1, maps_on_page)
     affordable = MAP_BUDGET_SECONDS / cost

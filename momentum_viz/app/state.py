@@ -26,6 +26,7 @@ from .settings import (
     BOUND_FIELDS,
     CUSTOM,
     CUSTOM_FIELDS,
+    DATA_SURFACES,
     DEFAULT_BOUND_VALUES,
     DEFAULT_EXPRESSION,
     ECHO_CHARS,
@@ -33,6 +34,7 @@ from .settings import (
     Settings,
     defaults_for,
     echo,
+    examples_in,
     from_query_params,
     surface_of,
 )
@@ -317,7 +319,11 @@ def on_surface_change() -> None:
     s = current_settings()
     st.session_state.pop(ERROR, None)
     custom = _custom_memory() if s.surface == CUSTOM else {}
-    _store(defaults_for(s.surface, s.kappa, standardize=s.standardize, **custom, **_kept(s)))
+    # The batch size and order stay while they fit the new surface's data.
+    batches = {"batch_size": s.batch_size, "batches": s.batches}
+    same_data = s.batch_size <= examples_in(s.surface) and s.surface in DATA_SURFACES
+    kept = _kept(s) | (batches if same_data else {})
+    _store(defaults_for(s.surface, s.kappa, standardize=s.standardize, **custom, **kept))
 
 
 def on_apply_custom() -> None:

@@ -63,7 +63,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         "(γ = 0) is plain SGD. Click a cell to use its α and γ."
         + (f" The dashed line is the theoretical stability limit {STABILITY_LIMITS[method]}."
            if boundary is not None else "")
-        + (f" A coarser grid ({pmap.shape[1]} × {pmap.shape[0]}): this formula is costly "
+        + (f" A coarser grid ({pmap.shape[1]} × {pmap.shape[0]}): this surface is costly "
            "to evaluate, and the server computes every student's maps."
            if pmap.shape[1] < DEFAULT_GRID else "")
     )  # fmt: skip
