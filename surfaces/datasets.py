@@ -51,6 +51,11 @@ import numpy as np
 
 from ._base import Minimum, Surface, polish_minima
 
+# exp in plain arithmetic (see surfaces/multiwell.py): NumPy's exp and tanh round
+# differently from the C library's on some processors, and the compiled kernel must
+# compute the same logistic gradient as NumPy to the bit (chaotic runs amplify one bit).
+from .multiwell import _exp_nonpositive
+
 __all__ = [
     "DATA_DIR",
     "MODELS",
@@ -150,13 +155,25 @@ class DataSurface(Surface):
         x = np.asarray(x, dtype=float)[..., None]
         y = np.asarray(y, dtype=float)[..., None]
         gx, gy = self.example_grad_fn(x, y, *self._columns(np.asarray(batch)))
-        return np.mean(gx, axis=-1), np.mean(gy, axis=-1)
+        count = gx.shape[-1]
+        return _ordered_sum(gx) / count, _ordered_sum(gy) / count
 
     def batch_grad(self, xy: np.typing.ArrayLike, batch: np.typing.ArrayLike) -> np.ndarray:
         """The mini-batch gradient at each point: shape ``xy.shape``."""
         arr = np.asarray(xy, dtype=float)
         gx, gy = self.batch_grad_fn(arr[..., 0], arr[..., 1], np.asarray(batch))
         return np.stack([gx, gy], axis=-1)
+
+
+def _ordered_sum(terms: np.ndarray, total: np.ndarray | float = 0.0) -> np.ndarray:
+    """``total`` plus the sum over the last axis, added in order, one term at a time.
+
+    Not ``np.sum`` (pairwise): the compiled kernel adds the examples in order, and a mean
+    over examples must round alike in both (see the note on ``_exp_nonpositive``).
+    """
+    for k in range(terms.shape[-1]):
+        total = total + terms[..., k]
+    return np.asarray(total, dtype=float)
 
 
 # --- least squares -----------------------------------------------------------------------
@@ -180,16 +197,21 @@ def lsq_grad(slope, intercept, m_xx, m_x, best_slope, best_intercept):
     return 2.0 * (m_xx * ds + m_x * di), 2.0 * (m_x * ds + di)
 
 
-@lru_cache(maxsize=4)
 def least_squares(standardize: bool = False) -> DataSurface:
     """Least squares on Engel's food budgets; ``standardize`` centres and scales the income.
+
+    Equal arguments give the same object (built once).
 
     >>> least_squares() is least_squares(False), least_squares() == least_squares(True)
     (True, False)
     """
     if not isinstance(standardize, bool | np.bool_):
         raise ValueError(f"standardize must be True or False; got {standardize!r}")
-    standardize = bool(standardize)
+    return _least_squares(bool(standardize))
+
+
+@lru_cache(maxsize=2)
+def _least_squares(standardize: bool) -> DataSurface:
     table = load_table("engel.csv", 2) / ENGEL_UNIT
     x, y = table[:, 0], table[:, 1]
     if standardize:
@@ -253,17 +275,24 @@ def least_squares(standardize: bool = False) -> DataSurface:
 # --- logistic regression -----------------------------------------------------------------
 
 
-def logistic_example_grad(w1, w2, x1, x2, label):
-    """∇ of one example's logistic loss: (σ(z) − label)·(x1, x2), z = w1·x1 + w2·x2.
+def sigmoid(z):
+    """σ(z) = 1 / (1 + e^−z), never overflowing: with e = e^−|z|, 1 / (1 + e) for z ≥ 0
+    and e / (1 + e) below (selected by arithmetic, so arrays and the kernel take one path)."""
+    e = _exp_nonpositive(-abs(z))
+    s = 1.0 / (1.0 + e)
+    positive = (z >= 0.0) * 1.0
+    return positive * s + (1.0 - positive) * (e * s)
 
-    σ(z) = ½ + ½ tanh(z / 2): equal to 1 / (1 + e^−z), and it never overflows."""
-    residual = 0.5 + 0.5 * np.tanh(0.5 * (w1 * x1 + w2 * x2)) - label
+
+def logistic_example_grad(w1, w2, x1, x2, label):
+    """∇ of one example's logistic loss: (σ(z) − label)·(x1, x2), z = w1·x1 + w2·x2."""
+    residual = sigmoid(w1 * x1 + w2 * x2) - label
     return residual * x1, residual * x2
 
 
 def _sum_over_examples(fn, x, y, columns: tuple[np.ndarray, ...]) -> tuple[np.ndarray, ...]:
-    """Σ over the examples of ``fn(x, y, *example columns)`` at every point, in slices of
-    examples small enough for the temporary (points × examples) arrays (_MAX_TEMP)."""
+    """Σ over the examples, in order, of ``fn(x, y, *example columns)`` at every point,
+    in slices of examples small enough for the temporary (points × examples) arrays."""
     x = np.asarray(x, dtype=float)[..., None]
     y = np.asarray(y, dtype=float)[..., None]
     n = columns[0].shape[0]
@@ -271,8 +300,9 @@ def _sum_over_examples(fn, x, y, columns: tuple[np.ndarray, ...]) -> tuple[np.nd
     totals = None
     for lo in range(0, n, per_slice):
         parts = fn(x, y, *(c[lo : lo + per_slice] for c in columns))
-        sums = tuple(np.sum(p, axis=-1) for p in parts)
-        totals = sums if totals is None else tuple(t + s for t, s in zip(totals, sums, strict=True))
+        if totals is None:
+            totals = (0.0,) * len(parts)
+        totals = tuple(_ordered_sum(p, t) for p, t in zip(parts, totals, strict=True))
     return totals
 
 
@@ -292,7 +322,7 @@ def logistic() -> DataSurface:
         return (np.logaddexp(0.0, z) - label * z,)
 
     def hess_terms(w1, w2, a, b, label):
-        p = 0.5 + 0.5 * np.tanh(0.5 * (w1 * a + w2 * b))
+        p = sigmoid(w1 * a + w2 * b)
         weight = p * (1.0 - p)
         return weight * a * a, weight * a * b, weight * b * b
 

@@ -205,16 +205,13 @@ if numba is not None:
             gx[j], gy[j] = gx[j] / count, gy[j] / count
 
     @numba.njit(error_model="numpy")
-    def _gradients(kind, coef, data, examples, batched, ax, ay, gx, gy, n):  # pragma: no cover
+    def _gradients(kind, coef, ax, ay, gx, gy, n):  # pragma: no cover (compiled)
         """∇J of surface number ``kind`` at (ax[j], ay[j]) into gx[j], gy[j], j < n: the
         branch is taken once per call, and each loop is one the compiler vectorizes.
-        On a data surface the mean is over ``examples``: this step's mini-batch if
-        ``batched``, else all of them (least squares then has its closed form)."""
-        if kind == _LEAST_SQUARES_KIND and not batched:
+        (The logistic surface's, a sum over its data, is :func:`_data_gradients`'.)"""
+        if kind == _LEAST_SQUARES_KIND:  # the full data's, in closed form
             for j in range(n):
                 gx[j], gy[j] = _lsq(ax[j], ay[j], coef[0], coef[1], coef[2], coef[3])
-        elif kind >= _LEAST_SQUARES_KIND:
-            _data_gradients(kind, data, examples, ax, ay, gx, gy, n)
         elif kind == 0:
             for j in range(n):
                 gx[j], gy[j] = _rosenbrock(ax[j], ay[j])
@@ -276,8 +273,11 @@ def _integrate_runs(kind, coef, x0, y0, lr, mom, nesterov, steps, noise, box, mi
                     # γ v, also the Nesterov look-ahead offset (as in reference_run)
                     ax[j] = x[j] - mom[first + j] * vx[j] if nesterov else x[j]
                     ay[j] = y[j] - mom[first + j] * vy[j] if nesterov else y[j]
-                examples = batches[t - 1] if batched else all_data
-                _gradients(kind, coef, data, examples, batched, ax, ay, gx, gy, n)
+                if batched or kind == _LOGISTIC_KIND:  # a mean over examples
+                    examples = batches[t - 1] if batched else all_data
+                    _data_gradients(kind, data, examples, ax, ay, gx, gy, n)
+                else:
+                    _gradients(kind, coef, ax, ay, gx, gy, n)
                 if noise.shape[0]:
                     for j in range(n):
                         gx[j], gy[j] = gx[j] + noise[t - 1, 0], gy[j] + noise[t - 1, 1]

@@ -23,9 +23,9 @@ for a slice of steps at a time, so memory is the (steps, b) index table plus a b
 slice of keys, never a steps × N table.
 
 >>> batch_indices(5, 2, steps=3, seed=0).tolist()
-[[3, 0], [3, 1], [1, 4]]
+[[2, 0], [0, 1], [0, 3]]
 >>> batch_indices(4, 2, steps=4, seed=0, batches="epoch").tolist()
-[[1, 3], [0, 2], [0, 2], [1, 3]]
+[[2, 0], [1, 3], [1, 2], [3, 0]]
 """
 
 from __future__ import annotations
