@@ -32,6 +32,7 @@ from ..numerics.maps import (
     default_axes,
     parameter_map,
 )
+from ..numerics.measured_floor import measured_floor
 from ..numerics.optimizer import Run, simulate
 from ..numerics.summary import settled_step_running_on
 from ..views.anatomy import anatomy_header
@@ -374,3 +375,13 @@ def compute_anatomy(key: RunKey, step: int = 0) -> dict[str, StepAnatomy]:
 def anatomy_for(settings: Settings) -> dict[str, StepAnatomy]:
     """The cached step anatomies at the settings' step."""
     return compute_anatomy(RunKey.of(settings), settings.anatomy_step)
+
+
+@st.cache_data(max_entries=32, show_spinner="Measuring the noise floor over a few seeds…")
+def compute_measured_floors(key: RunKey) -> dict[str, float]:
+    """Per method, the measured noise floor of these mini-batch settings (cached; see
+    :func:`momentum_viz.numerics.measured_floor.measured_floor`)."""
+    s, start = key.surface_object(), (key.x0, key.y0)
+    fixed = {"lr": key.lr, "momentum": key.momentum, "steps": key.steps, "noise": key.noise}
+    fixed |= {"seed": key.seed, **key.batch_args()}
+    return {method: measured_floor(s, method, start, **fixed) for method in key.methods}
