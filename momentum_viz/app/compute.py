@@ -36,7 +36,14 @@ from ..numerics.measured_floor import measured_floor
 from ..numerics.optimizer import Run, simulate
 from ..numerics.summary import settled_step_running_on
 from ..views.anatomy import anatomy_header
-from ..views.live_map import REPLAY_MS, blob_id, family_blob, race_blob, surface_blob
+from ..views.live_map import (
+    REPLAY_MS,
+    blob_id,
+    drawing_aspect,
+    family_blob,
+    race_blob,
+    surface_blob,
+)
 from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE
 from .settings import (
     ALL_DATA,
@@ -141,8 +148,7 @@ def race_map_width(settings: Settings) -> int:
     """The live map's width in CSS px at these settings (its margins as ``layout`` in
     live_map.js sets them, and the drawing area at the surface's aspect)."""
     drawing, font = _map_scale(settings.lecture)
-    (xmin, xmax), (ymin, ymax) = surface_of(settings).bounds
-    return round((3.4 + 5.2) * font + drawing * (xmax - xmin) / (ymax - ymin))
+    return round((3.4 + 5.2) * font + drawing * drawing_aspect(surface_of(settings)))
 
 
 # --- The live race map (redrawn in the browser) ------------------------------------------
