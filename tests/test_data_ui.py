@@ -22,6 +22,7 @@ from momentum_viz.app.settings import (
     to_query_params,
 )
 from momentum_viz.numerics.optimizer import simulate
+from momentum_viz.views.words import format_number
 from surfaces import SURFACES, least_squares
 
 ENGEL_N = 235  # households in Engel's table (surfaces/data/engel.csv)
@@ -144,3 +145,64 @@ def test_the_parameter_map_says_it_is_computed_with_all_the_data():
     assert any("computed with all 235 examples" in i for i in infos), infos
     at = open_app(surface="engel", view="parameter-map", steps="100")
     assert not any("computed with all" in i.value for i in at.info)
+
+
+# --- the theory tab's noise floor ---------------------------------------------------------
+
+
+def _loop_floor(settings: Settings, method: str, seeds: int, **overrides) -> float:
+    """The measured floor by a plain loop: mean over seeds of the mean J − J* over the
+    last half of each run."""
+    surface = surface_of(settings)
+    kwargs = {"lr": settings.lr, "momentum": settings.momentum, "steps": settings.steps}
+    kwargs |= {"batch_size": settings.batch_size, "batches": settings.batches} | overrides
+    late = [
+        np.mean(
+            simulate(surface, method, (settings.x0, settings.y0), seed=seed, **kwargs).losses[
+                settings.steps // 2 :
+            ]
+            - surface.minima[0].value
+        )
+        for seed in range(settings.seed, settings.seed + seeds)
+    ]
+    return float(np.mean(late))
+
+
+def test_theory_tab_noise_floor_predicted_beside_measured():
+    from momentum_viz.app.scenarios import SCENARIOS
+    from momentum_viz.app.tabs.noise_floor import lesson, predicted_floors
+    from momentum_viz.numerics.measured_floor import MEASURE_SEEDS
+
+    settings = SCENARIOS["noise-floor"].settings
+    at = open_app(scenario="noise-floor", view="theory")
+    texts = " ".join(m.value for m in at.markdown)
+    predicted = predicted_floors(settings, settings.methods)
+    assert predicted is not None
+    for method, label in (("sgd", "SGD"), ("momentum", "Momentum")):
+        measured = _loop_floor(settings, method, MEASURE_SEEDS)
+        # The prediction (the noisy-quadratic model) within a quarter of the measurement.
+        assert abs(predicted[method] - measured) < 0.25 * measured
+        sentence = (
+            f"{label}: predicted noise floor J − J* = {format_number(predicted[method], 3)}, "
+            f"measured {format_number(measured, 3)} (mean over {MEASURE_SEEDS} seeds"
+        )
+        assert sentence in texts, (sentence, texts)
+    # The lesson: γ = 0.9 raises the floor about 1/(1 − γ) = 10 times; momentum at
+    # α(1 − γ) has about SGD's floor at α (both checked against simulate).
+    text = lesson(settings)
+    assert text is not None and text in texts
+    ratio = predicted["momentum"] / predicted["sgd"]
+    assert f"raises the predicted floor {format_number(ratio, 3)} times" in text
+    assert abs(ratio - 10) < 0.5
+    slowed = _loop_floor(settings, "momentum", MEASURE_SEEDS, lr=settings.lr * 0.1)
+    assert abs(slowed - _loop_floor(settings, "sgd", MEASURE_SEEDS)) < 0.05 * slowed
+
+
+def test_theory_tab_makes_no_prediction_for_epoch_batches_and_none_without_batches():
+    at = open_app(scenario="noise-floor", view="theory", order="epoch")
+    texts = " ".join(m.value for m in at.markdown)
+    assert "measured" in texts and "predicted noise floor" not in texts
+    assert any("No prediction with epoch order" in c.value for c in at.caption)
+    assert [h.value for h in at.subheader] == ["The noise floor of mini-batches"]
+    at = open_app(surface="engel", std="1", view="theory")
+    assert not any("noise floor" in h.value for h in at.subheader)

@@ -38,6 +38,7 @@ from ...views.words import format_number, theory_warnings
 from .. import state
 from ..compute import runs_for
 from ..settings import THEORY_POINTS, Settings, surface_of
+from . import noise_floor
 
 LEAD = (
     "Near a minimum every surface looks like a bowl, and on a bowl theory predicts each "
@@ -381,3 +382,4 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     _stability(settings, report)
     _optimum(settings, report, model)
     _predicted_vs_measured(report, runs, model)
+    noise_floor.render(settings, runs)  # a data surface with mini-batches
