@@ -362,6 +362,7 @@ KINK_NOTE = (
 def render(settings: Settings, runs: dict[str, Run]) -> None:
     """Convergence theory next to the live run: rates, regimes, stability, optimum."""
     st.markdown(LEAD)
+    noise_floor.render(settings, runs)  # first on a data surface with mini-batches
     model = quadratic_model(settings, runs)
     if model is None:
         st.info(
@@ -382,4 +383,3 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     _stability(settings, report)
     _optimum(settings, report, model)
     _predicted_vs_measured(report, runs, model)
-    noise_floor.render(settings, runs)  # a data surface with mini-batches
