@@ -71,6 +71,22 @@ DATA_DIR = Path(__file__).parent / "data"
 MODELS = ("least-squares", "logistic")
 Model = Literal["least-squares", "logistic"]
 
+# The default α: the largest of the app's slider stops (1, 1.5, 2, 3, 5, 7 × 10^k) at or
+# below 1 / λmax, so that the slider shows it exactly and every method is stable.
+_ROUND_STEPS = (1.0, 1.5, 2.0, 3.0, 5.0, 7.0)
+
+
+def _default_lr(lam_max: float) -> float:
+    """The largest 1, 1.5, 2, 3, 5 or 7 × 10^k that is ≤ 1 / λmax.
+
+    >>> _default_lr(248.3), _default_lr(2.0), _default_lr(4.62)
+    (0.003, 0.5, 0.2)
+    """
+    top = 1.0 / lam_max
+    decade = 10.0 ** math.floor(math.log10(top))
+    return max(float(f"{m * decade:.12g}") for m in _ROUND_STEPS if m * decade <= top * (1 + 1e-12))
+
+
 # Full-data loss on a grid: the examples are summed in slices so that the temporary
 # (grid points × examples) array stays below this many numbers (32 MB).
 _MAX_TEMP = 1 << 22
@@ -252,7 +268,7 @@ def _least_squares(standardize: bool) -> DataSurface:
         bounds=bounds,
         minima=(Minimum((best_s, best_i), j_min, True),),
         start=start,
-        lr=1.0 / float(lam[1]),
+        lr=_default_lr(float(lam[1])),
         momentum=0.9,
         steps=1000 if standardize else 2000,
         value_fn=value,
@@ -352,7 +368,7 @@ def logistic() -> DataSurface:
         bounds=((best_1 - 5.0, best_1 + 5.0), (best_2 - 8.0, best_2 + 8.0)),
         minima=(minimum,),
         start=(0.0, 0.0),
-        lr=1.0 / float(lam[1]),
+        lr=_default_lr(float(lam[1])),
         momentum=0.9,
         steps=2000,
         value_fn=value,

@@ -36,9 +36,11 @@ import ast
 import math
 from typing import Literal
 
-from surfaces import Surface
+from surfaces import DataSurface, Surface
 from surfaces.multiwell import BOWL, WELLS
 
+from .minibatch import check_batching
+from .snippets_data import data_script
 from .validation import (
     check_lr,
     check_method,
@@ -49,11 +51,27 @@ from .validation import (
     reject,
 )
 
-__all__ = ["CONVENTIONS", "EMA_NOTE", "FRAMEWORKS", "Framework", "framework_snippet"]
+__all__ = [
+    "CONVENTIONS",
+    "EMA_NOTE",
+    "FRAMEWORKS",
+    "Framework",
+    "framework_snippet",
+    "frameworks_for",
+]
 
 Framework = Literal["pytorch", "keras", "optax"]
 #: The frameworks :func:`framework_snippet` writes for, in the order the app shows them.
 FRAMEWORKS: tuple[Framework, ...] = ("pytorch", "keras", "optax")
+
+#: The frameworks a data surface's script is written for (its batches are PyTorch's).
+DATA_FRAMEWORKS: tuple[Framework, ...] = ("pytorch",)
+
+
+def frameworks_for(surface: Surface) -> tuple[Framework, ...]:
+    """The frameworks :func:`framework_snippet` writes ``surface``'s scripts for."""
+    return DATA_FRAMEWORKS if isinstance(surface, DataSurface) else FRAMEWORKS
+
 
 #: Each framework's convention next to this app's, as rows of a small table: the
 #: velocity's sign and scaling, where α enters, and what Nesterov stores.
@@ -149,6 +167,9 @@ def framework_snippet(
     momentum: float,
     steps: int,
     framework: str,
+    batch_size: int | None = None,
+    seed: int = 0,
+    batches: str = "independent",
 ) -> str:
     """The source of a self-contained script that runs this app's run in ``framework``.
 
@@ -161,7 +182,11 @@ def framework_snippet(
         lr: α > 0.
         momentum: γ in [0, 1) (ignored by "sgd", as by :func:`simulate`).
         steps: number of steps.
-        framework: "pytorch", "keras" or "optax".
+        framework: "pytorch", "keras" or "optax" (a data surface: "pytorch" only, see
+            :func:`frameworks_for`).
+        batch_size, seed, batches: a data surface's mini-batches, as for
+            :func:`~.optimizer.simulate`; the script draws the same batches in the same
+            order (:mod:`.snippets_data`).
 
     Returns:
         Python source that prints ``final theta (app convention): (x, y)`` with the
@@ -179,8 +204,10 @@ def framework_snippet(
     if lr_arr.ndim or mom_arr.ndim:
         raise reject("lr and momentum", "scalars", (lr, momentum))
     steps = check_steps(steps)
-    if framework not in FRAMEWORKS:
-        raise reject("framework", f"one of {', '.join(FRAMEWORKS)}", framework)
+    offered = frameworks_for(surface)
+    if framework not in offered:
+        raise reject("framework", f"one of {', '.join(offered)} for this surface", framework)
+    size = check_batching(surface, batch_size, batches)
     alpha = float(lr_arr)
     gamma = 0.0 if method == "sgd" else float(mom_arr)
     # Nesterov with γ = 0 is plain SGD (and PyTorch refuses nesterov=True without momentum).
@@ -193,6 +220,8 @@ def framework_snippet(
         f"NESTEROV = {nesterov!r}\n"
         f"STEPS = {steps!r}\n"
     )
+    if isinstance(surface, DataSurface):
+        return data_script(surface, header, settings, batch_size=size, seed=seed, batches=batches)
     body = _BODIES[framework]
     return (
         header

@@ -10,7 +10,7 @@ from __future__ import annotations
 import streamlit as st
 
 from ...numerics.optimizer import Run
-from ...numerics.snippets import CONVENTIONS, EMA_NOTE, FRAMEWORKS, framework_snippet
+from ...numerics.snippets import CONVENTIONS, EMA_NOTE, framework_snippet, frameworks_for
 from ...views.style import METHOD_LABELS
 from ...views.words import format_number
 from ..settings import Settings, surface_of
@@ -71,7 +71,7 @@ def _scripts(settings: Settings, runs: dict[str, Run]) -> None:
     # with them (and draw three scripts where one is read).
     framework = st.radio(
         "Framework",
-        FRAMEWORKS,
+        frameworks_for(surface_of(settings)),
         format_func=FRAMEWORK_LABELS.__getitem__,
         horizontal=True,
         key="framework",
