@@ -206,3 +206,20 @@ def test_theory_tab_makes_no_prediction_for_epoch_batches_and_none_without_batch
     assert "The noise floor of mini-batches" in [h.value for h in at.subheader]
     at = open_app(surface="engel", std="1", view="theory")
     assert not any("noise floor" in h.value for h in at.subheader)
+
+
+def test_the_framework_script_draws_the_races_batches():
+    from momentum_viz.app.tabs.frameworks import EXPANDER_KEY
+    from momentum_viz.numerics.snippets import framework_snippet
+
+    at = open_app(surface="iris", b="4", order="epoch", steps="50", seed="3")
+    at.session_state[EXPANDER_KEY] = True
+    at.run()
+    assert not at.exception
+    settings = replace(defaults_for("iris"), steps=50, seed=3, batch_size=4, batches="epoch")
+    expected = framework_snippet(
+        SURFACES["iris"], "sgd", (settings.x0, settings.y0), lr=settings.lr,
+        momentum=settings.momentum, steps=50, framework="pytorch", batch_size=4, seed=3,
+        batches="epoch",
+    )  # fmt: skip
+    assert [c.value.strip() for c in at.code] == [expected.strip()]
