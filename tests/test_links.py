@@ -54,7 +54,9 @@ def test_the_capture_covers_the_readme_and_every_scenario():
     assert sources == {"grep", "scenario", "tests"}
     assert len(BEFORE) > 100
     scenarios = {entry["params"].get("scenario") for entry in BEFORE}
-    assert set(SCENARIO_SETTINGS) <= scenarios
+    # The scenarios on data surfaces came after the capture (their links are new).
+    after = {"unscaled-feature", "noise-floor", "batch-size"}
+    assert set(SCENARIO_SETTINGS) - after <= scenarios
 
 
 @pytest.mark.parametrize("entry", BEFORE, ids=range(len(BEFORE)))
