@@ -223,3 +223,14 @@ def test_the_framework_script_draws_the_races_batches():
         batches="epoch",
     )  # fmt: skip
     assert [c.value.strip() for c in at.code] == [expected.strip()]
+
+
+def test_leaving_a_data_scenario_names_what_changed_in_words():
+    from momentum_viz.app.scenarios import SCENARIOS, changes_from
+
+    floor = SCENARIOS["noise-floor"]
+    changed = changes_from(floor, replace(floor.settings, batch_size=ALL_DATA, batches="epoch"))
+    assert changed == ["batch size 1 → all", "batch order independent → epoch"]
+    unscaled = SCENARIOS["unscaled-feature"]
+    changed = changes_from(unscaled, replace(unscaled.settings, standardize=True))
+    assert changed == ["standardize off → on"]

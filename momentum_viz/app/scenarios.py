@@ -298,6 +298,8 @@ def changes_from(scenario: Scenario, settings: Settings) -> list[str]:
         if before != after:
             if name == "methods":
                 before, after = ", ".join(before), ", ".join(after)
+            elif isinstance(before, bool):
+                before, after = ("on" if b else "off" for b in (before, after))
             elif name == "batch_size":
                 before, after = (b if b != ALL_DATA else "all" for b in (before, after))
             elif isinstance(before, float):
