@@ -127,6 +127,11 @@ def test_page_on_a_data_surface_with_mini_batches():
     assert not at.exception
     assert at.select_slider(key="batch_size").value == 8
     assert at.query_params["std"] == "1"
+    # The surface box names the feature the race is fitted on, as the map's title does.
+    assert (
+        "Least squares: Engel's food budgets (standardized income)"
+        in at.selectbox(key="surface").options
+    )
 
 
 def test_the_batch_size_control_is_on_data_surfaces_only():

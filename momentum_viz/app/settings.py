@@ -240,13 +240,16 @@ class Settings:
         return ((self.xmin, self.xmax), (self.ymin, self.ymax))
 
 
-def surface_title(name: str, kappa: float | None = None) -> str:
+def surface_title(name: str, kappa: float | None = None, *, standardize: bool = False) -> str:
     """The label of a surface name (the custom one has no fixed formula). The bowl's
-    names its κ when given; the selector gives none (κ has its own slider below it)."""
+    names its κ when given; the selector gives none (κ has its own slider below it). The
+    least-squares surface's names its feature, raw or standardized."""
     if name == CUSTOM:
         return CUSTOM_TITLE
     if name == "quadratic":
         return QUADRATIC_TITLE if kappa is None else quadratic(kappa=kappa).title
+    if standardize and name in STANDARDIZABLE:
+        return least_squares(standardize=True).title
     return SURFACES[name].title
 
 

@@ -48,11 +48,12 @@ def _scenario_and_surface() -> None:
         on_change=state.on_scenario_change,
         help="A guided experiment: sets every control and says what to watch for.",
     )
+    standardized = bool(state.value_of("standardize"))  # the least-squares surface's feature
     sb.selectbox(
         "Surface",
         [*SURFACES, CUSTOM],
         key="surface",
-        format_func=surface_title,
+        format_func=lambda name: surface_title(name, standardize=standardized),
         on_change=state.on_surface_change,
     )
     if st.session_state["surface"] == CUSTOM:
