@@ -370,7 +370,9 @@ def logistic() -> DataSurface:
         start=(0.0, 0.0),
         lr=_default_lr(float(lam[1])),
         momentum=0.9,
-        steps=2000,
+        # Each step sums over the 100 flowers: 1,000 steps keep the slider families and
+        # maps affordable, and SGD (time constant 1 / (α λmin) ≈ 1,000) is still short.
+        steps=1000,
         value_fn=value,
         grad_fn=grad,
         hessian_fn=hessian,

@@ -34,7 +34,8 @@ FINAL = re.compile(r"final theta \(app convention\): \(([^,]+), ([^)]+)\)")
 
 
 def _surfaces() -> list[surfaces.Surface]:
-    built_in = list(surfaces.SURFACES.values())
+    # The data surfaces' scripts (PyTorch only, with batches): tests/test_snippets_data.py.
+    built_in = [s for s in surfaces.SURFACES.values() if not isinstance(s, surfaces.DataSurface)]
     extra = [surfaces.quadratic(kappa=10.0, angle=0.3)]
     custom = [surfaces.from_expression(e, ((-3.0, 3.0), (-3.0, 3.0))) for e in CUSTOM_EXPRESSIONS]
     return built_in + extra + custom

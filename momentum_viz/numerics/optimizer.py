@@ -11,7 +11,9 @@ where :math:`g_t = \nabla J(\theta_t)` for ``"momentum"`` (heavy ball),
 :math:`g_t = \nabla J(\theta_t - \gamma v_t)` for ``"nesterov"`` (gradient at the
 look-ahead point) and ``"sgd"`` is the same rule with :math:`\gamma = 0`. With gradient
 noise :math:`\sigma > 0` the gradient is :math:`g_t + \sigma \varepsilon_t`,
-:math:`\varepsilon_t \sim \mathcal N(0, I)`.
+:math:`\varepsilon_t \sim \mathcal N(0, I)`. On a data surface with ``batch_size=b``, ∇J is
+the mean gradient over step t's mini-batch of b examples (:mod:`.minibatch`), and σε is
+added to it.
 
 .. note::
 
@@ -674,16 +676,12 @@ def simulate(
         record: "path" keeps every step (T = steps + 1); "summary" keeps only the start
             and the final state (T = 2), for large sweeps.
         workers: threads for large batches (default: one per CPU; unused by one run).
-        batch_size: on a data surface (:class:`surfaces.DataSurface`), b: each step's
-            gradient is the mean over b of the N examples drawn without replacement
-            (:mod:`.minibatch`); None (the default) or N: all the data, exactly the
-            full-batch run. Every method and every run of the batch sees the same
-            sequence of batches for the same seed (common random numbers). On a data
-            surface σ (``noise``) is added to the mini-batch gradient, on top of the
-            sampling noise. ValueError on a surface without data or outside 1…N.
-        batches: "independent" (each step's batch drawn afresh, the process the
-            noise-floor theory assumes) or "epoch" (reshuffle once per epoch, disjoint
-            batches within it).
+        batch_size: on a data surface, b: each step's gradient is the mean over b of
+            the N examples drawn without replacement, the same batches for every method
+            and run (:mod:`.minibatch`); None (the default) or N: exactly the full-batch
+            run. σ (``noise``) is added to the mini-batch gradient.
+        batches: "independent" (each step's batch drawn afresh) or "epoch" (disjoint
+            batches within each reshuffle).
 
     Returns:
         A :class:`Run`; with any batched input, arrays gain an N axis after T.
