@@ -45,6 +45,9 @@ def test_the_story_in_order_then_the_scenarios_it_leaves_out():
         "noisy-gradients",
         "ill-conditioned-bowl",  # the scenarios the ten views leave out
         "momentum-slower-himmelblau",
+        "unscaled-feature",  # a model fitted to data, with mini-batches
+        "noise-floor",
+        "batch-size",
     ]
     assert set(SCENARIOS) <= set(scenario_of)  # every guided scenario is a slide
     assert PREPARED_DECK.title == "Momentum in ten views"

@@ -12,6 +12,7 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from momentum_viz.app.settings import (
+    DATA_SURFACES,
     LR_RANGE,
     LR_STOPS,
     MAP_METHODS,
@@ -184,8 +185,10 @@ def test_slider_stops_cover_the_ranges_readably():
     # finer near 1: the gap below 0.999 is smaller than the gap above 0.5
     gaps = {b: b - a for a, b in itertools.pairwise(MOMENTUM_STOPS)}
     assert math.isclose(gaps[0.999], 0.001) and gaps[0.55] == pytest.approx(0.05)
-    for name in SURFACES:  # every default α is a stop, so the slider shows it exactly
-        assert SURFACES[name].lr in LR_STOPS or name == "quadratic"
+    # Every default α is a stop, so the slider shows it exactly; the data surfaces' α is
+    # 1/λmax of their data, which stops_with adds to the slider's stops.
+    for name in SURFACES:
+        assert SURFACES[name].lr in LR_STOPS or name == "quadratic" or name in DATA_SURFACES
 
 
 @pytest.mark.parametrize("raw", ["٠.٥", "０.５", "1_0"])

@@ -33,12 +33,21 @@ from ..numerics.maps import (
     default_axes,
     parameter_map,
 )
+from ..numerics.measured_floor import measured_floor
 from ..numerics.optimizer import Run, simulate
 from ..numerics.summary import settled_step_running_on
 from ..views.anatomy import anatomy_header
-from ..views.live_map import REPLAY_MS, blob_id, family_blob, race_blob, surface_blob
+from ..views.live_map import (
+    REPLAY_MS,
+    blob_id,
+    drawing_aspect,
+    family_blob,
+    race_blob,
+    surface_blob,
+)
 from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE
 from .settings import (
+    ALL_DATA,
     RUN_FIELDS,
     SLIDER_STOPS,
     Settings,
@@ -75,6 +84,13 @@ class RunKey(namedtuple("_RunFields", RUN_FIELDS)):
         """The Surface these settings name (a custom one is cached by its formula)."""
         return surface_of(self.settings())
 
+    def batch_args(self) -> dict[str, object]:
+        """The mini-batch arguments of ``simulate``: none for the full-data gradient (every
+        formula surface, and a data surface with batch size "all")."""
+        if self.batch_size == ALL_DATA:
+            return {}
+        return {"batch_size": self.batch_size, "batches": self.batches}
+
 
 # Streamlit hashes a cache's arguments on every call, a tuple field by field (about a
 # millisecond a call for a run key, several calls per rerun); its repr names every field's
@@ -96,6 +112,7 @@ def compute_runs(key: RunKey) -> dict[str, Run]:
             steps=key.steps,
             noise=key.noise,
             seed=key.seed,
+            **key.batch_args(),
         )
         for method in key.methods
     }
@@ -110,6 +127,10 @@ def runs_for(settings: Settings) -> dict[str, Run]:
 def compute_settled_steps(key: RunKey) -> dict[str, int]:
     """Per method, where its run settles when it runs on past the last step (cached)."""
     s = key.surface_object()
+    if key.batch_args():
+        # Running on would need the same batches continued; a mini-batch run is judged
+        # by its own steps.
+        return {method: int(run.converged_at) for method, run in compute_runs(key).items()}
     return {
         method: settled_step_running_on(
             s, run, lr=key.lr, momentum=key.momentum, noise=key.noise, seed=key.seed
@@ -134,8 +155,7 @@ def race_map_width(settings: Settings) -> int:
     """The live map's width in CSS px at these settings (its margins as ``layout`` in
     live_map.js sets them, and the drawing area at the surface's aspect)."""
     drawing, font = _map_scale(settings.lecture)
-    (xmin, xmax), (ymin, ymax) = surface_of(settings).bounds
-    return round((3.4 + 5.2) * font + drawing * (xmax - xmin) / (ymax - ymin))
+    return round((3.4 + 5.2) * font + drawing * drawing_aspect(surface_of(settings)))
 
 
 # --- The live race map (redrawn in the browser) ------------------------------------------
@@ -178,6 +198,7 @@ def compute_family_blob(key: RunKey, parameter: str) -> bytes:
             steps=key.steps,
             noise=key.noise,
             seed=key.seed,
+            **key.batch_args(),
         ).positions
         for method in methods
     }
@@ -187,7 +208,7 @@ def compute_family_blob(key: RunKey, parameter: str) -> bytes:
 # The fields of a run key that name the surface; the caches of what depends on the
 # surface alone (or on the surface and a few more fields) set all others to fixed values,
 # so that every setting on one surface shares their entries.
-SURFACE_FIELDS = ("surface", "kappa", "expr", "xmin", "xmax", "ymin", "ymax")
+SURFACE_FIELDS = ("surface", "kappa", "standardize", "expr", "xmin", "xmax", "ymin", "ymax")
 _FIXED = RunKey.of(Settings())._replace(methods=(), x0=0.0, y0=0.0)
 
 
@@ -300,11 +321,12 @@ def _seconds_per_point_step(surface: Surface) -> float:
 
 
 def map_side(surface: Surface, steps: int, default: int, maps_on_page: int = 1) -> int:
-    """Grid side of a map: ``default`` for the built-in surfaces; for a custom one, the
+    """Grid side of a map: ``default`` for the formula surfaces; for a custom or data one, the
     largest side (at least MIN_MAP_SIDE) whose runs fit in the page's share of
     MAP_BUDGET_SECONDS: the budget is the page's, shared by the ``maps_on_page`` maps
     (one per method) it shows, each of ``steps`` steps."""
-    if surface.name != "custom":
+    # A data surface's gradient sums over its examples: its cost is measured too.
+    if surface.name != "custom" and getattr(surface, "data", None) is None:
         return default
     cost = _seconds_per_point_step(surface) * steps * max(1, maps_on_page)
     affordable = MAP_BUDGET_SECONDS / cost
@@ -383,3 +405,13 @@ def compute_anatomy(key: RunKey, step: int = 0) -> dict[str, StepAnatomy]:
 def anatomy_for(settings: Settings) -> dict[str, StepAnatomy]:
     """The cached step anatomies at the settings' step."""
     return compute_anatomy(RunKey.of(settings), settings.anatomy_step)
+
+
+@st.cache_data(max_entries=32, show_spinner="Measuring the noise floor over a few seeds…")
+def compute_measured_floors(key: RunKey) -> dict[str, float]:
+    """Per method, the measured noise floor of these mini-batch settings (cached; see
+    :func:`momentum_viz.numerics.measured_floor.measured_floor`)."""
+    s, start = key.surface_object(), (key.x0, key.y0)
+    fixed = {"lr": key.lr, "momentum": key.momentum, "steps": key.steps, "noise": key.noise}
+    fixed |= {"seed": key.seed, **key.batch_args()}
+    return {method: measured_floor(s, method, start, **fixed) for method in key.methods}

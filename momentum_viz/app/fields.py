@@ -26,6 +26,7 @@ NUMBER_CHOICE = "number-choice"  # one of a few numbers, written as "2", "0.5"
 FLAG = "flag"  # on or off, "1" or "0"
 METHODS = "methods"  # a comma-separated subset of the methods
 NAME = "name"  # a surface, scenario or formula: parsed by its own rule (cross-field)
+BATCH = "batch"  # a mini-batch size: a whole number in a range, or "all" (held as 0)
 
 # When a field goes into a written link.
 ALWAYS = "always"
@@ -37,6 +38,7 @@ REFUSALS: dict[str, str] = {
     CHOICE: "{name} = {raw} is not one of {choices}: ignored.",
     NUMBER_CHOICE: "{name} = {raw} is not one of {choices}: ignored.",
     FLAG: "{name} = {raw} is not 0 or 1: ignored.",
+    BATCH: "{name} = {raw} is not a whole number or all: ignored.",
 }
 
 Range = tuple[float, float]
@@ -85,11 +87,13 @@ class Declaration:
     def accepts(self, value: object, settings: Any) -> bool:
         """Whether ``value`` (from a widget: anything a browser can send) is one this
         field may hold with these other settings: right type, finite, in range."""
-        if self.kind in (NUMBER, WHOLE):
+        if self.kind in (NUMBER, WHOLE, BATCH):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return False
-            if not math.isfinite(value) or (self.kind == WHOLE and value != int(value)):
+            if not math.isfinite(value) or (self.kind != NUMBER and value != int(value)):
                 return False
+            if self.kind == BATCH and value == 0:  # "all": every surface takes it
+                return True
             lo, hi = self.allowed(settings)
             return lo <= value <= hi
         if self.kind in (CHOICE, NUMBER_CHOICE):

@@ -31,6 +31,7 @@ from surfaces.expression import DEFAULT_BOUNDS, MAX_BOUND
 from ..numerics.optimizer import METHODS
 from .fields import (
     ALWAYS,
+    BATCH,
     CHOICE,
     FLAG,
     NAME,
@@ -43,8 +44,10 @@ from .fields import (
 )
 from .fields import METHODS as METHOD_SUBSET
 from .settings import (
+    ALL_DATA,
     BOUND_FIELDS,
     CUSTOM,
+    DATA_SURFACES,
     DEFAULT_BOUND_VALUES,
     DEFAULT_EXPRESSION,
     ECHO_CHARS,
@@ -52,6 +55,7 @@ from .settings import (
     IGNORED_LINK,
     MAX_LINK_CHARS,
     MAX_LINK_FIELDS,
+    STANDARDIZABLE,
     Settings,
     defaults_for,
     echo,
@@ -66,6 +70,8 @@ _BY_LINK = {link_name(f): f for f in _FIELDS}
 _ALONE = tuple(
     f for f in _FIELDS if declaration_of(f).kind != NAME and not declaration_of(f).only_with
 )
+# Fields that mean something on a data surface only (the mini-batches).
+_DATA_ONLY = ("batch_size", "batches")
 
 
 def last_value(raw: str | list[str]) -> str:
@@ -82,6 +88,8 @@ def _written(declaration: Declaration, value: object) -> str:
         return ",".join(value)  # type: ignore[arg-type]
     if declaration.kind == FLAG:
         return "1" if value else "0"
+    if declaration.kind == BATCH:
+        return "all" if value == ALL_DATA else str(value)
     if declaration.kind == NUMBER_CHOICE:
         return f"{value:g}"
     if declaration.kind == NUMBER:
@@ -150,6 +158,13 @@ def _parse_whole(name: str, raw: str, lo: float, hi: float, notes: list[str]) ->
     return round(value)
 
 
+def _parse_batch(name: str, raw: str, lo: float, hi: float, notes: list[str]) -> int | None:
+    """A batch size: "all" (every example, held as 0) or a whole number in 1 … N."""
+    if raw.lower() == "all":
+        return ALL_DATA
+    return _parse_whole(name, raw, lo, hi, notes)
+
+
 def _parse_methods(raw: str, notes: list[str]) -> tuple[str, ...] | None:
     wanted = [m for m in raw.split(",") if m]
     unknown = [m for m in wanted if m not in METHODS]
@@ -177,8 +192,8 @@ def _parse_one(f: Field, raw: str, settings: Settings, notes: list[str]) -> obje
     declaration, name = declaration_of(f), link_name(f)
     if declaration.kind == METHOD_SUBSET:
         return _parse_methods(raw, notes)
-    if declaration.kind in (NUMBER, WHOLE):
-        parse = _parse_float if declaration.kind == NUMBER else _parse_whole
+    if declaration.kind in (NUMBER, WHOLE, BATCH):
+        parse = {NUMBER: _parse_float, WHOLE: _parse_whole, BATCH: _parse_batch}[declaration.kind]
         return parse(name, raw, *declaration.allowed(settings), notes)
     value = _parse_choice(declaration, name, raw)
     if value is None:
@@ -280,24 +295,40 @@ def _formula(
     return surface, expr, bounds
 
 
+def _standardize(
+    get: Mapping[str, str], surface: str, base: Settings | None, notes: list[str]
+) -> bool:
+    """ "Standardize the feature" from the link: the least-squares surface's switch."""
+    kept = base is not None and base.standardize and base.surface == surface
+    if "std" not in get:
+        return kept
+    if surface not in STANDARDIZABLE:
+        notes.append(f"std: used only with surface = {', '.join(STANDARDIZABLE)}: ignored.")
+        return kept
+    value = _parse_one(_BY_LINK["std"], get["std"], Settings(), notes)
+    return kept if value is None else bool(value)
+
+
 def _surface_rules(get: Mapping[str, str], base: Settings | None, notes: list[str]) -> Settings:
-    """The settings the scenario, κ, surface and formula of a link give, before the
-    fields that stand alone: the surface's defaults unless they are the scenario's."""
+    """The settings the scenario, κ, surface, formula and standardize switch of a link
+    give, before the fields that stand alone: the surface's defaults unless they are the
+    scenario's."""
     kappa = _kappa(get, base, notes)
     surface, expr, bounds = _formula(get, _surface_name(get, base, notes), base, notes)
     if surface != "quadratic" and "kappa" in get:
         # κ belongs to the bowl only; taking it elsewhere would reset a scenario's view.
         kappa = DEFAULT_KAPPA if base is None else base.kappa
         notes.append("kappa: used only with surface = quadratic: ignored.")
+    standardize = _standardize(get, surface, base, notes)
     if (
         base is not None
-        and (base.surface, base.kappa) == (surface, kappa)
+        and (base.surface, base.kappa, base.standardize) == (surface, kappa, standardize)
         and (surface != CUSTOM or (base.expr, base.bounds) == (expr, bounds))
     ):
         return base
     keep = {} if base is None else {"methods": base.methods, "noise": base.noise}
     return replace(
-        defaults_for(surface, kappa, expr=expr, bounds=bounds, **keep),
+        defaults_for(surface, kappa, expr=expr, bounds=bounds, standardize=standardize, **keep),
         scenario=base.scenario if base else "",
     )
 
@@ -334,7 +365,9 @@ def from_query_params(
     settings = _surface_rules(get, _scenario_base(get, scenarios, notes), notes)
     for f in _ALONE:  # in declaration order: the anatomy's step after the steps
         name = link_name(f)
-        if name in get:
+        if name in get and f.name in _DATA_ONLY and settings.surface not in DATA_SURFACES:
+            notes.append(f"{name}: used only with the data surfaces: ignored.")
+        elif name in get:
             value = _parse_one(f, get[name], settings, notes)
             if value is not None:
                 settings = replace(settings, **{f.name: value})

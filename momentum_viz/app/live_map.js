@@ -369,7 +369,8 @@ class LiveMap {
     const race = this.race;
     const surface = race && blob(race.header.surface);
     if (!race || !surface) return;
-    const layout = this.layout(race, race.header.anatomy?.box ?? surface.header.bounds);
+    const layout = this.layout(race, race.header.anatomy?.box ?? surface.header.bounds,
+                               surface.header.aspect_range);
     const ctx = this.prepareCanvas(layout);
     const paths = this.paths();
     const upTo = this.preview ? Infinity : this.frame;
@@ -392,12 +393,15 @@ class LiveMap {
 
   // Where the map goes: its font, margins and drawing area (CSS px), and the map's
   // bounds; the drawing area keeps the surface's aspect and fits the available width.
-  layout(race, bounds) {
+  // A data surface's axes are in different units: its aspect may be clamped to
+  // ``aspectRange`` [lo, hi] (views/live_map.py, DATA_ASPECT_RANGE); null keeps it to scale.
+  layout(race, bounds, aspectRange = null) {
     const [xmin, xmax, ymin, ymax] = bounds;
     const available = Math.max(120, this.box.clientWidth);
     // A phone's column is too narrow for 18 px labels beside the map: 15 px there.
     const font = available < 520 ? Math.min(15, race.header.font_size) : race.header.font_size;
-    const aspect = (xmax - xmin) / (ymax - ymin);
+    const toScale = (xmax - xmin) / (ymax - ymin);
+    const aspect = aspectRange ? Math.min(Math.max(toScale, aspectRange[0]), aspectRange[1]) : toScale;
     const margin = { l: Math.round(3.4 * font), r: Math.round(5.2 * font), t: Math.round(0.6 * font), b: Math.round(1.8 * font) };
     this.box.querySelector(".mv-main").style.maxWidth = `${available}px`;
     let height = race.header.drawing_height;

@@ -4,11 +4,11 @@ The guided scenarios (:mod:`.scenarios`) are its slides, one source for both: a 
 slide is its title, its lead as the note and its settings as the view. Four views are
 added where the story needs them (SGD alone in the valley, Nesterov's look-ahead, the
 anatomy of one step, the (α, γ) map), and the two scenarios the ten views leave out
-follow as extra slides. Every number on a slide is checked against ``simulate`` by
-``tests/test_prepared_deck.py``. Pure Python: no Streamlit here.
+follow as extra slides, then the three on data and mini-batches. Every number on a slide
+is checked against ``simulate`` by ``tests/test_prepared_deck.py``. Pure Python: no Streamlit here.
 
 >>> len(PREPARED_DECK.slides), PREPARED_DECK.slides[1].title
-(12, 'Narrow curved valley')
+(15, 'Narrow curved valley')
 """
 
 from __future__ import annotations
@@ -79,6 +79,10 @@ _SLIDES = (
     _scenario("noisy-gradients"),
     _scenario("ill-conditioned-bowl"),
     _scenario("momentum-slower-himmelblau"),
+    # Momentum where deep learning uses it: a model fitted to data, with mini-batches.
+    _scenario("unscaled-feature"),
+    _scenario("noise-floor"),
+    _scenario("batch-size"),
 )
 
 PREPARED_DECK = Deck(TITLE, _SLIDES)

@@ -29,6 +29,7 @@ from surfaces import (
     SURFACES,
     Surface,
     from_expression,
+    least_squares,
     quadratic,
 )
 from surfaces.expression import DEFAULT_BOUNDS, MAX_BOUND
@@ -36,6 +37,7 @@ from surfaces.expression import DEFAULT_BOUNDS, MAX_BOUND
 from ..numerics.first_run import first_lr
 from ..numerics.ranges import LR_RANGE, MOMENTUM_RANGE, NOISE_RANGE, SEED_RANGE, STEPS_RANGE
 from .fields import (
+    BATCH,
     CHOICE,
     FLAG,
     NAME,
@@ -134,10 +136,41 @@ _BOUND = {
 _VIEW_CHOICE = {"runs": False, "in_link": UNLESS_DEFAULT}
 _ROSENBROCK = SURFACES["rosenbrock"]
 
+# The surfaces that are the loss of a model fitted to data (they carry ``data`` = (X, y)),
+# in the order the picker lists them; only these take a mini-batch size.
+DATA_SURFACES = tuple(name for name, s in SURFACES.items() if getattr(s, "data", None) is not None)
+# The least-squares surfaces, which take "standardize the feature" (like the bowl's κ, it
+# changes the surface: the valley of an unscaled feature turns round).
+STANDARDIZABLE = tuple(
+    name for name, s in SURFACES.items() if getattr(s, "model", None) == "least-squares"
+)
+# The batch size that means every example: the full-data gradient, as on the formula surfaces.
+ALL_DATA = 0
+# How the mini-batches follow each other. The noise-floor theory assumes independent draws;
+# epoch-style batches (disjoint within an epoch) are a different process with a lower floor.
+BATCH_ORDERS: dict[str, str] = {
+    "independent": "Independent draws",
+    "epoch": "Epochs (lower noise floor)",
+}
+
 
 def _start_range(axis: int) -> Callable[[Settings], tuple[float, float]]:
     """The start point's range on one axis: the box of the surface the settings name."""
     return lambda settings: surface_of(settings).bounds[axis]
+
+
+def examples_in(surface_name: str) -> int:
+    """N, the number of examples of a data surface (0 for a formula surface)."""
+    surface = SURFACES.get(surface_name)
+    data = getattr(surface, "data", None)
+    return 0 if data is None else len(data[1])
+
+
+def _batch_range(settings: Settings) -> tuple[float, float]:
+    """A mini-batch holds 1 … N examples of the surface's data ("all" is held as 0, the
+    only value a formula surface takes)."""
+    examples = examples_in(settings.surface)
+    return (1, examples) if examples else (ALL_DATA, ALL_DATA)
 
 
 def _steps_range(settings: Settings) -> tuple[float, float]:
@@ -161,6 +194,20 @@ class Settings:
     seed: int = declare(0, WHOLE, runs=True, range=SEED_RANGE)
     x0: float = declare(_ROSENBROCK.start[0], NUMBER, runs=True, range_of=_start_range(0))
     y0: float = declare(_ROSENBROCK.start[1], NUMBER, runs=True, range_of=_start_range(1))
+    # Fit the least-squares model on the standardized feature (x − mean)/std.
+    standardize: bool = declare(
+        False, FLAG, runs=True, link="std", in_link=UNLESS_DEFAULT,
+        only_with=STANDARDIZABLE[0] if STANDARDIZABLE else "least-squares",
+    )  # fmt: skip
+    # Mini-batches on a data surface: the batch size (ALL_DATA: every example) and how the
+    # batches follow each other. Formula surfaces keep the defaults.
+    batch_size: int = declare(
+        ALL_DATA, BATCH, runs=True, range_of=_batch_range, link="b", in_link=UNLESS_DEFAULT
+    )
+    batches: str = declare(
+        "independent", CHOICE, runs=True, choices=tuple(BATCH_ORDERS), link="order",
+        in_link=UNLESS_DEFAULT,
+    )  # fmt: skip
     # The condition number, used by the quadratic bowl only.
     kappa: float = declare(
         DEFAULT_KAPPA, NUMBER, runs=True, range=KAPPA_RANGE, only_with="quadratic"
@@ -193,13 +240,16 @@ class Settings:
         return ((self.xmin, self.xmax), (self.ymin, self.ymax))
 
 
-def surface_title(name: str, kappa: float | None = None) -> str:
+def surface_title(name: str, kappa: float | None = None, *, standardize: bool = False) -> str:
     """The label of a surface name (the custom one has no fixed formula). The bowl's
-    names its κ when given; the selector gives none (κ has its own slider below it)."""
+    names its κ when given; the selector gives none (κ has its own slider below it). The
+    least-squares surface's names its feature, raw or standardized."""
     if name == CUSTOM:
         return CUSTOM_TITLE
     if name == "quadratic":
         return QUADRATIC_TITLE if kappa is None else quadratic(kappa=kappa).title
+    if standardize and name in STANDARDIZABLE:
+        return least_squares(standardize=True).title
     return SURFACES[name].title
 
 
@@ -214,6 +264,8 @@ def surface_of(settings: Settings) -> Surface:
         return quadratic(kappa=settings.kappa)
     if settings.surface == CUSTOM:
         return from_expression(settings.expr, settings.bounds)
+    if settings.standardize and settings.surface in STANDARDIZABLE:
+        return least_squares(standardize=True)
     return SURFACES[settings.surface]
 
 
@@ -223,15 +275,17 @@ def defaults_for(
     *,
     expr: str = DEFAULT_EXPRESSION,
     bounds: tuple[tuple[float, float], tuple[float, float]] = DEFAULT_BOUNDS,
+    standardize: bool = False,
     **keep: object,
 ) -> Settings:
     """The starting view of a surface: its start point, α, γ and steps.
 
-    ``expr`` and ``bounds`` are the custom surface's formula and box (ignored for the
-    others). ``keep`` carries over settings that are not the surface's (methods, noise,
-    seed).
+    ``expr`` and ``bounds`` are the custom surface's formula and box, ``standardize`` the
+    least-squares surface's switch (each ignored for the others). ``keep`` carries over
+    settings that are not the surface's (methods, noise, seed).
     """
-    base = Settings(surface=surface_name, kappa=kappa)
+    standardize = standardize and surface_name in STANDARDIZABLE
+    base = Settings(surface=surface_name, kappa=kappa, standardize=standardize)
     if surface_name == CUSTOM:
         (xmin, xmax), (ymin, ymax) = bounds
         base = replace(base, expr=expr, xmin=xmin, xmax=xmax, ymin=ymin, ymax=ymax)

@@ -14,7 +14,7 @@ from surfaces.expression import FUNCTIONS, MAX_BOUND, MAX_LENGTH
 from ..numerics.optimizer import METHODS
 from ..numerics.ranges import SEED_RANGE
 from ..views.style import METHOD_LABELS
-from . import state
+from . import data_controls, state
 from .notes import refused_formula_text
 from .scenarios import SCENARIOS
 from .settings import (
@@ -48,15 +48,17 @@ def _scenario_and_surface() -> None:
         on_change=state.on_scenario_change,
         help="A guided experiment: sets every control and says what to watch for.",
     )
+    standardized = bool(state.value_of("standardize"))  # the least-squares surface's feature
     sb.selectbox(
         "Surface",
         [*SURFACES, CUSTOM],
         key="surface",
-        format_func=surface_title,
+        format_func=lambda name: surface_title(name, standardize=standardized),
         on_change=state.on_surface_change,
     )
     if st.session_state["surface"] == CUSTOM:
         _custom_surface()
+    data_controls.surface_controls()  # the least-squares surface's "standardize" switch
     if st.session_state["surface"] == "quadratic":
         sb.select_slider(
             "Condition number κ",
@@ -137,8 +139,10 @@ def _optimizer_controls() -> None:
         stops_with(NOISE_STOPS, state.value_of("noise")),
         key="noise",
         format_func=lambda v: f"{v:g}",
-        help="Standard deviation of Gaussian noise added to every gradient; 0 = deterministic.",
+        help="Standard deviation of Gaussian noise added to every gradient; 0 = deterministic."
+        + data_controls.noise_help(st.session_state["surface"]),
     )
+    data_controls.batch_controls()  # on a data surface: the batch size and order
 
 
 def _start_point() -> None:

@@ -20,12 +20,13 @@ from surfaces import SURFACES, ExpressionError, from_expression
 
 from ..numerics.optimizer import METHODS
 from . import deck_session
-from .fields import FLAG, NUMBER, WHOLE, declaration_of
+from .fields import BATCH, FLAG, NUMBER, WHOLE, declaration_of
 from .scenarios import SCENARIO_SETTINGS, SCENARIOS
 from .settings import (
     BOUND_FIELDS,
     CUSTOM,
     CUSTOM_FIELDS,
+    DATA_SURFACES,
     DEFAULT_BOUND_VALUES,
     DEFAULT_EXPRESSION,
     ECHO_CHARS,
@@ -33,6 +34,7 @@ from .settings import (
     Settings,
     defaults_for,
     echo,
+    examples_in,
     from_query_params,
     surface_of,
 )
@@ -41,7 +43,10 @@ from .streamlit_internals import widget_keys_from_browser
 _FIELDS = tuple(f.name for f in fields(Settings))
 _FIELD = {f.name: f for f in fields(Settings)}
 # The fields a surface sets when it is chosen (state.on_surface_change keeps the others).
-_SURFACE_OWN = ("surface", "kappa", "lr", "momentum", "steps", "x0", "y0", *CUSTOM_FIELDS)
+_SURFACE_OWN = (
+    "surface", "kappa", "standardize", "lr", "momentum", "steps", "x0", "y0",
+    "batch_size", "batches", *CUSTOM_FIELDS,
+)  # fmt: skip
 _FLAGS = tuple(f.name for f in fields(Settings) if declaration_of(f).kind == FLAG)
 _LINK = "_link_settings"  # the settings the address bar held on the session's first run
 _NOTES = "_widget_notes"  # notes about refused widget values, until the page shows them
@@ -154,13 +159,14 @@ def _replacement(f: Field, value: object, settings: Settings) -> tuple[object, s
     number outside its range is clamped, anything else gives the field's default."""
     declaration = declaration_of(f)
     shown = _quoted(value)
-    if declaration.kind in (NUMBER, WHOLE) and _finite_number(value):
+    if declaration.kind in (NUMBER, WHOLE, BATCH) and _finite_number(value):
         lo, hi = declaration.allowed(settings)
         clamped = min(max(float(value), lo), hi)  # type: ignore[arg-type]
-        if declaration.kind == WHOLE and lo <= value <= hi:  # type: ignore[operator]
-            whole = round(clamped)
-            return whole, f"{f.name} = {shown} is not a whole number: using {whole}."
-        clamped = round(clamped) if declaration.kind == WHOLE else clamped
+        whole = declaration.kind != NUMBER
+        if whole and lo <= value <= hi:  # type: ignore[operator]
+            rounded = round(clamped)
+            return rounded, f"{f.name} = {shown} is not a whole number: using {rounded}."
+        clamped = round(clamped) if whole else clamped
         return clamped, f"{f.name} = {shown} is outside [{lo:g}, {hi:g}]: using {clamped:g}."
     try:
         surface_defaults = defaults_for(
@@ -168,6 +174,7 @@ def _replacement(f: Field, value: object, settings: Settings) -> tuple[object, s
             settings.kappa,
             expr=settings.expr or DEFAULT_EXPRESSION,
             bounds=settings.bounds,
+            standardize=settings.standardize,
         )
         default = getattr(surface_defaults, f.name)
     except ValueError:  # a formula refused since (ExpressionError is a ValueError)
@@ -181,7 +188,7 @@ def _as_declared(f: Field, value: object) -> object:
     kind = declaration_of(f).kind
     if kind == FLAG:
         return bool(value)
-    if kind == WHOLE:
+    if kind in (WHOLE, BATCH):
         return int(value)  # type: ignore[call-overload]
     return value
 
@@ -325,7 +332,11 @@ def on_surface_change() -> None:
     s = current_settings()
     st.session_state.pop(ERROR, None)
     custom = _custom_memory() if s.surface == CUSTOM else {}
-    _store(defaults_for(s.surface, s.kappa, **custom, **_kept(s)))
+    # The batch size and order stay while they fit the new surface's data.
+    batches = {"batch_size": s.batch_size, "batches": s.batches}
+    same_data = s.batch_size <= examples_in(s.surface) and s.surface in DATA_SURFACES
+    kept = _kept(s) | (batches if same_data else {})
+    _store(defaults_for(s.surface, s.kappa, standardize=s.standardize, **custom, **kept))
 
 
 def on_apply_custom() -> None:

@@ -232,6 +232,33 @@ def _png_bytes(surface: Surface) -> np.ndarray:
     return np.frombuffer(base64.b64decode(uri.split(",", 1)[1]), dtype=np.uint8)
 
 
+# The widths over heights a data surface's map may take. Its two parameters are in
+# different units (a slope and an intercept, two weights of differently scaled features),
+# so one unit on each axis need not be the same length: an unscaled feature's box,
+# 2 wide and 18 tall, drawn to scale was a column too narrow to read. The formula
+# surfaces keep one scale for both axes (None), so a round bowl looks round.
+DATA_ASPECT_RANGE = (0.75, 1.5)
+
+
+def aspect_range(surface: Surface) -> tuple[float, float] | None:
+    """The widths over heights the map of ``surface`` may take (None: to scale)."""
+    return DATA_ASPECT_RANGE if getattr(surface, "data", None) is not None else None
+
+
+def drawing_aspect(surface: Surface) -> float:
+    """The drawing area's width over its height: the box's, clamped to
+    :func:`aspect_range` (``layout`` in live_map.js does the same).
+
+    >>> from surfaces import SURFACES
+    >>> drawing_aspect(SURFACES["rosenbrock"]), drawing_aspect(SURFACES["engel"])
+    (1.0, 0.75)
+    """
+    (xmin, xmax), (ymin, ymax) = surface.bounds
+    aspect = (xmax - xmin) / (ymax - ymin)
+    limits = aspect_range(surface)
+    return aspect if limits is None else min(max(aspect, limits[0]), limits[1])
+
+
 def surface_blob(surface: Surface) -> bytes:
     """The map under the runs: PNG, iso-lines (float32, NaN between lines), minima and the
     colour bar (its scale's stops, and tick positions in [0, 1] with their labels in J)."""
@@ -243,6 +270,7 @@ def surface_blob(surface: Surface) -> bytes:
         "kind": "surface",
         "title": surface.title,
         "bounds": [xmin, xmax, ymin, ymax],
+        "aspect_range": aspect_range(surface),
         "minima": [
             {"x": float(m.point[0]), "y": float(m.point[1]), "global": bool(m.is_global)}
             for m in surface.minima

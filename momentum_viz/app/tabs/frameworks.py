@@ -13,6 +13,7 @@ from ...numerics.optimizer import Run
 from ...numerics.snippets import CONVENTIONS, EMA_NOTE, framework_snippet, frameworks_for
 from ...views.style import METHOD_LABELS
 from ...views.words import format_number
+from ..compute import RunKey
 from ..settings import Settings, surface_of
 
 EXPANDER = "The same run in your framework"
@@ -84,6 +85,8 @@ def _scripts(settings: Settings, runs: dict[str, Run]) -> None:
         momentum=settings.momentum,
         steps=settings.steps,
         framework=framework,
+        **RunKey.of(settings).batch_args(),  # a data surface's mini-batches, if any
+        seed=settings.seed,
     )
     st.code(code, language="python")
     if runs[method].diverged_at >= 0:

@@ -17,6 +17,7 @@ from ...views.style import METHOD_LABELS
 from .. import state
 from ..chart_accessibility import MAP_CONFIG
 from ..compute import compute_parameter_map, map_job, parameter_map_key
+from ..data_controls import full_batch_map_note
 from ..settings import MAP_METHODS, Settings, surface_of
 
 
@@ -29,6 +30,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         horizontal=True,
         **state.lasting("map_method"),
     )
+    full_batch_map_note(settings)
     surface = surface_of(settings)
     with map_job():
         pmap = compute_parameter_map(
@@ -61,7 +63,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         "(γ = 0) is plain SGD. Click a cell to use its α and γ."
         + (f" The dashed line is the theoretical stability limit {STABILITY_LIMITS[method]}."
            if boundary is not None else "")
-        + (f" A coarser grid ({pmap.shape[1]} × {pmap.shape[0]}): this formula is costly "
+        + (f" A coarser grid ({pmap.shape[1]} × {pmap.shape[0]}): this surface is costly "
            "to evaluate, and the server computes every student's maps."
            if pmap.shape[1] < DEFAULT_GRID else "")
     )  # fmt: skip

@@ -31,6 +31,7 @@ from ...views.words import divergence_sentence, format_number
 from .. import live_map
 from ..chart_accessibility import LOSS_CONFIG, method_list
 from ..compute import anatomy_for, race_map_width, settled_steps_for
+from ..data_controls import data_note
 from ..exports import file_stem, offline_map_file, trajectories_file
 from ..notes import refused_formula_note, scenario_note, surface_note
 from ..settings import Settings, surface_of
@@ -238,6 +239,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     for method, run in runs.items():
         if run.diverged_at >= 0:
             st.error(divergence_note(method, run, surface, settings), icon="⚠️")
+    data_note(settings)  # a data surface: its source, and what a mini-batch run shows
     loss_col, side_col = st.columns([3, 2], gap="medium")
     with loss_col:
         if runs:

@@ -38,6 +38,7 @@ from ...views.words import format_number, theory_warnings
 from .. import state
 from ..compute import runs_for
 from ..settings import THEORY_POINTS, Settings, surface_of
+from . import noise_floor
 
 LEAD = (
     "Near a minimum every surface looks like a bowl, and on a bowl theory predicts each "
@@ -361,6 +362,7 @@ KINK_NOTE = (
 def render(settings: Settings, runs: dict[str, Run]) -> None:
     """Convergence theory next to the live run: rates, regimes, stability, optimum."""
     st.markdown(LEAD)
+    noise_floor.render(settings, runs)  # first on a data surface with mini-batches
     model = quadratic_model(settings, runs)
     if model is None:
         st.info(
