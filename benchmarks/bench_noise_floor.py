@@ -7,7 +7,7 @@ J(θ_K) − J(θ*) with its standard error beside the prediction of
 minimum, and the stationary floor), and their ratio. Then the lesson, predicted: at fixed
 α the floor grows like the effective step α/(1 − γ); with α(1 − γ) held, it stays.
 
-Run: ``PYTHONPATH=. .venv/bin/python benchmarks/bench_noise_floor.py`` (``--seeds N``,
+Run: ``.venv/bin/python benchmarks/bench_noise_floor.py`` (``--seeds N``,
 ``--steps K``).
 """
 
