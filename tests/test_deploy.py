@@ -500,13 +500,23 @@ def _luminance(hex_color: str) -> float:
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 
-def test_config_theme_is_light_and_high_contrast(config: dict[str, Any]) -> None:
+@pytest.mark.parametrize("kind", ["light", "dark"])
+def test_config_themes_follow_the_viewer_and_keep_high_contrast(
+    config: dict[str, Any], kind: str
+) -> None:
     theme = config["theme"]
-    assert theme["base"] == "light"
-    text, background = theme.get("textColor", "#2f2d2b"), theme.get("backgroundColor", "#ffffff")
-    lighter, darker = sorted((_luminance(text), _luminance(background)), reverse=True)
-    contrast = (lighter + 0.05) / (darker + 0.05)
-    assert contrast >= 7, f"text/background contrast {contrast:.1f} < 7 (WCAG AAA)"
+    # No base: a base forces one theme on every viewer; without it the viewer's choice
+    # (Streamlit's menu, by default the system's prefers-color-scheme) picks light or dark.
+    assert "base" not in theme
+    assert theme["baseFontSize"] >= 18  # the projector's text size, in both themes
+    colours = theme[kind]
+    text, background = colours["textColor"], colours["backgroundColor"]
+    assert (_luminance(background) < 0.2) == (kind == "dark")
+    for foreground in (text, colours["primaryColor"], colours["linkColor"]):
+        lighter, darker = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+        contrast = (lighter + 0.05) / (darker + 0.05)
+        floor = 7 if foreground == text else 4.5
+        assert contrast >= floor, f"{kind}: {foreground} on {background}: {contrast:.1f} < {floor}"
 
 
 @pytest.mark.server

@@ -73,4 +73,9 @@ def render(settings: Settings) -> None:
     blobs = live_map_blobs(settings, map_label(settings))
     for key, blob in zip(CARRIER_KEYS, blobs.carried, strict=True):
         _CARRIER(data=blob, key=key, height=0)
-    _MAP(data=blobs.race, key=MAP_KEY, on_click_change=state.on_live_map_click)
+    _MAP(
+        data=blobs.race,
+        key=MAP_KEY,
+        on_click_change=state.on_live_map_click,
+        on_slider_change=state.on_live_map_slider,  # α, γ under the map on a phone
+    )

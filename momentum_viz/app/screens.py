@@ -8,6 +8,8 @@ tests/test_browser_a11y.py fails if an upgrade moves them.
 
 from __future__ import annotations
 
+import streamlit as st
+
 # Forced colours (Windows High Contrast; Chromium's forced-colors emulation): the browser
 # replaces every background with the system's Canvas colour, and Streamlit draws a slider's
 # track, its filled part and its thumb, and a selected pill or segment, with backgrounds
@@ -76,3 +78,14 @@ SCROLL_BOX_SCRIPT = """
 })();
 </script>
 """
+
+
+def viewer_theme() -> str | None:
+    """The viewer's theme, "light" or "dark" (Streamlit's light/dark choice, by default the
+    system's prefers-color-scheme), as the browser last reported it; None before it has.
+
+    The figures take it (views.style.themed); it is read per session and never written to
+    a link, a slide or a class's state: it is the viewer's preference, not the lesson's.
+    """
+    kind = st.context.theme.type
+    return kind if kind in ("light", "dark") else None
