@@ -88,6 +88,29 @@ def test_sliders_and_selected_choices_stay_visible_in_dark_and_forced_colours(
     # colour differs from an unselected pill's.
     assert _differing(selected, background).mean() > 0.5
     assert np.abs(np.median(selected, axis=0) - np.median(unselected, axis=0)).sum() > DIFFERS
+    _check_boxes_show_their_state(page)
+
+
+def _box(page, key: str):
+    """The drawn box (a checkbox's square, a toggle's track) of the widget keyed ``key``."""
+    return page.locator(f".st-key-{key} [data-testid='stCheckbox'] label > span:has(input) + div")
+
+
+def _check_boxes_show_their_state(page) -> None:
+    """The toggle and the checkbox are drawn, and a ticked box looks unlike an empty one."""
+    for key in ("anatomy", "autoplay"):
+        widget = page.locator(f".st-key-{key} [data-testid='stCheckbox']")
+        widget.scroll_into_view_if_needed()
+        ground = _pixels(widget)[1, 1]  # the page around it
+        assert _differing(_pixels(_box(page, key)), ground).mean() > 0.3, key
+    empty = _pixels(_box(page, "autoplay"))
+    page.locator(".st-key-autoplay label").click()
+    page.locator(".st-key-autoplay input:checked").wait_for(timeout=LOAD_TIMEOUT)
+    page.wait_for_timeout(300)  # the box's fill transition
+    ticked = _pixels(_box(page, "autoplay"))
+    assert ticked.shape == empty.shape
+    assert _differing(ticked, empty[ticked.shape[0] // 2, 1]).mean() > 0.3
+    assert np.abs(ticked - empty).sum(axis=-1).mean() > DIFFERS / 2
 
 
 # --- The phone's race: α and γ under the map ------------------------------------------------

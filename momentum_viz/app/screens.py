@@ -36,8 +36,16 @@ FORCED_COLORS_CSS = """
     color: HighlightText !important;
   }
   /* The open tab: Streamlit marks it with a coloured bar (a background) only. */
-  [data-baseweb="tab"][aria-selected="true"] {
-    border-bottom: 4px solid Highlight !important;
+  [data-testid="stTab"][aria-selected="true"] {
+    forced-color-adjust: none; border-bottom: 4px solid Highlight !important;
+  }
+  /* A checkbox's box, a toggle's track and thumb, a radio option's circle and dot: drawn
+     with backgrounds too, so a ticked box, a toggle that is on and the chosen option
+     looked like the others. They keep the theme's own colours (its primary colour when
+     on), ringed in CanvasText so every one shows on the user's Canvas. */
+  [data-testid="stCheckbox"] label > span:has(input) + div,
+  [data-testid="stRadioOption"] > div > div:first-child {
+    forced-color-adjust: none; outline: 2px solid CanvasText; outline-offset: 1px;
   }
 }
 </style>
