@@ -197,3 +197,43 @@ def test_the_phone_sliders_stay_off_a_wide_screen(browser, streamlit_process):
         assert not page.locator(".mv-phone-sliders").is_visible()
     finally:
         context.close()
+
+
+# --- The viewer's theme: the graphics follow a switch ----------------------------------------
+
+PAPER_JS = (
+    "() => document.querySelector('.st-key-losses .js-plotly-plot')?._fullLayout?.paper_bgcolor"
+)
+
+
+def _label_pixels(page) -> np.ndarray:
+    """The canvas left of its drawing area: the y axis's tick labels on the page's colour."""
+    canvas = page.locator(MAP)
+    left = float((canvas.get_attribute("data-plot") or "0").split(",")[0])
+    return _pixels(canvas)[:, : int(left) - 8].reshape(-1, 3)
+
+
+def test_the_graphics_follow_a_switch_of_theme(browser, streamlit_process):
+    context = browser.new_context(**SIZES["desktop"], color_scheme="light")
+    try:
+        page = context.new_page()
+        page.goto(f"{streamlit_process.url}/?surface=multiwell&methods=sgd,momentum")
+        wait_for_app(page, timeout=LOAD_TIMEOUT, server=streamlit_process)
+        page.locator(f"{MAP}[data-draws]").wait_for(timeout=LOAD_TIMEOUT)
+        page.wait_for_function(f"() => ({PAPER_JS})() !== undefined", timeout=LOAD_TIMEOUT)
+        assert page.locator(".mv-root").get_attribute("data-theme") == "light"
+        assert page.evaluate(PAPER_JS) in ("#ffffff", "#fff", "white")
+        light_labels = _label_pixels(page)
+        # The system turns dark; Streamlit's default theme follows it, and so do the map (at
+        # once, in the browser) and the loss chart (the rerun the map asks for).
+        page.emulate_media(color_scheme="dark")
+        _wait_in_map(page, ".mv-root[data-theme='dark']", 10_000)
+        page.wait_for_function(f"() => ({PAPER_JS})() === '#14171c'", timeout=LOAD_TIMEOUT)
+        page.wait_for_timeout(300)  # the map's redraw at the next animation frame
+        dark_labels = _label_pixels(page)
+        # The tick labels: dark ink on white before, light ink on near-black after (the
+        # brightest pixels of the margin are the page before and the labels after).
+        assert light_labels.min(axis=0).sum() < 200 and light_labels.max(axis=0).sum() > 700
+        assert dark_labels.max(axis=0).sum() > 600 and np.median(dark_labels.sum(axis=1)) < 120
+    finally:
+        context.close()
