@@ -513,14 +513,13 @@ def test_config_themes_follow_the_viewer_and_keep_high_contrast(
     text, background = colours["textColor"], colours["backgroundColor"]
     assert (_luminance(background) < 0.2) == (kind == "dark")
     primary = colours["primaryColor"]
-    # Text 7:1 (AAA), links 4.5:1 on the page; the primary colour fills sliders (3:1 on the
-    # page and the sidebar) and primary buttons, whose text Streamlit writes white (4.5:1).
+    # Text 7:1 (AAA), links 4.5:1 on the page; Streamlit writes text in the primary colour
+    # too (a selected pill, a slider's value, on the page and in the sidebar): 4.5:1.
     pairs = [
         (text, background, 7),
         (colours["linkColor"], background, 4.5),
-        (primary, background, 3),
-        (primary, colours["secondaryBackgroundColor"], 3),
-        (primary, "#ffffff", 4.5),
+        (primary, background, 4.5),
+        (primary, colours["secondaryBackgroundColor"], 4.5),
     ]
     for foreground, ground, floor in pairs:
         lighter, darker = sorted((_luminance(foreground), _luminance(ground)), reverse=True)

@@ -51,6 +51,18 @@ FORCED_COLORS_CSS = """
 </style>
 """
 
+# The dark theme's primary colour is a light blue (it is a text colour too: a selected pill,
+# a slider's value; .streamlit/config.toml), and Streamlit writes a primary button's label
+# in white on it (2.1:1): the label takes the page's near-black there (8.9:1). light-dark()
+# follows the color-scheme Streamlit sets for its theme; the light theme keeps white.
+THEME_CSS = """
+<style>
+[data-testid="stBaseButton-primary"], [data-testid="stBaseButton-primary"] * {
+  color: light-dark(#ffffff, #14171c) !important;
+}
+</style>
+"""
+
 # A phone (below 640 px, where Streamlit's sidebar becomes a drawer over the page): the
 # title took 47 % of the first screen at 390×844 (Streamlit's 6rem above the content and a
 # 2.75rem heading over two lines). Compact: the space of the header bar's buttons above it,
