@@ -61,11 +61,11 @@ def _shoot(page, url: str, stem: Path) -> None:
     page.goto(url)
     page.wait_for_selector(APP_IDLE_SELECTOR, timeout=120_000)
     page.wait_for_timeout(2500)  # for the eye only: charts drawn, the replay's last frames
-    page.screenshot(path=f"{stem}.png")
+    page.screenshot(path=f"{stem}.png", timeout=120_000)
     losses = page.locator(".st-key-losses")
     if losses.count():
         losses.scroll_into_view_if_needed()
-        page.screenshot(path=f"{stem}-losses.png")
+        page.screenshot(path=f"{stem}-losses.png", timeout=120_000)
 
 
 if __name__ == "__main__":

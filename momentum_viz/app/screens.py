@@ -79,6 +79,12 @@ PHONE_CSS = """
     font-size: 1.35rem; line-height: 1.3; padding: 0 0 0.2rem 0;
   }
   [data-testid="stMainBlockContainer"] [data-testid="stCaptionContainer"] { font-size: 0.8rem; }
+  /* The (α, γ) map keeps 560 px and its box scrolls sideways (page.PAGE_CSS): say so above
+     it, where the eye is, and keep the cue in view while the box scrolls. */
+  .st-key-parameter_map_box::before {
+    content: "⇆ Swipe sideways for the whole map"; display: block; position: sticky; left: 0;
+    width: max-content; font-size: 0.85rem; padding: 0 0 0.2rem 0;
+  }
 }
 </style>
 """
