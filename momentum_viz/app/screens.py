@@ -39,13 +39,17 @@ FORCED_COLORS_CSS = """
   [data-testid="stTab"][aria-selected="true"] {
     forced-color-adjust: none; border-bottom: 4px solid Highlight !important;
   }
-  /* A checkbox's box, a toggle's track and thumb, a radio option's circle and dot: drawn
-     with backgrounds too, so a ticked box, a toggle that is on and the chosen option
-     looked like the others. They keep the theme's own colours (its primary colour when
-     on), ringed in CanvasText so every one shows on the user's Canvas. */
+  /* A checkbox's box, a toggle's track, a radio option's circle: drawn with backgrounds
+     too, so a ticked box, a toggle that is on and the chosen option looked like the
+     others. Each is ringed in CanvasText on Canvas, and filled with Highlight when on. */
   [data-testid="stCheckbox"] label > span:has(input) + div,
   [data-testid="stRadioOption"] > div > div:first-child {
-    forced-color-adjust: none; outline: 2px solid CanvasText; outline-offset: 1px;
+    forced-color-adjust: none; background: Canvas !important;
+    box-shadow: inset 0 0 0 2px CanvasText !important;
+  }
+  [data-testid="stCheckbox"] label:has(input:checked) > span:has(input) + div,
+  [data-testid="stRadioOption"]:has(input:checked) > div > div:first-child {
+    background: Highlight !important;
   }
 }
 </style>
@@ -53,12 +57,22 @@ FORCED_COLORS_CSS = """
 
 # The dark theme's primary colour is a light blue (it is a text colour too: a selected pill,
 # a slider's value; .streamlit/config.toml), and Streamlit writes a primary button's label
-# in white on it (2.1:1): the label takes the page's near-black there (8.9:1). light-dark()
-# follows the color-scheme Streamlit sets for its theme; the light theme keeps white.
+# in white on it (2.1:1): the label takes the page's near-black there (8.9:1). Its faint
+# controls get a ring. light-dark() follows the color-scheme Streamlit sets for its theme;
+# the light theme is left as it is.
 THEME_CSS = """
 <style>
 [data-testid="stBaseButton-primary"], [data-testid="stBaseButton-primary"] * {
   color: light-dark(#ffffff, #14171c) !important;
+}
+/* The dark theme draws a slider's empty track, an empty checkbox and a toggle that is off
+   in #464b54, 1.7:1 on the sidebar's #23272f: a ring of #9aa3b2 (5.6:1 there, 7.2:1 on the
+   page) shows where each is, without covering a slider's filled part. */
+[data-testid="stSlider"] [role="group"] > [data-orientation] > div:first-child {
+  outline: 1px solid light-dark(transparent, #9aa3b2);
+}
+[data-testid="stCheckbox"] label > span:has(input) + div {
+  box-shadow: inset 0 0 0 2px light-dark(transparent, #9aa3b2);
 }
 </style>
 """
