@@ -66,6 +66,7 @@ def test_sliders_and_selected_choices_stay_visible_in_dark_and_forced_colours(
     page = screen_page
     page.goto(f"{streamlit_process.url}/?surface=multiwell&methods=sgd,momentum")
     wait_for_app(page, timeout=LOAD_TIMEOUT, server=streamlit_process)
+    _box_is_drawn(page, "anatomy")  # the race's toggle (before a phone's drawer covers it)
     expand = page.locator('[data-testid="stExpandSidebarButton"]')
     if expand.is_visible():  # a phone: the sidebar is a drawer, closed at first
         expand.click()
@@ -96,14 +97,18 @@ def _box(page, key: str):
     return page.locator(f".st-key-{key} [data-testid='stCheckbox'] label > span:has(input) + div")
 
 
+def _box_is_drawn(page, key: str) -> None:
+    """A toggle's track or a checkbox's box differs from the page around it: at least its
+    outline (a 2 px ring is 30-38 % of a toggle's or a box's pixels)."""
+    widget = page.locator(f".st-key-{key} [data-testid='stCheckbox']")
+    widget.scroll_into_view_if_needed()
+    ground = _pixels(widget)[1, 1]  # the page around it
+    assert _differing(_pixels(_box(page, key)), ground).mean() > 0.25, key
+
+
 def _check_boxes_show_their_state(page) -> None:
-    """The toggle and the checkbox are drawn, and a ticked box looks unlike an empty one."""
-    for key in ("anatomy", "autoplay"):
-        widget = page.locator(f".st-key-{key} [data-testid='stCheckbox']")
-        widget.scroll_into_view_if_needed()
-        ground = _pixels(widget)[1, 1]  # the page around it
-        # At least its outline: a 2 px ring is 30-38 % of a toggle's or a box's pixels.
-        assert _differing(_pixels(_box(page, key)), ground).mean() > 0.25, key
+    """The sidebar's checkbox is drawn, and a ticked box looks unlike an empty one."""
+    _box_is_drawn(page, "autoplay")
     empty = _pixels(_box(page, "autoplay"))
     page.locator(".st-key-autoplay label").click()
     page.locator(".st-key-autoplay input:checked").wait_for(timeout=LOAD_TIMEOUT)

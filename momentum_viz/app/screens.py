@@ -74,6 +74,15 @@ THEME_CSS = """
 [data-testid="stCheckbox"] label > span:has(input) + div {
   box-shadow: inset 0 0 0 2px light-dark(transparent, #9aa3b2);
 }
+/* A selected pill (the methods) is filled with the primary colour, so it differs from the
+   others by fill, not only by the hue of its text and border (the dark theme's tint was
+   16 % of its pixels): white on #0b57d0 (6.4:1), #14171c on #8ab4f8 (8.9:1). */
+[data-testid="stButtonGroup"] button:is([aria-pressed="true"], [aria-checked="true"]) {
+  background: light-dark(#0b57d0, #8ab4f8) !important;
+}
+[data-testid="stButtonGroup"] button:is([aria-pressed="true"], [aria-checked="true"]) * {
+  color: light-dark(#ffffff, #14171c) !important;
+}
 </style>
 """
 
