@@ -162,7 +162,8 @@ def header(settings: Settings, notes: list[str]) -> None:
     the scenario's title and lead while its settings hold, else the app's title and how
     to use the page (lecture mode: nothing but the scenario's lead). Then notes about
     the link."""
-    st.html(PAGE_CSS + screens.FORCED_COLORS_CSS + screens.PHONE_CSS + screens.THEME_CSS)
+    # The themes' rules first: under forced colours the system colours' rules win.
+    st.html(PAGE_CSS + screens.THEME_CSS + screens.FORCED_COLORS_CSS + screens.PHONE_CSS)
     scenario = SCENARIOS.get(settings.scenario)
     if scenario is not None and not changes_from(scenario, settings):
         st.success(f"**{scenario.title}.** {scenario.lead}")
