@@ -104,7 +104,7 @@ def _page_text_colours(layout: dict, path: str = "") -> list[tuple[str, str]]:
     found = []
     for key, value in layout.items():
         where = f"{path}.{key}"
-        if key == "template":
+        if key in ("template", "legend"):  # the legend has a box of its own (checked below)
             continue
         if isinstance(value, dict):
             found += _page_text_colours(value, where)
@@ -128,6 +128,11 @@ def test_dark_figures_have_light_text_on_the_dark_page():
         for where, colour in colours:
             assert contrast(colour, page) >= 4.5, (name, where, colour)
         assert layout["font"]["color"] == text
+        # The legend: a pale box whose keys are the methods' lines, and text legible on it.
+        legend = layout["legend"]
+        assert contrast(legend["font"]["color"], legend["bgcolor"]) >= 4.5, name
+        for line in METHOD_COLORS.values():
+            assert contrast(line, legend["bgcolor"]) >= 3.0, (name, line)
         if "scene" in layout:
             for axis in ("xaxis", "yaxis", "zaxis"):
                 assert contrast(layout["scene"][axis]["color"], page) >= 4.5, (name, axis)

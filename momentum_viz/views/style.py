@@ -104,8 +104,9 @@ def themed(figure: go.Figure, theme: str | None) -> go.Figure:
     """Give a figure built for the light theme the page colours of ``theme``, in place.
 
     The light theme's figure is returned as built (the figures are made for it). For the
-    dark one: page-coloured paper, light text on every axis, title, legend and colour bar,
-    the pale plot area behind lines and a grid that shows on it.
+    dark one: page-coloured paper, light text on every axis, title and colour bar, the pale
+    plot area behind lines and a grid that shows on it; the legend keeps a pale box with
+    the light theme's text, since its keys are the methods' lines (near-black SGD).
     """
     colours = theme_colors(theme)
     if colours is THEMES[DEFAULT_THEME]:
@@ -116,8 +117,8 @@ def themed(figure: go.Figure, theme: str | None) -> go.Figure:
         plot_bgcolor=colours["plot"],
         font_color=text,
         title_font_color=text,
-        legend_font_color=text,
-        legend_bgcolor="rgba(0,0,0,0)",
+        legend_font_color=THEMES[DEFAULT_THEME]["text"],
+        legend_bgcolor=colours["plot"],
     )
     figure.update_xaxes(color=text, gridcolor=colours["grid"])
     figure.update_yaxes(color=text, gridcolor=colours["grid"])
