@@ -76,7 +76,7 @@ PAGE_CSS = """
 /* The caption with the prepared deck's link: Streamlit draws captions at opacity 0.6, which
    left the link 3.6:1 on white; opaque, grey text (#4a4f57, 8.3:1) and the theme's blue
    link (6.4:1); in the dark theme (light-dark(): Streamlit sets color-scheme) #c9ced6
-   (11:1 on #14171c) and the dark theme's link blue #8ab4f8 (8.9:1). */
+   (11:1 on #14171c) and the dark theme's link blue #8ab4f8 (8.5:1). */
 [data-testid="stCaptionContainer"]:has(a[href^="?deck="]) {
   opacity: 1; color: light-dark(#4a4f57, #c9ced6);
 }
@@ -84,7 +84,7 @@ PAGE_CSS = """
 /* The live map's blob carriers draw nothing (app/live_map.py): no gap for them. */
 .st-key-live_surface, .st-key-live_gamma_family, .st-key-live_alpha_family { display: none; }
 /* Keyboard focus: one opaque ring on every control, 3 px of the theme's blue #0b57d0 (6.4:1
-   on the page's white, 5.6:1 on the sidebar's #eef1f5; in the dark theme #8ab4f8, 8.9:1 on
+   on the page's white, 5.6:1 on the sidebar's #eef1f5; in the dark theme #8ab4f8, 8.5:1 on
    #14171c and 7:1 on the sidebar's #23272f), 2 px off the control so it never
    merges with a blue thumb or button. Streamlit 1.67 draws a half-transparent ring
    (rgba(11, 87, 208, 0.5): 2.2:1 on white) or, on text fields, only a 1 px border change.

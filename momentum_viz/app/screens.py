@@ -57,7 +57,7 @@ FORCED_COLORS_CSS = """
 
 # The dark theme's primary colour is a light blue (it is a text colour too: a selected pill,
 # a slider's value; .streamlit/config.toml), and Streamlit writes a primary button's label
-# in white on it (2.1:1): the label takes the page's near-black there (8.9:1). Its faint
+# in white on it (2.1:1): the label takes the page's near-black there (8.5:1). Its faint
 # controls get a ring. light-dark() follows the color-scheme Streamlit sets for its theme;
 # the light theme is left as it is.
 THEME_CSS = """
@@ -66,7 +66,7 @@ THEME_CSS = """
   color: light-dark(#ffffff, #14171c) !important;
 }
 /* The dark theme draws a slider's empty track, an empty checkbox and a toggle that is off
-   in #464b54, 1.7:1 on the sidebar's #23272f: a ring of #9aa3b2 (5.6:1 there, 7.2:1 on the
+   in #464b54, 1.7:1 on the sidebar's #23272f: a ring of #9aa3b2 (5.9:1 there, 7.1:1 on the
    page) shows where each is, without covering a slider's filled part. */
 [data-testid="stSlider"] [role="group"] > [data-orientation] > div:first-child {
   outline: 1px solid light-dark(transparent, #9aa3b2);
@@ -76,7 +76,7 @@ THEME_CSS = """
 }
 /* A selected pill (the methods) is filled with the primary colour, so it differs from the
    others by fill, not only by the hue of its text and border (the dark theme's tint was
-   16 % of its pixels): white on #0b57d0 (6.4:1), #14171c on #8ab4f8 (8.9:1). */
+   16 % of its pixels): white on #0b57d0 (6.4:1), #14171c on #8ab4f8 (8.5:1). */
 [data-testid="stButtonGroup"] button:is([aria-pressed="true"], [aria-checked="true"]) {
   background: light-dark(#0b57d0, #8ab4f8) !important;
 }

@@ -86,7 +86,7 @@ THEMES: dict[str, dict[str, str]] = {
     "dark": {
         "page": "#14171c",  # config.toml's [theme.dark] backgroundColor
         "text": "#e8eaf0",  # 15:1 on the page
-        "control_border": "#9aa3b2",  # 7.2:1
+        "control_border": "#9aa3b2",  # 7.1:1
         "plot": "#eef1f5",
         "grid": "#c9d0d9",
     },
