@@ -58,10 +58,12 @@ FORCED_COLORS_CSS = """
 # The dark theme's primary colour is a light blue (it is a text colour too: a selected pill,
 # a slider's value; .streamlit/config.toml), and Streamlit writes a primary button's label
 # in white on it (2.1:1): the label takes the page's near-black there (8.5:1). Its faint
-# controls get a ring. light-dark() follows the color-scheme Streamlit sets for its theme;
-# the light theme is left as it is.
+# controls get a ring. light-dark() follows the color-scheme Streamlit sets for its theme.
+# Not under forced colours, whose own rules (FORCED_COLORS_CSS) use the system's colours:
+# a dark label there stood on the system's button colour (axe-core: color-contrast).
 THEME_CSS = """
 <style>
+@media (forced-colors: none) {
 [data-testid="stBaseButton-primary"], [data-testid="stBaseButton-primary"] * {
   color: light-dark(#ffffff, #14171c) !important;
 }
@@ -82,6 +84,7 @@ THEME_CSS = """
 }
 [data-testid="stButtonGroup"] button:is([aria-pressed="true"], [aria-checked="true"]) * {
   color: light-dark(#ffffff, #14171c) !important;
+}
 }
 </style>
 """
