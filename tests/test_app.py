@@ -536,9 +536,9 @@ def test_page_css_survives_the_html_sanitizer():
     # st.html passes its text through DOMPurify, which drops a whole <style> whose text
     # holds "<" before a letter or "/": a comment that named an HTML tag once removed
     # every rule of the page, focus rings and phone tables with them, without an error.
-    from momentum_viz.app.screens import FORCED_COLORS_CSS
+    from momentum_viz.app.screens import FORCED_COLORS_CSS, PHONE_CSS, THEME_CSS
 
-    for css in (PAGE_CSS, FORCED_COLORS_CSS):
+    for css in (PAGE_CSS, FORCED_COLORS_CSS, PHONE_CSS, THEME_CSS):
         body = css.strip().removeprefix("<style>").removesuffix("</style>")
         assert "<" not in body
 

@@ -35,9 +35,30 @@ SERIOUS = ("serious", "critical")
 LOAD_TIMEOUT = 90_000
 
 
+# The viewer's theme and high contrast: Streamlit's light or dark theme (its default follows
+# the system's prefers-color-scheme) and Chromium's forced-colours emulation (Windows High
+# Contrast), on a dark system.
+MODES = {
+    "light": {"color_scheme": "light"},
+    "dark": {"color_scheme": "dark"},
+    "forced": {"forced_colors": "active", "color_scheme": "dark"},
+}
+
+
 @pytest.fixture(params=["desktop", "phone"])
 def any_page(request, browser) -> Iterator:
     context = browser.new_context(**(DESKTOP if request.param == "desktop" else PHONE))
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+@pytest.fixture(params=[(s, m) for s in ("desktop", "phone") for m in MODES], ids="-".join)
+def any_screen(request, browser) -> Iterator:
+    """A page at either size in every mode (one browser, a context each)."""
+    size, mode = request.param
+    context = browser.new_context(**(DESKTOP if size == "desktop" else PHONE), **MODES[mode])
     try:
         yield context.new_page()
     finally:
@@ -361,7 +382,8 @@ def open_every_expander(page, server: StreamlitServer) -> int:
     return opened
 
 
-def test_axe_finds_no_serious_violation_with_every_expander_open(any_page, streamlit_process):
+def test_axe_finds_no_serious_violation_with_every_expander_open(any_screen, streamlit_process):
+    any_page = any_screen
     found, opened = {}, {}
     for view in VIEWS:
         open_view(any_page, streamlit_process, view)

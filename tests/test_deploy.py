@@ -500,13 +500,31 @@ def _luminance(hex_color: str) -> float:
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
 
 
-def test_config_theme_is_light_and_high_contrast(config: dict[str, Any]) -> None:
+@pytest.mark.parametrize("kind", ["light", "dark"])
+def test_config_themes_follow_the_viewer_and_keep_high_contrast(
+    config: dict[str, Any], kind: str
+) -> None:
     theme = config["theme"]
-    assert theme["base"] == "light"
-    text, background = theme.get("textColor", "#2f2d2b"), theme.get("backgroundColor", "#ffffff")
-    lighter, darker = sorted((_luminance(text), _luminance(background)), reverse=True)
-    contrast = (lighter + 0.05) / (darker + 0.05)
-    assert contrast >= 7, f"text/background contrast {contrast:.1f} < 7 (WCAG AAA)"
+    # No base: a base forces one theme on every viewer; without it the viewer's choice
+    # (Streamlit's menu, by default the system's prefers-color-scheme) picks light or dark.
+    assert "base" not in theme
+    assert theme["baseFontSize"] >= 18  # the projector's text size, in both themes
+    colours = theme[kind]
+    text, background = colours["textColor"], colours["backgroundColor"]
+    assert (_luminance(background) < 0.2) == (kind == "dark")
+    primary = colours["primaryColor"]
+    # Text 7:1 (AAA), links 4.5:1 on the page; Streamlit writes text in the primary colour
+    # too (a selected pill, a slider's value, on the page and in the sidebar): 4.5:1.
+    pairs = [
+        (text, background, 7),
+        (colours["linkColor"], background, 4.5),
+        (primary, background, 4.5),
+        (primary, colours["secondaryBackgroundColor"], 4.5),
+    ]
+    for foreground, ground, floor in pairs:
+        lighter, darker = sorted((_luminance(foreground), _luminance(ground)), reverse=True)
+        contrast = (lighter + 0.05) / (darker + 0.05)
+        assert contrast >= floor, f"{kind}: {foreground} on {ground}: {contrast:.1f} < {floor}"
 
 
 @pytest.mark.server

@@ -51,8 +51,10 @@ class LiveMap {
     this.draws = 0;
     this.images = new Map();
     this.buildDom(root);
+    buildPhoneSliders(this);
     this.listen(root);
     this.watchSliders();
+    watchTheme(this);
   }
 
   // The map's elements: the canvas, the replay controls, the legend and the notes.
@@ -119,6 +121,7 @@ class LiveMap {
     window.removeEventListener("resize", this.onWindowResize);
     this.sliderObserver?.disconnect();
     clearInterval(this.sliderPoll);
+    this.unwatchTheme?.();
     cancelAnimationFrame(this.pending);
     this.playing = false;
     this.race = null;
@@ -233,6 +236,7 @@ class LiveMap {
     this.canvas.setAttribute("aria-label", race.header.label);
     this.canvas.dataset.settled = `lr=${race.header.lr};momentum=${race.header.momentum}`;
     this.buildLegend();
+    applyTheme(this);
     this.attachSliders();
     // A thumb that moved before this data arrived (a drag still going on) wins.
     for (const parameter of ["lr", "momentum"]) {
@@ -384,7 +388,7 @@ class LiveMap {
     this.anatomyDrawn = drawAnatomy(ctx, layout, race.header.anatomy);
     drawOffMapNote(ctx, layout, this.offMap(paths, layout.bounds));
     ctx.restore();
-    const text = mapTextColor(surface.header.colors.text);
+    const text = mapTextColor(this.themeColors?.text ?? surface.header.colors.text);
     drawAxes(ctx, layout, text);
     drawColorbar(ctx, surface.header, layout.left + layout.width + 0.6 * layout.font, layout.top,
                  layout.height, layout.font, text);
@@ -480,6 +484,7 @@ class LiveMap {
     canvas.dataset.step = String(this.frame);
     canvas.dataset.draws = String(++this.draws);
     this.updateControls();
+    syncPhoneSliders(this);
   }
 
   image(id, surface) {
@@ -531,6 +536,118 @@ function drawOffMapNote(ctx, layout, labels) {
   ctx.fillStyle = "#8B0000";
   ctx.textBaseline = "middle";
   ctx.fillText(note, layout.left + 10, layout.top + 4 + font * 0.7);
+}
+
+// --- α and γ under the map on a phone ---------------------------------------------------
+
+// On a narrow screen (live_map.css shows them below 640 px) the sidebar's α and γ sliders
+// sit in a drawer over the map, so nobody could watch the paths follow a drag. These two
+// sliders under the map move over the same stops (the families' values): a drag shows that
+// stop's paths computed in advance, as a sidebar drag does (and is reported the same way,
+// "mv-map-event"); the release sends the value to the server ("slider" trigger,
+// app/live_map.py), which sets the sidebar's slider to it, so there is one value per
+// parameter whichever control moved it. They follow the sidebar, a relayed "mv-control"
+// and each new race (syncPhoneSliders).
+const PHONE_PARAMETERS = [
+  { param: "lr", symbol: "α", name: "Learning rate α" },
+  { param: "momentum", symbol: "γ", name: "Momentum γ" },
+];
+
+function buildPhoneSliders(map) {
+  const group = document.createElement("div");
+  group.className = "mv-phone-sliders";
+  group.setAttribute("role", "group");
+  group.setAttribute("aria-label", "Learning rate and momentum");
+  map.phoneSliders = {};
+  for (const { param, symbol, name } of PHONE_PARAMETERS) {
+    const row = document.createElement("label");
+    row.className = "mv-param";
+    row.innerHTML = `<span class="mv-param-name" aria-hidden="true">${symbol}</span>
+      <input type="range" min="0" max="0" step="1" value="0" data-param="${param}">
+      <output class="mv-param-value" aria-hidden="true"></output>`;
+    const input = row.querySelector("input");
+    input.setAttribute("aria-label", name);
+    input.addEventListener("input", () => movePhoneSlider(map, param, Number(input.value), false));
+    input.addEventListener("change", () => movePhoneSlider(map, param, Number(input.value), true));
+    group.appendChild(row);
+    map.phoneSliders[param] = { input, output: row.querySelector("output") };
+  }
+  map.box.querySelector(".mv-main").appendChild(group);
+}
+
+// A phone slider moved to stop `index`: show its paths; on release, send the value.
+function movePhoneSlider(map, param, index, released) {
+  const values = map.family(param)?.header.values;
+  if (!map.race || map.race.header.anatomy || !values || values[index] === undefined) return;
+  map.showStop(param, index);
+  map.tell({ kind: "slider", param, value: values[index] });
+  if (released && map.setTriggerValue) map.setTriggerValue("slider", { param, value: values[index] });
+}
+
+// Each phone slider on the stop shown now (the preview's, else the settled value's).
+function syncPhoneSliders(map) {
+  if (!map.phoneSliders || !map.race) return;
+  for (const { param } of PHONE_PARAMETERS) {
+    const { input, output } = map.phoneSliders[param];
+    const values = map.family(param)?.header.values ?? [];
+    const value = map.preview?.parameter === param ? map.preview.value : map.race.header[param];
+    const index = stopIndex(values, value);
+    input.disabled = index < 0;
+    input.max = String(Math.max(0, values.length - 1));
+    if (index >= 0) input.value = String(index);
+    const text = `${param === "lr" ? "α" : "γ"} = ${formatTick(value)}`;
+    output.textContent = text;
+    input.setAttribute("aria-valuetext", text);
+  }
+}
+
+// --- The viewer's theme: Streamlit's light or dark choice ---------------------------------
+
+// "dark" when the page behind the map is dark, else "light". Streamlit hands a component
+// its theme as CSS variables (--st-background-color, …) on the element around it; read
+// off the page when they are missing (the offline export), then the system's preference.
+function themeKind(map) {
+  const fromStreamlit = getComputedStyle(map.box).getPropertyValue("--st-background-color").trim();
+  const page = fromStreamlit || getComputedStyle(document.body).backgroundColor;
+  const rgb = parseColor(page);
+  if (rgb && !(rgb[3] === 0)) return relativeLuminance(rgb) < 0.2 ? "dark" : "light";
+  return window.matchMedia?.("(prefers-color-scheme: dark)").matches ? "dark" : "light";
+}
+
+// The theme's colours (the race header's `themes`, views/style.py THEMES) on the map's
+// box, as CSS variables for live_map.css, and for the canvas's text; true if they changed.
+// When the viewer switches theme, the server is asked for a rerun ("theme" trigger): the
+// Plotly charts take the theme the browser reports with each run.
+function applyTheme(map) {
+  const themes = map.race?.header.themes;
+  if (!themes) return false;
+  const kind = themeKind(map);
+  if (map.themeKind !== undefined && map.themeKind !== kind) map.setTriggerValue?.("theme", kind);
+  map.themeKind = kind;
+  const colors = themes[kind] ?? themes.light;
+  if (map.themeColors === colors) return false;
+  map.themeColors = colors;
+  map.box.dataset.theme = kind;
+  for (const [name, value] of Object.entries(colors)) map.box.style.setProperty(`--mv-${name.replace("_", "-")}`, value);
+  return true;
+}
+
+// Redraw when the theme changes: the system's preference or forced colours flip (media
+// queries), or the viewer picks another theme in Streamlit's menu (its variables change
+// with no event, so they are compared twice a second, as the sliders are looked up).
+function watchTheme(map) {
+  const redraw = () => {
+    if (applyTheme(map) || map.race) map.schedule();
+  };
+  const queries = ["(prefers-color-scheme: dark)", "(forced-colors: active)"]
+    .map((q) => window.matchMedia?.(q))
+    .filter(Boolean);
+  for (const query of queries) query.addEventListener("change", redraw);
+  const poll = setInterval(() => applyTheme(map) && map.schedule(), 500);
+  map.unwatchTheme = () => {
+    clearInterval(poll);
+    for (const query of queries) query.removeEventListener("change", redraw);
+  };
 }
 
 // The colour of the map's text, frame and ticks, which stand on the page behind the canvas.

@@ -79,4 +79,16 @@ def render(settings: Settings) -> None:
     blobs = live_map_blobs(settings, map_label(settings))
     for key, blob in zip(CARRIER_KEYS, blobs.carried, strict=True):
         carry(blob, key)
-    _MAP(data=blobs.race, key=MAP_KEY, on_click_change=state.on_live_map_click)
+    _MAP(
+        data=blobs.race,
+        key=MAP_KEY,
+        on_click_change=state.on_live_map_click,
+        on_slider_change=state.on_live_map_slider,  # α, γ under the map on a phone
+        on_theme_change=_rerun_for_the_theme,
+    )
+
+
+def _rerun_for_the_theme() -> None:
+    """The viewer switched light/dark: nothing to store (the theme is the viewer's, never
+    the lesson's); the rerun this callback belongs to draws the charts in the new theme
+    (the browser sends its theme with every run: screens.viewer_theme)."""

@@ -186,3 +186,28 @@ export function nearestSegment(point, segments, reach) {
   });
   return best;
 }
+
+// --- Colours: which theme a page colour belongs to ---------------------------------------
+
+// "#rgb", "#rrggbb", "rgb(r, g, b)" or "rgba(r, g, b, a)" → [r, g, b, a] (0–255, a 0–1),
+// or null for anything else (a named or system colour).
+export function parseColor(text) {
+  const css = String(text ?? "").trim().toLowerCase();
+  let hex = /^#([0-9a-f]{3}|[0-9a-f]{6})$/.exec(css)?.[1];
+  if (hex) {
+    if (hex.length === 3) hex = [...hex].map((c) => c + c).join("");
+    return [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16)).concat(1);
+  }
+  const parts = /^rgba?\(([^)]*)\)$/.exec(css)?.[1].split(/[\s,/]+/).filter(Boolean).map(Number);
+  if (!parts || parts.length < 3 || parts.some((v) => !Number.isFinite(v))) return null;
+  return [parts[0], parts[1], parts[2], parts[3] ?? 1];
+}
+
+// WCAG 2's relative luminance of [r, g, b] (0–255): 0 black … 1 white.
+export function relativeLuminance([r, g, b]) {
+  const linear = (c) => {
+    const s = c / 255;
+    return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+  };
+  return 0.2126 * linear(r) + 0.7152 * linear(g) + 0.0722 * linear(b);
+}

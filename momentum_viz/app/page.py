@@ -77,13 +77,17 @@ PAGE_CSS = """
 [data-testid="stMainBlockContainer"] .stTabs [data-baseweb="tab-panel"] { padding-top: 0.5rem; }
 /* The caption with the prepared deck's link: Streamlit draws captions at opacity 0.6, which
    left the link 3.6:1 on white; opaque, grey text (#4a4f57, 8.3:1) and the theme's blue
-   link (6.4:1). */
-[data-testid="stCaptionContainer"]:has(a[href^="?deck="]) { opacity: 1; color: #4a4f57; }
-[data-testid="stCaptionContainer"] a[href^="?deck="] { color: #0b57d0; }
+   link (6.4:1); in the dark theme (light-dark(): Streamlit sets color-scheme) #c9ced6
+   (11:1 on #14171c) and the dark theme's link blue #8ab4f8 (8.5:1). */
+[data-testid="stCaptionContainer"]:has(a[href^="?deck="]) {
+  opacity: 1; color: light-dark(#4a4f57, #c9ced6);
+}
+[data-testid="stCaptionContainer"] a[href^="?deck="] { color: light-dark(#0b57d0, #8ab4f8); }
 /* The live map's blob carriers draw nothing (app/live_map.py): no gap for them. */
 .st-key-live_surface, .st-key-live_gamma_family, .st-key-live_alpha_family { display: none; }
 /* Keyboard focus: one opaque ring on every control, 3 px of the theme's blue #0b57d0 (6.4:1
-   on the page's white, 5.6:1 on the sidebar's #eef1f5), 2 px off the control so it never
+   on the page's white, 5.6:1 on the sidebar's #eef1f5; in the dark theme #8ab4f8, 8.5:1 on
+   #14171c and 7:1 on the sidebar's #23272f), 2 px off the control so it never
    merges with a blue thumb or button. Streamlit 1.67 draws a half-transparent ring
    (rgba(11, 87, 208, 0.5): 2.2:1 on white) or, on text fields, only a 1 px border change.
    Buttons, links, expanders and Plotly's toolbar take :focus-visible; the other widgets
@@ -97,7 +101,7 @@ PAGE_CSS = """
 [data-testid="stSelectbox"] [role="group"][data-focus-visible="true"],
 [data-testid="stNumberInputContainer"]:has(input:focus-visible),
 [data-testid="stTextInputRootElement"]:has(input:focus-visible) {
-  outline: 3px solid #0b57d0 !important; outline-offset: 2px !important;
+  outline: 3px solid light-dark(#0b57d0, #8ab4f8) !important; outline-offset: 2px !important;
   box-shadow: none !important;
 }
 /* Display maths (st.latex): KaTeX makes .katex-display a sideways scroll box, and a formula
@@ -160,7 +164,8 @@ def header(settings: Settings, notes: list[str]) -> None:
     the scenario's title and lead while its settings hold, else the app's title and how
     to use the page (lecture mode: nothing but the scenario's lead). Then notes about
     the link."""
-    st.html(PAGE_CSS + screens.FORCED_COLORS_CSS)
+    # The themes' rules first: under forced colours the system colours' rules win.
+    st.html(PAGE_CSS + screens.THEME_CSS + screens.FORCED_COLORS_CSS + screens.PHONE_CSS)
     scenario = SCENARIOS.get(settings.scenario)
     if scenario is not None and not changes_from(scenario, settings):
         st.success(f"**{scenario.title}.** {scenario.lead}")

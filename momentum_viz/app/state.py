@@ -19,6 +19,7 @@ import streamlit as st
 from surfaces import SURFACES, ExpressionError, from_expression
 
 from ..numerics.optimizer import METHODS
+from ..numerics.ranges import LR_RANGE, MOMENTUM_RANGE
 from . import deck_session
 from .fields import BATCH, FLAG, NUMBER, WHOLE, declaration_of
 from .scenarios import SCENARIO_SETTINGS, SCENARIOS
@@ -441,6 +442,24 @@ def on_live_map_click() -> None:
         _set_start(click)
     elif click is not None:
         _ignored("a map click", click)
+
+
+def on_live_map_slider() -> None:
+    """α or γ released on the live map's own sliders (under the map on a phone; the map
+    sends {"param": "lr" | "momentum", "value": v}): the sidebar's slider takes the value,
+    so one value per parameter whichever control moved it. Anything else is ignored with a
+    note (the browser sends it)."""
+    result = st.session_state.get("race_map")
+    moved = result.get("slider") if hasattr(result, "get") else None
+    if moved is None:
+        return
+    param = moved.get("param") if isinstance(moved, dict) else None
+    value = moved.get("value") if isinstance(moved, dict) else None
+    allowed = {"lr": LR_RANGE, "momentum": MOMENTUM_RANGE}.get(param)  # type: ignore[arg-type]
+    if allowed is None or not _finite_number(value) or not allowed[0] <= value <= allowed[1]:
+        _ignored("a map slider", moved)
+        return
+    st.session_state[param] = float(value)  # type: ignore[index, arg-type]
 
 
 def _set_start(point: dict) -> None:

@@ -47,6 +47,7 @@ from .style import (
     ISO_LINE_COLOR,
     MAP_COLORSCALE,
     TEXT_COLOR,
+    THEMES,
     draw_rank,
     line_width,
     method_style,
@@ -409,6 +410,8 @@ def race_blob(
         "label": label,
         "sliders": dict(sliders),
         "anatomy": dict(anatomy) if anatomy is not None else None,
+        # The page colours of each theme; the browser picks the viewer's (live_map.js).
+        "themes": THEMES,
     }
     stacked = (
         np.stack([quantize_path(path, box) for path in paths.values()])

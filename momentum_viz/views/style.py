@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import plotly.graph_objects as go
 import plotly.io as pio
 
 # Okabe–Ito hues (distinguishable with the common colour-vision deficiencies): dark,
@@ -65,6 +66,69 @@ LECTURE_FONT_SIZE = 22
 TEXT_COLOR = "#262730"
 # Borders of controls drawn inside a figure (Play/Pause): 5.7:1 on white.
 CONTROL_BORDER_COLOR = "#5a6270"
+
+# The page's two themes (.streamlit/config.toml, [theme.light] and [theme.dark]; the viewer
+# picks one, by default the system's). What stands on the page takes the theme's colours:
+# text, ticks, titles, legends, the colour bar's labels, the map's frame and its control
+# borders. The data areas stay pale in both (the maps' colour scale, and "plot" behind the
+# loss curves): the method colours, markers and scale above were chosen and checked against
+# them (≥ 3:1), so a method keeps one colour everywhere and in either theme, and a dark room
+# sees a dark page with a lit map on it. tests/test_theme_contrast.py computes each pair.
+# Never part of a link, a slide or a class's state: the viewer's own preference.
+THEMES: dict[str, dict[str, str]] = {
+    "light": {
+        "page": "#ffffff",
+        "text": TEXT_COLOR,
+        "control_border": CONTROL_BORDER_COLOR,
+        "plot": "#ffffff",
+        "grid": "#e1e5ea",
+    },
+    "dark": {
+        "page": "#14171c",  # config.toml's [theme.dark] backgroundColor
+        "text": "#e8eaf0",  # 15:1 on the page
+        "control_border": "#9aa3b2",  # 7.1:1
+        "plot": "#eef1f5",
+        "grid": "#c9d0d9",
+    },
+}
+DEFAULT_THEME = "light"
+
+
+def theme_colors(theme: str | None) -> dict[str, str]:
+    """The colours of ``theme`` ("light" or "dark"); an unknown or missing one (Streamlit
+    does not know the viewer's theme before the browser has said it) is the light theme."""
+    return THEMES.get(theme or DEFAULT_THEME, THEMES[DEFAULT_THEME])
+
+
+def themed(figure: go.Figure, theme: str | None) -> go.Figure:
+    """Give a figure built for the light theme the page colours of ``theme``, in place.
+
+    The light theme's figure is returned as built (the figures are made for it). For the
+    dark one: page-coloured paper, light text on every axis, title and colour bar, the pale
+    plot area behind lines and a grid that shows on it; the legend keeps a pale box with
+    the light theme's text, since its keys are the methods' lines (near-black SGD).
+    """
+    colours = theme_colors(theme)
+    if colours is THEMES[DEFAULT_THEME]:
+        return figure
+    text = colours["text"]
+    figure.update_layout(
+        paper_bgcolor=colours["page"],
+        plot_bgcolor=colours["plot"],
+        font_color=text,
+        title_font_color=text,
+        legend_font_color=THEMES[DEFAULT_THEME]["text"],
+        legend_bgcolor=colours["plot"],
+    )
+    figure.update_xaxes(color=text, gridcolor=colours["grid"])
+    figure.update_yaxes(color=text, gridcolor=colours["grid"])
+    axis = {"color": text, "backgroundcolor": colours["page"], "gridcolor": "#5a6270"}
+    figure.update_scenes(xaxis=axis, yaxis=axis, zaxis=axis)
+    for trace in figure.data:
+        if "colorbar" in trace:
+            trace.colorbar.update(tickfont_color=text, title_font_color=text)
+    return figure
+
 
 # Trace names that other code looks traces up by, so they are part of the figures' contract.
 ISO_LINES_NAME = "iso-lines"

@@ -11,9 +11,10 @@ import streamlit as st
 from ...numerics.maps import DEFAULT_BASIN_RESOLUTION
 from ...numerics.optimizer import Run
 from ...views.basin_map import basin_map_figure
-from ...views.style import METHOD_LABELS
+from ...views.style import METHOD_LABELS, themed
 from ..chart_accessibility import MAP_CONFIG
 from ..compute import basin_map_key, compute_basin_map, map_job
+from ..screens import viewer_theme
 from ..settings import Settings, surface_of
 
 
@@ -42,7 +43,10 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         )
         with col:
             st.plotly_chart(
-                basin_map_figure(bmap, surface, title=title, start=(settings.x0, settings.y0)),
+                themed(
+                    basin_map_figure(bmap, surface, title=title, start=(settings.x0, settings.y0)),
+                    viewer_theme(),
+                ),
                 key=f"basins_{method}",
                 theme=None,
                 config=MAP_CONFIG,

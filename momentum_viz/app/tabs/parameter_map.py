@@ -13,11 +13,12 @@ import streamlit as st
 from ...numerics.maps import DEFAULT_GRID, stability_boundary
 from ...numerics.optimizer import Run
 from ...views.parameter_map import STABILITY_LIMITS, parameter_map_figure
-from ...views.style import METHOD_LABELS
+from ...views.style import METHOD_LABELS, themed
 from .. import state
 from ..chart_accessibility import MAP_CONFIG
 from ..compute import compute_parameter_map, map_job, parameter_map_key
 from ..data_controls import full_batch_map_note
+from ..screens import viewer_theme
 from ..settings import MAP_METHODS, Settings, surface_of
 
 
@@ -47,7 +48,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     )
     # In a box of its own, which scrolls sideways on a phone (page.PAGE_CSS).
     st.container(key="parameter_map_box").plotly_chart(
-        fig,
+        themed(fig, viewer_theme()),
         key="parameter_map",
         theme=None,
         on_select=state.on_parameter_map_select,

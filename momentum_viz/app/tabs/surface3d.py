@@ -5,8 +5,10 @@ from __future__ import annotations
 import streamlit as st
 
 from ...numerics.optimizer import Run
+from ...views.style import themed
 from ...views.surface3d import surface3d_figure
 from ..chart_accessibility import SURFACE3D_CONFIG, method_list
+from ..screens import viewer_theme
 from ..settings import Settings, surface_of
 
 
@@ -15,7 +17,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     surface = surface_of(settings)
     paths = {method: run.positions for method, run in runs.items()}
     st.plotly_chart(
-        surface3d_figure(surface, paths),
+        themed(surface3d_figure(surface, paths), viewer_theme()),
         key="surface3d",
         theme=None,
         config=SURFACE3D_CONFIG,
