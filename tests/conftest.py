@@ -30,7 +30,7 @@ Example::
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import pytest
@@ -45,6 +45,8 @@ from _server import (
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
+
+    from momentum_viz import Run
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +76,20 @@ def browser() -> Iterator[Browser]:
         skip_or_fail_in_ci("Chromium not found (apt-get install chromium)")
     with chromium(executable) as instance:
         yield instance
+
+
+@pytest.fixture
+def numpy_path(monkeypatch: pytest.MonkeyPatch) -> Callable[..., Run]:
+    """``simulate`` on the NumPy path (as where Numba is missing), within the test."""
+    import momentum_viz.numerics.kernel as kernel
+    from momentum_viz import simulate
+
+    def run(*args: object, **kwargs: object) -> Run:
+        with monkeypatch.context() as patch:
+            patch.setattr(kernel._STATE, "enabled", False)
+            return simulate(*args, **kwargs)
+
+    return run
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ import math
 import numpy as np
 import pytest
 
-import momentum_viz.numerics.kernel as kernel
 import momentum_viz.numerics.minibatch as minibatch
 from momentum_viz import Run, reference_run, simulate
 from momentum_viz.numerics.minibatch import batch_indices
@@ -28,18 +27,6 @@ DATA_SURFACES = {
     "iris": logistic(),
 }
 METHODS = ("sgd", "momentum", "nesterov")
-
-
-@pytest.fixture
-def numpy_path(monkeypatch):
-    """Within the test, simulate() runs the NumPy path (as where Numba is missing)."""
-
-    def run(*args, **kwargs) -> Run:
-        with monkeypatch.context() as patch:
-            patch.setattr(kernel._STATE, "enabled", False)
-            return simulate(*args, **kwargs)
-
-    return run
 
 
 # --- plain loops over the examples: the independent reference ---------------------------

@@ -33,18 +33,6 @@ METHODS = ("sgd", "momentum", "nesterov")
 RTOL = 1e-12
 
 
-@pytest.fixture
-def numpy_path(monkeypatch):
-    """Within the test, simulate() runs the NumPy path (as where Numba is missing)."""
-
-    def run(*args, **kwargs) -> Run:
-        with monkeypatch.context() as patch:
-            patch.setattr(kernel._STATE, "enabled", False)
-            return simulate(*args, **kwargs)
-
-    return run
-
-
 def _batch(surface: Surface, seed_text: str, n: int = 8):
     """Random starts in the bounds, α around the default (one of them 60× it, likely to
     diverge) and γ in [0, 0.97)."""
