@@ -9,6 +9,9 @@ from the keyboard, has its colour bar beside the map and its settings in its tit
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from _server import wait_for_app
@@ -20,6 +23,27 @@ from momentum_viz.app.settings import Settings, surface_title
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 MAP = "canvas.mv-map"
+
+
+@contextmanager
+def _opened_offline(browser, path: Path, *, height: int) -> Iterator[tuple]:
+    """The downloaded file opened from ``file://`` in a 1280-wide context with the network
+    off and every http(s) request refused, its map drawn: (page, the URLs it requested,
+    its script errors)."""
+    context = browser.new_context(viewport={"width": 1280, "height": height}, offline=True)
+    try:
+        requests: list[str] = []
+        context.on("request", lambda request: requests.append(request.url))
+        context.route("http*://**/*", lambda route: route.abort())
+        offline = context.new_page()
+        errors: list[str] = []
+        offline.on("pageerror", lambda error: errors.append(str(error)))
+        offline.goto(path.as_uri())
+        offline.locator(f"{MAP}[data-draws]").wait_for(timeout=10_000)
+        yield offline, requests, errors
+    finally:
+        context.close()
+
 
 # The map object of the page (in the app its root is a component's shadow root).
 _STATE_JS = """() => {
@@ -82,16 +106,7 @@ def test_the_offline_html_plays_offline_and_draws_what_the_live_map_draws(
     html.save_as(path)
     assert path.stat().st_size < 1_000_000
 
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, offline=True)
-    try:
-        requests: list[str] = []
-        context.on("request", lambda request: requests.append(request.url))
-        context.route("http*://**/*", lambda route: route.abort())
-        offline = context.new_page()
-        errors: list[str] = []
-        offline.on("pageerror", lambda error: errors.append(str(error)))
-        offline.goto(path.as_uri())
-        offline.locator(f"{MAP}[data-draws]").wait_for(timeout=10_000)
+    with _opened_offline(browser, path, height=900) as (offline, requests, errors):
         offline.wait_for_timeout(500)
         assert offline.evaluate(_STATE_JS) == live
         assert settings_line(Settings()) in offline.locator(".mv-settings").inner_text()
@@ -113,8 +128,6 @@ def test_the_offline_html_plays_offline_and_draws_what_the_live_map_draws(
         assert step.inner_text() == f"step {live['steps']} / {live['steps']}"
         assert errors == []
         assert all(url.startswith(("file:", "blob:")) for url in requests), requests
-    finally:
-        context.close()
 
 
 def _offline_slide(page) -> dict:
@@ -177,16 +190,7 @@ def test_the_deck_html_presents_every_slide_offline_with_the_present_keys(
     html.save_as(path)
     assert path.stat().st_size < 1_000_000
 
-    context = browser.new_context(viewport={"width": 1280, "height": 720}, offline=True)
-    try:
-        requests: list[str] = []
-        context.on("request", lambda request: requests.append(request.url))
-        context.route("http*://**/*", lambda route: route.abort())
-        offline = context.new_page()
-        errors: list[str] = []
-        offline.on("pageerror", lambda error: errors.append(str(error)))
-        offline.goto(path.as_uri())
-        offline.locator(f"{MAP}[data-draws]").wait_for(timeout=10_000)
+    with _opened_offline(browser, path, height=720) as (offline, requests, errors):
         assert {k: v for k, v in _offline_slide(offline).items() if k != "draws"} == _expected(1)
         count = len(PREPARED_DECK.slides)
         for number in range(2, count + 1):
@@ -204,5 +208,3 @@ def test_the_deck_html_presents_every_slide_offline_with_the_present_keys(
         assert offline.evaluate("() => [window.scrollX, window.scrollY]") == [0, 0]
         assert errors == []
         assert all(url.startswith(("file:", "blob:")) for url in requests), requests
-    finally:
-        context.close()
