@@ -18,7 +18,7 @@ from _server import wait_for_app
 
 from momentum_viz.app.exports import file_stem, settings_line
 from momentum_viz.app.prepared_deck import PREPARED_DECK
-from momentum_viz.app.settings import Settings, surface_title
+from momentum_viz.app.settings import Settings, title_of
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -149,7 +149,7 @@ def _expected(number: int) -> dict:
     return {
         "title": slide.title,
         "count": f"{number} / {len(PREPARED_DECK.slides)}",
-        "surface": surface_title(settings.surface, settings.kappa),
+        "surface": title_of(settings),
         "lr": settings.lr,
         "momentum": settings.momentum,
     }

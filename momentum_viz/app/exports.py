@@ -20,7 +20,7 @@ from .chart_accessibility import method_list
 from .compute import live_map_blobs
 from .deck import Deck
 from .live_map import component_css, component_js, map_label
-from .settings import CUSTOM, Settings, surface_of, surface_title, to_query_params
+from .settings import CUSTOM, Settings, title_of, to_query_params
 
 
 def _number(value: float) -> str:
@@ -33,17 +33,9 @@ def _shown(value: float) -> str:
     return _number(value).replace("-", "−")
 
 
-def _surface_title(settings: Settings) -> str:
-    """The surface's title (the bowl's names its κ; a custom one's formula goes apart,
-    and naming it needs no build)."""
-    if settings.surface == CUSTOM:
-        return surface_title(CUSTOM)
-    return surface_of(settings).title
-
-
 def settings_table(settings: Settings) -> list[tuple[str, str]]:
     """The settings the race shows, as (name, value) pairs: the CSV's header lines."""
-    rows = [("surface", _surface_title(settings))]
+    rows = [("surface", title_of(settings))]
     if settings.surface == CUSTOM:
         rows.append(("formula", settings.expr))
         rows.append(("box", f"x {settings.xmin:g} … {settings.xmax:g}, y {settings.ymin:g} … "
@@ -108,7 +100,7 @@ def offline_map_file(settings: Settings) -> str:
     """The HTML download: the live map's component with this race, playable offline."""
     blobs = live_map_blobs(settings, map_label(settings))
     return offline_map_html(
-        title=f"Momentum race on {_surface_title(settings)}",
+        title=f"Momentum race on {title_of(settings)}",
         settings_line=settings_line(settings),
         carried=blobs.carried[:1],  # the surface; the slider families need the sidebar
         race=blobs.race,

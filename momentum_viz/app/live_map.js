@@ -617,7 +617,7 @@ function themeKind(map) {
 // The theme's colours (the race header's `themes`, views/style.py THEMES) on the map's
 // box, as CSS variables for live_map.css, and for the canvas's text; true if they changed.
 // When the viewer switches theme, the server is asked for a rerun ("theme" trigger): the
-// Plotly charts take the theme the browser reports with each run.
+// other charts take the theme the browser reports with each run.
 function applyTheme(map) {
   const themes = map.race?.header.themes;
   if (!themes) return false;

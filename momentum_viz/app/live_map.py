@@ -23,7 +23,7 @@ import streamlit as st
 from . import state
 from .chart_accessibility import method_list
 from .compute import live_map_blobs
-from .settings import Settings, surface_title
+from .settings import Settings, title_of
 
 _HERE = files(__package__)
 
@@ -61,7 +61,7 @@ def map_label(settings: Settings) -> str:
             "arrows: the gradient step, the carried velocity and their sum, the move."
         )
     return (
-        f"Race map on {surface_title(settings.surface, settings.kappa)}: the paths of {runs} from "
+        f"Race map on {title_of(settings)}: the paths of {runs} from "
         f"({settings.x0:.3g}, {settings.y0:.3g}) with α = {settings.lr:.3g} and "
         f"γ = {settings.momentum:.4g}, drawn over the surface's level lines. "
         "Press Play to replay them."

@@ -253,6 +253,12 @@ def surface_title(name: str, kappa: float | None = None, *, standardize: bool = 
     return SURFACES[name].title
 
 
+def title_of(settings: Settings) -> str:
+    """The title of the surface ``settings`` show (the bowl's with its κ, the least-squares
+    surface's with its feature raw or standardized); naming a custom formula needs no build."""
+    return surface_title(settings.surface, settings.kappa, standardize=settings.standardize)
+
+
 def surface_of(settings: Settings) -> Surface:
     """The Surface object the settings select (the quadratic bowl is built with κ, a
     custom surface from its formula and bounds: cached by ``from_expression``).
