@@ -113,6 +113,16 @@ class LightFollowers:
         self.thread.join(timeout=10)
 
 
+def _received_latencies(light, sent: dict) -> list[float]:
+    """Seconds from each drag tick sent to its event received, over every light client."""
+    return [
+        at - sent[value]
+        for client in light.received
+        for value, at in client.items()
+        if value in sent
+    ]
+
+
 @contextmanager
 def redis_server():
     executable = shutil.which("redis-server") or "/usr/bin/redis-server"
@@ -181,12 +191,7 @@ def run(browser, lead_url: str, follow_url: str, followers: int, ticks: int, int
         )
         if value in sent
     ]
-    to_events = [
-        at - sent[value]
-        for client in light.received
-        for value, at in client.items()
-        if value in sent
-    ]
+    to_events = _received_latencies(light, sent)
     light.stop()
     for context in [lecturer.context, *(p.context for p in pages)]:
         context.close()
@@ -247,12 +252,7 @@ def run_light(
         f"({busy:.2f} s over the ticks, {idle:.2f} s idle over as long)"
     )
     time.sleep(1)
-    to_events = [
-        at - sent[value]
-        for client in light.received
-        for value, at in client.items()
-        if value in sent
-    ]
+    to_events = _received_latencies(light, sent)
     light.stop()
     return len(sent), [], to_events, light.connected
 
