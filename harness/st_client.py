@@ -57,7 +57,12 @@ __all__ = ["ProtocolError", "RunResult", "StreamlitSession", "http_get"]
 XSRF_COOKIE = "_streamlit_xsrf"
 _PLACEHOLDER_TOKEN = "PLACEHOLDER_AUTH_TOKEN"  # what the frontend sends without a cookie
 _STRING_WIDGETS = ("text_input", "text_area", "color_picker", "time_input")
-_FINISHED_RUN = (ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_WITH_COMPILE_ERROR)
+_FINISHED_RUN = (
+    ForwardMsg.FINISHED_SUCCESSFULLY,
+    ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+    ForwardMsg.FINISHED_WITH_COMPILE_ERROR,
+)
+_SUCCESS = ("FINISHED_SUCCESSFULLY", "FINISHED_FRAGMENT_RUN_SUCCESSFULLY")
 
 
 class ProtocolError(RuntimeError):
@@ -78,6 +83,10 @@ class RunResult:
     exceptions: list[str] = field(default_factory=list)  # exception elements (not warnings)
     warnings: list[str] = field(default_factory=list)  # exception elements with is_warning
     elements: dict[tuple[int, ...], Element] = field(default_factory=dict)
+    # The fragment that wrote each element ("" outside any fragment); the fragments a
+    # fragment run reran (empty for a full run).
+    fragment_of: dict[tuple[int, ...], str] = field(default_factory=dict)
+    fragment_ids: tuple[str, ...] = ()
     n_messages: int = 0
     n_bytes: int = 0
     n_cache_refs: int = 0
@@ -86,7 +95,7 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        return self.status == "FINISHED_SUCCESSFULLY" and not self.exceptions
+        return self.status in _SUCCESS and not self.exceptions
 
     @property
     def latency(self) -> float:
@@ -280,6 +289,7 @@ class StreamlitSession:
         self.xsrf_token: str | None = None
         self.page_script_hash = ""  # "" = main page; then what new_session reports
         self.elements: dict[tuple[int, ...], Element] = {}  # the page after the last run
+        self.fragment_of: dict[tuple[int, ...], str] = {}  # element path -> its fragment
         self.runs: list[RunResult] = []
         self._ws: websockets.ClientConnection | None = None
         self._cache: dict[str, ForwardMsg] = {}
@@ -353,11 +363,20 @@ class StreamlitSession:
         return WidgetStates(widgets=[states[w] for w in self._widgets if w in states])
 
     async def set_widget(self, key: str, value: object) -> RunResult:
-        """Set a widget as a user would, and return the rerun it triggers."""
+        """Set a widget as a user would, and return the rerun it triggers: the rerun of
+        the fragment that drew it, if a fragment did (as the frontend asks for)."""
         states = self.widget_states({key: value})
         wid, _ = self.find_widget(key)
         self._states[wid] = next(s for s in states.widgets if s.id == wid)
-        return await self.rerun(states)
+        return await self.rerun(states, fragment_id=self.fragment_of_widget(wid))
+
+    def fragment_of_widget(self, wid: str) -> str:
+        """The id of the fragment that drew widget ``wid`` ("" if none did)."""
+        for path, el in self.elements.items():
+            kind = el.WhichOneof("type")
+            if kind and getattr(getattr(el, kind), "id", None) == wid:
+                return self.fragment_of.get(path, "")
+        return ""
 
     # -- script runs --------------------------------------------------------------------
     def _client_state(self, widget_states: WidgetStates | None) -> ClientState:
@@ -372,11 +391,15 @@ class StreamlitSession:
         ctx.is_embedded, ctx.color_scheme = False, "light"
         return cs
 
-    async def rerun(self, widget_states: WidgetStates | None = None) -> RunResult:
+    async def rerun(
+        self, widget_states: WidgetStates | None = None, fragment_id: str = ""
+    ) -> RunResult:
         """Request a script run and collect its messages until its ``script_finished``.
 
         Without ``widget_states`` the current values of all known widgets are sent (an
-        empty set on the first run), as the frontend does for a plain rerun.
+        empty set on the first run), as the frontend does for a plain rerun. With
+        ``fragment_id`` only that fragment reruns: the page keeps every element the
+        fragment did not write, as the browser's does.
         """
         if self._ws is None:
             raise ProtocolError("not connected")
@@ -384,12 +407,14 @@ class StreamlitSession:
             widget_states = self.widget_states()
         msg = BackMsg()
         msg.rerun_script.CopyFrom(self._client_state(widget_states))
+        msg.rerun_script.fragment_id = fragment_id
         result = RunResult(t_sent=time.perf_counter())
         await self._ws.send(msg.SerializeToString())
         async with asyncio.timeout(self.run_timeout):
             await self._collect(result)
         self.runs.append(result)
         self.elements = result.elements
+        self.fragment_of = result.fragment_of
         self._update_widgets(result.elements)
         return result
 
@@ -425,7 +450,14 @@ class StreamlitSession:
                 started = True
                 result.script_run_id = fmsg.metadata.run.script_run_id
                 result.t_new_session = result.t_new_session or now
-                result.elements = {}
+                result.fragment_ids = tuple(fmsg.metadata.run.fragment_ids)
+                # A full run redraws the page; a fragment run only what its fragments wrote.
+                result.fragment_of = {
+                    path: frag
+                    for path, frag in self.fragment_of.items()
+                    if result.fragment_ids and frag not in result.fragment_ids
+                }
+                result.elements = {p: self.elements[p] for p in result.fragment_of}
                 self.page_script_hash = fmsg.new_session.page_script_hash
             elif not started:
                 continue
@@ -433,7 +465,9 @@ class StreamlitSession:
                 result.t_first_delta = result.t_first_delta or now
                 if fmsg.delta.WhichOneof("type") == "new_element":
                     el = fmsg.delta.new_element
-                    result.elements[tuple(fmsg.metadata.delta_path)] = el
+                    path = tuple(fmsg.metadata.delta_path)
+                    result.elements[path] = el
+                    result.fragment_of[path] = fmsg.delta.fragment_id
                     el_kind = el.WhichOneof("type")
                     if el_kind == "plotly_chart" and result.t_chart is None:
                         result.t_chart = now

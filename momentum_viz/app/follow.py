@@ -58,6 +58,11 @@ def followed_code() -> str | None:
     return code
 
 
+def leading_code() -> str | None:
+    """The code of the class this page leads, if it leads one."""
+    return st.session_state.get(_LEADING)
+
+
 def link_params() -> dict[str, str]:
     """What the address bar keeps besides the view: the class a follower follows."""
     code = followed_code()

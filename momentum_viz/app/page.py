@@ -18,8 +18,10 @@ note by :mod:`.formula_guard`.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from ..numerics.optimizer import Run
 from . import (  # noqa: F401 (streamlit_internals: pandas before any script thread)
@@ -164,8 +166,6 @@ def header(settings: Settings, notes: list[str]) -> None:
     the scenario's title and lead while its settings hold, else the app's title and how
     to use the page (lecture mode: nothing but the scenario's lead). Then notes about
     the link."""
-    # The themes' rules first: under forced colours the system colours' rules win.
-    st.html(PAGE_CSS + screens.THEME_CSS + screens.FORCED_COLORS_CSS + screens.PHONE_CSS)
     scenario = SCENARIOS.get(settings.scenario)
     if scenario is not None and not changes_from(scenario, settings):
         st.success(f"**{scenario.title}.** {scenario.lead}")
@@ -181,31 +181,77 @@ def header(settings: Settings, notes: list[str]) -> None:
         st.warning(f"Ignored: {code_span(note)}", icon="⚠️")
 
 
+# The settings whose widgets the live part draws (:func:`_live`): α and γ in the sidebar,
+# the tabs and the controls inside them. A change of one of these reruns the live part
+# alone; any other change (a sidebar control, a click on the map that sets the start, a
+# slide or a followed lecturer's view) reruns the whole page.
+LIVE_FIELDS = ("lr", "momentum", "view", "map_method", "theory_point", "anatomy", "anatomy_step")
+_OUTSIDE = "_outside"  # what the rest of the page was last drawn for (:func:`_outside`)
+_LINK_NOTES = "_link_notes"  # the notes about a link, shown once by the next live part
+
+
 def run_app() -> None:
     """Build the whole page (the entry point ``app.py`` calls this)."""
     with warmup.foreground():  # a slide's warm-up waits while any page is being built
         _build_page()
 
 
+def _outside(settings: Settings) -> tuple[object, ...]:
+    """Everything the page outside the live part shows: the settings but the live ones,
+    the deck and its slide, the class this page leads."""
+    return (
+        replace(settings, **{name: getattr(Settings, name) for name in LIVE_FIELDS}),
+        deck_session.link_params(),
+        follow.leading_code(),
+    )
+
+
 def _build_page() -> None:
-    """The sidebar, the Lecture panel, the address, the main area and the page's keys."""
-    notes = init_state() + recover_from_failed_formula()
+    """The sidebar, the Lecture panel, then the live part: the rest of the page."""
+    st.session_state[_LINK_NOTES] = init_state() + recover_from_failed_formula()
     state.repair_widgets()
     class_slot = follow.sidebar_slot()  # above the controls: leading keeps α, γ in view
-    settings = sidebar.render()
+    rates_slot = sidebar.render()
     lecture_panel.render()
-    follow.lead_panel(settings, class_slot)
-    # The address bar always holds a link that reopens exactly this view (and the deck).
-    params = to_query_params(settings) | deck_session.link_params() | follow.link_params()
-    if st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
-    draw_or_refuse(settings, lambda: _main(settings, notes))
+    settings = state.current_settings()
+    st.session_state[_OUTSIDE] = _outside(settings)
+    if follow.leading_code() is None:  # else the live part draws it: it sends the view
+        follow.lead_panel(settings, class_slot)
+    # The page's style (a style sheet alone goes to Streamlit's hidden event container,
+    # wherever it is called); the themes' rules first: under forced colours the system
+    # colours' rules win.
+    style = PAGE_CSS + screens.THEME_CSS + screens.FORCED_COLORS_CSS + screens.PHONE_CSS
+    st.html(style + present.style() if deck_session.presented() is not None else style)
+    _live(rates_slot, class_slot)
     # At the foot of the page: the script's (empty) element adds no gap above the content.
     st.html(TOUCH_SCRIPT + screens.SCROLL_BOX_SCRIPT, unsafe_allow_javascript=True)
     if deck_session.presented() is None:  # in present mode the keys sit beside the title
         present.keys(settings)
     else:  # last: the neighbour slides' maps, carried in advance
         slide_preview.render(settings)
+
+
+@st.fragment
+def _live(rates_slot: DeltaGenerator, class_slot: DeltaGenerator | None) -> None:
+    """α and γ (in ``rates_slot``), the class panel (in ``class_slot``), the address bar
+    and the main area. A move of α or γ, a tab or a control inside one reruns this
+    alone: the sidebar's other controls and the Lecture panel stay as they are, which
+    is most of the page's widgets (a γ move costs a third of a whole page's work)."""
+    with warmup.foreground():
+        settings = state.current_settings()
+        if _outside(settings) != st.session_state.get(_OUTSIDE):
+            st.rerun()  # what changed is drawn outside this part too
+        state.repair_widgets(settings, LIVE_FIELDS)
+        with rates_slot:
+            sidebar.rates()
+        if follow.leading_code() is not None:
+            follow.lead_panel(settings, class_slot)
+        # The address bar always holds a link that reopens exactly this view (and the deck).
+        params = to_query_params(settings) | deck_session.link_params() | follow.link_params()
+        if st.query_params.to_dict() != params:
+            st.query_params.from_dict(params)
+        notes = st.session_state.pop(_LINK_NOTES, [])
+        draw_or_refuse(settings, lambda: _main(settings, notes))
 
 
 def _main(settings: Settings, notes: list[str]) -> None:
@@ -215,7 +261,7 @@ def _main(settings: Settings, notes: list[str]) -> None:
     if deck_session.presented() is None:
         header(settings, notes)
     else:  # present mode: the slide's title line instead of the page's
-        present.header(settings, notes, PAGE_CSS)
+        present.header(settings, notes)
     # Lazy tabs: only the open one runs, so the heavier views cost nothing until opened.
     tabs = st.tabs(list(TABS), key="view", on_change="rerun")
     for tab, render in zip(tabs, TABS.values(), strict=True):

@@ -103,10 +103,15 @@ def stop() -> None:
     _ask_sidebar("expanded")
 
 
-def header(settings: Settings, notes: list[str], page_css: str) -> None:
+def style() -> str:
+    """Present mode's style sheet, added to the page's (the same spacing as outside
+    present mode)."""
+    return PRESENT_CSS + f"<style>{slide_preview.HIDE_CSS}</style>"
+
+
+def header(settings: Settings, notes: list[str]) -> None:
     """Present mode's one line above the tabs: the slide's title, "3 / 10", ◀ ▶, the
-    full-screen and key-map buttons. Then notes about the link. ``page_css`` is the
-    page's own style (the same spacing as outside present mode)."""
+    full-screen and key-map buttons. Then notes about the link."""
     current, index = deck_session.deck(), deck_session.presented()
     slide = deck_session.current_slide()
     if current is None or index is None or slide is None:
@@ -119,7 +124,6 @@ def header(settings: Settings, notes: list[str], page_css: str) -> None:
     for neighbour in (index + 1, index - 1, index + 2):
         if 0 <= neighbour < count:
             warmup.warm(replace(current.slides[neighbour].settings(), lecture=settings.lecture))
-    st.html(page_css + PRESENT_CSS + f"<style>{slide_preview.HIDE_CSS}</style>")
     # Keyed: the CSS keeps the row clear of Streamlit's menu button at the top right.
     title_col, count_col, prev_col, next_col, keys_col = st.container(key="present_header").columns(
         [12, 2, 1.4, 1.4, 2.4], gap="small", vertical_alignment="center"

@@ -1,4 +1,4 @@
-"""The sidebar: every control of :class:`Settings`, read back as one Settings object.
+"""The sidebar: every control of :class:`Settings`.
 
 The widgets are keyed by the Settings field names, so :func:`state.current_settings`
 can read them all at once; what happens when one changes is in :mod:`.state`.
@@ -7,6 +7,7 @@ can read them all at once; what happens when one changes is in :mod:`.state`.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from surfaces import KAPPA_RANGE, SURFACES
 from surfaces.expression import FUNCTIONS, MAX_BOUND, MAX_LENGTH
@@ -27,7 +28,6 @@ from .settings import (
     NOISE_STOPS,
     SPEEDS,
     STEPS_RANGE,
-    Settings,
     stops_with,
     surface_of,
     surface_title,
@@ -109,8 +109,9 @@ def _custom_surface() -> None:
         st.sidebar.error(refused_formula_text(reason), icon="⚠️")
 
 
-def _optimizer_controls() -> None:
-    """The methods, α, γ, steps and gradient noise."""
+def _optimizer_controls() -> DeltaGenerator:
+    """The methods, a place for α and γ (:func:`rates`, drawn by the page's live part),
+    steps and gradient noise."""
     sb = st.sidebar
     sb.pills(
         "Methods",
@@ -119,20 +120,7 @@ def _optimizer_controls() -> None:
         key="methods",
         format_func=METHOD_LABELS.get,
     )
-    sb.select_slider(
-        "Learning rate α",
-        stops_with(LR_STOPS, state.value_of("lr")),
-        key="lr",
-        format_func=lambda v: f"{v:.3g}",
-        help="Log scale, 1e-5 … 1.",
-    )
-    sb.select_slider(
-        "Momentum γ",
-        stops_with(MOMENTUM_STOPS, state.value_of("momentum")),
-        key="momentum",
-        format_func=lambda v: f"{v:.4g}",
-        help="0 is plain SGD; finer steps towards 1, where small changes matter.",
-    )
+    rates_slot = sb.container()
     sb.slider("Steps", *STEPS_RANGE, step=10, key="steps")
     sb.select_slider(
         "Gradient noise σ",
@@ -143,6 +131,26 @@ def _optimizer_controls() -> None:
         + data_controls.noise_help(st.session_state["surface"]),
     )
     data_controls.batch_controls()  # on a data surface: the batch size and order
+    return rates_slot
+
+
+def rates() -> None:
+    """The learning rate α and the momentum γ (in the place :func:`render` keeps for
+    them: the page redraws them with the race on every move of either)."""
+    st.select_slider(
+        "Learning rate α",
+        stops_with(LR_STOPS, state.value_of("lr")),
+        key="lr",
+        format_func=lambda v: f"{v:.3g}",
+        help="Log scale, 1e-5 … 1.",
+    )
+    st.select_slider(
+        "Momentum γ",
+        stops_with(MOMENTUM_STOPS, state.value_of("momentum")),
+        key="momentum",
+        format_func=lambda v: f"{v:.4g}",
+        help="0 is plain SGD; finer steps towards 1, where small changes matter.",
+    )
 
 
 def _start_point() -> None:
@@ -181,9 +189,9 @@ def _start_point() -> None:
     )
 
 
-def render() -> Settings:
-    """Draw the controls; return the settings they hold."""
+def render() -> DeltaGenerator:
+    """Draw the controls but α and γ; return the place kept for those (:func:`rates`)."""
     _scenario_and_surface()
-    _optimizer_controls()
+    rates_slot = _optimizer_controls()
     _start_point()
-    return state.current_settings()
+    return rates_slot

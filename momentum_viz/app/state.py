@@ -259,15 +259,19 @@ def widget_notes() -> list[str]:
     return st.session_state.pop(_NOTES, [])
 
 
-def repair_widgets() -> None:
-    """At the start of a run, before any widget is drawn: write back the values that
-    replaced refused ones, so a crafted value is refused once, not on every rerun."""
-    settings = current_settings()
-    raw = _raw_values()
-    for name in _FIELDS:
+def repair_widgets(settings: Settings | None = None, names: Collection[str] = _FIELDS) -> None:
+    """Before the widgets of ``names`` are drawn: write back the values that replaced
+    refused ones in ``settings`` (:func:`current_settings` if None), so a crafted value
+    is refused once, not on every rerun."""
+    if settings is None:
+        settings = current_settings()
+    for name in names:
         if name in ("view", "methods") or name in CUSTOM_FIELDS:
             continue  # shown in another form by their widgets; checked on every run
-        if name in st.session_state and raw[name] != getattr(settings, name):
+        value = st.session_state.get(name, _ABSENT)
+        if name in _FLAGS and value is None:
+            value = False  # a toggle not drawn yet (as _raw_values reads it)
+        if value is not _ABSENT and value != getattr(settings, name):
             st.session_state[name] = getattr(settings, name)
 
 
