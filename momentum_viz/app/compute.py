@@ -18,6 +18,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from surfaces import Surface
@@ -37,6 +38,7 @@ from ..numerics.measured_floor import measured_floor
 from ..numerics.optimizer import Run, simulate
 from ..numerics.summary import settled_step_running_on
 from ..views.anatomy import anatomy_header
+from ..views.curves import loss_figure
 from ..views.live_map import (
     REPLAY_MS,
     blob_id,
@@ -45,7 +47,7 @@ from ..views.live_map import (
     race_blob,
     surface_blob,
 )
-from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE
+from ..views.style import FONT_SIZE, LECTURE_FONT_SIZE, themed
 from .settings import (
     ALL_DATA,
     RUN_FIELDS,
@@ -121,6 +123,20 @@ def compute_runs(key: RunKey) -> dict[str, Run]:
 def runs_for(settings: Settings) -> dict[str, Run]:
     """The cached runs for these settings."""
     return compute_runs(RunKey.of(settings))
+
+
+@st.cache_resource(hash_funcs=HASH_BY_REPR, max_entries=64, show_spinner=False)
+def compute_loss_figure(key: RunKey, offset: float, theme: str | None) -> go.Figure:
+    """The loss curves of these runs in ``theme`` (cached, shared: Streamlit copies a
+    figure before it sends it, so nobody changes this one). Building and checking the
+    figure was a seventh of a γ move's work; moving back to a value seen costs nothing."""
+    losses = {method: run.losses for method, run in compute_runs(key).items()}
+    return themed(loss_figure(losses, offset=offset), theme)
+
+
+def loss_figure_for(settings: Settings, offset: float, theme: str | None) -> go.Figure:
+    """The cached loss curves for these settings (see :func:`compute_loss_figure`)."""
+    return compute_loss_figure(RunKey.of(settings), offset, theme)
 
 
 @st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=256, show_spinner=False)

@@ -186,6 +186,11 @@ def header(settings: Settings, notes: list[str]) -> None:
 # alone; any other change (a sidebar control, a click on the map that sets the start, a
 # slide or a followed lecturer's view) reruns the whole page.
 LIVE_FIELDS = ("lr", "momentum", "view", "map_method", "theory_point", "anatomy", "anatomy_step")
+# The live part reruns by itself this often. It need not (every change reruns it), but a
+# page with a fragment that does is one Streamlit's browser side runs in full when it
+# reconnects to a restarted server (streamlit/streamlit PR #11890): the new session then
+# holds the live part before the first move (see also streamlit_internals).
+_SELF_RERUN = "1h"
 _OUTSIDE = "_outside"  # what the rest of the page was last drawn for (:func:`_outside`)
 _LINK_NOTES = "_link_notes"  # the notes about a link, shown once by the next live part
 
@@ -231,7 +236,7 @@ def _build_page() -> None:
         slide_preview.render(settings)
 
 
-@st.fragment
+@st.fragment(run_every=_SELF_RERUN)
 def _live(rates_slot: DeltaGenerator, class_slot: DeltaGenerator | None) -> None:
     """α and γ (in ``rates_slot``), the class panel (in ``class_slot``), the address bar
     and the main area. A move of α or γ, a tab or a control inside one reruns this
@@ -239,11 +244,15 @@ def _live(rates_slot: DeltaGenerator, class_slot: DeltaGenerator | None) -> None
     is most of the page's widgets (a γ move costs a third of a whole page's work)."""
     with warmup.foreground():
         settings = state.current_settings()
-        if _outside(settings) != st.session_state.get(_OUTSIDE):
-            st.rerun()  # what changed is drawn outside this part too
         state.repair_widgets(settings, LIVE_FIELDS)
         with rates_slot:
             sidebar.rates()
+        if (settings.lr, settings.momentum) != (state.value_of("lr"), state.value_of("momentum")):
+            # A reconnecting page's first run: the sliders hold the browser's values only
+            # once drawn (state.value_of).
+            settings = state.current_settings()
+        if _outside(settings) != st.session_state.get(_OUTSIDE):
+            st.rerun()  # what changed is drawn outside this part too
         if follow.leading_code() is not None:
             follow.lead_panel(settings, class_slot)
         # The address bar always holds a link that reopens exactly this view (and the deck).

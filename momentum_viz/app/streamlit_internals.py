@@ -27,11 +27,7 @@ before the server accepts its first visitor.
 
 from __future__ import annotations
 
-# Imported for their side effect (fully initialised before any script thread uses them);
-# plotly.io and plotly.graph_objects are loaded lazily by plotly's own __getattr__.
-import pandas  # noqa: F401
-import plotly.graph_objects
-import plotly.io  # noqa: F401
+from streamlit.runtime.app_session import AppSession
 
 
 def widget_keys_from_browser() -> set[str]:
@@ -74,3 +70,46 @@ def slider_input_selector(key: str) -> str:
     if an upgrade changes either.
     """
     return f'[data-testid="stSidebar"] .st-key-{key} input[type="range"]'
+
+
+def rerun_unknown_fragments_in_full() -> None:
+    """Make a session run the whole page when the browser asks to rerun a fragment the
+    session does not hold, instead of dropping the request.
+
+    A move of α or γ reruns the page's live part, a fragment (app/page.py). A page that
+    reconnects to a restarted server (new pod, out-of-memory kill) gets a new session that
+    holds no fragment until a full run has called it, and Streamlit 1.67 drops a rerun of
+    a fragment it does not hold (``AppSession.request_rerun``: "The fragment with id ...
+    does not exist anymore"), so the first moves after a restart were lost. Streamlit's
+    browser side asks for a full run on reconnecting only if its last run was a fragment
+    run or a fragment reruns by itself (streamlit/streamlit PR #11890, issue #11660), not
+    after a whole page's run. A full run with the same widget states is what the request
+    means: it draws the page and the move. Installed once, by the server's warm-up
+    (serve.py) and when the page is first imported (``streamlit run app.py``);
+    tests/test_browser.py's restart test fails without it. A no-op if the internals moved.
+    """
+    original = AppSession.request_rerun
+    if getattr(original, "_momentum_viz", False):
+        return
+
+    def request_rerun(self: AppSession, client_state: object = None) -> None:
+        fragment_id = getattr(client_state, "fragment_id", "")
+        if fragment_id and not self.has_fragment(fragment_id):
+            whole = type(client_state)()
+            whole.CopyFrom(client_state)
+            whole.fragment_id = ""
+            client_state = whole
+        original(self, client_state)
+
+    request_rerun._momentum_viz = True  # type: ignore[attr-defined]
+    AppSession.request_rerun = request_rerun  # type: ignore[method-assign]
+
+
+# First, before the imports below: this module is the first the page imports (app.py).
+rerun_unknown_fragments_in_full()
+
+# Imported for their side effect (fully initialised before any script thread uses them);
+# plotly.io and plotly.graph_objects are loaded lazily by plotly's own __getattr__.
+import pandas  # noqa: E402, F401
+import plotly.graph_objects  # noqa: E402
+import plotly.io  # noqa: E402, F401

@@ -26,12 +26,11 @@ from ...numerics.summary import (
 )
 from ...numerics.theory import divergence_advice, effective_lr
 from ...numerics.valley import valley_distance, valley_floor, valley_settled_step
-from ...views.curves import loss_figure
-from ...views.style import METHOD_LABELS, themed
+from ...views.style import METHOD_LABELS
 from ...views.words import divergence_sentence, format_number
 from .. import live_map
 from ..chart_accessibility import LOSS_CONFIG, method_list
-from ..compute import anatomy_for, race_map_width, settled_steps_for
+from ..compute import anatomy_for, loss_figure_for, race_map_width, settled_steps_for
 from ..data_controls import data_note
 from ..exports import file_stem, offline_map_file, trajectories_file
 from ..notes import refused_formula_note, scenario_note, surface_note
@@ -247,9 +246,8 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         if runs:
             # J − J* on surfaces with a minimum; J itself on one without (a custom one).
             offset = min((m.value for m in surface.minima), default=0.0)
-            losses = {method: run.losses for method, run in runs.items()}
             st.plotly_chart(
-                themed(loss_figure(losses, offset=offset), viewer_theme()),
+                loss_figure_for(settings, offset, viewer_theme()),
                 key="losses",
                 theme=None,
                 config=LOSS_CONFIG,
