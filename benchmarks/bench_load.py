@@ -158,7 +158,7 @@ class SessionOutcome:
 def _check(run: RunResult, what: str) -> None:
     if run.exceptions:
         raise RuntimeError(f"{what}: exception element: {run.exceptions[0][:200]}")
-    if run.status != "FINISHED_SUCCESSFULLY":
+    if not run.ok:  # a whole page's run, or a fragment's (a move of α or γ)
         raise RuntimeError(f"{what}: script finished with {run.status or 'nothing'}")
 
 

@@ -97,7 +97,7 @@ class RunKey(namedtuple("_RunFields", RUN_FIELDS)):
 # Streamlit hashes a cache's arguments on every call, a tuple field by field (about a
 # millisecond a call for a run key, several calls per rerun); its repr names every field's
 # value exactly (floats print round-trip) and costs microseconds.
-HASH_BY_REPR = {RunKey: repr}
+HASH_BY_REPR = {RunKey: repr, Settings: repr}
 
 
 @st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=256, show_spinner=False)
@@ -258,7 +258,15 @@ class LiveMapBlobs(NamedTuple):
 
 def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
     """The blobs of the live race map for these settings; ``label`` is its accessible
-    name. The race blob is small and changes with every move, so it is not cached."""
+    name (cached: a class moving γ to the same value builds them once)."""
+    return compute_live_map_blobs(settings, label)
+
+
+# 64 entries of up to ~0.2 MB (the carried blobs are copies of their own caches' values).
+@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=64, show_spinner=False)
+def compute_live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
+    """See :func:`live_map_blobs`; the carried blobs are cached on their own, by the
+    settings they depend on, so a move re-encodes only what it changed."""
     key = RunKey.of(settings)
     carried = (
         compute_surface_blob(_surface_key(key)),

@@ -74,10 +74,17 @@ def carry(blob: bytes, key: str) -> None:
     _CARRIER(data=blob, key=key, height=0)
 
 
+def carry_surface(settings: Settings) -> None:
+    """The surface's carrier, drawn by the page outside its live part (app/page.py): a move
+    of α or γ leaves it as it is, so it is not sent, nor hashed, again."""
+    carry(live_map_blobs(settings, map_label(settings)).carried[0], CARRIER_KEYS[0])
+
+
 def render(settings: Settings) -> None:
-    """The carriers, then the map (a click on it sets the start point)."""
+    """The families' carriers, then the map (a click on it sets the start point); the
+    surface's carrier is above them (:func:`carry_surface`)."""
     blobs = live_map_blobs(settings, map_label(settings))
-    for key, blob in zip(CARRIER_KEYS, blobs.carried, strict=True):
+    for key, blob in zip(CARRIER_KEYS[1:], blobs.carried[1:], strict=True):
         carry(blob, key)
     _MAP(
         data=blobs.race,

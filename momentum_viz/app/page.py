@@ -28,6 +28,7 @@ from . import (  # noqa: F401 (streamlit_internals: pandas before any script thr
     deck_session,
     follow,
     lecture_panel,
+    live_map,
     present,
     screens,
     sidebar,
@@ -181,17 +182,18 @@ def header(settings: Settings, notes: list[str]) -> None:
         st.warning(f"Ignored: {code_span(note)}", icon="⚠️")
 
 
-# The settings whose widgets the live part draws (:func:`_live`): α and γ in the sidebar,
-# the tabs and the controls inside them. A change of one of these reruns the live part
+# The settings whose widgets the live part draws (:func:`_live`): α and γ in the sidebar
+# and the controls inside the open tab. A change of one of these reruns the live part
 # alone; any other change (a sidebar control, a click on the map that sets the start, a
 # slide or a followed lecturer's view) reruns the whole page.
-LIVE_FIELDS = ("lr", "momentum", "view", "map_method", "theory_point", "anatomy", "anatomy_step")
+LIVE_FIELDS = ("lr", "momentum", "map_method", "theory_point", "anatomy", "anatomy_step")
 # The live part reruns by itself this often. It need not (every change reruns it), but a
 # page with a fragment that does is one Streamlit's browser side runs in full when it
 # reconnects to a restarted server (streamlit/streamlit PR #11890): the new session then
 # holds the live part before the first move (see also streamlit_internals).
 _SELF_RERUN = "1h"
 _OUTSIDE = "_outside"  # what the rest of the page was last drawn for (:func:`_outside`)
+_RERAN = "_reran"  # the live part asked for a whole page's run (once, not again in a row)
 _LINK_NOTES = "_link_notes"  # the notes about a link, shown once by the next live part
 
 
@@ -218,16 +220,24 @@ def _build_page() -> None:
     class_slot = follow.sidebar_slot()  # above the controls: leading keeps α, γ in view
     rates_slot = sidebar.render()
     lecture_panel.render()
-    settings = state.current_settings()
-    st.session_state[_OUTSIDE] = _outside(settings)
-    if follow.leading_code() is None:  # else the live part draws it: it sends the view
-        follow.lead_panel(settings, class_slot)
     # The page's style (a style sheet alone goes to Streamlit's hidden event container,
     # wherever it is called); the themes' rules first: under forced colours the system
     # colours' rules win.
     style = PAGE_CSS + screens.THEME_CSS + screens.FORCED_COLORS_CSS + screens.PHONE_CSS
     st.html(style + present.style() if deck_session.presented() is not None else style)
-    _live(rates_slot, class_slot)
+    top = st.container()  # the banner and the title line, drawn by the live part
+    # Lazy tabs: only the open one runs, so the heavier views cost nothing until opened.
+    tabs = st.tabs(list(TABS), key="view", on_change="rerun")
+    settings = state.current_settings()  # every widget outside the live part is drawn
+    st.session_state[_OUTSIDE] = _outside(settings)
+    if follow.leading_code() is None:  # else the live part draws it: it sends the view
+        follow.lead_panel(settings, class_slot)
+    for tab, view in zip(tabs, TABS, strict=True):
+        if tab.open:
+            with tab:
+                if TABS[view] is race.render:
+                    draw_or_refuse(settings, lambda: live_map.carry_surface(settings))
+                _live(rates_slot, class_slot, top, view)
     # At the foot of the page: the script's (empty) element adds no gap above the content.
     st.html(TOUCH_SCRIPT + screens.SCROLL_BOX_SCRIPT, unsafe_allow_javascript=True)
     if deck_session.presented() is None:  # in present mode the keys sit beside the title
@@ -237,11 +247,13 @@ def _build_page() -> None:
 
 
 @st.fragment(run_every=_SELF_RERUN)
-def _live(rates_slot: DeltaGenerator, class_slot: DeltaGenerator | None) -> None:
-    """α and γ (in ``rates_slot``), the class panel (in ``class_slot``), the address bar
-    and the main area. A move of α or γ, a tab or a control inside one reruns this
-    alone: the sidebar's other controls and the Lecture panel stay as they are, which
-    is most of the page's widgets (a γ move costs a third of a whole page's work)."""
+def _live(
+    rates_slot: DeltaGenerator, class_slot: DeltaGenerator | None, top: DeltaGenerator, view: str
+) -> None:
+    """α and γ (in ``rates_slot``), the class panel (in ``class_slot``), the address bar,
+    the banner and title line (in ``top``) and the open tab ``view``. A move of α or γ or
+    of a control inside the tab reruns this alone: the sidebar's other controls, the
+    Lecture panel and the tabs stay as they are, which is most of the page's widgets."""
     with warmup.foreground():
         settings = state.current_settings()
         state.repair_widgets(settings, LIVE_FIELDS)
@@ -251,8 +263,13 @@ def _live(rates_slot: DeltaGenerator, class_slot: DeltaGenerator | None) -> None
             # A reconnecting page's first run: the sliders hold the browser's values only
             # once drawn (state.value_of).
             settings = state.current_settings()
-        if _outside(settings) != st.session_state.get(_OUTSIDE):
-            st.rerun()  # what changed is drawn outside this part too
+        if _outside(settings) != st.session_state[_OUTSIDE]:
+            # What changed is drawn outside this part too. Once: were the two readings
+            # to differ on every run, the page would rerun for ever.
+            if not st.session_state.pop(_RERAN, False):
+                st.session_state[_RERAN] = True
+                st.rerun()
+        st.session_state.pop(_RERAN, None)
         if follow.leading_code() is not None:
             follow.lead_panel(settings, class_slot)
         # The address bar always holds a link that reopens exactly this view (and the deck).
@@ -260,23 +277,20 @@ def _live(rates_slot: DeltaGenerator, class_slot: DeltaGenerator | None) -> None
         if st.query_params.to_dict() != params:
             st.query_params.from_dict(params)
         notes = st.session_state.pop(_LINK_NOTES, [])
-        draw_or_refuse(settings, lambda: _main(settings, notes))
+        draw_or_refuse(settings, lambda: _main(settings, notes, top, view))
 
 
-def _main(settings: Settings, notes: list[str]) -> None:
-    """The runs, the header and the open tab."""
+def _main(settings: Settings, notes: list[str], top: DeltaGenerator, view: str) -> None:
+    """The runs, the header (in ``top``, above the tabs) and the open tab ``view``."""
     runs = runs_for(settings)
-    follow.render(settings)  # a follower's banner, or the lecturer's class panels
-    if deck_session.presented() is None:
-        header(settings, notes)
-    else:  # present mode: the slide's title line instead of the page's
-        present.header(settings, notes)
-    # Lazy tabs: only the open one runs, so the heavier views cost nothing until opened.
-    tabs = st.tabs(list(TABS), key="view", on_change="rerun")
-    for tab, render in zip(tabs, TABS.values(), strict=True):
-        if tab.open:
-            with tab:
-                render(settings, runs)
-                if render is not race.render:  # the race tab places them under its map
-                    scenario_note(settings)
-                    surface_note(settings)
+    with top:
+        follow.render(settings)  # a follower's banner, or the lecturer's class panels
+        if deck_session.presented() is None:
+            header(settings, notes)
+        else:  # present mode: the slide's title line instead of the page's
+            present.header(settings, notes)
+    render = TABS[view]
+    render(settings, runs)
+    if render is not race.render:  # the race tab places them under its map
+        scenario_note(settings)
+        surface_note(settings)

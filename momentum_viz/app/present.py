@@ -13,6 +13,7 @@ race map through its ``mv-control`` events. The key map is shown on "?".
 
 from __future__ import annotations
 
+import functools
 import html
 from dataclasses import replace
 from importlib.resources import files
@@ -52,8 +53,10 @@ def _ask_sidebar(wanted: str) -> None:
     st.session_state[_SIDEBAR] = wanted
 
 
+@functools.cache
 def prepared_deck_offer() -> str:
-    """The start page's offer of the prepared deck: a Markdown link that presents it."""
+    """The start page's offer of the prepared deck: a Markdown link that presents it
+    (the same for every page: built once)."""
     link = f"?{DECK_KEY}={deck_link(PREPARED_DECK)}&{SLIDE_KEY}=1"
     return f"[Present “{PREPARED_DECK.title}”]({link})."
 

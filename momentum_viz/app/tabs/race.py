@@ -294,15 +294,16 @@ def _exports(settings: Settings, runs: dict[str, Run]) -> None:
     if not runs:
         return
     name = file_stem(settings)
-    col_csv, col_html = st.columns(2)
-    col_csv.download_button(
+    # One row that wraps on a phone: a third of the messages of two columns.
+    row = st.container(horizontal=True, gap="medium")
+    row.download_button(
         "Download trajectories (CSV)",
         data=lambda: trajectories_file(settings, runs),
         file_name=f"{name}.csv",
         mime="text/csv",
         on_click="ignore",
     )
-    col_html.download_button(
+    row.download_button(
         "Download animation (HTML, plays offline)",
         data=lambda: offline_map_file(settings),
         file_name=f"{name}.html",
