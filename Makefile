@@ -42,7 +42,7 @@ format: $(VENV)/.dev
 
 # Every benchmark in benchmarks/, each at its default settings (the README's table says
 # which options give its other figures).
-BENCHMARKS := bench_core bench_single bench_app bench_maps bench_load bench_bytes \
+BENCHMARKS := bench_core bench_single bench_app bench_move bench_maps bench_load bench_bytes \
 	bench_browser bench_layout bench_replay bench_follow bench_formula_map bench_noise_floor
 
 bench: $(VENV)/.dev

@@ -1,10 +1,12 @@
 """The whole page, top to bottom: read this first.
 
-:func:`run_app` is the script Streamlit reruns on every interaction, and the data flow
-is visible in it: session state (:mod:`.state`) → the sidebar's :class:`Settings`
-(:mod:`.sidebar`) → the address bar → the cached runs (:mod:`.compute`) → the header and
-the open tab (:mod:`.tabs`). Every tab is a function ``render(settings, runs)`` listed
-in :data:`TABS`.
+:func:`run_app` is the script Streamlit runs, and the data flow is visible in it:
+session state (:mod:`.state`) → the sidebar's controls (:mod:`.sidebar`) and the tabs →
+the live part :func:`_live`: α and γ, the :class:`Settings` they all hold, the address
+bar, the cached runs (:mod:`.compute`), the header and the open tab (:mod:`.tabs`). The
+live part is a Streamlit fragment: a move of α or γ, or of a control inside the open tab,
+reruns it alone (about a third of the whole page's work), and anything else runs the
+whole page. Every tab is a function ``render(settings, runs)`` listed in :data:`TABS`.
 
 Where the rest lives: each setting is declared once (:mod:`.fields`, :mod:`.settings`) and
 links are read and written from those declarations (:mod:`.links`); the race map, live and

@@ -59,10 +59,9 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 def warm_up(settings: Settings | None = None) -> None:
     """Build everything the default page builds, once, outside any session."""
-    from ..views.curves import loss_figure
     from ..views.export import trajectories_csv
     from . import page  # noqa: F401 (imports every module the script imports)
-    from .compute import live_map_blobs, runs_for
+    from .compute import live_map_blobs, loss_figure_for, runs_for
     from .live_map import map_label
     from .settings import surface_of
     from .tabs.race import outcome_table
@@ -73,7 +72,8 @@ def warm_up(settings: Settings | None = None) -> None:
     runs = runs_for(settings)
     live_map_blobs(settings, map_label(settings))
     offset = min(m.value for m in surface_of(settings).minima)
-    loss_figure({m: r.losses for m, r in runs.items()}, offset=offset).to_dict()
+    for theme in ("light", "dark"):  # the viewers' themes (screens.viewer_theme)
+        loss_figure_for(settings, offset, theme).to_dict()
     outcome_table(settings, runs)
     trajectories_csv(runs)
 

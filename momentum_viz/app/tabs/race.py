@@ -295,7 +295,7 @@ def _exports(settings: Settings, runs: dict[str, Run]) -> None:
         return
     name = file_stem(settings)
     # One row that wraps on a phone: a third of the messages of two columns.
-    row = st.container(horizontal=True, gap="medium")
+    row = st.container(horizontal=True, gap="small")
     row.download_button(
         "Download trajectories (CSV)",
         data=lambda: trajectories_file(settings, runs),
