@@ -26,6 +26,7 @@ Pure ASGI (no Streamlit page code runs here), so it costs nothing per script run
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from contextlib import asynccontextmanager
@@ -82,6 +83,12 @@ def warm_up(settings: Settings | None = None) -> None:
 async def lifespan(_app: object) -> AsyncIterator[None]:
     """Warm up before serving; a failed warm-up stops the server (the pod restarts)."""
     await asyncio.to_thread(warm_up)
+    # What is alive now (modules, the kernel, Plotly's validators, the warm caches) lives
+    # as long as the server: out of the collector's way, so its full collections during a
+    # class's moves walk only the sessions' objects (a 100-session load spent half as
+    # long in the collector: benchmarks/bench_load.py, README "Serving a class").
+    gc.collect()
+    gc.freeze()
     _LOGGER.info("momentum-viz: warm-up done, ready to serve")
     yield
 
