@@ -256,17 +256,13 @@ class LiveMapBlobs(NamedTuple):
     race: bytes
 
 
-def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
-    """The blobs of the live race map for these settings; ``label`` is its accessible
-    name (cached: a class moving γ to the same value builds them once)."""
-    return compute_live_map_blobs(settings, label)
-
-
 # 64 entries of up to ~0.2 MB (the carried blobs are copies of their own caches' values).
 @st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=64, show_spinner=False)
-def compute_live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
-    """See :func:`live_map_blobs`; the carried blobs are cached on their own, by the
-    settings they depend on, so a move re-encodes only what it changed."""
+def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
+    """The blobs of the live race map for these settings; ``label`` is its accessible
+    name (cached: a class moving γ to the same value builds them once; the carried blobs
+    are cached on their own, by the settings they depend on, so a move re-encodes only
+    what it changed)."""
     key = RunKey.of(settings)
     carried = (
         compute_surface_blob(_surface_key(key)),
