@@ -27,8 +27,6 @@ before the server accepts its first visitor.
 
 from __future__ import annotations
 
-from streamlit.runtime.app_session import AppSession
-
 
 def widget_keys_from_browser() -> set[str]:
     """User keys of the widgets whose values the browser sent with this script run.
@@ -88,8 +86,12 @@ def rerun_unknown_fragments_in_full() -> None:
     (serve.py) and when the page is first imported (``streamlit run app.py``);
     tests/test_browser.py's restart test fails without it. A no-op if the internals moved.
     """
+    try:
+        from streamlit.runtime.app_session import AppSession
+    except ImportError:
+        return
     original = AppSession.request_rerun
-    if getattr(original, "_momentum_viz", False):
+    if getattr(original, "_momentum_viz", False) or not hasattr(AppSession, "has_fragment"):
         return
 
     def request_rerun(self: AppSession, client_state: object = None) -> None:
