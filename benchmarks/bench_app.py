@@ -2,10 +2,11 @@
 
 Runs the app headless with ``streamlit.testing.v1.AppTest``, moves the γ slider to a
 value not seen before (so the run is computed, not served from the cache) and times the
-rerun; then prints the size of the live race map's four blobs (app/live_map.py) at the
-defaults and at 2,000 steps with three methods, and what a γ move re-sends of them (the
-α family and the race: the surface and the γ family are unchanged, and Streamlit sends
-a reference to the browser's copy of an unchanged element of 10 kB or more).
+rerun; then prints the size of the live race map's three elements (app/live_map.py) at
+the defaults and at 2,000 steps with three methods, and what a γ move re-sends of them
+(the map's element, the race with the α family: the surface and the γ family are
+unchanged, and Streamlit sends a reference to the browser's copy of an unchanged
+element of 10 kB or more).
 
 Then the server CPU per γ move (the rerun with a new value), split into numerics (the
 CPU time spent inside ``simulate``) and the rest, once with the compiled kernel and once
@@ -48,7 +49,7 @@ def _map_bytes(at: AppTest) -> dict[str, int]:
 
 
 def _describe(sizes: dict[str, int]) -> str:
-    per_move = sizes["live_alpha_family"] + sizes["race_map"]
+    per_move = sizes["race_map"]  # the race with the α family
     parts = ", ".join(f"{key} {size / 1e3:.1f}" for key, size in sizes.items())
     total = sum(sizes.values()) / 1e3
     return f"{total:.1f} kB in all ({parts}); a γ move re-sends {per_move / 1e3:.1f} kB"

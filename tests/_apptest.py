@@ -29,18 +29,15 @@ def live_map_blobs(at: AppTest) -> dict[str, tuple[dict, dict]]:
     """The live race map's four blobs, decoded: "surface", "gamma_family" and
     "alpha_family" (the paths at every stop of the γ slider, of the α slider) and "race",
     each (header, arrays). Empty when the map is not drawn."""
-    from momentum_viz.views.live_map import decode
+    from momentum_viz.views.live_map import decode, unpack
 
-    names = {
-        "live_surface": "surface",
-        "live_gamma_family": "gamma_family",
-        "live_alpha_family": "alpha_family",
-        "race_map": "race",
-    }
+    carriers = {"live_surface": "surface", "live_gamma_family": "gamma_family"}
     blobs = {}
     for element in at.get("bidi_component"):
         key = element.proto.id.rsplit("-", 1)[-1]
-        if key in names:
-            data = element.proto.bytes
-            blobs[names[key]] = decode(data if key == "race_map" else data[16:])
+        if key in carriers:
+            blobs[carriers[key]] = decode(element.proto.bytes[16:])
+        elif key == "race_map":  # the map carries the α family with the race
+            race, alpha_family = unpack(element.proto.bytes)
+            blobs["race"], blobs["alpha_family"] = decode(race), decode(alpha_family[16:])
     return blobs

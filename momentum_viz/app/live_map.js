@@ -1,9 +1,10 @@
 // The live race map: a canvas that draws the surface and the runs, replays them, and
 // follows the sidebar's α and γ sliders while their thumbs are dragged, with no round trip
 // to the server. Data: the blobs of momentum_viz/views/live_map.py (format documented
-// there); the surface and the two slider families arrive through the small "blob"
-// components (live_map_blob.js) and are found in the registry (live_map_core.mjs, whose
-// text app/live_map.py puts in front of this one) by the ids the race names.
+// there); the map's data packs the race with the α slider's family (live_map_core.mjs
+// unpack), which the map puts in the registry (live_map_core.mjs, whose text
+// app/live_map.py puts in front of this one); the surface and the γ family arrive through
+// small "blob" components (live_map_blob.js). The race names the blobs it draws by id.
 //
 // DOM contract (tests and benchmarks/bench_browser.py rely on it): canvas.mv-map with
 // data-draws (redraw count), data-shown and data-settled ("lr=<α>;momentum=<γ>" of the
@@ -24,7 +25,8 @@
 //   user plays, pauses, steps, seeks or drags a slider (not for what "mv-control" asked).
 //   A seek is {kind: "frame", frame: n}; a drag back to the settled value is reported too.
 // The blobs, put in the registry (live_map_core.mjs, in front of this text) by the
-// carriers (live_map_blob.js) and found here by the ids the race names; decoded on first use.
+// carriers (live_map_blob.js) and by the maps (the families they carry), and found here
+// by the ids the race names; decoded on first use.
 const REGISTRY = sharedRegistry(window);
 const DECODED = new Map();
 
@@ -904,13 +906,21 @@ export default function renderLiveMap(component) {
   const { data, parentElement, setTriggerValue } = component;
   const bytes = toBytes(data);
   if (!bytes) return undefined;
+  // The live page's map carries its families (a pack); an offline file's, only the race.
+  const [race, ...carried] = unpack(bytes) ?? [bytes];
+  // One holder per carried blob, kept on the element: a new family lets the old one go.
+  const holders = (parentElement.__momentumVizHolders ??= carried.map(() => ({})));
+  carried.forEach((part, i) => {
+    const blob = splitCarried(part);
+    if (blob && holders[i]) holdBlob(REGISTRY, holders[i], blob.id, blob.body);
+  });
   let map = parentElement.__momentumVizMap;
   if (!map || !parentElement.contains(map.canvas)) {
     map = parentElement.__momentumVizMap = new LiveMap(parentElement, setTriggerValue);
   }
   const render = (map.renders = (map.renders ?? 0) + 1);
   map.setTriggerValue = setTriggerValue;
-  map.setRace(decode(bytes));
+  map.setRace(decode(race));
   // Streamlit (BidiComponent) calls this function again on every change of data, on the
   // same parentElement, and keeps only the last cleanup, which it calls on unmount. But a
   // call whose render was superseded while the module was still loading gets its cleanup
@@ -920,5 +930,7 @@ export default function renderLiveMap(component) {
     if (parentElement.__momentumVizMap !== map || map.renders !== render) return;
     map.destroy();
     parentElement.__momentumVizMap = undefined;
+    for (const holder of holders) releaseBlob(REGISTRY, holder);
+    parentElement.__momentumVizHolders = undefined;
   };
 }

@@ -9,9 +9,12 @@ advance for every stop of that slider, with no round trip; on release the rerun 
 the table, the loss chart and the link as before. There is still one control per
 parameter: the sidebar's sliders, which the component watches (``watchSliders`` in the JS).
 
-Four elements: three invisible carriers (surface, γ family, α family) and the map. A
-carrier whose blob did not change is sent as a reference to the browser's copy
-(Streamlit's message cache), so a γ move re-sends only the α family and the runs.
+Three elements: invisible carriers of the surface (drawn by the page outside its live
+part, :func:`carry_surface`) and of the γ family, and the map, whose data packs the runs
+with the α family (``views.live_map.pack``). A γ move, the app's subject, changes the
+runs and the α family: they travel together, since every element costs the server about
+half a millisecond; the γ family, unchanged, is sent as a reference to the browser's
+copy (Streamlit's message cache), as is the surface on a whole page's run.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from importlib.resources import files
 
 import streamlit as st
 
+from ..views.live_map import pack
 from . import state
 from .chart_accessibility import method_list
 from .compute import live_map_blobs
@@ -48,7 +52,8 @@ _CARRIER = st.components.v2.component(
     "momentum_viz.live_map_blob", js=component_js("live_map_blob.js")
 )
 # The carriers' keys (page.PAGE_CSS hides their empty element containers) and the map's.
-CARRIER_KEYS = ("live_surface", "live_gamma_family", "live_alpha_family")
+SURFACE_KEY = "live_surface"
+GAMMA_FAMILY_KEY = "live_gamma_family"
 MAP_KEY = "race_map"
 
 
@@ -77,17 +82,17 @@ def carry(blob: bytes, key: str) -> None:
 def carry_surface(settings: Settings) -> None:
     """The surface's carrier, drawn by the page outside its live part (app/page.py): a move
     of α or γ leaves it as it is, so it is not sent, nor hashed, again."""
-    carry(live_map_blobs(settings, map_label(settings)).carried[0], CARRIER_KEYS[0])
+    carry(live_map_blobs(settings, map_label(settings)).carried[0], SURFACE_KEY)
 
 
 def render(settings: Settings) -> None:
-    """The families' carriers, then the map (a click on it sets the start point); the
-    surface's carrier is above them (:func:`carry_surface`)."""
+    """The γ family's carrier, then the map with its runs and the α family (a click on it
+    sets the start point); the surface's carrier is above them (:func:`carry_surface`)."""
     blobs = live_map_blobs(settings, map_label(settings))
-    for key, blob in zip(CARRIER_KEYS[1:], blobs.carried[1:], strict=True):
-        carry(blob, key)
+    _surface, gamma_family, alpha_family = blobs.carried
+    carry(gamma_family, GAMMA_FAMILY_KEY)
     _MAP(
-        data=blobs.race,
+        data=pack((blobs.race, alpha_family)),
         key=MAP_KEY,
         on_click_change=state.on_live_map_click,
         on_slider_change=state.on_live_map_slider,  # α, γ under the map on a phone

@@ -50,6 +50,22 @@ export function toBytes(data) {
   return null;
 }
 
+// views/live_map.py pack(): "MVP1", uint32 LE count, count uint32 LE lengths, the parts.
+// The parts (views of `bytes`), or null when `bytes` is not a pack.
+export function unpack(bytes) {
+  if (!bytes || bytes.length < 8 || String.fromCharCode(...bytes.subarray(0, 4)) !== "MVP1") return null;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const count = view.getUint32(4, true);
+  const parts = [];
+  let at = 8 + 4 * count;
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(8 + 4 * i, true);
+    parts.push(bytes.subarray(at, at + length));
+    at += length;
+  }
+  return parts;
+}
+
 // A carried blob: {id, body}, or null when the bytes are too short to be one.
 export function splitCarried(bytes) {
   if (!bytes || bytes.length < ID_LENGTH) return null;

@@ -45,7 +45,7 @@ from .notes import scenario_note, surface_note
 from .scenarios import SCENARIOS, changes_from
 from .settings import VIEWS, Settings, code_span, to_query_params
 from .state import init_state
-from .tabs import basin_map, parameter_map, race, surface3d, theory
+from .tabs import basin_map, frameworks, parameter_map, race, surface3d, theory
 
 Tab = Callable[[Settings, dict[str, Run]], None]
 
@@ -89,7 +89,7 @@ PAGE_CSS = """
 }
 [data-testid="stCaptionContainer"] a[href^="?deck="] { color: light-dark(#0b57d0, #8ab4f8); }
 /* The live map's blob carriers draw nothing (app/live_map.py): no gap for them. */
-.st-key-live_surface, .st-key-live_gamma_family, .st-key-live_alpha_family { display: none; }
+.st-key-live_surface, .st-key-live_gamma_family { display: none; }
 /* Keyboard focus: one opaque ring on every control, 3 px of the theme's blue #0b57d0 (6.4:1
    on the page's white, 5.6:1 on the sidebar's #eef1f5; in the dark theme #8ab4f8, 8.5:1 on
    #14171c and 7:1 on the sidebar's #23272f), 2 px off the control so it never
@@ -196,7 +196,6 @@ LIVE_FIELDS = ("lr", "momentum", "map_method", "theory_point", "anatomy", "anato
 _SELF_RERUN = "1h"
 _OUTSIDE = "_outside"  # what the rest of the page was last drawn for (:func:`_outside`)
 _RERAN = "_reran"  # the live part asked for a whole page's run (once, not again in a row)
-_LINK_NOTES = "_link_notes"  # the notes about a link, shown once by the next live part
 
 
 def run_app() -> None:
@@ -207,17 +206,25 @@ def run_app() -> None:
 
 def _outside(settings: Settings) -> tuple[object, ...]:
     """Everything the page outside the live part shows: the settings but the live ones,
-    the deck and its slide, the class this page leads."""
+    the deck and its slide, the class this page leads, and what the title line and the
+    parts of the tab under the live part make of the live settings (whether the scenario
+    still holds; all of them while the frameworks' scripts are open or the page follows a
+    lecturer)."""
+    scenario = SCENARIOS.get(settings.scenario)
+    whole = follow.followed_code() is not None or frameworks.is_open()
     return (
         replace(settings, **{name: getattr(Settings, name) for name in LIVE_FIELDS}),
         deck_session.link_params(),
         follow.leading_code(),
+        scenario is not None and not changes_from(scenario, settings),
+        settings if whole else None,
     )
 
 
 def _build_page() -> None:
-    """The sidebar, the Lecture panel, then the live part: the rest of the page."""
-    st.session_state[_LINK_NOTES] = init_state() + recover_from_failed_formula()
+    """The sidebar, the Lecture panel, the title line, the tabs; in the open tab the live
+    part, then what a move of α or γ leaves as it is."""
+    notes = init_state() + recover_from_failed_formula()
     state.repair_widgets()
     class_slot = follow.sidebar_slot()  # above the controls: leading keeps α, γ in view
     rates_slot = sidebar.render()
@@ -227,11 +234,15 @@ def _build_page() -> None:
     # colours' rules win.
     style = PAGE_CSS + screens.THEME_CSS + screens.FORCED_COLORS_CSS + screens.PHONE_CSS
     st.html(style + present.style() if deck_session.presented() is not None else style)
-    top = st.container()  # the banner and the title line, drawn by the live part
-    # Lazy tabs: only the open one runs, so the heavier views cost nothing until opened.
-    tabs = st.tabs(list(TABS), key="view", on_change="rerun")
     settings = state.current_settings()  # every widget outside the live part is drawn
     st.session_state[_OUTSIDE] = _outside(settings)
+    follow.render(settings)  # a follower's banner, or the lecturer's class panels
+    if deck_session.presented() is None:
+        header(settings, notes)
+    else:  # present mode: the slide's title line instead of the page's
+        present.header(settings, notes)
+    # Lazy tabs: only the open one runs, so the heavier views cost nothing until opened.
+    tabs = st.tabs(list(TABS), key="view", on_change="rerun")
     if follow.leading_code() is None:  # else the live part draws it: it sends the view
         follow.lead_panel(settings, class_slot)
     for tab, view in zip(tabs, TABS, strict=True):
@@ -239,7 +250,8 @@ def _build_page() -> None:
             with tab:
                 if TABS[view] is race.render:
                     draw_or_refuse(settings, lambda: live_map.carry_surface(settings))
-                _live(rates_slot, class_slot, top, view)
+                _live(rates_slot, class_slot, view)
+                draw_or_refuse(settings, lambda view=view: _rest(settings, view))
     # At the foot of the page: the script's (empty) element adds no gap above the content.
     st.html(TOUCH_SCRIPT + screens.SCROLL_BOX_SCRIPT, unsafe_allow_javascript=True)
     if deck_session.presented() is None:  # in present mode the keys sit beside the title
@@ -249,13 +261,16 @@ def _build_page() -> None:
 
 
 @st.fragment(run_every=_SELF_RERUN)
-def _live(
-    rates_slot: DeltaGenerator, class_slot: DeltaGenerator | None, top: DeltaGenerator, view: str
-) -> None:
-    """α and γ (in ``rates_slot``), the class panel (in ``class_slot``), the address bar,
-    the banner and title line (in ``top``) and the open tab ``view``. A move of α or γ or
-    of a control inside the tab reruns this alone: the sidebar's other controls, the
-    Lecture panel and the tabs stay as they are, which is most of the page's widgets."""
+def _live(rates_slot: DeltaGenerator, class_slot: DeltaGenerator | None, view: str) -> None:
+    """α and γ (in ``rates_slot``), the class panel (in ``class_slot``), the address bar
+    and the open tab ``view`` down to its downloads. A move of α or γ or of a control
+    inside the tab reruns this alone: the sidebar's other controls, the Lecture panel,
+    the title line, the tabs and the notes under the live part stay as they are.
+
+    Every element sent costs the server about a third of a millisecond (its message is
+    built, queued to the event loop, serialized and written on its own), so a class
+    moving γ together pays for each one: what does not change with α and γ is drawn
+    outside."""
     with warmup.foreground():
         settings = state.current_settings()
         state.repair_widgets(settings, LIVE_FIELDS)
@@ -265,8 +280,9 @@ def _live(
             # A reconnecting page's first run: the sliders hold the browser's values only
             # once drawn (state.value_of).
             settings = state.current_settings()
-        if _outside(settings) != st.session_state[_OUTSIDE]:
-            # What changed is drawn outside this part too. Once: were the two readings
+        if _outside(settings) != st.session_state[_OUTSIDE] or state.has_widget_notes():
+            # What changed is drawn outside this part too (a refused value's note is
+            # in the title line). Once: were the two readings
             # to differ on every run, the page would rerun for ever.
             if not st.session_state.pop(_RERAN, False):
                 st.session_state[_RERAN] = True
@@ -278,21 +294,22 @@ def _live(
         params = to_query_params(settings) | deck_session.link_params() | follow.link_params()
         if st.query_params.to_dict() != params:
             st.query_params.from_dict(params)
-        notes = st.session_state.pop(_LINK_NOTES, [])
-        draw_or_refuse(settings, lambda: _main(settings, notes, top, view))
+        draw_or_refuse(settings, lambda: _main(settings, view))
 
 
-def _main(settings: Settings, notes: list[str], top: DeltaGenerator, view: str) -> None:
-    """The runs, the header (in ``top``, above the tabs) and the open tab ``view``."""
+def _main(settings: Settings, view: str) -> None:
+    """The runs and the open tab ``view``."""
     runs = runs_for(settings)
-    with top:
-        follow.render(settings)  # a follower's banner, or the lecturer's class panels
-        if deck_session.presented() is None:
-            header(settings, notes)
-        else:  # present mode: the slide's title line instead of the page's
-            present.header(settings, notes)
     render = TABS[view]
     render(settings, runs)
-    if render is not race.render:  # the race tab places them under its map
+    if render is not race.render:  # the race tab places it under its loss curves
         scenario_note(settings)
-        surface_note(settings)
+
+
+def _rest(settings: Settings, view: str) -> None:
+    """Under the live part: the surface's formula, and the race tab's explanation and
+    scripts (drawn by the whole page's run; :func:`_outside` tells the live part when
+    they would change)."""
+    surface_note(settings)
+    if TABS[view] is race.render:
+        race.render_rest(settings, lambda: runs_for(settings))

@@ -254,6 +254,11 @@ def current_settings() -> Settings:
     return settings
 
 
+def has_widget_notes() -> bool:
+    """Whether a refused widget value left a note not shown yet."""
+    return bool(st.session_state.get(_NOTES))
+
+
 def widget_notes() -> list[str]:
     """The notes about refused widget values since the last call (each shown once)."""
     return st.session_state.pop(_NOTES, [])

@@ -23,6 +23,7 @@ import {
   sharedRegistry,
   splitCarried,
   stopIndex,
+  unpack,
 } from "../../momentum_viz/app/live_map_core.mjs";
 
 // A blob as views/live_map.py encode() writes it: "MVZ1", uint32 LE header length, the
@@ -192,4 +193,21 @@ test("segmentDistance and nearestSegment: the arrow under the pointer", () => {
   assert.equal(nearestSegment([5, 1], segments, 8), 0);
   assert.equal(nearestSegment([5, 4], segments, 8), 2);
   assert.equal(nearestSegment([5, 40], segments, 8), -1); // too far from all
+});
+
+// views/live_map.py pack([b"race", b"", b"fam"]), written out by hand: "MVP1", count 3,
+// lengths 4, 0, 3 (uint32 little-endian), then the parts.
+test("unpack splits a pack into its parts, and refuses what is not one", () => {
+  const bytes = new Uint8Array([
+    77, 86, 80, 49, 3, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0,
+    114, 97, 99, 101, 102, 97, 109,
+  ]);
+  const text = (part) => new TextDecoder().decode(part);
+  assert.deepEqual(unpack(bytes).map(text), ["race", "", "fam"]);
+  // A view into a larger buffer (as Streamlit may hand it over) reads the same.
+  const larger = new Uint8Array(bytes.length + 5);
+  larger.set(bytes, 5);
+  assert.deepEqual(unpack(larger.subarray(5)).map(text), ["race", "", "fam"]);
+  assert.equal(unpack(new TextEncoder().encode("MVZ1 a race blob")), null);
+  assert.equal(unpack(new Uint8Array(3)), null);
 });

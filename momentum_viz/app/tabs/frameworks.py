@@ -7,6 +7,8 @@ module only lays them out. It is its own module so the race tab needs one call l
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
 from ...numerics.optimizer import Run
@@ -33,15 +35,22 @@ LEAD = (
 EXPANDER_KEY = "frameworks"
 
 
-def render(settings: Settings, runs: dict[str, Run]) -> None:
+def is_open() -> bool:
+    """Whether the expander is open (its scripts show the current α and γ)."""
+    return bool(st.session_state.get(EXPANDER_KEY, False))
+
+
+def render(settings: Settings, runs_of: Callable[[], dict[str, Run]]) -> None:
     """The expander: a method picker (when several are on screen), a framework picker
-    and that framework's script, and the table of conventions."""
+    and that framework's script, and the table of conventions. ``runs_of`` gives the
+    runs on screen (cached), asked for only while the expander is open."""
     # Lazy: a closed expander costs nothing (its scripts and table took ~4 ms of every
     # rerun, and a class moving γ together waits for the sum of everyone's reruns).
     with st.expander(EXPANDER, key=EXPANDER_KEY, on_change="rerun") as expander:
         if not expander.open:
             return
         st.caption(LEAD)
+        runs = runs_of()
         if settings.noise > 0:
             st.info(NOISE_NOTE)
         elif not runs:

@@ -1,13 +1,14 @@
 """The race tab, the page's main view: the methods run side by side on the map.
 
 It shows the animated map (a click sets the start point), the loss curves, the update
-rule with the current α and γ, one outcome row per method, a short explanation, and the
-downloads of what is on screen.
+rule with the current α and γ, one outcome row per method and the downloads of what is
+on screen; under them a short explanation and the same run in other frameworks.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import pyarrow as pa
 import streamlit as st
@@ -33,7 +34,7 @@ from ..chart_accessibility import LOSS_CONFIG, method_list
 from ..compute import anatomy_for, loss_figure_for, race_map_width, settled_steps_for
 from ..data_controls import data_note
 from ..exports import file_stem, offline_map_file, trajectories_file
-from ..notes import refused_formula_note, scenario_note, surface_note
+from ..notes import refused_formula_note, scenario_note
 from ..screens import viewer_theme
 from ..settings import Settings, surface_of
 from . import anatomy, frameworks
@@ -229,7 +230,8 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
 
 def render(settings: Settings, runs: dict[str, Run]) -> None:
     """The animated map first (with its Play row and legend: the first screen of a
-    projector), then the loss curves and the update rule, the notes, the outcome."""
+    projector), then the loss curves and the update rule, the notes, the outcome and
+    the downloads (:func:`render_rest` follows, outside the page's live part)."""
     surface = surface_of(settings)
     refused_formula_note(settings)
     if settings.anatomy and runs:
@@ -261,17 +263,21 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
         scenario_note(settings)
     # The whole width: in the column beside the loss chart the formulas were cut at 1280 px.
     st.latex(update_rule_latex(settings.lr, settings.momentum, tuple(runs)))
-    surface_note(settings)
     if runs:
         # An Arrow table: Streamlit sends it as it is (a list of rows went through pandas,
         # a tenth of a γ move's work).
         rows = pa.Table.from_pylist(outcome_table(settings, runs))
         st.table(rows, hide_index=True, border="horizontal")
+    _exports(settings, runs)
+
+
+def render_rest(settings: Settings, runs_of: Callable[[], dict[str, Run]]) -> None:
+    """Under the live part (app/page.py draws it once per whole page's run): the
+    explanation and the scripts in other frameworks."""
     st.markdown(EXPLANATION_LEAD)
     with st.expander("More: what momentum does"):
         st.markdown(EXPLANATION)
-    _exports(settings, runs)
-    frameworks.render(settings, runs)
+    frameworks.render(settings, runs_of)
 
 
 def _anatomy_map(settings: Settings) -> None:
