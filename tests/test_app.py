@@ -14,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from momentum_viz import simulate
 from momentum_viz.app.page import PAGE_CSS
+from momentum_viz.app.tabs.race import DOWNLOADS_KEY
 from momentum_viz.views.words import format_number
 from surfaces import DEFAULT_KAPPA, SURFACES
 
@@ -606,3 +607,16 @@ def test_a_minimum_value_at_rounding_level_is_shown_as_zero():
     # A minimum well above rounding keeps its value (the three wells: J = −2.048).
     rows = _outcomes(_app(surface="multiwell", x0="2.87", y0="-0.2"))
     assert rows["SGD"]["reached"] == "global minimum (J = −2.048)", rows
+
+
+def test_the_downloads_are_built_once_their_expander_is_opened():
+    """Closed, the downloads' expander is one element (each element costs every γ move
+    of a class); opened, it holds both downloads, and keeps them across a γ move."""
+    at = _app()
+    assert not at.get("download_button")
+    at.session_state[DOWNLOADS_KEY] = True
+    at.run()
+    labels = ["Download trajectories (CSV)", "Download animation (HTML, plays offline)"]
+    assert [b.proto.label for b in at.get("download_button")] == labels
+    at.select_slider(key="momentum").set_value(0.5).run()
+    assert [b.proto.label for b in at.get("download_button")] == labels

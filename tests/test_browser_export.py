@@ -19,6 +19,7 @@ from _server import wait_for_app
 from momentum_viz.app.exports import file_stem, settings_line
 from momentum_viz.app.prepared_deck import PREPARED_DECK
 from momentum_viz.app.settings import Settings, title_of
+from momentum_viz.app.tabs.race import DOWNLOADS
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
@@ -98,6 +99,7 @@ def test_the_offline_html_plays_offline_and_draws_what_the_live_map_draws(
     page.locator(f"{MAP}[data-draws]").first.wait_for(timeout=30_000)
     page.wait_for_timeout(500)  # the surface's image decodes, the map redraws
     live = page.evaluate(_STATE_JS)
+    page.get_by_text(DOWNLOADS).click()  # the downloads are drawn once it is open
     html = _download(page, "Download animation (HTML, plays offline)")
     csv = _download(page, "Download trajectories (CSV)")
     stem = file_stem(Settings())

@@ -96,3 +96,35 @@ def test_a_rerun_of_a_fragment_a_new_session_lacks_runs_the_whole_page(
     run = _in_thread(_unknown_fragment(streamlit_process.url + "/"))
     assert run.ok and not run.fragment_ids, (run.status, run.exceptions)
     assert r"\gamma = 0.5" in _latex(run), "the browser's γ, not the address bar's"
+
+
+def _alerts(session: st_client.StreamlitSession) -> list[str]:
+    """The bodies of the page's alert boxes (as the browser holds the page now)."""
+    return [el.alert.body for el in session.elements.values() if el.HasField("alert")]
+
+
+async def _leaving_a_scenario(url: str) -> dict[str, object]:
+    async with st_client.StreamlitSession(
+        url, query_string="scenario=escape-local-minimum", timeout=60, run_timeout=120
+    ) as s:
+        assert (await s.rerun()).ok
+        before = _alerts(s)
+        away = await s.set_widget("momentum", 0.5)  # the scenario's γ is 0.9
+        after_away = _alerts(s)
+        further = await s.set_widget("momentum", 0.6)
+        return {"before": before, "away": away, "after away": after_away, "further": further}
+
+
+def test_a_gamma_move_that_leaves_a_scenario_redraws_the_title_line(streamlit_process) -> None:
+    """The title line is drawn outside the live part: the move that ends the scenario's
+    settings runs the whole page, so the scenario's banner does not stay above a view it
+    no longer describes; a move that changes nothing outside runs the live part alone."""
+    seen = _in_thread(_leaving_a_scenario(streamlit_process.url + "/"))
+    title = "Momentum escapes a local minimum"
+    assert any(title in text for text in seen["before"]), seen["before"]
+    away = seen["away"]
+    assert away.ok and not away.fragment_ids, "leaving the scenario runs the whole page"
+    assert not any(text.startswith(f"**{title}") for text in seen["after away"])
+    assert any("You have changed γ 0.9 → 0.5" in text for text in seen["after away"])
+    further = seen["further"]
+    assert further.ok and further.fragment_ids, "still away from it: the live part alone"

@@ -65,7 +65,7 @@ def warm_up(settings: Settings | None = None) -> None:
     from .compute import live_map_blobs, loss_figure_for, runs_for
     from .live_map import map_label
     from .settings import surface_of
-    from .tabs.race import outcome_table
+    from .tabs.race import outcome_arrow
 
     compile_seconds = kernel.warm_up()  # the compiled simulate kernel, or its cache
     _LOGGER.info("momentum-viz: simulate kernel ready in %.2f s", compile_seconds)
@@ -75,7 +75,7 @@ def warm_up(settings: Settings | None = None) -> None:
     offset = min(m.value for m in surface_of(settings).minima)
     for theme in ("light", "dark"):  # the viewers' themes (screens.viewer_theme)
         loss_figure_for(settings, offset, theme).to_dict()
-    outcome_table(settings, runs)
+    outcome_arrow(settings)
     trajectories_csv(runs)
 
 

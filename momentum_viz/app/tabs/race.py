@@ -31,7 +31,14 @@ from ...views.style import METHOD_LABELS
 from ...views.words import divergence_sentence, format_number
 from .. import live_map
 from ..chart_accessibility import LOSS_CONFIG, method_list
-from ..compute import anatomy_for, loss_figure_for, race_map_width, settled_steps_for
+from ..compute import (
+    HASH_BY_REPR,
+    anatomy_for,
+    loss_figure_for,
+    race_map_width,
+    runs_for,
+    settled_steps_for,
+)
 from ..data_controls import data_note
 from ..exports import file_stem, offline_map_file, trajectories_file
 from ..notes import refused_formula_note, scenario_note
@@ -228,6 +235,15 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
     return rows
 
 
+# An Arrow table: Streamlit sends it as it is (a list of rows went through pandas, a tenth
+# of a γ move's work). Cached and shared (an Arrow table cannot be changed): a class moving
+# γ to the same value builds it once.
+@st.cache_resource(hash_funcs=HASH_BY_REPR, max_entries=256, show_spinner=False)
+def outcome_arrow(settings: Settings) -> pa.Table:
+    """:func:`outcome_table` of these settings' runs as an Arrow table (cached)."""
+    return pa.Table.from_pylist(outcome_table(settings, runs_for(settings)))
+
+
 def render(settings: Settings, runs: dict[str, Run]) -> None:
     """The animated map first (with its Play row and legend: the first screen of a
     projector), then the loss curves and the update rule, the notes, the outcome and
@@ -264,10 +280,7 @@ def render(settings: Settings, runs: dict[str, Run]) -> None:
     # The whole width: in the column beside the loss chart the formulas were cut at 1280 px.
     st.latex(update_rule_latex(settings.lr, settings.momentum, tuple(runs)))
     if runs:
-        # An Arrow table: Streamlit sends it as it is (a list of rows went through pandas,
-        # a tenth of a γ move's work).
-        rows = pa.Table.from_pylist(outcome_table(settings, runs))
-        st.table(rows, hide_index=True, border="horizontal")
+        st.table(outcome_arrow(settings), hide_index=True, border="horizontal")
     _exports(settings, runs)
 
 
@@ -294,25 +307,34 @@ def _anatomy_map(settings: Settings) -> None:
         anatomy.numbers(anatomies, settings.anatomy_step)
 
 
+# The downloads' expander: its key holds whether it is open (tests open it through it).
+DOWNLOADS = "Download this race: trajectories (CSV), animation (HTML, plays offline)"
+DOWNLOADS_KEY = "downloads"
+
+
 def _exports(settings: Settings, runs: dict[str, Run]) -> None:
     """CSV of the trajectories and the race map as an offline HTML file (each built only
-    when it is asked for), named after the settings they show."""
+    when it is asked for), named after the settings they show, behind an expander: a
+    closed one is one element, and every element costs each γ move of a class."""
     if not runs:
         return
-    name = file_stem(settings)
-    # One row that wraps on a phone: a third of the messages of two columns.
-    row = st.container(horizontal=True, gap="small")
-    row.download_button(
-        "Download trajectories (CSV)",
-        data=lambda: trajectories_file(settings, runs),
-        file_name=f"{name}.csv",
-        mime="text/csv",
-        on_click="ignore",
-    )
-    row.download_button(
-        "Download animation (HTML, plays offline)",
-        data=lambda: offline_map_file(settings),
-        file_name=f"{name}.html",
-        mime="text/html",
-        on_click="ignore",
-    )
+    with st.expander(DOWNLOADS, key=DOWNLOADS_KEY, on_change="rerun") as box:
+        if not box.open:
+            return
+        name = file_stem(settings)
+        # One row that wraps on a phone: a third of the messages of two columns.
+        row = st.container(horizontal=True, gap="small")
+        row.download_button(
+            "Download trajectories (CSV)",
+            data=lambda: trajectories_file(settings, runs),
+            file_name=f"{name}.csv",
+            mime="text/csv",
+            on_click="ignore",
+        )
+        row.download_button(
+            "Download animation (HTML, plays offline)",
+            data=lambda: offline_map_file(settings),
+            file_name=f"{name}.html",
+            mime="text/html",
+            on_click="ignore",
+        )
