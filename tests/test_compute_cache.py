@@ -1,22 +1,24 @@
-"""The page's caches (momentum_viz/app/compute.py) are keyed by the run key's repr, not by
-Streamlit's field-by-field hash: keys one ulp apart must still get entries of their own."""
+"""The page's caches (momentum_viz/app/compute.py): keys one ulp apart must get entries of
+their own, and a value a class asks for at the same instant is computed once."""
 
 from __future__ import annotations
 
 import math
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-import streamlit as st
 
-from momentum_viz.app.compute import RunKey, compute_runs
+from momentum_viz.app.compute import RunKey, clear_shared_caches, compute_runs, shared_cache
 from momentum_viz.app.settings import Settings
 
 
 @pytest.fixture(autouse=True)
 def _empty_caches():
-    st.cache_data.clear()
+    clear_shared_caches()
     yield
-    st.cache_data.clear()
+    clear_shared_caches()
 
 
 def test_run_keys_one_ulp_apart_are_cached_apart():
@@ -31,3 +33,26 @@ def test_method_tuples_and_formulas_are_part_of_the_key():
     key = RunKey.of(Settings())._replace(steps=10, methods=("sgd",))
     assert list(compute_runs(key)) == ["sgd"]
     assert list(compute_runs(key._replace(methods=("sgd", "momentum")))) == ["sgd", "momentum"]
+
+
+def test_a_value_asked_for_by_many_sessions_at_once_is_computed_once():
+    """A class moving γ to the same new value at the same instant: one computation, and
+    every session gets its result (the others wait for it rather than compute it too)."""
+    calls = []
+    started = threading.Event()
+
+    @shared_cache(4)
+    def slow(value: float) -> object:
+        calls.append(value)
+        started.set()
+        time.sleep(0.3)
+        return object()
+
+    with ThreadPoolExecutor(8) as pool:
+        first = pool.submit(slow, 0.5)
+        started.wait(5)  # the first computation is under way
+        others = [pool.submit(slow, 0.5) for _ in range(7)]
+        results = [first.result(5)] + [f.result(5) for f in others]
+    assert calls == [0.5]
+    assert all(result is results[0] for result in results)
+    assert slow(0.6) is not results[0] and calls == [0.5, 0.6]

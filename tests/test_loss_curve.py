@@ -18,6 +18,7 @@ import pytest
 from momentum_viz.views.curves import (
     LINE_TEMPLATE,
     LOSS_BUCKETS,
+    encode_arrays,
     envelope_indices,
     loss_figure,
 )
@@ -108,3 +109,30 @@ def test_the_line_template_is_plotly_white_for_what_a_line_chart_reads():
     # Only scatter traces on one pair of axes: the dropped defaults would draw nothing.
     assert {t["type"] for t in spec["data"]} == {"scatter"}
     assert not {"polar", "ternary", "scene", "geo", "coloraxis"} & set(spec["layout"])
+
+
+def test_encoded_arrays_send_the_same_chart():
+    """encode_arrays stores the traces' arrays as typed arrays: the chart plotly.js gets
+    has the same numbers (NaN gaps and the floor's true values included) and layout."""
+    values = np.array([4.0, 1.0, 0.0, -1e-18, np.nan, 0.5])  # a zero, rounding, a gap
+    figure = loss_figure({"momentum": values, "sgd": values[::-1].copy()})
+    sent = json.loads(pio.to_json(figure, validate=False))
+    encoded = json.loads(pio.to_json(encode_arrays(loss_figure(
+        {"momentum": values, "sgd": values[::-1].copy()})), validate=False))  # fmt: skip
+    assert encoded["layout"] == sent["layout"]
+    assert any("customdata" in trace for trace in sent["data"])  # the floor moved a value
+    for before, after in zip(sent["data"], encoded["data"], strict=True):
+        assert before.keys() == after.keys()
+        for name in ("x", "y", "customdata"):
+            if name in before:
+                assert isinstance(after[name], dict)
+                np.testing.assert_array_equal(_typed(after[name]), _typed(before[name]))
+
+
+def _typed(values) -> np.ndarray:
+    """A plotly.js array as JSON holds it: a list, or a typed array {"dtype", "bdata"}."""
+    if isinstance(values, dict):
+        import base64
+
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"])
+    return np.asarray(values, dtype=float)

@@ -1,9 +1,16 @@
 """Every cached computation of the page, in one place, on plain hashable arguments.
 
 A class of students moving the same slider to the same value should pay for each run,
-animation and map once. So every expensive call goes through a Streamlit cache here,
-keyed by the plain fields of :class:`Settings` (strings, numbers, a tuple of method names),
-never by a widget or a figure. The tabs call these functions and only lay out results.
+animation and map once. So every expensive call goes through a cache here, keyed by the
+plain fields of :class:`Settings` (strings, numbers, a tuple of method names), never by a
+widget or a figure. The tabs call these functions and only lay out results.
+
+Two kinds of cache. What a move of α or γ asks for (the runs, the live map's blobs, the
+loss curves) is in :func:`shared_cache`: a hit costs microseconds, where one of
+Streamlit's caches costs a third of a millisecond (it hashes its arguments its own way
+and copies or checks the value), and a class moving γ together hits them about five
+times per move. The maps, which show a spinner while they are computed, stay in
+Streamlit's caches.
 """
 
 from __future__ import annotations
@@ -12,11 +19,12 @@ import math
 import threading
 import time
 from collections import namedtuple
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
+import cachetools
 import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
@@ -38,7 +46,7 @@ from ..numerics.measured_floor import measured_floor
 from ..numerics.optimizer import Run, simulate
 from ..numerics.summary import settled_step_running_on
 from ..views.anatomy import anatomy_header
-from ..views.curves import loss_figure
+from ..views.curves import encode_arrays, loss_figure
 from ..views.live_map import (
     REPLAY_MS,
     blob_id,
@@ -94,13 +102,37 @@ class RunKey(namedtuple("_RunFields", RUN_FIELDS)):
         return {"batch_size": self.batch_size, "batches": self.batches}
 
 
+_SHARED_CACHES: list[cachetools.LRUCache] = []
+
+
+_F = TypeVar("_F", bound=Callable[..., object])
+
+
+def shared_cache(maxsize: int) -> Callable[[_F], _F]:
+    """An LRU cache of ``maxsize`` entries for a pure function of hashable arguments, in
+    this process, shared by every session (cachetools). A value not yet there is computed
+    once: a session asking for it meanwhile waits for it (the condition), as a class
+    moving γ to the same new value at the same instant does. The value is shared, not
+    copied: it must not be changed (a run's arrays are read-only, bytes and Arrow tables
+    cannot be changed; a figure is copied by Streamlit before it is sent)."""
+    cache: cachetools.LRUCache = cachetools.LRUCache(maxsize)
+    _SHARED_CACHES.append(cache)
+    return cachetools.cached(cache, condition=threading.Condition())
+
+
+def clear_shared_caches() -> None:
+    """Empty every :func:`shared_cache` (for tests and benchmarks that start cold)."""
+    for cache in _SHARED_CACHES:
+        cache.clear()
+
+
 # Streamlit hashes a cache's arguments on every call, a tuple field by field (about a
 # millisecond a call for a run key, several calls per rerun); its repr names every field's
 # value exactly (floats print round-trip) and costs microseconds.
 HASH_BY_REPR = {RunKey: repr, Settings: repr}
 
 
-@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=256, show_spinner=False)
+@shared_cache(256)
 def compute_runs(key: RunKey) -> dict[str, Run]:
     """One run per method, all from the same start with the same noise (cached)."""
     s = key.surface_object()
@@ -125,13 +157,13 @@ def runs_for(settings: Settings) -> dict[str, Run]:
     return compute_runs(RunKey.of(settings))
 
 
-@st.cache_resource(hash_funcs=HASH_BY_REPR, max_entries=64, show_spinner=False)
+@shared_cache(64)
 def compute_loss_figure(key: RunKey, offset: float, theme: str | None) -> go.Figure:
     """The loss curves of these runs in ``theme`` (cached, shared: Streamlit copies a
     figure before it sends it, so nobody changes this one). Building and checking the
     figure was a seventh of a γ move's work; moving back to a value seen costs nothing."""
     losses = {method: run.losses for method, run in compute_runs(key).items()}
-    return themed(loss_figure(losses, offset=offset), theme)
+    return encode_arrays(themed(loss_figure(losses, offset=offset), theme))
 
 
 def loss_figure_for(settings: Settings, offset: float, theme: str | None) -> go.Figure:
@@ -139,7 +171,7 @@ def loss_figure_for(settings: Settings, offset: float, theme: str | None) -> go.
     return compute_loss_figure(RunKey.of(settings), offset, theme)
 
 
-@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=256, show_spinner=False)
+@shared_cache(256)
 def compute_settled_steps(key: RunKey) -> dict[str, int]:
     """Per method, where its run settles when it runs on past the last step (cached)."""
     s = key.surface_object()
@@ -184,14 +216,14 @@ def _with_id(blob: bytes) -> bytes:
     return blob_id(blob).encode("ascii") + blob
 
 
-@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=32, show_spinner=False)
+@shared_cache(32)
 def compute_surface_blob(key: RunKey) -> bytes:
     """The surface's blob (only the surface fields of ``key`` matter; the caller clears
     the others so that every setting on one surface shares the entry)."""
     return _with_id(surface_blob(key.surface_object()))
 
 
-@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=64, show_spinner=False)
+@shared_cache(64)
 def compute_family_blob(key: RunKey, parameter: str) -> bytes:
     """The finished paths of every stop of the ``parameter`` slider ("lr" or "momentum"),
     the other settings as in ``key``: one batched run per method.
@@ -257,7 +289,7 @@ class LiveMapBlobs(NamedTuple):
 
 
 # 64 entries of up to ~0.2 MB (the carried blobs are copies of their own caches' values).
-@st.cache_data(hash_funcs=HASH_BY_REPR, max_entries=64, show_spinner=False)
+@shared_cache(64)
 def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
     """The blobs of the live race map for these settings; ``label`` is its accessible
     name (cached: a class moving γ to the same value builds them once; the carried blobs

@@ -10,6 +10,7 @@ as typed arrays (base64), not JSON lists.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 
 import numpy as np
@@ -157,3 +158,34 @@ def _loss_layout(name: str, log_y: bool, height: int) -> dict:
         },
         "hovermode": "x unified",
     }
+
+
+# The arrays of a trace that plotly.js reads as typed arrays.
+_ARRAYS = ("x", "y", "customdata")
+
+
+def encode_arrays(figure: go.Figure) -> go.Figure:
+    """Store the figure's trace arrays as plotly.js typed arrays (``{"dtype", "bdata"}``,
+    little-endian, base64), in place, and return it; the chart is the same.
+
+    For a figure that is kept and sent many times: plotly encodes NumPy arrays this way
+    each time the figure is turned into a dict (``to_dict``, which Streamlit's
+    ``st.plotly_chart`` calls on every run), which was half of the loss chart's cost.
+
+    >>> import numpy as np
+    >>> figure = encode_arrays(go.Figure(go.Scatter(x=np.arange(3), y=np.ones(3))))
+    >>> figure.data[0].x["dtype"], figure.data[0].y["bdata"]
+    ('i4', 'AAAAAAAA8D8AAAAAAADwPwAAAAAAAPA/')
+    """
+    for trace in figure.data:
+        for name in _ARRAYS:
+            values = trace[name] if name in trace else None
+            if values is None or isinstance(values, dict):
+                continue
+            array = np.asarray(values)
+            array = array.astype("<i4" if array.dtype.kind in "iub" else "<f8")
+            trace[name] = {
+                "dtype": array.dtype.str[1:],
+                "bdata": base64.b64encode(array.tobytes()).decode("ascii"),
+            }
+    return figure

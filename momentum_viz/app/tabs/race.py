@@ -32,12 +32,12 @@ from ...views.words import divergence_sentence, format_number
 from .. import live_map
 from ..chart_accessibility import LOSS_CONFIG, method_list
 from ..compute import (
-    HASH_BY_REPR,
     anatomy_for,
     loss_figure_for,
     race_map_width,
     runs_for,
     settled_steps_for,
+    shared_cache,
 )
 from ..data_controls import data_note
 from ..exports import file_stem, offline_map_file, trajectories_file
@@ -238,7 +238,7 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
 # An Arrow table: Streamlit sends it as it is (a list of rows went through pandas, a tenth
 # of a γ move's work). Cached and shared (an Arrow table cannot be changed): a class moving
 # γ to the same value builds it once.
-@st.cache_resource(hash_funcs=HASH_BY_REPR, max_entries=256, show_spinner=False)
+@shared_cache(256)
 def outcome_arrow(settings: Settings) -> pa.Table:
     """:func:`outcome_table` of these settings' runs as an Arrow table (cached)."""
     return pa.Table.from_pylist(outcome_table(settings, runs_for(settings)))
