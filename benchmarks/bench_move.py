@@ -19,7 +19,7 @@ and one Plotly line, a whole-page rerun), measured the same way in the same run:
 ratio is the figure that survives a noisy machine.
 
 Run: ``.venv/bin/python benchmarks/bench_move.py`` (``--app serve.py``; ``--moves N``).
-Target (issue 23): ≤ 10 ms of server CPU per γ move.
+Target (issue 23): ≤ 10 ms of server CPU per γ move (the rerun with a new value).
 """
 
 from __future__ import annotations
@@ -108,8 +108,11 @@ def main() -> None:
     bare = statistics.median(results["bare page"]["seen values"])
     for kind, values in results[args.app].items():
         print(f"  {args.app} / bare page, {kind}: {statistics.median(values) / bare:.1f}×")
-    seen = statistics.median(results[args.app]["seen values"]) * 1e3
-    print(f"target ≤ 10 ms per γ move (seen values): {'met' if seen <= 10 else 'MISSED'}")
+    # The issue's target is for the rerun with a new value; a class moving to the same
+    # value pays the seen-value figure after its first student.
+    for kind in ("new values", "seen values"):
+        ms = statistics.median(results[args.app][kind]) * 1e3
+        print(f"target ≤ 10 ms per γ move, {kind}: {ms:.1f} ms, {'met' if ms <= 10 else 'MISSED'}")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from momentum_viz.app.live_map import component_js
+from momentum_viz.app.live_map import CODE_JS, LOADER_JS, component_js
 from momentum_viz.app.settings import LR_STOPS, MOMENTUM_STOPS
 from momentum_viz.numerics.optimizer import simulate
 from momentum_viz.views.live_map import (
@@ -384,3 +384,31 @@ def test_the_local_users_moves_are_dispatched_as_mv_map_events(js_page):
         {"kind": "pause"},
         {"kind": "slider", "param": "momentum", "value": values[0]},
     ]
+
+
+_LOAD_LATE = """async ([loaderJs, codeJs]) => {
+    const load = (src) => import(URL.createObjectURL(new Blob([src], {type: "text/javascript"})));
+    const element = () => {
+        const host = document.createElement("div");
+        host.style.width = "900px";
+        document.body.append(host);
+        return host.attachShadow({mode: "open"});
+    };
+    const drawn = (shadow) => shadow.querySelector("canvas.mv-map[data-draws]") !== null;
+    const loader = (await load(loaderJs)).default;
+    const early = element();
+    loader({data: bytes(blobs.race), parentElement: early, setTriggerValue: () => {}});
+    const before = drawn(early);
+    await load(codeJs);  // the code's element runs its module
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const late = element();  // a map whose code is already here draws at once
+    loader({data: bytes(blobs.race), parentElement: late, setTriggerValue: () => {}});
+    await new Promise((resolve) => setTimeout(resolve, 100));  // its first frame
+    return [before, drawn(early), drawn(late) && late.__momentumVizMap !== undefined];
+}"""
+
+
+def test_a_map_element_waits_for_its_code_and_then_draws(js_page):
+    """The map's element holds only a loader (app/live_map.py): a map that arrives before
+    the code's element has run draws once it has, and a later one draws too."""
+    assert js_page.evaluate(_LOAD_LATE, [LOADER_JS, CODE_JS]) == [False, True, True]

@@ -50,9 +50,9 @@ def _first_visitors(server: StreamlitServer) -> None:
     for run in runs:
         kinds = [el.WhichOneof("type") for el in run.elements.values()]
         assert run.status == "FINISHED_SUCCESSFULLY"
-        # The live map (two carriers and the map), the sidebar's class panel, the page's
+        # The live map (its code, two carriers and the map), the sidebar's class panel, the page's
         # key map (present keys), the loss curves, the outcome table.
-        assert kinds.count("bidi_component") == 5 and kinds.count("plotly_chart") == 1, kinds
+        assert kinds.count("bidi_component") == 6 and kinds.count("plotly_chart") == 1, kinds
         assert "table" in kinds, kinds
 
 

@@ -5,6 +5,8 @@
 // unpack), which the map puts in the registry (live_map_core.mjs, whose text
 // app/live_map.py puts in front of this one); the surface and the γ family arrive through
 // small "blob" components (live_map_blob.js). The race names the blobs it draws by id.
+// On the page this module is the "live_map_code" element's; the map's own element runs
+// live_map_loader.js, which calls renderLiveMap once it is here.
 //
 // DOM contract (tests and benchmarks/bench_browser.py rely on it): canvas.mv-map with
 // data-draws (redraw count), data-shown and data-settled ("lr=<α>;momentum=<γ>" of the

@@ -9,12 +9,14 @@ advance for every stop of that slider, with no round trip; on release the rerun 
 the table, the loss chart and the link as before. There is still one control per
 parameter: the sidebar's sliders, which the component watches (``watchSliders`` in the JS).
 
-Three elements: invisible carriers of the surface (drawn by the page outside its live
-part, :func:`carry_surface`) and of the γ family, and the map, whose data packs the runs
-with the α family (``views.live_map.pack``). A γ move, the app's subject, changes the
-runs and the α family: they travel together, since every element costs the server about
-half a millisecond; the γ family, unchanged, is sent as a reference to the browser's
-copy (Streamlit's message cache), as is the surface on a whole page's run.
+Four elements. Drawn by the page outside its live part (:func:`carry_surface`): the map's
+code (``live_map.js``, sent once per page; the map's own element holds a small loader,
+``live_map_loader.js``) and an invisible carrier of the surface. In the live part: a
+carrier of the γ family, and the map, whose data packs the runs with the α family
+(``views.live_map.pack``). A γ move, the app's subject, changes the runs and the α
+family: they travel together, since every element costs the server work of its own; the
+γ family, unchanged, is sent as a reference to the browser's copy (Streamlit's message
+cache), as are the code and the surface on a whole page's run.
 """
 
 from __future__ import annotations
@@ -45,13 +47,26 @@ def component_css() -> str:
     return (_HERE / "live_map.css").read_text(encoding="utf-8")
 
 
-_MAP = st.components.v2.component(
-    "momentum_viz.live_map", js=component_js("live_map.js"), css=component_css()
-)
+# The map's code travels once per page, on an element outside the live part that draws
+# nothing (live_map_loader.js says how the map finds it): sent with the map, it was 53 KB
+# of every move's 98 KB, serialized, hashed and written again each time.
+_INSTALL_CODE = """
+{
+  const code = (globalThis.__momentumVizLiveMapCode ??= {});
+  code.ready ??= new Promise((resolve) => { code.resolve = resolve; });
+  code.render = renderLiveMap;
+  code.resolve(renderLiveMap);
+}
+"""
+CODE_JS = component_js("live_map.js") + _INSTALL_CODE
+LOADER_JS = (_HERE / "live_map_loader.js").read_text(encoding="utf-8")
+_CODE = st.components.v2.component("momentum_viz.live_map_code", js=CODE_JS)
+_MAP = st.components.v2.component("momentum_viz.live_map", js=LOADER_JS, css=component_css())
 _CARRIER = st.components.v2.component(
     "momentum_viz.live_map_blob", js=component_js("live_map_blob.js")
 )
 # The carriers' keys (page.PAGE_CSS hides their empty element containers) and the map's.
+CODE_KEY = "live_map_code"
 SURFACE_KEY = "live_surface"
 GAMMA_FAMILY_KEY = "live_gamma_family"
 MAP_KEY = "race_map"
@@ -80,8 +95,10 @@ def carry(blob: bytes, key: str) -> None:
 
 
 def carry_surface(settings: Settings) -> None:
-    """The surface's carrier, drawn by the page outside its live part (app/page.py): a move
-    of α or γ leaves it as it is, so it is not sent, nor hashed, again."""
+    """The map's code and the surface's carrier, drawn by the page outside its live part
+    (app/page.py): a move of α or γ leaves them as they are, so they are not sent, nor
+    hashed, again. The code's element gets no data and draws nothing."""
+    _CODE(key=CODE_KEY, height=0)
     carry(live_map_blobs(settings, map_label(settings)).carried[0], SURFACE_KEY)
 
 

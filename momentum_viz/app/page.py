@@ -89,7 +89,7 @@ PAGE_CSS = """
 }
 [data-testid="stCaptionContainer"] a[href^="?deck="] { color: light-dark(#0b57d0, #8ab4f8); }
 /* The live map's blob carriers draw nothing (app/live_map.py): no gap for them. */
-.st-key-live_surface, .st-key-live_gamma_family { display: none; }
+.st-key-live_map_code, .st-key-live_surface, .st-key-live_gamma_family { display: none; }
 /* Keyboard focus: one opaque ring on every control, 3 px of the theme's blue #0b57d0 (6.4:1
    on the page's white, 5.6:1 on the sidebar's #eef1f5; in the dark theme #8ab4f8, 8.5:1 on
    #14171c and 7:1 on the sidebar's #23272f), 2 px off the control so it never
