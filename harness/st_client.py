@@ -86,6 +86,9 @@ class RunResult:
     # The fragment that wrote each element ("" outside any fragment); the fragments a
     # fragment run reran (empty for a full run).
     fragment_of: dict[tuple[int, ...], str] = field(default_factory=dict)
+    # Keyed expanders (``st.expander(key=..., on_change=...)``, a widget) this run drew:
+    # label -> (id, the fragment that drew it or "").
+    expanders: dict[str, tuple[str, str]] = field(default_factory=dict)
     fragment_ids: tuple[str, ...] = ()
     n_messages: int = 0
     n_bytes: int = 0
@@ -295,6 +298,8 @@ class StreamlitSession:
         self._cache: dict[str, ForwardMsg] = {}
         self._widgets: dict[str, tuple[str, Element]] = {}  # id -> (kind, element)
         self._states: dict[str, WidgetState] = {}  # id -> current value
+        self.expanders: dict[str, tuple[str, str]] = {}  # keyed expanders seen, by label
+        self._expander_states: dict[str, WidgetState] = {}  # id -> open or not
 
     # -- connection ---------------------------------------------------------------------
     async def connect(self) -> None:
@@ -360,7 +365,10 @@ class StreamlitSession:
             wid, _ = self.find_widget(key)
             kind, el = self._widgets[wid]
             states[wid] = _encode(kind, el, wid, value)
-        return WidgetStates(widgets=[states[w] for w in self._widgets if w in states])
+        return WidgetStates(
+            widgets=[states[w] for w in self._widgets if w in states]
+            + list(self._expander_states.values())
+        )
 
     async def set_widget(self, key: str, value: object) -> RunResult:
         """Set a widget as a user would, and return the rerun it triggers: the rerun of
@@ -369,6 +377,13 @@ class StreamlitSession:
         wid, _ = self.find_widget(key)
         self._states[wid] = next(s for s in states.widgets if s.id == wid)
         return await self.rerun(states, fragment_id=self.fragment_of_widget(wid))
+
+    async def set_expander(self, label: str, expanded: bool) -> RunResult:
+        """Open or close the keyed expander ``label`` as a user would, and return the
+        rerun it triggers (of the fragment that drew it, if one did)."""
+        wid, fragment = self.expanders[label]
+        self._expander_states[wid] = WidgetState(id=wid, bool_value=expanded)
+        return await self.rerun(self.widget_states(), fragment_id=fragment)
 
     def fragment_of_widget(self, wid: str) -> str:
         """The id of the fragment that drew widget ``wid`` ("" if none did)."""
@@ -416,6 +431,7 @@ class StreamlitSession:
         self.elements = result.elements
         self.fragment_of = result.fragment_of
         self._update_widgets(result.elements)
+        self.expanders |= result.expanders
         return result
 
     async def _collect(self, result: RunResult) -> None:
@@ -463,6 +479,12 @@ class StreamlitSession:
                 continue
             elif kind == "delta":
                 result.t_first_delta = result.t_first_delta or now
+                block = fmsg.delta.add_block if fmsg.delta.HasField("add_block") else None
+                if block is not None and block.HasField("expandable") and block.expandable.id:
+                    result.expanders[block.expandable.label] = (
+                        block.expandable.id,
+                        fmsg.delta.fragment_id,
+                    )
                 if fmsg.delta.WhichOneof("type") == "new_element":
                     el = fmsg.delta.new_element
                     path = tuple(fmsg.metadata.delta_path)

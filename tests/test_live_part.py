@@ -5,7 +5,9 @@ a γ move is a fragment run that redraws α, γ and the race and re-sends none o
 sidebar's other controls, and still writes the address bar; a move of a control outside
 it (the steps) runs the whole page; a rerun of a fragment a session does not hold (a page
 reconnecting to a restarted server) runs the whole page with the browser's values instead
-of being dropped (app/streamlit_internals.py).
+of being dropped (app/streamlit_internals.py). What is drawn outside the live part but
+shows α or γ (the title line while a scenario holds, the framework scripts while open)
+is redrawn by a whole page's run when a γ move changes it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from harness import st_client
+from momentum_viz.app.tabs import frameworks
 
 pytestmark = pytest.mark.server
 
@@ -128,3 +131,28 @@ def test_a_gamma_move_that_leaves_a_scenario_redraws_the_title_line(streamlit_pr
     assert any("You have changed γ 0.9 → 0.5" in text for text in seen["after away"])
     further = seen["further"]
     assert further.ok and further.fragment_ids, "still away from it: the live part alone"
+
+
+async def _with_the_scripts_open(url: str) -> dict[str, object]:
+    async with st_client.StreamlitSession(url, timeout=60, run_timeout=120) as s:
+        assert (await s.rerun()).ok
+        opened = await s.set_expander(frameworks.EXPANDER, True)
+        before = _texts(s)
+        move = await s.set_widget("momentum", 0.5)
+        return {"opened": opened, "before": before, "move": move, "after": _texts(s)}
+
+
+def _texts(session: st_client.StreamlitSession) -> str:
+    """The page's markdown, as the browser holds it now."""
+    return " ".join(el.markdown.body for el in session.elements.values() if el.HasField("markdown"))
+
+
+def test_a_gamma_move_with_the_framework_scripts_open_redraws_them(streamlit_process) -> None:
+    """The scripts in other frameworks are drawn outside the live part, and their
+    conventions' note shows γ: while they are open, a γ move runs the whole page, so the
+    note never shows the γ of before."""
+    seen = _in_thread(_with_the_scripts_open(streamlit_process.url + "/"))
+    assert seen["opened"].ok and "(1 − 0.95)" in seen["before"]
+    move = seen["move"]
+    assert move.ok and not move.fragment_ids, "the scripts are redrawn by a whole page's run"
+    assert "(1 − 0.5)" in seen["after"] and "(1 − 0.95)" not in seen["after"]
