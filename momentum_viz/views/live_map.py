@@ -162,7 +162,7 @@ def quantize(points: np.ndarray, box: Sequence[float]) -> np.ndarray:
     x0, y0, x1, y1 = box
     points = np.asarray(points, dtype=float)
     unit = (points - np.array([x0, y0])) / np.array([x1 - x0, y1 - y0])
-    finite = np.isfinite(unit).all(axis=-1, keepdims=True)
+    finite = (np.isfinite(unit[..., 0]) & np.isfinite(unit[..., 1]))[..., None]
     codes = np.rint(np.clip(np.where(finite, unit, 0.0), 0.0, 1.0) * _LEVELS)
     return np.where(finite, codes, MISSING).astype(np.uint16)
 
@@ -203,8 +203,10 @@ def _quantize_polylines(points: np.ndarray, first: np.ndarray, box: Sequence[flo
     but the first begins, so no point's neighbour is taken from another polyline."""
     x0, y0, x1, y1 = box
     lo, hi = np.array([x0, y0]), np.array([x1, y1])
-    finite = np.isfinite(points).all(axis=1)
-    inside = finite & ((points >= lo) & (points <= hi)).all(axis=1)
+    # Column by column: NumPy's all() over an axis of 2 is several times slower.
+    x, y = points[:, 0], points[:, 1]
+    finite = np.isfinite(x) & np.isfinite(y)
+    inside = finite & (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
     before = np.concatenate([[False], inside[:-1]]) & ~first  # the previous point is inside
     after = np.concatenate([inside[1:] & ~first[1:], [False]])  # the next point is inside
     outside = finite & ~inside
@@ -244,7 +246,8 @@ def _thin_columns(batch: np.ndarray, cell: float, max_points: int) -> np.ndarray
     points kept: one pass of NumPy over the batch, not one per path (a family has ~30)."""
     squares = np.floor(np.nan_to_num(batch / cell, nan=-1e18, posinf=1e18, neginf=-1e18))
     keep = np.ones(batch.shape[:2], bool)
-    keep[1:] = np.any(squares[1:] != squares[:-1], axis=2)
+    moved = squares[1:] != squares[:-1]
+    keep[1:] = moved[..., 0] | moved[..., 1]  # np.any over an axis of 2 was 5× slower
     keep[-1] = True
     for column in np.flatnonzero(keep.sum(axis=0) > max_points):
         kept = np.flatnonzero(keep[:, column])
