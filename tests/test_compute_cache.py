@@ -56,3 +56,22 @@ def test_a_value_asked_for_by_many_sessions_at_once_is_computed_once():
     assert calls == [0.5]
     assert all(result is results[0] for result in results)
     assert slow(0.6) is not results[0] and calls == [0.5, 0.6]
+
+
+def test_the_shared_caches_of_growing_values_are_bounded_in_bytes():
+    """Longer runs make larger entries: a cache with a size function keeps at most its
+    bytes (least recently used out first), not a count of entries."""
+
+    @shared_cache(100, len)
+    def blob(n: int) -> bytes:
+        return bytes(n)
+
+    first, second = blob(60), blob(30)
+    assert blob(60) is first and blob(30) is second  # 90 bytes: both kept
+    blob(20)  # 110 bytes: the least recently used (60) goes
+    assert blob(30) is second and blob(60) is not first
+    key = RunKey.of(Settings())._replace(steps=2000, methods=("sgd", "momentum", "nesterov"))
+    runs = compute_runs(key)
+    assert compute_runs.cache.currsize == sum(
+        r.positions.nbytes + r.velocities.nbytes + r.losses.nbytes for r in runs.values()
+    )

@@ -22,7 +22,7 @@ from collections import namedtuple
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import cachetools
 import numpy as np
@@ -108,16 +108,34 @@ _SHARED_CACHES: list[cachetools.LRUCache] = []
 _F = TypeVar("_F", bound=Callable[..., object])
 
 
-def shared_cache(maxsize: int) -> Callable[[_F], _F]:
-    """An LRU cache of ``maxsize`` entries for a pure function of hashable arguments, in
-    this process, shared by every session (cachetools). A value not yet there is computed
-    once: a session asking for it meanwhile waits for it (the condition), as a class
-    moving γ to the same new value at the same instant does. The value is shared, not
-    copied: it must not be changed (a run's arrays are read-only, bytes and Arrow tables
-    cannot be changed; a figure is copied by Streamlit before it is sent)."""
-    cache: cachetools.LRUCache = cachetools.LRUCache(maxsize)
+def shared_cache(maxsize: int, getsizeof: Callable[[Any], int] | None = None) -> Callable[[_F], _F]:
+    """An LRU cache for a pure function of hashable arguments, in this process, shared by
+    every session (cachetools): ``maxsize`` entries, or bytes if ``getsizeof`` gives an
+    entry's size. A value not yet there is computed once: a session asking for it
+    meanwhile waits for it (the condition), as a class moving γ to the same new value at
+    the same instant does. The value is shared, not copied: it must not be changed (a
+    run's arrays are read-only, bytes and Arrow tables cannot be changed; a figure is
+    copied by Streamlit before it is sent)."""
+    cache: cachetools.LRUCache = cachetools.LRUCache(maxsize, getsizeof=getsizeof)
     _SHARED_CACHES.append(cache)
     return cachetools.cached(cache, condition=threading.Condition())
+
+
+def _runs_nbytes(runs: dict[str, Run]) -> int:
+    """The bytes of a set of runs' arrays (what a cache entry of them holds)."""
+    return sum(r.positions.nbytes + r.velocities.nbytes + r.losses.nbytes for r in runs.values())
+
+
+def _blobs_nbytes(blobs: LiveMapBlobs) -> int:
+    return sum(map(len, blobs.carried)) + len(blobs.race)
+
+
+# Byte bounds of the shared caches whose entries grow with the runs' length (2,000 steps
+# at most: 0.24 MB of runs, 0.15 MB of the map's blobs): 32 MiB of runs and 12 MiB for
+# each of the three blob caches, 68 MiB in all (Streamlit's own caches, the maps, have
+# 96 MB: .streamlit/config.toml). The others hold small values, bounded by their counts.
+RUNS_CACHE_BYTES = 32 * 2**20
+BLOB_CACHE_BYTES = 12 * 2**20
 
 
 def clear_shared_caches() -> None:
@@ -132,7 +150,7 @@ def clear_shared_caches() -> None:
 HASH_BY_REPR = {RunKey: repr, Settings: repr}
 
 
-@shared_cache(256)
+@shared_cache(RUNS_CACHE_BYTES, _runs_nbytes)
 def compute_runs(key: RunKey) -> dict[str, Run]:
     """One run per method, all from the same start with the same noise (cached)."""
     s = key.surface_object()
@@ -216,14 +234,14 @@ def _with_id(blob: bytes) -> bytes:
     return blob_id(blob).encode("ascii") + blob
 
 
-@shared_cache(32)
+@shared_cache(BLOB_CACHE_BYTES, len)
 def compute_surface_blob(key: RunKey) -> bytes:
     """The surface's blob (only the surface fields of ``key`` matter; the caller clears
     the others so that every setting on one surface shares the entry)."""
     return _with_id(surface_blob(key.surface_object()))
 
 
-@shared_cache(64)
+@shared_cache(BLOB_CACHE_BYTES, len)
 def compute_family_blob(key: RunKey, parameter: str) -> bytes:
     """The finished paths of every stop of the ``parameter`` slider ("lr" or "momentum"),
     the other settings as in ``key``: one batched run per method.
@@ -288,8 +306,9 @@ class LiveMapBlobs(NamedTuple):
     race: bytes
 
 
-# 64 entries of up to ~0.2 MB (the carried blobs are copies of their own caches' values).
-@shared_cache(64)
+# Entries of up to ~0.2 MB (their carried blobs are the family and surface caches' own
+# values, counted again here: the bound errs on the safe side).
+@shared_cache(BLOB_CACHE_BYTES, _blobs_nbytes)
 def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
     """The blobs of the live race map for these settings; ``label`` is its accessible
     name (cached: a class moving γ to the same value builds them once; the carried blobs
