@@ -5,10 +5,10 @@ session state (:mod:`.state`) → the sidebar's controls (:mod:`.sidebar`), the 
 and the tabs → the live part :func:`_live`: α and γ, the :class:`Settings` they all hold,
 the address bar, the cached runs (:mod:`.compute`) and the open tab (:mod:`.tabs`) → what
 the tab shows under it (:func:`_rest`). The live part is a Streamlit fragment: a move of
-α or γ, or of a control inside the open tab, reruns it alone (about a fifth of the whole
-page's work), and anything else, or a move that changes what is drawn outside it
-(:func:`_outside`), runs the whole page. Every tab is a function ``render(settings, runs)``
-listed in :data:`TABS`.
+α or γ, or of a control inside the open tab, reruns it alone (about 1.2–1.5× a bare
+Streamlit page's work: README, "The compiled kernel"), and anything else, or a move that
+changes what is drawn outside it (:func:`_outside`), runs the whole page. Every tab is a
+function ``render(settings, runs)`` listed in :data:`TABS`.
 
 Where the rest lives: each setting is declared once (:mod:`.fields`, :mod:`.settings`) and
 links are read and written from those declarations (:mod:`.links`); the race map, live and
