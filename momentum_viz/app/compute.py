@@ -147,7 +147,7 @@ def clear_shared_caches() -> None:
 # Streamlit hashes a cache's arguments on every call, a tuple field by field (about a
 # millisecond a call for a run key, several calls per rerun); its repr names every field's
 # value exactly (floats print round-trip) and costs microseconds.
-HASH_BY_REPR = {RunKey: repr, Settings: repr}
+HASH_BY_REPR = {RunKey: repr}
 
 
 @shared_cache(RUNS_CACHE_BYTES, _runs_nbytes)

@@ -14,8 +14,8 @@ to the server. This module builds what that component needs, with NumPy only:
   styles and how to replay them.
 
 The live map's element carries the race and the α family together (:func:`pack`): a γ
-move changes both, and each element Streamlit sends costs the server about half a
-millisecond. The surface and the γ family travel on their own elements.
+move changes both, and each element Streamlit sends costs the server work of its own.
+The surface and the γ family travel on their own elements.
 
 One format for all three (:func:`encode`, mirrored by ``decode`` in the component's
 JavaScript and by :func:`decode` here for the tests)::

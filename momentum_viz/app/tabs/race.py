@@ -32,6 +32,7 @@ from ...views.words import divergence_sentence, format_number
 from .. import live_map
 from ..chart_accessibility import LOSS_CONFIG, method_list
 from ..compute import (
+    RunKey,
     anatomy_for,
     loss_figure_for,
     race_map_width,
@@ -236,12 +237,18 @@ def outcome_table(settings: Settings, runs: dict[str, Run]) -> list[dict[str, st
 
 
 # An Arrow table: Streamlit sends it as it is (a list of rows went through pandas, a tenth
-# of a γ move's work). Cached and shared (an Arrow table cannot be changed): a class moving
-# γ to the same value builds it once.
+# of a γ move's work). Cached and shared (an Arrow table cannot be changed) by run key: a
+# class moving γ to the same value builds it once, and a view-only change reuses it.
 @shared_cache(256)
-def outcome_arrow(settings: Settings) -> pa.Table:
-    """:func:`outcome_table` of these settings' runs as an Arrow table (cached)."""
+def compute_outcome_arrow(key: RunKey) -> pa.Table:
+    """:func:`outcome_table` of these runs as an Arrow table (cached)."""
+    settings = key.settings()
     return pa.Table.from_pylist(outcome_table(settings, runs_for(settings)))
+
+
+def outcome_arrow(settings: Settings) -> pa.Table:
+    """The cached outcome table for these settings (see :func:`compute_outcome_arrow`)."""
+    return compute_outcome_arrow(RunKey.of(settings))
 
 
 def render(settings: Settings, runs: dict[str, Run]) -> None:
