@@ -26,6 +26,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 MAP = "canvas.mv-map"
 BANNER = ".fl-banner"
 PHONE = {"width": 390, "height": 844}
+# Resolves after n animation frames of the page (the map draws at most once per frame).
+NEXT_FRAMES_JS = """(n) => new Promise((done) => {
+    const next = (left) => (left <= 0 ? done() : requestAnimationFrame(() => next(left - 1)));
+    next(n);
+})"""
 
 
 @pytest.fixture(scope="module")
@@ -124,6 +129,9 @@ def drag_gamma(lecturer, followers, server) -> set[str]:
     stops = set()
     for i in range(1, 7):
         lecturer.mouse.move(x - 12 * i, y)
+        # The lecturer's map redraws at its next animation frame: read its stop after it,
+        # not the one the last move left (followers already on the new one never match).
+        lecturer.evaluate(NEXT_FRAMES_JS, 2)
         wait_until(lambda: shown(lecturer) != settled(lecturer), "the lecturer's map to preview")
         stop = shown(lecturer)
         for n, page in enumerate(followers):

@@ -26,7 +26,7 @@ def computed(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     seen: list[object] = []
     monkeypatch.setattr(warmup, "YIELD_SECONDS", 0.0)
     monkeypatch.setattr(warmup, "runs_for", seen.append)
-    monkeypatch.setattr(warmup, "live_map_blobs", lambda settings, label: seen.append(settings))
+    monkeypatch.setattr(warmup, "blobs_for", seen.append)
     monkeypatch.setattr(
         warmup,
         "compute_parameter_map",

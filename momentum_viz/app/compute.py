@@ -288,7 +288,7 @@ def _surface_key(key: RunKey) -> RunKey:
     return only(key)
 
 
-def _family_key(key: RunKey, parameter: str) -> RunKey:
+def family_key(key: RunKey, parameter: str) -> RunKey:
     """``key`` for the ``parameter`` family: a value that is one of the slider's stops is
     replaced by the first stop, since the family (every stop) is the same for all of them.
     One cache entry per α then serves every γ move, and its blob is byte-identical."""
@@ -299,28 +299,34 @@ def _family_key(key: RunKey, parameter: str) -> RunKey:
 
 
 class LiveMapBlobs(NamedTuple):
-    """What the live race map is sent: the carried blobs (surface, γ family, α family),
-    each prefixed with its id, and the race blob that names them."""
+    """What the live race map is sent: the carried blobs (the surface, the γ family and,
+    unless the browser fetches it, the α family), each prefixed with its id, and the race
+    blob that names them."""
 
-    carried: tuple[bytes, bytes, bytes]
+    carried: tuple[bytes, ...]
     race: bytes
 
 
 # Entries of up to ~0.2 MB (their carried blobs are the family and surface caches' own
 # values, counted again here: the bound errs on the safe side).
 @shared_cache(BLOB_CACHE_BYTES, _blobs_nbytes)
-def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
+def live_map_blobs(
+    settings: Settings, label: str, fetched: tuple[tuple[str, str], ...] = ()
+) -> LiveMapBlobs:
     """The blobs of the live race map for these settings; ``label`` is its accessible
-    name (cached: a class moving γ to the same value builds them once; the carried blobs
+    name; ``fetched`` pairs a family the browser fetches ("lr") with its address
+    (app/family_route.py): it is named by that address and its stops, not computed
+    (cached: a class moving γ to the same value builds them once; the carried blobs
     are cached on their own, by the settings they depend on, so a move re-encodes only
     what it changed)."""
     key = RunKey.of(settings)
+    urls = dict(fetched)
+    families = [parameter for parameter in ("momentum", "lr") if parameter not in urls]
     carried = (
         compute_surface_blob(_surface_key(key)),
-        compute_family_blob(_family_key(key, "momentum"), "momentum"),
-        compute_family_blob(_family_key(key, "lr"), "lr"),
+        *(compute_family_blob(family_key(key, parameter), parameter) for parameter in families),
     )
-    ids = [blob[:16].decode("ascii") for blob in carried]
+    surface_id, *family_ids = [blob[:16].decode("ascii") for blob in carried]
     runs = compute_runs(key)
     drawing, font = _map_scale(settings.lecture)
     # The anatomy's still map: frozen at its step, with its arrows (none without a run).
@@ -336,8 +342,12 @@ def live_map_blobs(settings: Settings, label: str) -> LiveMapBlobs:
         font_size=font,
         fill_screen=settings.lecture,
         autoplay=settings.autoplay and not still,
-        surface_id=ids[0],
-        family_ids={"momentum": ids[1], "lr": ids[2]},
+        surface_id=surface_id,
+        family_ids=dict(zip(families, family_ids, strict=True)),
+        family_urls={
+            parameter: (url, stops_with(SLIDER_STOPS[parameter], getattr(key, parameter)))
+            for parameter, url in urls.items()
+        },
         label=label,
         sliders={name: slider_input_selector(name) for name in ("lr", "momentum")},
         anatomy=anatomy_header(

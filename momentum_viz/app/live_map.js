@@ -125,6 +125,8 @@ class LiveMap {
     window.removeEventListener("resize", this.onWindowResize);
     this.sliderObserver?.disconnect();
     clearInterval(this.sliderPoll);
+    for (const touch of ["pointerdown", "focusin"]) window.removeEventListener(touch, this.onTouch, true);
+    for (const holder of Object.values(this.fetchHolders ?? {})) releaseBlob(REGISTRY, holder);
     this.unwatchTheme?.();
     cancelAnimationFrame(this.pending);
     this.playing = false;
@@ -157,15 +159,24 @@ class LiveMap {
       }
     };
     this.sliderPoll = setInterval(this.attachSliders, 500);
+    // A pointer or the focus on a sidebar slider (its keyed container: the thumb, the
+    // track) fetches that slider's family, if it is fetched, before the thumb moves.
+    this.onTouch = (event) => {
+      for (const [parameter, input] of Object.entries(this.inputs ?? {})) {
+        const area = input?.closest('[class*="st-key-"]') ?? input?.parentElement;
+        if (area?.contains(event.target)) this.fetchFamily(parameter);
+      }
+    };
+    for (const touch of ["pointerdown", "focusin"]) window.addEventListener(touch, this.onTouch, true);
   }
 
   // A thumb moved: show the paths of its stop (the input's value is the stop's index).
   onSlider(parameter, input, local = false) {
     if (!this.race || this.race.header.anatomy) return; // the still map stays at its step
-    const family = this.family(parameter);
+    const values = this.stops(parameter);
     const index = Number(input.getAttribute("value") ?? input.value);
-    if (!family || Number(input.max) !== family.header.values.length - 1) return;
-    const value = family.header.values[index];
+    if (!values || Number(input.max) !== values.length - 1) return;
+    const value = values[index];
     if (value === undefined) return;
     this.showStop(parameter, index);
     if (local) this.tell({ kind: "slider", param: parameter, value });
@@ -174,10 +185,11 @@ class LiveMap {
   // The paths of stop `index` of the `parameter` slider's family, or the settled runs
   // when that stop is the settled value.
   showStop(parameter, index) {
-    const value = this.family(parameter).header.values[index];
+    const value = this.stops(parameter)[index];
     const settled = this.race.header[parameter];
     this.preview = value === settled ? null : { parameter, index, value };
     if (this.preview) {
+      this.fetchFamily(parameter); // drawn when it is here
       // The family's paths are drawn whole, and on release the new runs are shown whole:
       // the step controls say so now, not the step a paused replay was at.
       this.playing = false;
@@ -212,15 +224,50 @@ class LiveMap {
     } else if (kind === "frame") {
       this.seek(Math.round(Number(detail.frame) || 0));
     } else if (kind === "slider" && (detail.param === "lr" || detail.param === "momentum")) {
-      const values = this.family(detail.param)?.header.values ?? [];
+      const values = this.stops(detail.param) ?? [];
       const index = stopIndex(values, Number(detail.value));
       if (index >= 0) this.showStop(detail.param, index);
     }
   }
 
+  // The `parameter` slider's family: carried (its id in the race's "families"), or
+  // fetched from the address in the race's "fetch" (app/family_route.py), once here.
   family(parameter) {
     const id = this.race?.header.families[parameter];
-    return id ? blob(id) : undefined;
+    if (id) return blob(id);
+    const fetched = this.fetched?.[parameter];
+    const wanted = this.race?.header.fetch?.[parameter];
+    return fetched && wanted && fetched.url === wanted.url ? blob(fetched.id) : undefined;
+  }
+
+  // The values of the `parameter` slider's stops, the family's, known before it is here.
+  stops(parameter) {
+    return this.family(parameter)?.header.values ?? this.race?.header.fetch?.[parameter]?.values;
+  }
+
+  // Fetch the `parameter` family if the race names it by address and it is not here (or
+  // coming): when the thumb is first touched, not with every race, so a γ move costs the
+  // server nothing for an α drag that may never come. On arrival it joins the registry,
+  // whose listeners (this map among them) redraw. A failed fetch leaves the drag without
+  // its preview until the next race: the release still settles everything.
+  fetchFamily(parameter) {
+    const url = this.race?.header.fetch?.[parameter]?.url;
+    if (!url || this.family(parameter)) return;
+    this.fetching ??= {};
+    if (this.fetching[parameter] === url) return;
+    this.fetching[parameter] = url;
+    fetch(url)
+      .then((response) => (response.ok ? response.arrayBuffer() : null))
+      .then((buffer) => {
+        const part = buffer && splitCarried(new Uint8Array(buffer));
+        if (!part || this.race?.header.fetch?.[parameter]?.url !== url) return;
+        this.fetched ??= {};
+        this.fetchHolders ??= {};
+        this.fetched[parameter] = { url, id: part.id };
+        holdBlob(REGISTRY, (this.fetchHolders[parameter] ??= {}), part.id, part.body);
+        this.schedule(); // the blob may have been in the registry already
+      })
+      .catch(() => {});
   }
 
   setRace(race) {
@@ -478,7 +525,8 @@ class LiveMap {
     canvas.dataset.font = String(layout.font);
     // The legend and the controls take the map's text size (lecture mode: larger).
     this.box.style.setProperty("--mv-font", `${layout.font}px`);
-    const shown = this.preview
+    const previewed = this.preview && this.family(this.preview.parameter);
+    const shown = previewed
       ? { ...race.header, [this.preview.parameter]: this.preview.value }
       : race.header;
     canvas.dataset.shown = `lr=${shown.lr};momentum=${shown.momentum}`;
@@ -571,6 +619,7 @@ function buildPhoneSliders(map) {
       <output class="mv-param-value" aria-hidden="true"></output>`;
     const input = row.querySelector("input");
     input.setAttribute("aria-label", name);
+    for (const touch of ["pointerdown", "focus"]) input.addEventListener(touch, () => map.fetchFamily(param));
     input.addEventListener("input", () => movePhoneSlider(map, param, Number(input.value), false));
     input.addEventListener("change", () => movePhoneSlider(map, param, Number(input.value), true));
     group.appendChild(row);
@@ -581,7 +630,7 @@ function buildPhoneSliders(map) {
 
 // A phone slider moved to stop `index`: show its paths; on release, send the value.
 function movePhoneSlider(map, param, index, released) {
-  const values = map.family(param)?.header.values;
+  const values = map.stops(param);
   if (!map.race || map.race.header.anatomy || !values || values[index] === undefined) return;
   map.showStop(param, index);
   map.tell({ kind: "slider", param, value: values[index] });
@@ -593,7 +642,7 @@ function syncPhoneSliders(map) {
   if (!map.phoneSliders || !map.race) return;
   for (const { param } of PHONE_PARAMETERS) {
     const { input, output } = map.phoneSliders[param];
-    const values = map.family(param)?.header.values ?? [];
+    const values = map.stops(param) ?? [];
     const value = map.preview?.parameter === param ? map.preview.value : map.race.header[param];
     const index = stopIndex(values, value);
     input.disabled = index < 0;

@@ -13,8 +13,10 @@ Four elements. Drawn by the page outside its live part (:func:`carry_surface`): 
 code (``live_map.js``, sent once per page; the map's own element holds a small loader,
 ``live_map_loader.js``) and an invisible carrier of the surface. In the live part: a
 carrier of the γ family, and the map, whose data packs the runs with the α family
-(``views.live_map.pack``). A γ move, the app's subject, changes the runs and the α
-family: they travel together, since every element costs the server work of its own; the
+(``views.live_map.pack``), or, served by serve.py, names the α family's address: the
+browser fetches it when the α thumb is first touched (app/family_route.py). A γ move, the
+app's subject, changes the runs and the α family: they travel together, since every
+element costs the server work of its own; the
 γ family, unchanged, is sent as a reference to the browser's copy (Streamlit's message
 cache), as are the code and the surface on a whole page's run.
 """
@@ -28,7 +30,8 @@ import streamlit as st
 from ..views.live_map import pack
 from . import state
 from .chart_accessibility import method_list
-from .compute import live_map_blobs
+from .compute import LiveMapBlobs, live_map_blobs
+from .family_route import family_urls
 from .settings import Settings, title_of
 
 _HERE = files(__package__)
@@ -88,6 +91,12 @@ def map_label(settings: Settings) -> str:
     )
 
 
+def blobs_for(settings: Settings) -> LiveMapBlobs:
+    """The live map's blobs for ``settings``, as this server sends them (the α family
+    carried or fetched: app/family_route.py)."""
+    return live_map_blobs(settings, map_label(settings), family_urls(settings))
+
+
 def carry(blob: bytes, key: str) -> None:
     """One carrier element: ``blob`` (16 characters of id, then the blob) in the
     browser's registry, where the map finds it by its id."""
@@ -99,17 +108,17 @@ def carry_surface(settings: Settings) -> None:
     (app/page.py): a move of α or γ leaves them as they are, so they are not sent, nor
     hashed, again. The code's element gets no data and draws nothing."""
     _CODE(key=CODE_KEY, height=0)
-    carry(live_map_blobs(settings, map_label(settings)).carried[0], SURFACE_KEY)
+    carry(blobs_for(settings).carried[0], SURFACE_KEY)
 
 
 def render(settings: Settings) -> None:
     """The γ family's carrier, then the map with its runs and the α family (a click on it
     sets the start point); the surface's carrier is above them (:func:`carry_surface`)."""
-    blobs = live_map_blobs(settings, map_label(settings))
-    _surface, gamma_family, alpha_family = blobs.carried
+    blobs = blobs_for(settings)
+    _surface, gamma_family, *alpha_family = blobs.carried  # none when fetched
     carry(gamma_family, GAMMA_FAMILY_KEY)
     _MAP(
-        data=pack((blobs.race, alpha_family)),
+        data=pack((blobs.race, *alpha_family)),
         key=MAP_KEY,
         on_click_change=state.on_live_map_click,
         on_slider_change=state.on_live_map_slider,  # α, γ under the map on a phone

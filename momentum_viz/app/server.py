@@ -62,8 +62,8 @@ def warm_up(settings: Settings | None = None) -> None:
     """Build everything the default page builds, once, outside any session."""
     from ..views.export import trajectories_csv
     from . import page  # noqa: F401 (imports every module the script imports)
-    from .compute import live_map_blobs, loss_figure_for, runs_for
-    from .live_map import map_label
+    from .compute import loss_figure_for, runs_for
+    from .live_map import blobs_for
     from .settings import surface_of
     from .tabs.race import outcome_arrow
 
@@ -71,7 +71,7 @@ def warm_up(settings: Settings | None = None) -> None:
     _LOGGER.info("momentum-viz: simulate kernel ready in %.2f s", compile_seconds)
     settings = settings or Settings()
     runs = runs_for(settings)
-    live_map_blobs(settings, map_label(settings))
+    blobs_for(settings)
     offset = min(m.value for m in surface_of(settings).minima)
     for theme in ("light", "dark"):  # the viewers' themes (screens.viewer_theme)
         loss_figure_for(settings, offset, theme).to_dict()

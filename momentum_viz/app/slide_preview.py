@@ -21,8 +21,7 @@ import streamlit as st
 
 from ..views.live_map import blob_id
 from . import deck_session, warmup
-from .compute import live_map_blobs
-from .live_map import carry, component_js, map_label
+from .live_map import blobs_for, carry, component_js
 from .settings import Settings
 
 _PREVIEW = st.components.v2.component(
@@ -56,7 +55,7 @@ def render(settings: Settings) -> None:
         neighbour = neighbour_settings(settings, delta)
         if neighbour is None or neighbour.view != "race" or not warmup.is_warm(neighbour):
             continue
-        blobs = live_map_blobs(neighbour, map_label(neighbour))
+        blobs = blobs_for(neighbour)
         race_id = blob_id(blobs.race)
         carry(blobs.carried[0], surface_key)
         carry(race_id.encode("ascii") + blobs.race, race_key)

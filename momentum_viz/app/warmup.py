@@ -31,11 +31,10 @@ from .compute import (
     basin_map_key,
     compute_basin_map,
     compute_parameter_map,
-    live_map_blobs,
     parameter_map_key,
     runs_for,
 )
-from .live_map import map_label
+from .live_map import blobs_for
 from .settings import Settings, surface_of
 
 MAX_QUEUED = 4
@@ -95,7 +94,7 @@ def jobs(settings: Settings) -> list[Callable[[], object]]:
     race = replace(settings, view="race")
     work: list[Callable[[], object]] = [
         lambda: runs_for(race),
-        lambda: live_map_blobs(race, map_label(race)),
+        lambda: blobs_for(race),
     ]
     if settings.view == "parameter-map":
         decade = math.floor(math.log10(settings.lr))

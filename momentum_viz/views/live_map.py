@@ -15,7 +15,10 @@ to the server. This module builds what that component needs, with NumPy only:
 
 The live map's element carries the race and the α family together (:func:`pack`): a γ
 move changes both, and each element Streamlit sends costs the server work of its own.
-The surface and the γ family travel on their own elements.
+The surface and the γ family travel on their own elements. Served by serve.py, the α family
+does not travel with a γ move at all: the race names its address and its stops (header
+"fetch") and the browser fetches it when the α thumb is first touched
+(app/family_route.py).
 
 One format for all three (:func:`encode`, mirrored by ``decode`` in the component's
 JavaScript and by :func:`decode` here for the tests)::
@@ -392,6 +395,7 @@ def race_blob(
     autoplay: bool = False,
     surface_id: str,
     family_ids: Mapping[str, str],
+    family_urls: Mapping[str, tuple[str, Sequence[float]]] | None = None,
     label: str,
     sliders: Mapping[str, str],
     anatomy: Mapping[str, Any] | None = None,
@@ -399,13 +403,15 @@ def race_blob(
     """The runs of the current settings (each (T, 2), full resolution) and how to draw them.
 
     ``surface_id`` and ``family_ids`` ("lr", "momentum") are the :func:`blob_id` of the
-    blobs drawn with it; ``drawing_height`` is the map's height in px, or with
-    ``fill_screen`` (lecture mode) the least of it: the browser then grows the map to the
-    screen's height below it; ``autoplay`` starts the replay when a new race is first
-    drawn; ``label`` is the map's accessible name; ``sliders`` maps "lr"
-    and "momentum" to the CSS selectors of the inputs the browser follows during a drag.
-    ``anatomy`` (:func:`.anatomy.anatomy_header`), when given, freezes the map at its
-    step, zoomed on its box, with the step's arrows drawn and no replay.
+    blobs drawn with it; a family the browser fetches is in ``family_urls`` instead, as its
+    address (relative to the page) and its slider's stops (the values its paths will have:
+    the map's own sliders need them before it arrives); ``drawing_height`` is the map's
+    height in px, or with ``fill_screen`` (lecture mode) the least of it: the browser then
+    grows the map to the screen's height below it; ``autoplay`` starts the replay when a new
+    race is first drawn; ``label`` is the map's accessible name; ``sliders`` maps "lr" and
+    "momentum" to the CSS selectors of the inputs the browser follows during a drag.
+    ``anatomy`` (:func:`.anatomy.anatomy_header`), when given, freezes the map at its step,
+    zoomed on its box, with the step's arrows drawn and no replay.
     """
     methods = _method_styles(paths)
     lengths = {len(path) for path in paths.values()}
@@ -438,6 +444,10 @@ def race_blob(
         "font_size": int(font_size),
         "surface": surface_id,
         "families": dict(family_ids),
+        "fetch": {
+            name: {"url": url, "values": [float(v) for v in values]}
+            for name, (url, values) in (family_urls or {}).items()
+        },
         "off_map": off_map,
         "label": label,
         "sliders": dict(sliders),
