@@ -42,6 +42,8 @@ function blob(id) {
   return DECODED.get(id);
 }
 
+const FETCH_RETRY_MS = 2000; // a family whose fetch failed is asked for again after this
+
 const DASHES = { solid: [], dash: [4, 2.5], dot: [0.01, 2.2] };
 
 class LiveMap {
@@ -189,14 +191,16 @@ class LiveMap {
     const settled = this.race.header[parameter];
     this.preview = value === settled ? null : { parameter, index, value };
     if (this.preview) {
-      this.fetchFamily(parameter); // drawn when it is here
+      this.fetchFamily(parameter); // drawn when it is here (showStop again)
       // The family's paths are drawn whole, and on release the new runs are shown whole:
       // the step controls say so now, not the step a paused replay was at.
       this.playing = false;
       this.frame = this.race.header.steps;
-      this.status.textContent =
-        `${parameter === "lr" ? "α" : "γ"} = ${value}: paths computed in advance; ` +
-        "the table and the loss chart follow when you release the slider.";
+      this.status.textContent = this.family(parameter)
+        ? `${parameter === "lr" ? "α" : "γ"} = ${value}: paths computed in advance; ` +
+          "the table and the loss chart follow when you release the slider."
+        : `${parameter === "lr" ? "α" : "γ"} = ${value}: fetching the paths computed in ` +
+          "advance; the map shows the last runs until they are here.";
     } else {
       this.status.textContent = "";
     }
@@ -247,27 +251,35 @@ class LiveMap {
 
   // Fetch the `parameter` family if the race names it by address and it is not here (or
   // coming): when the thumb is first touched, not with every race, so a γ move costs the
-  // server nothing for an α drag that may never come. On arrival it joins the registry,
-  // whose listeners (this map among them) redraw. A failed fetch leaves the drag without
-  // its preview until the next race: the release still settles everything.
+  // server nothing for an α drag that may never come. On arrival it joins the registry
+  // and the stop being previewed is shown from it. A failed fetch (the server busy: 503)
+  // leaves the drag without its preview, and is tried again after FETCH_RETRY_MS, not at
+  // every stop of the drag; the release settles everything either way.
   fetchFamily(parameter) {
     const url = this.race?.header.fetch?.[parameter]?.url;
     if (!url || this.family(parameter)) return;
     this.fetching ??= {};
     if (this.fetching[parameter] === url) return;
     this.fetching[parameter] = url;
+    const failed = () => {
+      setTimeout(() => {
+        if (this.fetching[parameter] === url) this.fetching[parameter] = undefined;
+      }, FETCH_RETRY_MS);
+    };
     fetch(url)
       .then((response) => (response.ok ? response.arrayBuffer() : null))
       .then((buffer) => {
         const part = buffer && splitCarried(new Uint8Array(buffer));
-        if (!part || this.race?.header.fetch?.[parameter]?.url !== url) return;
+        if (!part) return failed();
+        if (this.race?.header.fetch?.[parameter]?.url !== url) return; // a new race since
         this.fetched ??= {};
         this.fetchHolders ??= {};
         this.fetched[parameter] = { url, id: part.id };
         holdBlob(REGISTRY, (this.fetchHolders[parameter] ??= {}), part.id, part.body);
+        if (this.preview?.parameter === parameter) this.showStop(parameter, this.preview.index);
         this.schedule(); // the blob may have been in the registry already
       })
-      .catch(() => {});
+      .catch(failed);
   }
 
   setRace(race) {
