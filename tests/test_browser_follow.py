@@ -268,6 +268,31 @@ def test_a_broken_stream_says_reconnecting_and_comes_back(page, class_server):
     page.locator(f'{BANNER}[data-connection="open"][data-mode="follow"]').wait_for(timeout=60_000)
 
 
+def test_a_view_the_server_refuses_is_reported_to_the_lecturer(page, class_server):
+    """A state the server refuses (here answered 422 by the browser's route, as the server
+    answers a deck longer than a class takes) leaves the class on the last view: the
+    lecturer is told why, in the class panel; the next view the server takes clears it."""
+    start_class(page, class_server)
+    error = page.locator(".fl-lead .fl-error")
+    reason = "deck: base64url text of at most 8192 characters"
+    refusal = json.dumps({"error": "the state is refused", "reasons": [reason]})
+    page.route(
+        "**/api/classes/*/state",
+        lambda route: route.fulfill(status=422, content_type="application/json", body=refusal),
+    )
+    alpha = page.locator('[data-testid="stSidebar"] .st-key-lr input[type="range"]')
+    alpha.focus()
+    alpha.press("ArrowRight")
+    wait_until(lambda: reason in error.inner_text(), "the refusal in the class panel")
+    assert error.is_visible()
+    assert "still sees your last view" in error.inner_text()
+    page.unroute("**/api/classes/*/state")
+    wait_for_app(page, server=class_server)
+    alpha.focus()
+    alpha.press("ArrowLeft")
+    wait_until(lambda: error.inner_text() == "", "the note cleared by an accepted view")
+
+
 THREE_SLIDES = Deck(
     "Three slides",
     (

@@ -251,10 +251,29 @@ class LeadPanel {
     this.sentPage = pageOf(state);
     const response = await this.call("POST", `api/classes/${this.lead.code}/state`, this.lead, state);
     if (response && [403, 404].includes(response.status)) this.ended();
-    else if (response?.status === 422) {
-      const body = await response.json().catch(() => ({}));
-      this.box.dataset.refused = (body.reasons ?? []).join("; ");
+    else if (response && [413, 422].includes(response.status)) this.refused(response);
+    else if (response?.ok && this.box.dataset.refused) this.refused(null);
+  }
+
+  // The server refused a view (413 too large, 422 not a view a link could give: a deck
+  // longer than the class takes, say): the class stays on the last view it got, so the
+  // lecturer is told, in the class panel, opened if it was folded. The next view the
+  // server takes clears the note.
+  async refused(response) {
+    const error = this.box.querySelector(".fl-error");
+    if (!response) {
+      delete this.box.dataset.refused;
+      error.textContent = "";
+      return;
     }
+    const body = await response.json().catch(() => ({}));
+    const reasons = body.reasons ?? [body.error ?? `HTTP ${response.status}`];
+    this.box.dataset.refused = reasons.join("; ");
+    error.textContent =
+      `Your class still sees your last view: this one was not sent (${reasons.join("; ")}).`;
+    // The panel is in its component's shadow root: the expander is around the host.
+    const folded = (this.box.getRootNode().host ?? this.box).closest("details");
+    if (folded && !folded.open) folded.querySelector("summary")?.click();
   }
 }
 
