@@ -104,7 +104,8 @@ def test_present_mode_warms_the_next_the_previous_and_the_one_after_next(monkeyp
 
 def test_present_mode_carries_the_warm_neighbours_races_for_the_browser(monkeypatch):
     """Slide 8 (the anatomy): slide 7 is carried (a race); slide 9 opens on the (α, γ)
-    map, so nothing is carried for PageDown. A neighbour not yet warm is not carried."""
+    map, so nothing is carried for PageDown. A previous slide not yet warm is not carried;
+    the next one is computed on the spot."""
     monkeypatch.setattr(warmup, "warm", lambda settings: False)
     monkeypatch.setattr(warmup, "is_warm", lambda settings: True)
     at = open_app(deck=deck_link(PREPARED_DECK), slide="8")
@@ -117,7 +118,13 @@ def test_present_mode_carries_the_warm_neighbours_races_for_the_browser(monkeypa
     assert preview_ids(at) == {"-1": blob_id(expected.race)}
     monkeypatch.setattr(warmup, "is_warm", lambda settings: False)
     at = open_app(deck=deck_link(PREPARED_DECK), slide="3")
-    assert "preview_previous_race" not in carried(at) and preview_ids(at) == {}
+    # Not warm: the previous slide is not carried; the next one is computed on the spot
+    # (the first page of a deck link: the warm-up has given way to it all along).
+    following = replace(PREPARED_DECK.slides[3].settings(), lecture=True)
+    assert following.view == "race"
+    assert "preview_previous_race" not in carried(at)
+    assert carried(at)["preview_next_race"] == live_map_blobs(following, map_label(following)).race
+    assert preview_ids(at) == {"1": blob_id(carried(at)["preview_next_race"])}
 
 
 def carried(at) -> dict[str, bytes]:

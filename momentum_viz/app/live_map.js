@@ -42,6 +42,17 @@ function blob(id) {
   return DECODED.get(id);
 }
 
+// The top of `element` on the page as if no scroller around it were scrolled (the page's
+// own, Streamlit's main area): its place in the layout, whatever the reader scrolled.
+function unscrolledTop(element) {
+  let top = element.getBoundingClientRect().top + window.scrollY;
+  for (let node = element.parentElement ?? element.getRootNode().host; node; ) {
+    if (node !== document.scrollingElement) top += node.scrollTop || 0;
+    node = node.parentElement ?? node.getRootNode().host;
+  }
+  return top;
+}
+
 const FETCH_RETRY_MS = 2000; // a family whose fetch failed is asked for again after this
 
 const DASHES = { solid: [], dash: [4, 2.5], dot: [0.01, 2.2] };
@@ -160,7 +171,10 @@ class LiveMap {
         if (input) this.sliderObserver.observe(input, { attributes: true, attributeFilter: ["value", "aria-valuetext"] });
       }
     };
-    this.sliderPoll = setInterval(this.attachSliders, 500);
+    this.sliderPoll = setInterval(() => {
+      this.attachSliders();
+      this.watchFill();
+    }, 500);
     // A pointer or the focus on a sidebar slider (its keyed container: the thumb, the
     // track) fetches that slider's family, if it is fetched, before the thumb moves.
     this.onTouch = (event) => {
@@ -170,6 +184,17 @@ class LiveMap {
       }
     };
     for (const touch of ["pointerdown", "focusin"]) window.addEventListener(touch, this.onTouch, true);
+  }
+
+  // A map that fills the screen below its top redraws when that top moved: a note or a
+  // banner above it came or went (no resize of the map's own box says so).
+  watchFill() {
+    if (this.fillTop === undefined || !this.race) return;
+    if (Math.abs(this.measureFillTop() - this.fillTop) > 1) this.schedule();
+  }
+
+  measureFillTop() {
+    return this.box.matches(":fullscreen") ? 0 : Math.max(0, unscrolledTop(this.box));
   }
 
   // A thumb moved: show the paths of its stop (the input's value is the stop's index).
@@ -473,9 +498,10 @@ class LiveMap {
     this.box.querySelector(".mv-main").style.maxWidth = `${available}px`;
     let height = race.header.drawing_height;
     if (race.header.fill_screen || this.box.matches(":fullscreen")) {
-      // Lecture mode: as tall as the screen allows below the map's top (measured when the
-      // page is unscrolled, so scrolling does not resize it), leaving its controls row.
-      if (this.fillTop === undefined) this.fillTop = Math.max(0, this.box.getBoundingClientRect().top);
+      // Lecture mode: as tall as the screen allows below the map's top on the unscrolled
+      // page (so scrolling does not resize it, and what appears or goes above it does:
+      // watchFill), leaving its controls row.
+      this.fillTop = this.measureFillTop();
       const controls = 44 + 1.2 * font;
       // Below the drawing height only when the screen is short (a slide's title above):
       // Play and the legend stay on the first screen, down to 60 % of it.

@@ -8,9 +8,13 @@ shows the neighbour's race on the map the moment the slide key is pressed (prese
 says so with a window CustomEvent "mv-slide", detail ``{delta: ±1}``); the rerun then
 brings the same race, and the title, the table and the rest follow.
 
-Only neighbours the warm-up (:mod:`.warmup`) has computed are carried, and only those
-that open on the race tab: building the page never waits for a neighbour. Rendered at the
-page's foot, after everything the current slide shows.
+Only neighbours that open on the race tab are carried, and the previous one only once the
+warm-up (:mod:`.warmup`) has computed it. The next one is computed here if the warm-up has
+not got to it: the warm-up gives way to the page being built, so on the first page of a
+deck link it never had, and the first PageDown waited for a whole rerun (4.1–4.6 s on a
+loaded machine, README "Fast slide changes"). Its race data (runs and map blobs, one
+view's worth, cached for the warm-up to find) is computed after everything the current
+slide shows: rendered at the page's foot.
 """
 
 from __future__ import annotations
@@ -49,11 +53,14 @@ def neighbour_settings(settings: Settings, delta: int) -> Settings | None:
 
 
 def render(settings: Settings) -> None:
-    """Carry the warmed neighbours' races and surfaces; tell the browser their ids."""
+    """Carry the next slide's race and surface (computed now if the warm-up has not) and
+    the previous slide's once warm; tell the browser their ids."""
     races: dict[str, str] = {}
     for delta, (surface_key, race_key) in CARRIER_KEYS.items():
         neighbour = neighbour_settings(settings, delta)
-        if neighbour is None or neighbour.view != "race" or not warmup.is_warm(neighbour):
+        if neighbour is None or neighbour.view != "race":
+            continue
+        if delta != 1 and not warmup.is_warm(neighbour):
             continue
         blobs = blobs_for(neighbour)
         race_id = blob_id(blobs.race)
