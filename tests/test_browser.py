@@ -60,6 +60,20 @@ def _open(page, url: str, server) -> None:
     page.locator(f"{MAP}[data-draws]").first.wait_for(timeout=30_000)
     # The surface's image decodes after the first draw; the map redraws over it.
     _until(page, lambda: _pixels(page)["painted"] > 0.95, lambda: ("surface", _pixels(page)))
+    _settled(page)
+
+
+def _settled(page, polls: int = 5) -> None:
+    """Wait until the map's box has not moved for ``polls`` polls (50 ms apart): on a
+    first load the page's style sheet can apply after the map's first draw (Streamlit's
+    own spacing above it for a frame or two), and a layout is measured once settled."""
+    boxes: list[dict] = []
+
+    def still() -> bool:
+        boxes.append(page.locator(MAP).first.bounding_box())
+        return len(boxes) >= polls and all(box == boxes[-1] for box in boxes[-polls:])
+
+    _until(page, lambda: still() or page.wait_for_timeout(30), lambda: boxes[-polls:])
 
 
 def _plot_box(page) -> dict[str, float]:

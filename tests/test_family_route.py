@@ -10,7 +10,6 @@ previews the drag from it, no rerun.
 
 from __future__ import annotations
 
-import asyncio
 import os
 import urllib.error
 import urllib.request
@@ -18,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from _classes import run_async
 from _server import StreamlitServer, start_streamlit, wait_for_app
 
 from harness.st_client import StreamlitSession
@@ -145,7 +145,7 @@ def test_a_gamma_move_on_serve_py_carries_no_alpha_family(server):
             runs = [await session.rerun(), await session.set_widget("momentum", 0.5)]
             return [_map_parts(run) for run in runs if run.ok]
 
-    packs = asyncio.run(scenario())
+    packs = run_async(scenario())  # a thread: Playwright may hold the main thread's loop
     assert len(packs) == 2
     for parts in packs:
         assert len(parts) == 1  # the race, no α family
