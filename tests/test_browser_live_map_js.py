@@ -366,6 +366,24 @@ def test_mv_control_slider_shows_that_stops_family_paths(js_page, parameter):
     assert _shown(js_page) == SETTLED
 
 
+def test_a_slider_stop_sent_before_its_family_is_shown_when_the_family_arrives(js_page):
+    """A followed page may get the lecturer's stop while its γ family's carrier is still
+    coming (a rerun's race first): the stop is shown once the family is there."""
+    js_page.evaluate(
+        """() => carrier({data: new Uint8Array([...new TextEncoder().encode("0".repeat(16)), 0]),
+                          parentElement: carriers.gamma_family})"""
+    )  # the carrier shows another blob: the race's γ family is not in the registry
+    _render(js_page)
+    values = decode(BLOBS["gamma_family"][16:])[0]["values"]
+    stop = values[1] if values[1] != MOMENTUM else values[2]
+    _control(js_page, {"kind": "slider", "param": "momentum", "value": stop})
+    assert _shown(js_page) == SETTLED
+    js_page.evaluate(
+        "() => carrier({data: bytes(blobs.gamma_family), parentElement: carriers.gamma_family})"
+    )
+    assert _shown(js_page) == {**SETTLED, "momentum": stop}
+
+
 def test_the_local_users_moves_are_dispatched_as_mv_map_events(js_page):
     _render(js_page)
     js_page.evaluate(_LISTEN)

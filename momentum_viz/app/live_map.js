@@ -123,7 +123,10 @@ class LiveMap {
     this.canvas.addEventListener("click", (event) => this.click(event));
     this.canvas.addEventListener("pointermove", (event) => this.hover(event));
     this.canvas.addEventListener("pointerleave", () => (this.pointer.textContent = ""));
-    this.onRegistry = () => this.schedule();
+    this.onRegistry = () => {
+      this.applyPendingSlider();
+      this.schedule();
+    };
     REGISTRY.listeners.add(this.onRegistry);
     this.resize = new ResizeObserver(() => this.schedule());
     this.resize.observe(this.box);
@@ -206,6 +209,7 @@ class LiveMap {
     const value = values[index];
     if (value === undefined) return;
     this.showStop(parameter, index);
+    if (local) this.pendingSlider = null; // the local user's move is the newer
     if (local) this.tell({ kind: "slider", param: parameter, value });
   }
 
@@ -253,10 +257,20 @@ class LiveMap {
     } else if (kind === "frame") {
       this.seek(Math.round(Number(detail.frame) || 0));
     } else if (kind === "slider" && (detail.param === "lr" || detail.param === "momentum")) {
-      const values = this.stops(detail.param) ?? [];
-      const index = stopIndex(values, Number(detail.value));
+      const values = this.stops(detail.param);
+      const index = stopIndex(values ?? [], Number(detail.value));
       if (index >= 0) this.showStop(detail.param, index);
+      // Its family has not arrived (a follower's page sent a stop as its carrier comes):
+      // shown when it does, unless something newer is asked for first.
+      this.pendingSlider = values ? null : detail;
+      return;
     }
+    this.pendingSlider = null;
+  }
+
+  applyPendingSlider() {
+    const pending = this.pendingSlider;
+    if (pending && this.stops(pending.param)) this.control(pending);
   }
 
   // The `parameter` slider's family: carried (its id in the race's "families"), or
@@ -314,6 +328,7 @@ class LiveMap {
       this.race.arrays.paths.length !== race.arrays.paths.length;
     this.race = race;
     this.preview = null;
+    this.pendingSlider = null; // asked of the race before
     this.status.textContent = "";
     if (changed || !this.playing) this.frame = race.header.steps;
     this.frame = Math.min(this.frame, race.header.steps);
