@@ -133,6 +133,30 @@ def test_a_gamma_move_that_leaves_a_scenario_redraws_the_title_line(streamlit_pr
     assert further.ok and further.fragment_ids, "still away from it: the live part alone"
 
 
+async def _opening_a_clamped_link(url: str) -> dict[str, object]:
+    async with st_client.StreamlitSession(
+        url, query_string="surface=multiwell&lr=99", timeout=60, run_timeout=120
+    ) as s:
+        assert (await s.rerun()).ok
+        before = _alerts(s)
+        move = await s.set_widget("lr", 0.3)
+        after = _alerts(s)
+        next_move = await s.set_widget("momentum", 0.5)
+        return {"before": before, "move": move, "after": after, "next": next_move}
+
+
+def test_the_links_notes_go_at_the_first_move(streamlit_process) -> None:
+    """A note about the opened link ("lr = 99 … using 1") is in the title line, drawn
+    outside the live part: the first move runs the whole page, so the note does not stay
+    above a map the user has moved to α = 0.3; the moves after it are the live part's."""
+    seen = _in_thread(_opening_a_clamped_link(streamlit_process.url + "/"))
+    assert any("lr = 99" in text for text in seen["before"]), seen["before"]
+    move = seen["move"]
+    assert move.ok and not move.fragment_ids, "the move that outdates the note: whole page"
+    assert not any("lr = 99" in text for text in seen["after"]), seen["after"]
+    assert seen["next"].ok and seen["next"].fragment_ids, "then the live part alone"
+
+
 async def _with_the_scripts_open(url: str) -> dict[str, object]:
     async with st_client.StreamlitSession(url, timeout=60, run_timeout=120) as s:
         assert (await s.rerun()).ok

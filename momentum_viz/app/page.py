@@ -204,6 +204,7 @@ LIVE_FIELDS = ("lr", "momentum", "map_method", "theory_point", "anatomy", "anato
 _SELF_RERUN = "1h"
 _OUTSIDE = "_outside"  # what the rest of the page was last drawn for (:func:`_outside`)
 _RERAN = "_reran"  # the live part asked for a whole page's run (once, not again in a row)
+_LINK_NOTES_SHOWN = "_link_notes_shown"  # the title line shows notes about the opened link
 
 
 def run_app() -> None:
@@ -216,9 +217,14 @@ def _outside(settings: Settings) -> tuple[object, ...]:
     """Everything the page outside the live part shows: the settings but the live ones,
     the deck and its slide, the class this page leads, and what the title line and the
     parts of the tab under the live part make of the live settings (whether the scenario
-    still holds; all of them while the frameworks' scripts are open or the page follows a
-    lecturer)."""
-    whole = follow.followed_code() is not None or frameworks.is_open()
+    still holds; all of them while the frameworks' scripts are open, the page follows a
+    lecturer or the title line shows notes about the opened link: a note such as "lr = 99
+    … using 1" must not stay above a map the user has since moved to α = 0.3)."""
+    whole = (
+        follow.followed_code() is not None
+        or frameworks.is_open()
+        or st.session_state.get(_LINK_NOTES_SHOWN, False)
+    )
     return (
         replace(settings, **{name: getattr(Settings, name) for name in LIVE_FIELDS}),
         deck_session.link_params(),
@@ -242,6 +248,7 @@ def _build_page() -> None:
     style = PAGE_CSS + screens.THEME_CSS + screens.FORCED_COLORS_CSS + screens.PHONE_CSS
     st.html(style + present.style() if deck_session.presented() is not None else style)
     settings = state.current_settings()  # every widget outside the live part is drawn
+    st.session_state[_LINK_NOTES_SHOWN] = bool(notes)  # shown once: gone at the next move
     st.session_state[_OUTSIDE] = _outside(settings)
     follow.render(settings)  # a follower's banner, or the lecturer's class panels
     if deck_session.presented() is None:
