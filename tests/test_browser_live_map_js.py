@@ -62,12 +62,13 @@ def _blobs() -> dict[str, bytes]:
     out = {name: ids[name].encode() + blob for name, blob in carried.items()}
     out["race"] = _race(ids)
     out["race_autoplay"] = _race(ids, autoplay=True)
+    out["race_fill"] = _race(ids, fill_screen=True)
     # A race of other settings: its blobs are none of these.
     out["other_race"] = _race({name: f"{name:x>16}" for name in ids})
     return out
 
 
-def _race(ids: dict[str, str], autoplay: bool = False) -> bytes:
+def _race(ids: dict[str, str], autoplay: bool = False, fill_screen: bool = False) -> bytes:
     return race_blob(
         S,
         _paths(LR, MOMENTUM),
@@ -78,6 +79,7 @@ def _race(ids: dict[str, str], autoplay: bool = False) -> bytes:
         drawing_height=400,
         font_size=18,
         autoplay=autoplay,
+        fill_screen=fill_screen,
         surface_id=ids["surface"],
         family_ids={parameter: ids[name] for parameter, name in FAMILY.items()},
         label="test map",
@@ -382,6 +384,27 @@ def test_a_slider_stop_sent_before_its_family_is_shown_when_the_family_arrives(j
         "() => carrier({data: bytes(blobs.gamma_family), parentElement: carriers.gamma_family})"
     )
     assert _shown(js_page) == {**SETTLED, "momentum": stop}
+
+
+def test_a_map_that_fills_the_screen_grows_when_what_is_above_it_goes(js_page):
+    """Lecture mode: the map is as tall as the screen below its top. A banner above it
+    that goes (on a first load, Streamlit's own spacing before the page's style sheet)
+    moves its top with no resize of its own box: the map grows to the room it got."""
+    js_page.set_viewport_size({"width": 1280, "height": 720})
+    js_page.evaluate(
+        """() => { const spacer = document.createElement("div");
+                   spacer.id = "spacer"; spacer.style.height = "300px";
+                   document.body.prepend(spacer);
+                   window.cleanup = render("race_fill"); }"""
+    )
+    canvas = js_page.locator("canvas.mv-map")
+    js_page.wait_for_timeout(100)
+    small = canvas.bounding_box()["height"]
+    js_page.evaluate("() => document.getElementById('spacer').remove()")
+    js_page.wait_for_timeout(800)  # the map looks at its top every 0.5 s
+    grown = canvas.bounding_box()
+    assert grown["height"] >= small + 250, (small, grown)
+    assert grown["y"] + grown["height"] <= 720
 
 
 def test_the_local_users_moves_are_dispatched_as_mv_map_events(js_page):

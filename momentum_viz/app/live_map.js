@@ -512,6 +512,7 @@ class LiveMap {
     const margin = { l: Math.round(3.4 * font), r: Math.round(5.2 * font), t: Math.round(0.6 * font), b: Math.round(1.8 * font) };
     this.box.querySelector(".mv-main").style.maxWidth = `${available}px`;
     let height = race.header.drawing_height;
+    this.fillTop = undefined; // watchFill has nothing to watch unless the map fills
     if (race.header.fill_screen || this.box.matches(":fullscreen")) {
       // Lecture mode: as tall as the screen allows below the map's top on the unscrolled
       // page (so scrolling does not resize it, and what appears or goes above it does:
