@@ -56,6 +56,18 @@ __all__ = [
 ]
 
 
+# True once the page's style sheet is in force (app/page.py PAGE_CSS sets the property).
+STYLED_JS = (
+    "() => getComputedStyle(document.documentElement)"
+    ".getPropertyValue('--mv-page-style').trim() === 'applied'"
+)
+# Resolves after n animation frames of the page.
+NEXT_FRAMES_JS = """(n) => new Promise((done) => {
+    const next = (left) => (left <= 0 ? done() : requestAnimationFrame(() => next(left - 1)));
+    next(n);
+})"""
+
+
 def in_ci() -> bool:
     """True when the environment variable CI is "true" (as CI sets it)."""
     return os.environ.get("CI", "").strip().lower() == "true"
@@ -89,3 +101,8 @@ def wait_for_app(
         details = "\n---\n".join(t.strip() for t in exceptions.all_inner_texts())
         log = f"\nServer output (tail):\n{server.log_tail()}" if server is not None else ""
         raise AssertionError(f"Streamlit shows {count} exception(s) on the page:\n{details}{log}")
+    # On a first load the page's style sheet (app/page.py PAGE_CSS) applies a frame or two
+    # after the first elements: Streamlit's own spacing until then. Layouts are measured
+    # after it, and after the two frames in which the map lays itself out again.
+    page.wait_for_function(STYLED_JS, timeout=timeout)
+    page.evaluate(NEXT_FRAMES_JS, 2)

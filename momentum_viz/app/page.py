@@ -70,6 +70,9 @@ TABS: dict[str, Tab] = {
 # streamlit_internals.py); narrow screens keep Streamlit's own spacing.
 PAGE_CSS = """
 <style>
+/* Says the page's style is in force: on a first load it applies a frame or two after the
+   first elements, so a test measures the layout after it (tests/_server.wait_for_app). */
+:root { --mv-page-style: applied; }
 @media (min-width: 700px) {
   [data-testid="stMainBlockContainer"] {
     padding-top: 0.5rem; padding-left: 2rem; padding-right: 2rem;
