@@ -311,6 +311,19 @@ def slide_seen(page) -> tuple[str, str]:
     return title.first.inner_text(), count.first.inner_text()
 
 
+def _press_again_if_lost(page, key: str, before: tuple[str, str]) -> None:
+    """Once, if 10 s after a slide key the page is idle on the same slide: what is checked
+    here is that followers follow, and the keys' delivery is test_browser_deck.py's
+    (a slide key was lost once in about six full runs here: cause not found)."""
+    deadline = time.monotonic() + 10
+    while slide_seen(page) == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    idle = page.locator('[data-testid="stApp"]').get_attribute("data-test-script-state")
+    if slide_seen(page) == before and idle == "notRunning":
+        page.locator(".mv-slide-title").click()
+        page.keyboard.press(key)
+
+
 def test_followers_follow_the_lecturers_slides(browser, class_server):
     """A lecturer presents a 3-slide deck: each follower shows the same slide (title,
     "n / 3") and its view, and changes slide when the lecturer presses PageDown/PageUp;
@@ -326,7 +339,11 @@ def test_followers_follow_the_lecturers_slides(browser, class_server):
         def all_show(number: int) -> None:
             slide = THREE_SLIDES.slides[number - 1]
             wanted = (slide.title, f"{number} / 3")
-            wait_until(lambda: slide_seen(lecturer) == wanted, f"the lecturer on {number}")
+            wait_until(
+                lambda: slide_seen(lecturer) == wanted,
+                f"the lecturer on {number}",
+                detail=lambda: (slide_seen(lecturer), lecturer.url[-80:]),
+            )
             for n, page in enumerate(followers):
                 wait_until(
                     lambda p=page: slide_seen(p) == wanted,
@@ -344,7 +361,9 @@ def test_followers_follow_the_lecturers_slides(browser, class_server):
         lecturer.locator(".mv-slide-title").click()
         for key, number in [("PageDown", 2), ("PageDown", 3), ("PageUp", 2)]:
             wait_for_app(lecturer, server=class_server)
+            before = slide_seen(lecturer)
             lecturer.keyboard.press(key)
+            _press_again_if_lost(lecturer, key, before)
             all_show(number)
         assert view(followers[0])["surface"] == "himmelblau"
 
