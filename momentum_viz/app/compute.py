@@ -249,7 +249,7 @@ def compute_family_blob(key: RunKey, parameter: str) -> bytes:
     SGD ignores γ, so the γ family leaves it out (the browser keeps its run). The stops
     are the slider's own (:func:`stops_with`), in its order.
     """
-    values = stops_with(SLIDER_STOPS[parameter], getattr(key, parameter))
+    values = family_stops(key, parameter)
     methods = [m for m in key.methods if not (parameter == "momentum" and m == "sgd")]
     batch = np.asarray(values)
     fixed = {"lr": key.lr, "momentum": key.momentum, parameter: batch}
@@ -286,6 +286,12 @@ def only(key: RunKey, *names: str) -> RunKey:
 def _surface_key(key: RunKey) -> RunKey:
     """``key`` with everything but the surface set to fixed values."""
     return only(key)
+
+
+def family_stops(key: RunKey, parameter: str) -> list[float]:
+    """The values of the ``parameter`` family's paths: the slider's stops, with the key's
+    own value among them (:func:`stops_with`)."""
+    return stops_with(SLIDER_STOPS[parameter], getattr(key, parameter))
 
 
 def family_key(key: RunKey, parameter: str) -> RunKey:
@@ -345,8 +351,7 @@ def live_map_blobs(
         surface_id=surface_id,
         family_ids=dict(zip(families, family_ids, strict=True)),
         family_urls={
-            parameter: (url, stops_with(SLIDER_STOPS[parameter], getattr(key, parameter)))
-            for parameter, url in urls.items()
+            parameter: (url, family_stops(key, parameter)) for parameter, url in urls.items()
         },
         label=label,
         sliders={name: slider_input_selector(name) for name in ("lr", "momentum")},
