@@ -37,6 +37,7 @@ from bench_load import cpu_seconds
 
 from harness.st_client import RunResult, StreamlitSession, http_get
 from harness.streamlit_server import start_streamlit
+from momentum_viz.app.live_map import MAP_KEY
 from momentum_viz.app.settings import MOMENTUM_STOPS
 from momentum_viz.views.live_map import decode, unpack
 
@@ -67,11 +68,11 @@ async def _batch(session: StreamlitSession, pid: int, values: list[float], idle:
 
 def _alpha_family_url(run: RunResult) -> str | None:
     """The α family's address the run's race map names (serve.py), else None."""
-    for el in run.elements.values():
-        if el.WhichOneof("type") == "bidi_component" and el.bidi_component.id.endswith("race_map"):
-            race = decode(unpack(el.bidi_component.bytes)[0])[0]
-            return race["fetch"].get("lr", {}).get("url")
-    return None
+    data = run.component_bytes(MAP_KEY)
+    if data is None:
+        return None
+    race = decode(unpack(data)[0])[0]
+    return race["fetch"].get("lr", {}).get("url")
 
 
 async def _fetches(session: StreamlitSession, pid: int, urls: list[str], idle: float) -> float:

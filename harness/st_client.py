@@ -111,6 +111,16 @@ class RunResult:
         """Seconds from sending the rerun request to the first plotly_chart delta."""
         return None if self.t_chart is None else self.t_chart - self.t_sent
 
+    def component_bytes(self, key: str) -> bytes | None:
+        """The bytes data of the keyed component ``key`` (``st.components.v2``) this run
+        drew, or None (its element id ends in ``-<key>``)."""
+        for el in self.elements.values():
+            if el.WhichOneof("type") == "bidi_component" and el.bidi_component.id.endswith(
+                f"-{key}"
+            ):
+                return el.bidi_component.bytes
+        return None
+
     def texts(self) -> list[str]:
         """Bodies of the run's text and markdown elements, in delta-path order."""
         out = []

@@ -23,7 +23,7 @@ from _server import StreamlitServer, start_streamlit, wait_for_app
 from harness.st_client import StreamlitSession
 from momentum_viz.app import family_route
 from momentum_viz.app.compute import RunKey, compute_family_blob, family_key
-from momentum_viz.app.live_map import blobs_for
+from momentum_viz.app.live_map import MAP_KEY, blobs_for
 from momentum_viz.app.settings import (
     DATA_SURFACES,
     SLIDER_STOPS,
@@ -70,11 +70,8 @@ def _get(url: str) -> tuple[int, dict[str, str], bytes]:
 
 def _map_parts(run) -> list[bytes]:
     """The parts of the map element's data a run sent (views.live_map.pack)."""
-    (data,) = [
-        el.bidi_component.bytes
-        for el in run.elements.values()
-        if el.WhichOneof("type") == "bidi_component" and el.bidi_component.id.endswith("race_map")
-    ]
+    data = run.component_bytes(MAP_KEY)
+    assert data is not None, "the run drew no race map"
     return unpack(data)
 
 
