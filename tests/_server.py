@@ -47,8 +47,10 @@ __all__ = [
     "chromium",
     "chromium_path",
     "free_port",
+    "grab_slider_thumb",
     "http_get",
     "in_ci",
+    "next_frames",
     "skip_or_fail_in_ci",
     "start_streamlit",
     "streamlit_command",
@@ -61,11 +63,31 @@ STYLED_JS = (
     "() => getComputedStyle(document.documentElement)"
     ".getPropertyValue('--mv-page-style').trim() === 'applied'"
 )
-# Resolves after n animation frames of the page.
+# Resolves after n animation frames of the page: the map draws at most once per frame, so
+# a redraw after an input (or a state that must NOT change) is checked frames later, not
+# after a guessed number of milliseconds.
 NEXT_FRAMES_JS = """(n) => new Promise((done) => {
     const next = (left) => (left <= 0 ? done() : requestAnimationFrame(() => next(left - 1)));
     next(n);
 })"""
+
+
+def next_frames(page: Page, n: int = 2) -> None:
+    """Return after ``n`` animation frames of ``page``."""
+    page.evaluate(NEXT_FRAMES_JS, n)
+
+
+def grab_slider_thumb(page: Page, key: str) -> tuple[float, float]:
+    """Press the mouse on the thumb of the sidebar slider ``key`` (α "lr", γ "momentum"),
+    as a user starting a drag; returns where (x, y), to move from."""
+    thumb = page.locator(
+        f'[data-testid="stSidebar"] .st-key-{key} [data-testid="stSliderThumbValue"]'
+    )
+    box = thumb.locator("..").bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    return x, y
 
 
 def in_ci() -> bool:
@@ -105,4 +127,4 @@ def wait_for_app(
     # after the first elements: Streamlit's own spacing until then. Layouts are measured
     # after it, and after the two frames in which the map lays itself out again.
     page.wait_for_function(STYLED_JS, timeout=timeout)
-    page.evaluate(NEXT_FRAMES_JS, 2)
+    next_frames(page)

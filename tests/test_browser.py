@@ -12,7 +12,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from _server import free_port, start_streamlit, wait_for_app
+from _server import free_port, grab_slider_thumb, next_frames, start_streamlit, wait_for_app
 
 from momentum_viz.app.settings import SLIDER_STOPS, stops_with
 
@@ -34,19 +34,6 @@ def _until(page, check, what, timeout: float = 30.0):
         assert time.monotonic() < deadline, what()
         page.wait_for_timeout(20)
     return value
-
-
-# Resolves after ``n`` animation frames: the map draws at most once per frame, so a state
-# that must NOT change (paused) or a redraw after an input is checked frames later, not
-# after a guessed number of milliseconds.
-_FRAMES_JS = """(n) => new Promise((done) => {
-    const next = (left) => (left <= 0 ? done() : requestAnimationFrame(() => next(left - 1)));
-    next(n);
-})"""
-
-
-def _next_frames(page, n: int = 2) -> None:
-    page.evaluate(_FRAMES_JS, n)
 
 
 def _outcome(page, method: str) -> str:
@@ -178,7 +165,7 @@ def test_play_animates_and_keeps_the_surface(page, streamlit_process):
     labels = []
     deadline = time.monotonic() + 6
     while time.monotonic() < deadline and len(set(labels)) < 3:
-        _next_frames(page, 10)
+        next_frames(page, 10)
         labels.append(_step_label(page))
     assert len(set(labels)) >= 3, labels  # the steps advance
     steps = [int(label.split()[1]) for label in labels]
@@ -208,7 +195,7 @@ def test_replay_is_operable_from_the_keyboard(page, streamlit_process):
     page.keyboard.press("Enter")  # pause
     paused = _step_label(page)
     assert 0 < int(paused.split()[1]) < 300, paused
-    _next_frames(page, 15)  # a playing map would advance every frame or two
+    next_frames(page, 15)  # a playing map would advance every frame or two
     assert _step_label(page) == paused  # paused means paused
     page.keyboard.press("Tab")  # → one step back
     page.keyboard.press("Enter")
@@ -244,17 +231,11 @@ def test_dragging_a_slider_redraws_the_paths_before_any_rerun(page, streamlit_pr
     with no rerun; on release the table and the link settle on the thumb's value."""
     _open(page, streamlit_process.url + "/?surface=multiwell", streamlit_process)
     before_table = _outcome(page, "Momentum")
-    thumb = page.locator(
-        f'[data-testid="stSidebar"] .st-key-{key} [data-testid="stSliderThumbValue"]'
-    )
-    box = thumb.locator("..").bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
+    x, y = grab_slider_thumb(page, key)
     shown, hashes = [], []
     for i in range(1, 25):
         page.mouse.move(x - 5 * i, y)
-        _next_frames(page)  # the map redraws at the next animation frame
+        next_frames(page)  # the map redraws at the next animation frame
         shown.append(_shown(page))
         hashes.append(_pixels(page)["hash"])
     # Before release: new pictures, the server's values unchanged, no rerun started.

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 from _classes import new_class
-from _server import StreamlitServer, start_streamlit, wait_for_app
+from _server import StreamlitServer, grab_slider_thumb, next_frames, start_streamlit, wait_for_app
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from momentum_viz.app.deck import Deck, Slide, deck_link
@@ -26,11 +26,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 MAP = "canvas.mv-map"
 BANNER = ".fl-banner"
 PHONE = {"width": 390, "height": 844}
-# Resolves after n animation frames of the page (the map draws at most once per frame).
-NEXT_FRAMES_JS = """(n) => new Promise((done) => {
-    const next = (left) => (left <= 0 ? done() : requestAnimationFrame(() => next(left - 1)));
-    next(n);
-})"""
 
 
 @pytest.fixture(scope="module")
@@ -119,19 +114,13 @@ def follow(page, server: StreamlitServer, code: str) -> None:
 def drag_gamma(lecturer, followers, server) -> set[str]:
     """Drag the lecturer's γ thumb left in steps; after each step every follower's map must
     show the lecturer's stop. Returns the stops seen."""
-    thumb = lecturer.locator(
-        '[data-testid="stSidebar"] .st-key-momentum [data-testid="stSliderThumbValue"]'
-    )
-    box = thumb.locator("..").bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    lecturer.mouse.move(x, y)
-    lecturer.mouse.down()
+    x, y = grab_slider_thumb(lecturer, "momentum")
     stops = set()
     for i in range(1, 7):
         lecturer.mouse.move(x - 12 * i, y)
         # The lecturer's map redraws at its next animation frame: read its stop after it,
         # not the one the last move left (followers already on the new one never match).
-        lecturer.evaluate(NEXT_FRAMES_JS, 2)
+        next_frames(lecturer)
         wait_until(lambda: shown(lecturer) != settled(lecturer), "the lecturer's map to preview")
         stop = shown(lecturer)
         for n, page in enumerate(followers):

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import pytest
 from _classes import run_async
-from _server import StreamlitServer, start_streamlit, wait_for_app
+from _server import StreamlitServer, grab_slider_thumb, start_streamlit, wait_for_app
 
 from harness.st_client import StreamlitSession
 from momentum_viz.app import family_route
@@ -161,11 +161,7 @@ def test_the_map_fetches_the_alpha_family_on_the_first_touch_and_previews_the_dr
     canvas = page.locator("canvas.mv-map[data-draws]").first
     canvas.wait_for(timeout=30_000)
     assert requests == []  # nothing fetched before α is touched
-    thumb = page.locator('[data-testid="stSidebar"] .st-key-lr [data-testid="stSliderThumbValue"]')
-    box = thumb.locator("..").bounding_box()
-    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    page.mouse.move(x, y)
-    page.mouse.down()
+    x, y = grab_slider_thumb(page, "lr")
     shown = set()
     for i in range(1, 25):
         page.mouse.move(x - 5 * i, y)

@@ -16,9 +16,9 @@ carrier of the γ family, and the map, whose data packs the runs with the α fam
 (``views.live_map.pack``), or, served by serve.py, names the α family's address: the
 browser fetches it when the α thumb is first touched (app/family_route.py). A γ move, the
 app's subject, changes the runs and the α family: they travel together, since every
-element costs the server work of its own; the
-γ family, unchanged, is sent as a reference to the browser's copy (Streamlit's message
-cache), as are the code and the surface on a whole page's run.
+element costs the server work of its own; the γ family, unchanged, is sent as a reference
+to the browser's copy (Streamlit's message cache), as are the code and the surface on a
+whole page's run.
 """
 
 from __future__ import annotations
